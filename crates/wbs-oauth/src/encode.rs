@@ -1,0 +1,178 @@
+//! Percent-encoding and decoding (RFC 5849 §3.6, and `application/x-www-form-urlencoded`
+//! decoding for §3.4.1.3.1).
+
+use std::borrow::Cow;
+use std::fmt;
+
+use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
+
+/// Every byte but the RFC 3986 unreserved set `A-Z a-z 0-9 - . _ ~` is encoded.
+pub(crate) const RFC5849_SET: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
+/// Percent-encodes `input` as RFC 5849 §3.6 requires: UTF-8, every byte outside
+/// `A-Z a-z 0-9 - . _ ~` as `%XX` with upper-case hex.
+///
+/// The result is a lazy [`Display`](fmt::Display) value: format it or call `to_string()`.
+///
+/// ```
+/// assert_eq!(wbs_oauth::percent_encode("Ladies + Gentlemen").to_string(), "Ladies%20%2B%20Gentlemen");
+/// assert_eq!(wbs_oauth::percent_encode("酒").to_string(), "%E9%85%92");
+/// ```
+pub fn percent_encode(input: &str) -> PercentEncoded<'_> {
+    PercentEncoded(input)
+}
+
+/// The lazily encoded form of a string; see [`percent_encode`].
+#[derive(Clone, Copy, Debug)]
+pub struct PercentEncoded<'a>(&'a str);
+
+impl fmt::Display for PercentEncoded<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for chunk in utf8_percent_encode(self.0, RFC5849_SET) {
+            f.write_str(chunk)?;
+        }
+        Ok(())
+    }
+}
+
+/// Appends the RFC 5849 §3.6 encoding of `input` to `out`.
+pub fn percent_encode_into(out: &mut String, input: &str) {
+    for chunk in utf8_percent_encode(input, RFC5849_SET) {
+        out.push_str(chunk);
+    }
+}
+
+/// Decodes a percent-encoded string strictly: every `%` must start a two-digit hex escape
+/// and the decoded bytes must be UTF-8. `+` stays `+` (see [`form_decode`] for forms).
+///
+/// Borrows when there is nothing to decode.
+///
+/// ```
+/// assert_eq!(wbs_oauth::percent_decode("a%20b+c").unwrap(), "a b+c");
+/// assert!(wbs_oauth::percent_decode("%zz").is_err());
+/// assert!(wbs_oauth::percent_decode("%FF").is_err());
+/// ```
+pub fn percent_decode(input: &str) -> Result<Cow<'_, str>, DecodeError> {
+    decode(input, false)
+}
+
+/// Decodes an `application/x-www-form-urlencoded` name or value: as [`percent_decode`],
+/// and `+` is a space.
+///
+/// ```
+/// assert_eq!(wbs_oauth::form_decode("2+q").unwrap(), "2 q");
+/// ```
+pub fn form_decode(input: &str) -> Result<Cow<'_, str>, DecodeError> {
+    decode(input, true)
+}
+
+/// Why a percent-encoded string could not be decoded. The message never quotes the input.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum DecodeError {
+    /// A `%` at this byte offset is not followed by two hexadecimal digits.
+    InvalidEscape {
+        /// Byte offset of the `%`.
+        at: usize,
+    },
+    /// The decoded bytes are not UTF-8.
+    InvalidUtf8,
+}
+
+impl fmt::Display for DecodeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::InvalidEscape { at } => {
+                write!(f, "'%' at byte {at} is not followed by two hex digits")
+            }
+            Self::InvalidUtf8 => f.write_str("percent-decoded bytes are not valid UTF-8"),
+        }
+    }
+}
+
+impl std::error::Error for DecodeError {}
+
+fn decode(input: &str, plus_is_space: bool) -> Result<Cow<'_, str>, DecodeError> {
+    let bytes = input.as_bytes();
+    if !bytes
+        .iter()
+        .any(|&b| b == b'%' || (plus_is_space && b == b'+'))
+    {
+        return Ok(Cow::Borrowed(input));
+    }
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while let Some(&b) = bytes.get(i) {
+        match b {
+            b'%' => {
+                let hi = bytes.get(i + 1).and_then(|&c| hex_value(c));
+                let lo = bytes.get(i + 2).and_then(|&c| hex_value(c));
+                match (hi, lo) {
+                    (Some(hi), Some(lo)) => out.push(hi << 4 | lo),
+                    _ => return Err(DecodeError::InvalidEscape { at: i }),
+                }
+                i += 3;
+            }
+            b'+' if plus_is_space => {
+                out.push(b' ');
+                i += 1;
+            }
+            _ => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8(out)
+        .map(Cow::Owned)
+        .map_err(|_| DecodeError::InvalidUtf8)
+}
+
+fn hex_value(c: u8) -> Option<u8> {
+    match c {
+        b'0'..=b'9' => Some(c - b'0'),
+        b'a'..=b'f' => Some(c - b'a' + 10),
+        b'A'..=b'F' => Some(c - b'A' + 10),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn encodes_reserved_and_keeps_unreserved() {
+        assert_eq!(
+            percent_encode("AZaz09-._~ !*'()%&=+/").to_string(),
+            "AZaz09-._~%20%21%2A%27%28%29%25%26%3D%2B%2F"
+        );
+    }
+
+    #[test]
+    fn decodes_lower_and_upper_hex() {
+        assert_eq!(percent_decode("%3d%3D").unwrap(), "==");
+    }
+
+    #[test]
+    fn rejects_truncated_escape() {
+        assert_eq!(
+            percent_decode("ab%4"),
+            Err(DecodeError::InvalidEscape { at: 2 })
+        );
+        assert_eq!(
+            percent_decode("%"),
+            Err(DecodeError::InvalidEscape { at: 0 })
+        );
+    }
+
+    #[test]
+    fn form_decode_plus() {
+        assert_eq!(form_decode("a+b%2B").unwrap(), "a b+");
+        assert_eq!(percent_decode("a+b").unwrap(), "a+b");
+    }
+}

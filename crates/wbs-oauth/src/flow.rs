@@ -1,0 +1,212 @@
+//! The messages of the three-legged flow (RFC 5849 §2): temporary credentials (the request
+//! token), resource owner authorization, token credentials (the access token), and the
+//! replies and redirects that carry them back.
+
+use std::fmt;
+
+use crate::encode::percent_encode_into;
+use crate::error::Error;
+use crate::secret::{Credentials, Secret};
+use crate::sign::{OAuthParams, Signed, Signer};
+use crate::uri::{FormPairs, Url};
+
+/// Signs a request-token request (§2.1) with `oauth_callback` (a URL, or `oob`).
+///
+/// ```
+/// use wbs_oauth::{flow, Credentials};
+/// let consumer = Credentials::new("dpf43f3p2l4k3l03", "kd94hf93k423kf44");
+/// let signed = flow::request_token(
+///     &consumer, "POST", "https://photos.example.net/initiate",
+///     "http://printer.example.com/ready", "wIjqoS", "137131200",
+/// )?;
+/// assert!(signed.authorization_header(None).contains("oauth_callback=\"http%3A%2F%2Fprinter"));
+/// # Ok::<(), wbs_oauth::Error>(())
+/// ```
+pub fn request_token(
+    consumer: &Credentials,
+    method: &str,
+    endpoint: &str,
+    callback: &str,
+    nonce: &str,
+    timestamp: &str,
+) -> Result<Signed, Error> {
+    let oauth = OAuthParams::new(&consumer.key, nonce, timestamp).callback(callback);
+    Signer::hmac_sha1(&consumer.secret, None).sign::<&str, &str>(method, endpoint, &[], &oauth)
+}
+
+/// The URL to send the user to (§2.2): `endpoint` with `oauth_token` added to its query.
+///
+/// ```
+/// let url = wbs_oauth::flow::authorize_url("https://oauth.withings.com/account/authorize", "a b")?;
+/// assert_eq!(url, "https://oauth.withings.com/account/authorize?oauth_token=a%20b");
+/// # Ok::<(), wbs_oauth::Error>(())
+/// ```
+pub fn authorize_url(endpoint: &str, request_token: &str) -> Result<String, Error> {
+    let parsed = Url::parse(endpoint)?;
+    let mut url = String::with_capacity(endpoint.len() + request_token.len() + 16);
+    url.push_str(parsed.prefix);
+    url.push('?');
+    if !parsed.query.is_empty() {
+        url.push_str(parsed.query);
+        url.push('&');
+    }
+    url.push_str("oauth_token=");
+    percent_encode_into(&mut url, request_token);
+    Ok(url)
+}
+
+/// Signs an access-token request (§2.3) with the request token and the verifier that the
+/// authorization step returned.
+pub fn access_token(
+    consumer: &Credentials,
+    request_token: &Credentials,
+    verifier: &str,
+    method: &str,
+    endpoint: &str,
+    nonce: &str,
+    timestamp: &str,
+) -> Result<Signed, Error> {
+    let oauth = OAuthParams::new(&consumer.key, nonce, timestamp)
+        .token(&request_token.key)
+        .verifier(verifier);
+    Signer::hmac_sha1(&consumer.secret, Some(&request_token.secret)).sign::<&str, &str>(
+        method,
+        endpoint,
+        &[],
+        &oauth,
+    )
+}
+
+/// A token endpoint's reply (§2.1, §2.3): `oauth_token=…&oauth_token_secret=…` and any
+/// further fields, such as the `userid` the WBS API adds to the access token.
+/// `oauth_callback_confirmed` is kept among the extras and not required.
+///
+/// ```
+/// use wbs_oauth::flow::TokenResponse;
+/// let r = TokenResponse::parse(b"oauth_token=t0k&oauth_token_secret=s3c&userid=1229")?;
+/// assert_eq!(r.token.key, "t0k");
+/// assert_eq!(r.token.secret.expose(), "s3c");
+/// assert_eq!(r.get("userid"), Some("1229"));
+/// assert!(TokenResponse::parse(b"unauthorized token").is_err());
+/// # Ok::<(), wbs_oauth::Error>(())
+/// ```
+#[derive(Clone, PartialEq, Eq)]
+pub struct TokenResponse {
+    /// The token and its secret.
+    pub token: Credentials,
+    /// Every other field, decoded, in the order received.
+    pub extra: Vec<(String, String)>,
+}
+
+impl TokenResponse {
+    /// Parses a form-encoded reply body.
+    pub fn parse(body: &[u8]) -> Result<Self, Error> {
+        let body =
+            std::str::from_utf8(body).map_err(|_| Error::InvalidTokenResponse("not UTF-8"))?;
+        let body = body.trim();
+        if !body.contains('=') {
+            return Err(Error::InvalidTokenResponse("not a form-encoded reply"));
+        }
+        let mut token = None;
+        let mut secret = None;
+        let mut extra = Vec::new();
+        for pair in FormPairs::new(body) {
+            let (name, value) = pair?;
+            let slot = match name.as_ref() {
+                "oauth_token" => &mut token,
+                "oauth_token_secret" => &mut secret,
+                _ => {
+                    extra.push((name.into_owned(), value.into_owned()));
+                    continue;
+                }
+            };
+            if slot.replace(value.into_owned()).is_some() {
+                return Err(Error::InvalidTokenResponse("a token field appears twice"));
+            }
+        }
+        match (token, secret) {
+            (Some(key), Some(secret)) => Ok(Self {
+                token: Credentials {
+                    key,
+                    secret: Secret::new(secret),
+                },
+                extra,
+            }),
+            (None, _) => Err(Error::InvalidTokenResponse("no oauth_token")),
+            (_, None) => Err(Error::InvalidTokenResponse("no oauth_token_secret")),
+        }
+    }
+
+    /// The first value of an extra field.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.extra
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+impl fmt::Debug for TokenResponse {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TokenResponse")
+            .field("token", &self.token)
+            .field("extra", &self.extra)
+            .finish()
+    }
+}
+
+/// The query of the redirect to the callback after the user approved (§2.2):
+/// `oauth_token`, `oauth_verifier`, and extras (the WBS API adds `userid`).
+///
+/// ```
+/// use wbs_oauth::flow::AuthorizationCallback;
+/// let cb = AuthorizationCallback::parse("userid=29&oauth_token=abc&oauth_verifier=v3r")?;
+/// assert_eq!((cb.token.as_str(), cb.verifier.as_str()), ("abc", "v3r"));
+/// assert_eq!(cb.get("userid"), Some("29"));
+/// # Ok::<(), wbs_oauth::Error>(())
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AuthorizationCallback {
+    /// The request token being authorized.
+    pub token: String,
+    /// The verification code for the access-token step.
+    pub verifier: String,
+    /// Every other parameter, decoded.
+    pub extra: Vec<(String, String)>,
+}
+
+impl AuthorizationCallback {
+    /// Parses the callback's query string (without `?`).
+    pub fn parse(query: &str) -> Result<Self, Error> {
+        let mut token = None;
+        let mut verifier = None;
+        let mut extra = Vec::new();
+        for pair in FormPairs::new(query) {
+            let (name, value) = pair?;
+            let (slot, field) = match name.as_ref() {
+                "oauth_token" => (&mut token, "oauth_token"),
+                "oauth_verifier" => (&mut verifier, "oauth_verifier"),
+                _ => {
+                    extra.push((name.into_owned(), value.into_owned()));
+                    continue;
+                }
+            };
+            if slot.replace(value.into_owned()).is_some() {
+                return Err(Error::DuplicateParameter(field));
+            }
+        }
+        Ok(Self {
+            token: token.ok_or(Error::MissingParameter("oauth_token"))?,
+            verifier: verifier.ok_or(Error::MissingParameter("oauth_verifier"))?,
+            extra,
+        })
+    }
+
+    /// The first value of an extra parameter.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.extra
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+}

@@ -1,0 +1,53 @@
+//! Nonces from the OS CSPRNG and timestamps from the system clock (feature `os-rng`). The
+//! rest of the crate never calls these: they are conveniences for callers.
+
+use std::fmt;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+/// A fresh nonce: 128 bits from the operating system's CSPRNG, as 32 lower-case hex
+/// digits (the reference: "a random hexadecimal string you generate").
+///
+/// ```
+/// let n = wbs_oauth::random_nonce()?;
+/// assert_eq!(n.len(), 32);
+/// assert!(n.bytes().all(|b| b.is_ascii_hexdigit()));
+/// # Ok::<(), wbs_oauth::RngError>(())
+/// ```
+pub fn random_nonce() -> Result<String, RngError> {
+    let mut bytes = [0u8; 16];
+    getrandom::getrandom(&mut bytes).map_err(|_| RngError(()))?;
+    let mut out = String::with_capacity(32);
+    for b in bytes {
+        out.push(hex_digit(b >> 4));
+        out.push(hex_digit(b & 0xf));
+    }
+    Ok(out)
+}
+
+/// Seconds since the Unix epoch by the system clock (0 if the clock is before 1970).
+pub fn unix_timestamp() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+/// The operating system's random number generator failed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RngError(());
+
+impl fmt::Display for RngError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("the operating system's random number generator failed")
+    }
+}
+
+impl std::error::Error for RngError {}
+
+fn hex_digit(n: u8) -> char {
+    char::from(
+        b"0123456789abcdef"
+            .get(usize::from(n & 0xf))
+            .copied()
+            .unwrap_or(b'0'),
+    )
+}

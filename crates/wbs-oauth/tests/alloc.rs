@@ -1,0 +1,82 @@
+//! Signing into a reused buffer makes no heap allocation (counted by a global allocator).
+//!
+//! A global allocator needs an `unsafe impl`: this test crate, and only it, allows unsafe
+//! code; every library crate forbids it.
+#![allow(unsafe_code)]
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use wbs_oauth::{OAuthParams, Secret, Signer, UrlBuffer};
+
+struct Counting;
+
+static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
+
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        ALLOCATIONS.fetch_add(1, Ordering::SeqCst);
+        // SAFETY: forwarded unchanged to the system allocator.
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: forwarded unchanged to the system allocator.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        ALLOCATIONS.fetch_add(1, Ordering::SeqCst);
+        // SAFETY: forwarded unchanged to the system allocator.
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+#[test]
+fn getmeas_signature_into_reused_buffer_does_not_allocate() {
+    let signer = Signer::hmac_sha1(
+        &Secret::new("0123456789abcdef0123456789abcdef01234567"),
+        Some(&Secret::new("76543210fedcba9876543210fedcba9876543210")),
+    );
+    let params = [
+        ("action", "getmeas"),
+        ("userid", "1229"),
+        ("startdate", "1222819200"),
+        ("enddate", "1223190167"),
+    ];
+    let oauth = OAuthParams::new(
+        "7e563166232c6821742b4c277350494a455f392b353e5d49712a34762a",
+        "f22d74f2209ddf0c6558a47c02841fb1",
+        "1309783586",
+    )
+    .token("c68567f1760552958d713e92088db9f5c5189754dfe4e92068971f4e25d64");
+    let mut buf = UrlBuffer::new();
+    // The first call grows the buffer.
+    let first = signer
+        .sign_url_into(
+            "GET",
+            "http://wbsapi.withings.net/measure",
+            &params,
+            &oauth,
+            &mut buf,
+        )
+        .unwrap()
+        .len();
+    let before = ALLOCATIONS.load(Ordering::SeqCst);
+    for _ in 0..100 {
+        let url = signer
+            .sign_url_into(
+                "GET",
+                "http://wbsapi.withings.net/measure",
+                &params,
+                &oauth,
+                &mut buf,
+            )
+            .unwrap();
+        assert_eq!(url.len(), first);
+    }
+    let after = ALLOCATIONS.load(Ordering::SeqCst);
+    assert_eq!(after - before, 0, "allocations in 100 signatures");
+    assert!(buf.as_str().contains("oauth_signature="));
+}
