@@ -59,10 +59,9 @@ fn run(case: &Value) -> Result<(String, String), String> {
     };
     let required = |k: &str| field(k)?.ok_or_else(|| format!("missing field {k}"));
 
-    let method = match field("signature_method")?.unwrap_or("HMAC-SHA1") {
-        m => SignatureMethod::from_name(m)
-            .ok_or_else(|| format!("unsupported signature_method {m}"))?,
-    };
+    let method_name = field("signature_method")?.unwrap_or("HMAC-SHA1");
+    let method = SignatureMethod::from_name(method_name)
+        .ok_or_else(|| format!("unsupported signature_method {method_name}"))?;
     let params = match case.get("params") {
         None | Some(Value::Null) => Vec::new(),
         Some(Value::Array(items)) => items

@@ -67,7 +67,6 @@ pub mod flow;
 mod rng;
 mod secret;
 mod sign;
-mod sink;
 mod uri;
 mod verify;
 

@@ -2,18 +2,21 @@
 //! string (§3.4.1.1), HMAC-SHA1 and PLAINTEXT (§3.4.2, §3.4.4), and the three placements of
 //! the signed parameters (§3.5).
 
+use std::borrow::Cow;
 use std::cmp::Ordering;
 use std::fmt;
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
-use hmac::Mac;
+use hmac::{Hmac, Mac};
+use sha1::Sha1;
 
-use crate::encode::percent_encode_into;
+use crate::encode::{all_unreserved, encode_bytes, percent_encode_into};
 use crate::error::Error;
 use crate::secret::Secret;
-use crate::sink::{Encoding, HmacSha1, MacSink, Sink};
 use crate::uri::Url;
+
+type HmacSha1 = Hmac<Sha1>;
 
 /// A signature method of RFC 5849 §3.4.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -105,7 +108,7 @@ impl<'a> OAuthParams<'a> {
     }
 
     /// The protocol parameters that are sent, in no particular order.
-    fn each(&self, method: SignatureMethod, mut f: impl FnMut(&'static str, &str)) {
+    fn each(&self, method: SignatureMethod, mut f: impl FnMut(&'static str, &'a str)) {
         f("oauth_consumer_key", self.consumer_key);
         f("oauth_nonce", self.nonce);
         f("oauth_signature_method", method.as_str());
@@ -220,20 +223,27 @@ impl Signer {
         V: AsRef<str>,
     {
         let parsed = Url::parse(url)?;
-        let mut buf = String::with_capacity(256);
+        let mut buf = Vec::with_capacity(256);
         let mut entries = Entries::default();
         collect(&parsed, params, oauth, self.method, &mut buf, &mut entries)?;
         let sorted = entries.sort(&buf);
-        let mut base_string = String::with_capacity(buf.len() * 2 + 64);
-        write_base_string(method, &parsed, &buf, sorted, &mut base_string);
-        let signature = self.signature_of_base_string(&base_string);
+        let mut norm = Vec::with_capacity(buf.len() + 2 * sorted.len());
+        let signature_at = write_normalized(&buf, sorted, &mut norm);
+        let mut base_uri = Vec::with_capacity(parsed.prefix.len());
+        parsed.write_base_uri(&mut base_uri);
+        let mut base_string = Vec::with_capacity(3 * norm.len() + 64);
+        write_base_string(method, &base_uri, &buf, sorted, &mut base_string);
+        let signature = self.signature_of_bytes(&base_string);
+        let (owned, entries) = own_entries(&buf, sorted)?;
         Ok(Signed {
             method: method.to_ascii_uppercase(),
             prefix: parsed.prefix.to_owned(),
             query: parsed.query.to_owned(),
-            entries: sorted.to_vec(),
-            buf,
-            base_string,
+            entries,
+            buf: owned,
+            norm: into_string(norm),
+            signature_at,
+            base_string: into_string(base_string),
             signature,
         })
     }
@@ -242,7 +252,7 @@ impl Signer {
     /// request and protocol with `oauth_signature`, in the query, sorted by name as the WBS
     /// API reference's example request shows. Returns the URL.
     ///
-    /// With a reused [`UrlBuffer`] that has grown to size and no more than 32 parameters,
+    /// With a reused [`UrlBuffer`] that has grown to size and no more than 16 parameters (request and protocol together),
     /// this does not allocate, unless a query parameter of `url` needs percent-decoding.
     pub fn sign_url_into<'b, K, V>(
         &self,
@@ -260,32 +270,35 @@ impl Signer {
         let UrlBuffer {
             url: out_url,
             scratch,
+            base,
         } = out;
         out_url.clear();
         scratch.clear();
+        base.clear();
         let mut entries = Entries::default();
         collect(&parsed, params, oauth, self.method, scratch, &mut entries)?;
         let sorted = entries.sort(scratch);
-        let signature = match &self.key {
-            Key::Hmac(mac) => {
-                let mut sink = MacSink::new((**mac).clone());
-                write_base_string(method, &parsed, scratch, sorted, &mut sink);
-                Signature::from_mac(sink.finish())
-            }
-            Key::Plaintext(key) => Signature(Repr::Plaintext(key.clone())),
-        };
-        out_url.push_str(parsed.prefix);
-        out_url.push('?');
-        write_sorted_query(out_url, scratch, sorted, Some(&signature), |_| true);
-        Ok(out_url)
+        // `out_url` holds the base string URI until the URL itself is written.
+        parsed.write_base_uri(out_url);
+        write_base_string(method, out_url, scratch, sorted, base);
+        let signature = self.signature_of_bytes(base);
+        out_url.clear();
+        out_url.extend_from_slice(parsed.prefix.as_bytes());
+        out_url.push(b'?');
+        write_signed_query(scratch, sorted, &signature, out_url);
+        Ok(as_text(out_url))
     }
 
     /// The signature of an already built base string.
     pub fn signature_of_base_string(&self, base_string: &str) -> Signature {
+        self.signature_of_bytes(base_string.as_bytes())
+    }
+
+    fn signature_of_bytes(&self, base_string: &[u8]) -> Signature {
         match &self.key {
             Key::Hmac(mac) => {
                 let mut mac = (**mac).clone();
-                mac.update(base_string.as_bytes());
+                mac.update(base_string);
                 Signature::from_mac(mac)
             }
             Key::Plaintext(key) => Signature(Repr::Plaintext(key.clone())),
@@ -297,9 +310,9 @@ impl Signer {
     pub fn verify_base_string(&self, base_string: &str, received: &str) -> Result<(), Error> {
         match &self.key {
             Key::Hmac(mac) => {
-                let mut sink = MacSink::new((**mac).clone());
-                sink.put(base_string);
-                verify_mac(sink.finish(), received)
+                let mut mac = (**mac).clone();
+                mac.update(base_string.as_bytes());
+                verify_mac(mac, received)
             }
             Key::Plaintext(key) => verify_plaintext(key, received),
         }
@@ -309,18 +322,12 @@ impl Signer {
         &self,
         method: &str,
         base_uri: &str,
-        buf: &str,
-        sorted: &[Entry],
+        buf: &[u8],
+        sorted: &[Entry<'_>],
         received: &str,
     ) -> Result<(), Error> {
-        match &self.key {
-            Key::Hmac(mac) => {
-                let mut sink = MacSink::new((**mac).clone());
-                write_base_string(method, &base_uri, buf, sorted, &mut sink);
-                verify_mac(sink.finish(), received)
-            }
-            Key::Plaintext(key) => verify_plaintext(key, received),
-        }
+        let base = base_string_of_entries(method, base_uri, buf, sorted);
+        self.verify_base_string(&base, received)
     }
 }
 
@@ -442,7 +449,9 @@ pub struct Signed {
     prefix: String,
     query: String,
     buf: String,
-    entries: Vec<Entry>,
+    entries: Vec<Entry<'static>>,
+    norm: String,
+    signature_at: usize,
     base_string: String,
     signature: Signature,
 }
@@ -474,32 +483,22 @@ impl Signed {
     }
 
     /// The normalised parameters (§3.4.1.3.2), before the base string's outer encoding.
-    pub fn normalized_parameters(&self) -> String {
-        let mut out = String::with_capacity(self.buf.len() + self.entries.len() * 2);
-        for (i, e) in self.entries.iter().enumerate() {
-            if i > 0 {
-                out.push('&');
-            }
-            out.push_str(e.name(&self.buf));
-            out.push('=');
-            out.push_str(e.value(&self.buf));
-        }
-        out
+    pub fn normalized_parameters(&self) -> &str {
+        &self.norm
     }
 
     /// The signed URL with every parameter in the query, sorted by name.
     pub fn query_url(&self) -> String {
-        let mut out = String::with_capacity(self.prefix.len() + self.buf.len() + 64);
-        out.push_str(&self.prefix);
-        out.push('?');
-        write_sorted_query(
+        let mut out = Vec::with_capacity(self.prefix.len() + self.norm.len() + 48);
+        out.extend_from_slice(self.prefix.as_bytes());
+        out.push(b'?');
+        splice_signature(
             &mut out,
-            &self.buf,
-            &self.entries,
-            Some(&self.signature),
-            |_| true,
+            self.norm.as_bytes(),
+            self.signature_at,
+            &self.signature,
         );
-        out
+        into_string(out)
     }
 
     /// The `Authorization` header value: `OAuth realm="…", oauth_…="…", …`.
@@ -524,12 +523,12 @@ impl Signed {
         };
         let mut sig_done = false;
         for e in self.entries.iter().filter(|e| e.source == Source::Protocol) {
-            let name = e.name(&self.buf);
+            let name = e.name_str(&self.buf);
             if !sig_done && name > "oauth_signature" {
                 self.with_encoded_signature(|s| push(&mut out, "oauth_signature", s));
                 sig_done = true;
             }
-            push(&mut out, name, e.value(&self.buf));
+            push(&mut out, name, e.value_str(&self.buf));
         }
         if !sig_done {
             self.with_encoded_signature(|s| push(&mut out, "oauth_signature", s));
@@ -589,7 +588,12 @@ impl Signed {
         url
     }
 
-    fn write_params(&self, out: &mut String, keep: impl Fn(&Entry) -> bool, with_signature: bool) {
+    fn write_params(
+        &self,
+        out: &mut String,
+        keep: impl Fn(&Entry<'_>) -> bool,
+        with_signature: bool,
+    ) {
         let signature = with_signature.then_some(&self.signature);
         write_sorted_query(out, &self.buf, &self.entries, signature, keep);
     }
@@ -611,48 +615,167 @@ pub(crate) enum Source {
     Protocol,
 }
 
-/// One encoded `name=value` pair, as offsets into a buffer.
+/// Encoded text of an entry: the caller's own bytes when nothing needed escaping (most
+/// names and values, and then nothing is copied), or a range of the scratch buffer.
 #[derive(Clone, Copy, Debug)]
-pub(crate) struct Entry {
-    start: u32,
-    name_end: u32,
-    end: u32,
+pub(crate) enum Text<'a> {
+    Borrowed(&'a [u8]),
+    Scratch(u32, u32),
+}
+
+impl<'a> Text<'a> {
+    fn get<'x>(self, buf: &'x [u8]) -> &'x [u8]
+    where
+        'a: 'x,
+    {
+        match self {
+            Text::Borrowed(bytes) => bytes,
+            Text::Scratch(start, end) => buf.get(start as usize..end as usize).unwrap_or(&[]),
+        }
+    }
+
+    /// The encoding of `raw`: borrowed when it needs no escape, else written to `buf`.
+    /// Also says whether the encoding holds a `%`.
+    fn encode(raw: &'a str, buf: &mut Vec<u8>) -> Result<(Self, bool), Error> {
+        if all_unreserved(raw.as_bytes()) {
+            Ok((Text::Borrowed(raw.as_bytes()), false))
+        } else {
+            Self::encode_owned(raw, buf)
+        }
+    }
+
+    /// The encoding of `raw`, always written to `buf` (for text that does not live long
+    /// enough to be borrowed).
+    fn encode_owned(raw: &str, buf: &mut Vec<u8>) -> Result<(Self, bool), Error> {
+        let start = buf.len();
+        encode_bytes(buf, raw.as_bytes());
+        // Escaping makes an encoding longer than its input: equal lengths mean no `%`.
+        let escaped = buf.len() - start != raw.len();
+        Ok((Text::Scratch(to32(start)?, to32(buf.len())?), escaped))
+    }
+}
+
+fn to32(n: usize) -> Result<u32, Error> {
+    u32::try_from(n).map_err(|_| Error::TooLarge)
+}
+
+/// One encoded `name=value` pair.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Entry<'a> {
+    /// The first 8 bytes of the encoded name, big-endian, zero-padded: compares as the
+    /// name's prefix does (an encoded name never holds a zero byte).
+    key: u64,
+    name: Text<'a>,
+    value: Text<'a>,
+    /// Whether the encoded name or value holds a `%` (so needs re-encoding in the base
+    /// string); most do not, and are copied as they are.
+    escaped: bool,
     pub(crate) source: Source,
 }
 
-impl Entry {
-    pub(crate) fn name<'b>(&self, buf: &'b str) -> &'b str {
-        buf.get(self.start as usize..self.name_end as usize)
-            .unwrap_or("")
+impl<'a> Entry<'a> {
+    fn new(buf: &[u8], name: (Text<'a>, bool), value: (Text<'a>, bool), source: Source) -> Self {
+        let mut key = [0u8; 8];
+        for (k, b) in key.iter_mut().zip(name.0.get(buf)) {
+            *k = *b;
+        }
+        Self {
+            key: u64::from_be_bytes(key),
+            name: name.0,
+            value: value.0,
+            escaped: name.1 || value.1,
+            source,
+        }
     }
 
-    pub(crate) fn value<'b>(&self, buf: &'b str) -> &'b str {
-        buf.get(self.name_end as usize..self.end as usize)
-            .unwrap_or("")
+    pub(crate) fn name<'x>(&self, buf: &'x [u8]) -> &'x [u8]
+    where
+        'a: 'x,
+    {
+        self.name.get(buf)
     }
 
-    fn cmp(&self, other: &Self, buf: &str) -> Ordering {
-        self.name(buf)
-            .cmp(other.name(buf))
-            .then_with(|| self.value(buf).cmp(other.value(buf)))
+    pub(crate) fn value<'x>(&self, buf: &'x [u8]) -> &'x [u8]
+    where
+        'a: 'x,
+    {
+        self.value.get(buf)
+    }
+
+    /// Whether the name sorts after `oauth_signature`, decided by the key when it can be.
+    fn after_signature(&self, buf: &[u8]) -> bool {
+        const KEY: u64 = u64::from_be_bytes(*b"oauth_si");
+        match self.key.cmp(&KEY) {
+            Ordering::Equal => self.name(buf) > b"oauth_signature".as_slice(),
+            other => other == Ordering::Greater,
+        }
+    }
+
+    /// The name, from a scratch buffer that was converted to a `String`.
+    pub(crate) fn name_str<'x>(&self, buf: &'x str) -> &'x str
+    where
+        'a: 'x,
+    {
+        as_text(self.name.get(buf.as_bytes()))
+    }
+
+    /// The value, from a scratch buffer that was converted to a `String`.
+    pub(crate) fn value_str<'x>(&self, buf: &'x str) -> &'x str
+    where
+        'a: 'x,
+    {
+        as_text(self.value.get(buf.as_bytes()))
+    }
+
+    fn cmp(&self, other: &Self, buf: &[u8]) -> Ordering {
+        self.key.cmp(&other.key).then_with(|| {
+            self.name(buf)
+                .cmp(other.name(buf))
+                .then_with(|| self.value(buf).cmp(other.value(buf)))
+        })
     }
 }
 
-const INLINE: usize = 32;
+/// Copies sorted entries into one owned buffer, for a value that outlives the call.
+pub(crate) fn own_entries(
+    buf: &[u8],
+    sorted: &[Entry<'_>],
+) -> Result<(String, Vec<Entry<'static>>), Error> {
+    let mut owned = Vec::with_capacity(buf.len() + 16 * sorted.len());
+    let mut entries = Vec::with_capacity(sorted.len());
+    for e in sorted {
+        let start = to32(owned.len())?;
+        owned.extend_from_slice(e.name(buf));
+        let middle = to32(owned.len())?;
+        owned.extend_from_slice(e.value(buf));
+        let end = to32(owned.len())?;
+        entries.push(Entry {
+            key: e.key,
+            name: Text::Scratch(start, middle),
+            value: Text::Scratch(middle, end),
+            escaped: e.escaped,
+            source: e.source,
+        });
+    }
+    Ok((into_string(owned), entries))
+}
 
-/// The entries of one request: on the stack up to 32, on the heap past that.
-pub(crate) struct Entries {
-    inline: [Entry; INLINE],
+const INLINE: usize = 16;
+
+/// The entries of one request: on the stack up to 16, on the heap past that.
+pub(crate) struct Entries<'a> {
+    inline: [Entry<'a>; INLINE],
     len: usize,
-    heap: Vec<Entry>,
+    heap: Vec<Entry<'a>>,
 }
 
-impl Default for Entries {
+impl Default for Entries<'_> {
     fn default() -> Self {
         let empty = Entry {
-            start: 0,
-            name_end: 0,
-            end: 0,
+            key: 0,
+            name: Text::Borrowed(&[]),
+            value: Text::Borrowed(&[]),
+            escaped: false,
             source: Source::Query,
         };
         Self {
@@ -663,26 +786,54 @@ impl Default for Entries {
     }
 }
 
-impl Entries {
-    pub(crate) fn push_encoded(
+impl<'a> Entries<'a> {
+    /// Adds a parameter that lives as long as the entries, borrowing what needs no escape.
+    pub(crate) fn push(
         &mut self,
-        buf: &mut String,
+        buf: &mut Vec<u8>,
+        name: &'a str,
+        value: &'a str,
+        source: Source,
+    ) -> Result<(), Error> {
+        let name = Text::encode(name, buf)?;
+        let value = Text::encode(value, buf)?;
+        self.add(Entry::new(buf, name, value, source));
+        Ok(())
+    }
+
+    /// Adds a parameter whose text is copied (encoded) into `buf`.
+    pub(crate) fn push_owned(
+        &mut self,
+        buf: &mut Vec<u8>,
         name: &str,
         value: &str,
         source: Source,
     ) -> Result<(), Error> {
-        let start = buf.len();
-        percent_encode_into(buf, name);
-        let name_end = buf.len();
-        percent_encode_into(buf, value);
-        let end = buf.len();
-        let to32 = |n: usize| u32::try_from(n).map_err(|_| Error::TooLarge);
-        let entry = Entry {
-            start: to32(start)?,
-            name_end: to32(name_end)?,
-            end: to32(end)?,
-            source,
-        };
+        let name = Text::encode_owned(name, buf)?;
+        let value = Text::encode_owned(value, buf)?;
+        self.add(Entry::new(buf, name, value, source));
+        Ok(())
+    }
+
+    /// Adds a protocol parameter: its name is one of our own constants (`oauth_` and
+    /// lower-case letters), so it is borrowed without an escape check.
+    pub(crate) fn push_protocol(
+        &mut self,
+        buf: &mut Vec<u8>,
+        name: &'static str,
+        value: &'a str,
+    ) -> Result<(), Error> {
+        let value = Text::encode(value, buf)?;
+        self.add(Entry::new(
+            buf,
+            (Text::Borrowed(name.as_bytes()), false),
+            value,
+            Source::Protocol,
+        ));
+        Ok(())
+    }
+
+    fn add(&mut self, entry: Entry<'a>) {
         if self.heap.is_empty() && self.len < INLINE {
             if let Some(slot) = self.inline.get_mut(self.len) {
                 *slot = entry;
@@ -695,156 +846,242 @@ impl Entries {
             }
             self.heap.push(entry);
         }
-        Ok(())
     }
 
     /// Sorts by encoded name, then encoded value, in byte order (§3.4.1.3.2).
-    pub(crate) fn sort(&mut self, buf: &str) -> &[Entry] {
-        let slice: &mut [Entry] = if self.heap.is_empty() {
+    pub(crate) fn sort(&mut self, buf: &[u8]) -> &[Entry<'a>] {
+        let slice: &mut [Entry<'a>] = if self.heap.is_empty() {
             self.inline.get_mut(..self.len).unwrap_or(&mut [])
         } else {
             &mut self.heap
         };
-        // Equal keys are equal entries for the base string, so an unstable sort is exact
-        // (and, unlike the stable one, never allocates).
-        slice.sort_unstable_by(|a, b| a.cmp(b, buf));
+        // Equal entries are interchangeable in the base string, so an unstable sort is exact
+        // (and, unlike the stable one, never allocates). Most names differ in their first
+        // eight bytes: sort by that key, and compare whole names and values only on a tie.
+        slice.sort_unstable_by_key(|e| e.key);
+        if slice
+            .windows(2)
+            .any(|w| matches!(w, [a, b] if a.key == b.key))
+        {
+            slice.sort_unstable_by(|a, b| a.cmp(b, buf));
+        }
         slice
     }
 }
 
 /// Collects and encodes every signed parameter: the URL's query, the extra parameters, and
 /// the protocol parameters (§3.4.1.3.1).
-fn collect<K: AsRef<str>, V: AsRef<str>>(
-    url: &Url<'_>,
-    params: &[(K, V)],
-    oauth: &OAuthParams<'_>,
+fn collect<'a, K: AsRef<str>, V: AsRef<str>>(
+    url: &Url<'a>,
+    params: &'a [(K, V)],
+    oauth: &OAuthParams<'a>,
     method: SignatureMethod,
-    buf: &mut String,
-    entries: &mut Entries,
+    buf: &mut Vec<u8>,
+    entries: &mut Entries<'a>,
 ) -> Result<(), Error> {
     for pair in url.query_pairs() {
         let (name, value) = pair?;
         if let Some(reserved) = oauth.reserved(&name) {
             return Err(Error::ReservedParameter(reserved));
         }
-        entries.push_encoded(buf, &name, &value, Source::Query)?;
+        match (name, value) {
+            (Cow::Borrowed(name), Cow::Borrowed(value)) => {
+                entries.push(buf, name, value, Source::Query)?
+            }
+            (name, value) => entries.push_owned(buf, &name, &value, Source::Query)?,
+        }
     }
     for (name, value) in params {
         let (name, value) = (name.as_ref(), value.as_ref());
         if let Some(reserved) = oauth.reserved(name) {
             return Err(Error::ReservedParameter(reserved));
         }
-        entries.push_encoded(buf, name, value, Source::Extra)?;
+        entries.push(buf, name, value, Source::Extra)?;
     }
     let mut result = Ok(());
     oauth.each(method, |name, value| {
         if result.is_ok() {
-            result = entries.push_encoded(buf, name, value, Source::Protocol);
+            result = entries.push_protocol(buf, name, value);
         }
     });
     result
 }
 
-/// Something that writes a base string URI.
-pub(crate) trait BaseUri {
-    fn write_to<S: Sink + ?Sized>(&self, out: &mut S);
-}
-
-impl BaseUri for Url<'_> {
-    fn write_to<S: Sink + ?Sized>(&self, out: &mut S) {
-        self.write_base_uri(out);
-    }
-}
-
-impl BaseUri for &str {
-    fn write_to<S: Sink + ?Sized>(&self, out: &mut S) {
-        out.put(self);
-    }
-}
-
-/// `enc(METHOD) & enc(base URI) & enc(normalised parameters)` (§3.4.1.1).
-pub(crate) fn write_base_string<U: BaseUri, S: Sink + ?Sized>(
-    method: &str,
-    uri: &U,
-    buf: &str,
-    sorted: &[Entry],
-    out: &mut S,
-) {
-    let mut upper = [0u8; 4];
-    for c in method.chars() {
-        let c = c.to_ascii_uppercase();
-        Encoding(&mut *out).put(c.encode_utf8(&mut upper));
-    }
-    out.put("&");
-    uri.write_to(&mut Encoding(&mut *out));
-    out.put("&");
+/// Writes `name=value&…` in sorted order into `norm` and returns the offset at which
+/// `oauth_signature` sorts (where the first later name starts, or the end).
+fn write_normalized(buf: &[u8], sorted: &[Entry<'_>], norm: &mut Vec<u8>) -> usize {
+    let mut signature_at = None;
     for (i, e) in sorted.iter().enumerate() {
         if i > 0 {
-            out.put("%26");
+            norm.push(b'&');
         }
-        put_reencoded(out, e.name(buf));
-        out.put("%3D");
-        put_reencoded(out, e.value(buf));
+        if signature_at.is_none() && e.after_signature(buf) {
+            signature_at = Some(norm.len());
+        }
+        norm.extend_from_slice(e.name(buf));
+        norm.push(b'=');
+        norm.extend_from_slice(e.value(buf));
+    }
+    signature_at.unwrap_or(norm.len())
+}
+
+/// Writes the sorted entries as `name=value&…` with `oauth_signature=…` at its sorted
+/// place: the query of the signed URL.
+fn write_signed_query(buf: &[u8], sorted: &[Entry<'_>], signature: &Signature, out: &mut Vec<u8>) {
+    let mut pending = Some(signature);
+    for (i, e) in sorted.iter().enumerate() {
+        if i > 0 {
+            out.push(b'&');
+        }
+        if let Some(sig) = pending.filter(|_| e.after_signature(buf)) {
+            out.extend_from_slice(b"oauth_signature=");
+            sig.with_wire(|wire| encode_bytes(out, wire.as_bytes()));
+            out.push(b'&');
+            pending = None;
+        }
+        out.extend_from_slice(e.name(buf));
+        out.push(b'=');
+        out.extend_from_slice(e.value(buf));
+    }
+    if let Some(sig) = pending {
+        if !sorted.is_empty() {
+            out.push(b'&');
+        }
+        out.extend_from_slice(b"oauth_signature=");
+        sig.with_wire(|wire| encode_bytes(out, wire.as_bytes()));
     }
 }
 
-/// Encodes an already encoded string again: only `%` changes (to `%25`).
-fn put_reencoded<S: Sink + ?Sized>(out: &mut S, encoded: &str) {
-    let mut pieces = encoded.split('%');
-    if let Some(first) = pieces.next() {
-        out.put(first);
+/// Appends the normalised parameters with `oauth_signature=…` at its sorted place.
+fn splice_signature(out: &mut Vec<u8>, norm: &[u8], at: usize, signature: &Signature) {
+    let (before, after) = norm.split_at(at.min(norm.len()));
+    out.extend_from_slice(before);
+    if !before.is_empty() && !before.ends_with(b"&") {
+        out.push(b'&');
     }
-    for piece in pieces {
-        out.put("%25");
-        out.put(piece);
+    out.extend_from_slice(b"oauth_signature=");
+    signature.with_wire(|wire| encode_bytes(out, wire.as_bytes()));
+    if !after.is_empty() {
+        out.push(b'&');
+        out.extend_from_slice(after);
     }
+}
+
+/// `enc(METHOD) & enc(base string URI) & enc(normalised parameters)` (§3.4.1.1).
+///
+/// The parameters are written from the sorted entries rather than by encoding the
+/// normalised string: encoding an encoded string changes only `%` (to `%25`), `=` and `&`,
+/// so an entry without `%` is copied as it is.
+fn write_base_string(
+    method: &str,
+    base_uri: &[u8],
+    buf: &[u8],
+    sorted: &[Entry<'_>],
+    out: &mut Vec<u8>,
+) {
+    if method.bytes().all(|b| b.is_ascii_alphanumeric()) {
+        out.extend(method.bytes().map(|b| b.to_ascii_uppercase()));
+    } else {
+        encode_bytes(out, method.to_ascii_uppercase().as_bytes());
+    }
+    out.push(b'&');
+    encode_bytes(out, base_uri);
+    out.push(b'&');
+    for (i, e) in sorted.iter().enumerate() {
+        if i > 0 {
+            out.extend_from_slice(b"%26");
+        }
+        if e.escaped {
+            reencode(out, e.name(buf));
+            out.extend_from_slice(b"%3D");
+            reencode(out, e.value(buf));
+        } else {
+            out.extend_from_slice(e.name(buf));
+            out.extend_from_slice(b"%3D");
+            out.extend_from_slice(e.value(buf));
+        }
+    }
+}
+
+/// Encodes an already encoded string again: only `%` changes.
+fn reencode(out: &mut Vec<u8>, encoded: &[u8]) {
+    for &b in encoded {
+        if b == b'%' {
+            out.extend_from_slice(b"%25");
+        } else {
+            out.push(b);
+        }
+    }
+}
+
+/// The base string of a request whose parameters are already encoded and sorted.
+pub(crate) fn base_string_of_entries(
+    method: &str,
+    base_uri: &str,
+    buf: &[u8],
+    sorted: &[Entry<'_>],
+) -> String {
+    let mut base = Vec::with_capacity(2 * buf.len() + 64);
+    write_base_string(method, base_uri.as_bytes(), buf, sorted, &mut base);
+    into_string(base)
+}
+
+/// Text the engine built from `&str` pieces and ASCII escapes, so always UTF-8; the
+/// lossy fallback exists only so that no code path can panic.
+pub(crate) fn into_string(bytes: Vec<u8>) -> String {
+    String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+}
+
+/// As [`into_string`], borrowed.
+fn as_text(bytes: &[u8]) -> &str {
+    std::str::from_utf8(bytes).unwrap_or_default()
 }
 
 /// Writes `name=value&…` for the kept entries, with `oauth_signature` in its sorted place.
-fn write_sorted_query<S: Sink + ?Sized>(
-    out: &mut S,
+fn write_sorted_query(
+    out: &mut String,
     buf: &str,
-    sorted: &[Entry],
+    sorted: &[Entry<'_>],
     signature: Option<&Signature>,
-    keep: impl Fn(&Entry) -> bool,
+    keep: impl Fn(&Entry<'_>) -> bool,
 ) {
     let mut first = true;
     let mut signature = signature;
+    let put_signature = |out: &mut String, sig: &Signature, first: &mut bool| {
+        if !*first {
+            out.push('&');
+        }
+        *first = false;
+        out.push_str("oauth_signature=");
+        sig.with_wire(|wire| percent_encode_into(out, wire));
+    };
     for e in sorted.iter().filter(|e| keep(e)) {
-        let name = e.name(buf);
+        let name = e.name_str(buf);
         if name > "oauth_signature" {
             if let Some(sig) = signature.take() {
-                put_signature_pair(out, sig, &mut first);
+                put_signature(out, sig, &mut first);
             }
         }
         if !first {
-            out.put("&");
+            out.push('&');
         }
         first = false;
-        out.put(name);
-        out.put("=");
-        out.put(e.value(buf));
+        out.push_str(name);
+        out.push('=');
+        out.push_str(e.value_str(buf));
     }
     if let Some(sig) = signature {
-        put_signature_pair(out, sig, &mut first);
+        put_signature(out, sig, &mut first);
     }
-}
-
-fn put_signature_pair<S: Sink + ?Sized>(out: &mut S, signature: &Signature, first: &mut bool) {
-    if !*first {
-        out.put("&");
-    }
-    *first = false;
-    out.put("oauth_signature=");
-    signature.with_wire(|wire| Encoding(out).put(wire));
 }
 
 /// A reusable output buffer for [`Signer::sign_url_into`]: the signed URL and the scratch
 /// space used to build it. Keep one per task and signing stops allocating once it has grown.
 #[derive(Clone, Default)]
 pub struct UrlBuffer {
-    url: String,
-    scratch: String,
+    url: Vec<u8>,
+    scratch: Vec<u8>,
+    base: Vec<u8>,
 }
 
 impl UrlBuffer {
@@ -855,7 +1092,12 @@ impl UrlBuffer {
 
     /// The last signed URL.
     pub fn as_str(&self) -> &str {
-        &self.url
+        as_text(&self.url)
+    }
+
+    /// The base string of the last signed URL (it holds no secret).
+    pub fn base_string(&self) -> &str {
+        as_text(&self.base)
     }
 }
 

@@ -1,9 +1,9 @@
 //! Request URL parsing and the base string URI (RFC 5849 §3.4.1.2).
 
+use std::io::Write as _;
 use std::net::Ipv6Addr;
 
 use crate::error::Error;
-use crate::sink::Sink;
 
 /// A request URL split into the parts that signing needs. Borrows the caller's string.
 #[derive(Clone, Copy, Debug)]
@@ -22,9 +22,14 @@ pub(crate) struct Url<'a> {
 impl<'a> Url<'a> {
     /// Parses an absolute `http` or `https` URL. Userinfo is dropped and the fragment ignored.
     pub(crate) fn parse(url: &'a str) -> Result<Self, Error> {
-        let (scheme, rest) = url
-            .split_once("://")
+        let bytes = url.as_bytes();
+        // One pass over the bytes finds every delimiter (this runs once per signature).
+        let colon = bytes
+            .iter()
+            .position(|&b| b == b':')
+            .filter(|&i| bytes.get(i + 1..i + 3) == Some(b"//".as_slice()))
             .ok_or(Error::InvalidUrl("not an absolute URL (no scheme)"))?;
+        let scheme = url.get(..colon).unwrap_or("");
         let https = if scheme.eq_ignore_ascii_case("https") {
             true
         } else if scheme.eq_ignore_ascii_case("http") {
@@ -32,33 +37,35 @@ impl<'a> Url<'a> {
         } else {
             return Err(Error::InvalidUrl("scheme is not http or https"));
         };
-        let before_fragment = rest.split('#').next().unwrap_or(rest);
-        let (head, query) = match before_fragment.split_once('?') {
-            Some((head, query)) => (head, query),
-            None => (before_fragment, ""),
+        let rest_at = colon + 3;
+        let rest = bytes.get(rest_at..).unwrap_or(&[]);
+        let authority_len = rest
+            .iter()
+            .position(|&b| matches!(b, b'/' | b'?' | b'#'))
+            .unwrap_or(rest.len());
+        let after_authority = rest.get(authority_len..).unwrap_or(&[]);
+        let path_len = after_authority
+            .iter()
+            .position(|&b| matches!(b, b'?' | b'#'))
+            .unwrap_or(after_authority.len());
+        let path_end = rest_at + authority_len + path_len;
+        let query = match bytes.get(path_end) {
+            Some(b'?') => {
+                let q = bytes.get(path_end + 1..).unwrap_or(&[]);
+                let q_len = q.iter().position(|&b| b == b'#').unwrap_or(q.len());
+                url.get(path_end + 1..path_end + 1 + q_len).unwrap_or("")
+            }
+            _ => "",
         };
-        let (authority, path) = match head.find('/') {
-            Some(i) => head.split_at(i),
-            None => (head, ""),
-        };
-        let host_port = match authority.rfind('@') {
-            Some(i) => authority.get(i + 1..).unwrap_or(""),
-            None => authority,
-        };
-        let (host, port) = split_host_port(host_port)?;
-        if host.is_empty() {
-            return Err(Error::InvalidUrl("no host"));
-        }
-        if host
-            .bytes()
-            .any(|b| b.is_ascii_control() || b == b' ' || b == b'/' || b == b'\\')
-        {
-            return Err(Error::InvalidUrl("invalid character in host"));
-        }
+        // The delimiters are ASCII, so every cut is on a character boundary.
+        let authority = url.get(rest_at..rest_at + authority_len).unwrap_or("");
+        let path = url.get(rest_at + authority_len..path_end).unwrap_or("");
+        let head_len = path_end - rest_at;
+        let (host, port) = split_authority(authority)?;
         if path.bytes().any(|b| b.is_ascii_control()) {
             return Err(Error::InvalidUrl("control character in path"));
         }
-        let prefix_len = scheme.len() + 3 + head.len();
+        let prefix_len = rest_at + head_len;
         Ok(Self {
             https,
             scheme,
@@ -72,42 +79,37 @@ impl<'a> Url<'a> {
 
     /// Writes the base string URI: scheme and host in lower case, the port unless it is the
     /// scheme's default, the path as sent (`/` when empty, spaces as `%20`).
-    pub(crate) fn write_base_uri<S: Sink + ?Sized>(&self, out: &mut S) {
-        out.put(if self.https { "https://" } else { "http://" });
+    pub(crate) fn write_base_uri(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(if self.https { b"https://" } else { b"http://" });
         match self
             .host
             .strip_prefix('[')
             .and_then(|h| h.strip_suffix(']'))
         {
+            // Canonical text form (RFC 5952), as other implementations normalise it.
             Some(v6) => match v6.parse::<Ipv6Addr>() {
-                // Canonical text form (RFC 5952), as other implementations normalise it.
                 Ok(addr) => {
-                    out.put("[");
-                    out.put(&addr.to_string());
-                    out.put("]");
+                    let _ = write!(out, "[{addr}]");
                 }
-                Err(_) => put_lower(out, self.host),
+                Err(_) => push_lower(out, self.host),
             },
-            None => put_lower(out, self.host),
+            None => push_lower(out, self.host),
         }
         if let Some(port) = self.port {
             let default = if self.https { 443 } else { 80 };
             if port != default {
-                out.put(":");
-                let mut digits = [0u8; 5];
-                out.put(format_u16(port, &mut digits));
+                let _ = write!(out, ":{port}");
             }
         }
         if self.path.is_empty() {
-            out.put("/");
+            out.push(b'/');
         } else {
-            let mut rest = self.path;
-            while let Some(i) = rest.find(' ') {
-                out.put(rest.get(..i).unwrap_or(""));
-                out.put("%20");
-                rest = rest.get(i + 1..).unwrap_or("");
+            for &b in self.path.as_bytes() {
+                match b {
+                    b' ' => out.extend_from_slice(b"%20"),
+                    b => out.push(b),
+                }
             }
-            out.put(rest);
         }
     }
 
@@ -123,77 +125,76 @@ impl<'a> Url<'a> {
     }
 }
 
-fn split_host_port(host_port: &str) -> Result<(&str, Option<u16>), Error> {
-    let (host, port) = if host_port.starts_with('[') {
-        match host_port.find(']') {
-            Some(end) => {
-                let host = host_port.get(..=end).unwrap_or(host_port);
-                let rest = host_port.get(end + 1..).unwrap_or("");
-                match rest.strip_prefix(':') {
-                    Some(port) => (host, Some(port)),
-                    None if rest.is_empty() => (host, None),
-                    None => return Err(Error::InvalidUrl("junk after IPv6 host")),
-                }
+/// Splits `[userinfo@]host[:port]` in one pass over its bytes.
+fn split_authority(authority: &str) -> Result<(&str, Option<u16>), Error> {
+    let bytes = authority.as_bytes();
+    let mut host_start = 0;
+    let mut bracket_end = None;
+    let mut colon = None;
+    let mut colons = 0;
+    let mut bad = false;
+    for (i, &b) in bytes.iter().enumerate() {
+        match b {
+            b'@' => {
+                // Userinfo ends at the last '@': start over after it.
+                host_start = i + 1;
+                bracket_end = None;
+                colon = None;
+                colons = 0;
+                bad = false;
             }
-            None => return Err(Error::InvalidUrl("unclosed IPv6 host")),
+            b']' => bracket_end = Some(i),
+            b':' => {
+                colon = Some(i);
+                colons += 1;
+            }
+            b' ' | b'\\' => bad = true,
+            b if b.is_ascii_control() => bad = true,
+            _ => {}
         }
+    }
+    let host_port = authority.get(host_start..).unwrap_or("");
+    let rebase = |i: usize| i - host_start;
+    if bad {
+        return Err(Error::InvalidUrl("invalid character in host"));
+    }
+    let colon = if host_port.starts_with('[') {
+        let end = rebase(bracket_end.ok_or(Error::InvalidUrl("unclosed IPv6 host"))?);
+        match colon.map(rebase) {
+            Some(c) if c == end + 1 => Some(c),
+            Some(c) if c < end && end + 1 == host_port.len() => None,
+            None if end + 1 == host_port.len() => None,
+            _ => return Err(Error::InvalidUrl("junk after IPv6 host")),
+        }
+    } else if colons > 1 {
+        return Err(Error::InvalidUrl("invalid character in host"));
     } else {
-        match host_port.split_once(':') {
-            Some((host, port)) => (host, Some(port)),
-            None => (host_port, None),
-        }
+        colon.map(rebase)
     };
-    let port = match port {
-        None | Some("") => None,
-        Some(digits) => {
-            if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
-                return Err(Error::InvalidUrl("port is not a number"));
-            }
-            let trimmed = digits.trim_start_matches('0');
-            match trimmed.parse::<u16>() {
-                Ok(p) if p > 0 => Some(p),
-                _ => return Err(Error::InvalidUrl("port out of range")),
-            }
-        }
+    let (host, port) = match colon {
+        Some(c) => (
+            host_port.get(..c).unwrap_or(""),
+            host_port.get(c + 1..).unwrap_or(""),
+        ),
+        None => (host_port, ""),
     };
-    Ok((host, port))
-}
-
-fn put_lower<S: Sink + ?Sized>(out: &mut S, s: &str) {
-    if s.bytes().any(|b| b.is_ascii_uppercase()) {
-        let mut buf = [0u8; 64];
-        for chunk in s.as_bytes().chunks(buf.len()) {
-            let dst = buf.get_mut(..chunk.len()).unwrap_or(&mut []);
-            dst.copy_from_slice(chunk);
-            dst.make_ascii_lowercase();
-            // Lower-casing ASCII bytes keeps UTF-8 valid, but a chunk boundary may split a
-            // multi-byte character, so fall back to a lossless char-wise path then.
-            match std::str::from_utf8(dst) {
-                Ok(text) => out.put(text),
-                Err(_) => {
-                    out.put(&s.to_ascii_lowercase());
-                    return;
-                }
-            }
-        }
-    } else {
-        out.put(s);
+    if host.is_empty() {
+        return Err(Error::InvalidUrl("no host"));
+    }
+    if port.is_empty() {
+        return Ok((host, None));
+    }
+    if !port.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(Error::InvalidUrl("port is not a number"));
+    }
+    match port.trim_start_matches('0').parse::<u16>() {
+        Ok(p) if p > 0 => Ok((host, Some(p))),
+        _ => Err(Error::InvalidUrl("port out of range")),
     }
 }
 
-fn format_u16(mut n: u16, buf: &mut [u8; 5]) -> &str {
-    let mut i = buf.len();
-    loop {
-        i -= 1;
-        if let Some(slot) = buf.get_mut(i) {
-            *slot = b'0' + (n % 10) as u8;
-        }
-        n /= 10;
-        if n == 0 || i == 0 {
-            break;
-        }
-    }
-    std::str::from_utf8(buf.get(i..).unwrap_or(&[])).unwrap_or("")
+fn push_lower(out: &mut Vec<u8>, s: &str) {
+    out.extend(s.bytes().map(|b| b.to_ascii_lowercase()));
 }
 
 /// Iterator over the `name=value` pairs of a form-encoded string, decoded. Empty segments
@@ -236,9 +237,9 @@ mod tests {
     use super::*;
 
     fn base_uri(url: &str) -> String {
-        let mut s = String::new();
+        let mut s = Vec::new();
         Url::parse(url).unwrap().write_base_uri(&mut s);
-        s
+        String::from_utf8(s).unwrap()
     }
 
     #[test]

@@ -7,7 +7,7 @@ use std::fmt;
 use crate::encode::percent_decode;
 use crate::error::Error;
 use crate::secret::Secret;
-use crate::sign::{write_base_string, Entries, Entry, SignatureMethod, Signer, Source};
+use crate::sign::{base_string_of_entries, Entries, Entry, SignatureMethod, Signer, Source};
 use crate::uri::{FormPairs, Url};
 
 /// The protocol parameters a server looks for; each may appear at most once.
@@ -50,8 +50,8 @@ const PROTOCOL: [&str; 9] = [
 pub struct IncomingRequest {
     method: String,
     base_uri: String,
-    buf: String,
-    entries: Vec<Entry>,
+    buf: Vec<u8>,
+    entries: Vec<Entry<'static>>,
     params: Vec<(String, String)>,
     consumer_key: String,
     token: Option<String>,
@@ -90,8 +90,9 @@ impl IncomingRequest {
         form_body: Option<&[u8]>,
     ) -> Result<Self, Error> {
         let parsed = Url::parse(url)?;
-        let mut base_uri = String::new();
+        let mut base_uri = Vec::new();
         parsed.write_base_uri(&mut base_uri);
+        let base_uri = crate::sign::into_string(base_uri);
 
         let mut all: Vec<(String, String, Source)> = Vec::new();
         for pair in parsed.query_pairs() {
@@ -110,7 +111,7 @@ impl IncomingRequest {
         }
 
         let mut found: [Option<String>; PROTOCOL.len()] = Default::default();
-        let mut buf = String::with_capacity(256);
+        let mut buf = Vec::with_capacity(256);
         let mut entries = Entries::default();
         let mut params = Vec::new();
         for (name, value, source) in all {
@@ -122,11 +123,11 @@ impl IncomingRequest {
                     ));
                 }
                 if name != "oauth_signature" {
-                    entries.push_encoded(&mut buf, &name, &value, Source::Protocol)?;
+                    entries.push_owned(&mut buf, &name, &value, Source::Protocol)?;
                 }
                 *slot = Some(value);
             } else {
-                entries.push_encoded(&mut buf, &name, &value, source)?;
+                entries.push_owned(&mut buf, &name, &value, source)?;
                 params.push((name, value));
             }
         }
@@ -186,7 +187,7 @@ impl IncomingRequest {
         let signer = Signer::new(self.signature_method, consumer_secret, token_secret);
         signer.verify_entries(
             &self.method,
-            &self.base_uri.as_str(),
+            &self.base_uri,
             &self.buf,
             &self.entries,
             self.signature.expose(),
@@ -196,15 +197,7 @@ impl IncomingRequest {
     /// The signature base string the client should have signed: compare it with the
     /// client's to find why a signature does not match.
     pub fn base_string(&self) -> String {
-        let mut out = String::new();
-        write_base_string(
-            &self.method,
-            &self.base_uri.as_str(),
-            &self.buf,
-            &self.entries,
-            &mut out,
-        );
-        out
+        base_string_of_entries(&self.method, &self.base_uri, &self.buf, &self.entries)
     }
 
     /// `oauth_consumer_key`.

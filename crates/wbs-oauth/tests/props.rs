@@ -1,0 +1,177 @@
+//! Property tests of the signing invariants.
+
+use proptest::prelude::*;
+use wbs_oauth::{
+    form_decode, percent_decode, percent_encode, Error, IncomingRequest, OAuthParams, Placement,
+    Secret, Signer,
+};
+
+/// Request parameters: arbitrary UTF-8 names and values (duplicates and empty values
+/// included), never named like a protocol parameter.
+fn params() -> impl Strategy<Value = Vec<(String, String)>> {
+    let name = prop_oneof![
+        "[a-z]{1,6}",
+        any::<String>().prop_filter("not oauth_", |s| !s.starts_with("oauth_")),
+    ];
+    let value = prop_oneof!["[a-z0-9]{0,6}", any::<String>(), Just(String::new())];
+    prop::collection::vec((name, value), 0..12)
+}
+
+fn secret() -> impl Strategy<Value = String> {
+    prop_oneof!["[A-Za-z0-9]{0,40}", any::<String>()]
+}
+
+#[derive(Clone, Debug)]
+struct Case {
+    params: Vec<(String, String)>,
+    consumer_key: String,
+    token: String,
+    nonce: String,
+    timestamp: String,
+}
+
+impl Case {
+    fn oauth(&self) -> OAuthParams<'_> {
+        OAuthParams::new(&self.consumer_key, &self.nonce, &self.timestamp).token(&self.token)
+    }
+}
+
+fn case() -> impl Strategy<Value = Case> {
+    (
+        params(),
+        "[a-z0-9]{1,20}",
+        "[a-z0-9]{1,20}",
+        "[a-f0-9]{1,32}",
+        "[1-9][0-9]{0,9}",
+    )
+        .prop_map(|(params, consumer_key, token, nonce, timestamp)| Case {
+            params,
+            consumer_key,
+            token,
+            nonce,
+            timestamp,
+        })
+}
+
+const URL: &str = "http://wbsapi.withings.net/measure";
+
+fn verify_rendered(
+    method: &str,
+    signer_secrets: (&Secret, &Secret),
+    signed: &wbs_oauth::Signed,
+    placement: Placement<'_>,
+) -> Result<(), Error> {
+    let r = signed.render(placement);
+    let got = IncomingRequest::parse(
+        method,
+        &r.url,
+        r.authorization.as_deref(),
+        r.body.as_deref().map(str::as_bytes),
+    )?;
+    assert_eq!(got.base_string(), signed.base_string());
+    got.verify(signer_secrets.0, Some(signer_secrets.1))
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+    #[test]
+    fn encode_then_decode_is_identity(s in any::<String>()) {
+        let encoded = percent_encode(&s).to_string();
+        prop_assert!(encoded.bytes().all(|b| b.is_ascii_alphanumeric() || b"-._~%".contains(&b)));
+        prop_assert_eq!(percent_decode(&encoded).unwrap(), s.as_str());
+        prop_assert_eq!(form_decode(&encoded).unwrap(), s.as_str());
+    }
+
+    #[test]
+    fn decode_never_panics(s in any::<String>()) {
+        let _ = percent_decode(&s);
+        let _ = form_decode(&s);
+    }
+
+    #[test]
+    fn signature_ignores_parameter_order(c in case(), seed in any::<u64>(), cs in secret(), ts in secret()) {
+        let signer = Signer::hmac_sha1(&Secret::new(cs), Some(&Secret::new(ts)));
+        let mut shuffled = c.params.clone();
+        // A deterministic Fisher-Yates driven by the seed.
+        let mut x = seed | 1;
+        for i in (1..shuffled.len()).rev() {
+            x ^= x << 13; x ^= x >> 7; x ^= x << 17;
+            shuffled.swap(i, (x % (i as u64 + 1)) as usize);
+        }
+        let a = signer.sign("GET", URL, &c.params, &c.oauth()).unwrap();
+        let b = signer.sign("GET", URL, &shuffled, &c.oauth()).unwrap();
+        prop_assert_eq!(a.base_string(), b.base_string());
+        prop_assert_eq!(a.signature(), b.signature());
+    }
+
+    #[test]
+    fn sign_then_verify_in_every_placement(c in case(), cs in secret(), ts in secret(), post in any::<bool>()) {
+        let (cs, ts) = (Secret::new(cs), Secret::new(ts));
+        let method = if post { "POST" } else { "GET" };
+        let signed = Signer::hmac_sha1(&cs, Some(&ts)).sign(method, URL, &c.params, &c.oauth()).unwrap();
+        for placement in [Placement::Query, Placement::Header { realm: Some("WBS") }, Placement::Body] {
+            prop_assert_eq!(verify_rendered(method, (&cs, &ts), &signed, placement), Ok(()));
+        }
+        // The URL query path and the general path agree.
+        let mut buf = wbs_oauth::UrlBuffer::new();
+        let fast = Signer::hmac_sha1(&cs, Some(&ts)).sign_url_into(method, URL, &c.params, &c.oauth(), &mut buf).unwrap();
+        prop_assert_eq!(fast, signed.query_url());
+    }
+
+    #[test]
+    fn tampering_with_any_signed_byte_fails(c in case(), field in any::<prop::sample::Index>(), pos in any::<prop::sample::Index>()) {
+        let (cs, ts) = (Secret::new("consumer"), Secret::new("token"));
+        let signer = Signer::hmac_sha1(&cs, Some(&ts));
+        let original = signer.sign("GET", URL, &c.params, &c.oauth()).unwrap();
+
+        // Choose one signed field: a parameter name or value, or a protocol parameter.
+        let mut t = c.clone();
+        let n_fields = t.params.len() * 2 + 4;
+        let target: &mut String = match field.index(n_fields) {
+            i if i < t.params.len() * 2 => {
+                let p = &mut t.params[i / 2];
+                if i % 2 == 0 { &mut p.0 } else { &mut p.1 }
+            }
+            i => match i - t.params.len() * 2 {
+                0 => &mut t.consumer_key,
+                1 => &mut t.token,
+                2 => &mut t.nonce,
+                _ => &mut t.timestamp,
+            },
+        };
+        change_one_char(target, pos);
+        let tampered = signer.sign("GET", URL, &t.params, &t.oauth()).unwrap();
+        prop_assert_ne!(tampered.base_string(), original.base_string());
+        // Send the tampered request with the original signature.
+        let url = tampered.query_url();
+        let sig = wbs_oauth::percent_encode(&original.signature().to_wire()).to_string();
+        let start = url.find("oauth_signature=").unwrap() + "oauth_signature=".len();
+        let end = url[start..].find('&').map_or(url.len(), |e| start + e);
+        let forged = format!("{}{}{}", &url[..start], sig, &url[end..]);
+        let got = IncomingRequest::parse("GET", &forged, None, None).unwrap();
+        prop_assert_eq!(got.verify(&cs, Some(&ts)), Err(Error::BadSignature));
+    }
+}
+
+/// Changes one character (a digit stays a digit, so timestamps stay well-formed).
+fn change_one_char(s: &mut String, pos: prop::sample::Index) {
+    let chars: Vec<char> = s.chars().collect();
+    if chars.is_empty() {
+        s.push('x');
+        return;
+    }
+    let i = pos.index(chars.len());
+    let c = chars[i];
+    let replacement = match c {
+        '0'..='8' => char::from(c as u8 + 1),
+        '9' => '1',
+        'a' => 'b',
+        _ => 'a',
+    };
+    *s = chars[..i]
+        .iter()
+        .chain(std::iter::once(&replacement))
+        .chain(&chars[i + 1..])
+        .collect();
+}
