@@ -72,6 +72,9 @@ fn ci() -> Result<(), String> {
     let mut test = cargo();
     test.args(["test", "--workspace"]);
     run(test, "cargo test --workspace")?;
+    let mut features = cargo();
+    features.args(["test", "-p", "wbs-model", "--all-features"]);
+    run(features, "cargo test -p wbs-model --all-features")?;
     let mut clippy = cargo();
     clippy.args([
         "clippy",

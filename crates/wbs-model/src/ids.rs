@@ -1,0 +1,76 @@
+//! Identifiers, accepted as JSON integers or strings (servers sent both).
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Deserializer, Serialize};
+
+macro_rules! id_type {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+        #[serde(transparent)]
+        pub struct $name(i64);
+
+        impl $name {
+            /// The id with this number.
+            pub const fn new(id: i64) -> Self {
+                Self(id)
+            }
+
+            /// The number.
+            pub const fn get(self) -> i64 {
+                self.0
+            }
+        }
+
+        impl fmt::Debug for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                write!(f, concat!(stringify!($name), "({})"), self.0)
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                write!(f, "{}", self.0)
+            }
+        }
+
+        impl From<i64> for $name {
+            fn from(id: i64) -> Self {
+                Self(id)
+            }
+        }
+
+        impl FromStr for $name {
+            type Err = std::num::ParseIntError;
+
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                s.trim().parse().map(Self)
+            }
+        }
+
+        impl<'de> Deserialize<'de> for $name {
+            fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                crate::lenient::int(d).map(Self)
+            }
+        }
+    };
+}
+
+id_type! {
+    /// A user's id (`userid`), which every data call needs.
+    ///
+    /// ```
+    /// use wbs_model::UserId;
+    /// let a: UserId = serde_json::from_str("1229").unwrap();
+    /// let b: UserId = serde_json::from_str("\"1229\"").unwrap();
+    /// assert_eq!(a, b);
+    /// ```
+    UserId
+}
+
+id_type! {
+    /// A measure group's id (`grpid`), unique and stable: the key for synchronisation.
+    GroupId
+}

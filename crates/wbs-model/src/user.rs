@@ -1,0 +1,66 @@
+//! Users and notification types.
+
+use serde::{Deserialize, Serialize};
+
+use crate::codes::{DeviceType, Gender};
+use crate::ids::UserId;
+use crate::time::Timestamp;
+
+/// A user, from user/getbyuserid. An anonymous user of a professional account yields only
+/// `id` and `firstname`, so every other field is optional.
+///
+/// ```
+/// use wbs_model::{Gender, User};
+/// let u: User = serde_json::from_str(r#"{"id":29,"firstname":"John","lastname":"Doe",
+///     "shortname":"JON","gender":0,"fatmethod":0,"birthdate":211629600}"#).unwrap();
+/// assert_eq!(u.lastname.as_deref(), Some("Doe"));
+/// assert_eq!(u.gender, Some(Gender::MALE));
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct User {
+    /// The user's id.
+    pub id: UserId,
+    /// First name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub firstname: Option<String>,
+    /// Last name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lastname: Option<String>,
+    /// Short name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shortname: Option<String>,
+    /// Gender.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gender: Option<Gender>,
+    /// The body composition formula in use.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fatmethod: Option<i64>,
+    /// Birth date.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub birthdate: Option<Timestamp>,
+}
+
+/// A notification subscription, from notify/get and notify/list.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Subscription {
+    /// When it expires (2147483647: never).
+    pub expires: Timestamp,
+    /// The description shown to the user.
+    #[serde(default)]
+    pub comment: String,
+}
+
+/// A notification the service POSTs to a callback URL: new or changed data for `userid`
+/// between `startdate` and `enddate`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Notification {
+    /// Whose data changed.
+    pub userid: UserId,
+    /// Start of the changed period.
+    pub startdate: Timestamp,
+    /// End of the changed period.
+    pub enddate: Timestamp,
+    /// The device type the notification is about, if sent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub appli: Option<DeviceType>,
+}
