@@ -1,0 +1,241 @@
+//! Every request type gives its exact URL or body for a pinned nonce and timestamp. Each
+//! expected signature was checked with an independent HMAC-SHA1 implementation (Python's
+//! hmac module over a base string built with urllib) before it was pinned here.
+
+use wbs_model::{Category, DeviceType, MeasureType, Timestamp, UserId};
+use wbs_oauth::Credentials;
+use wbs_proto::{
+    GetMeas, GetSubscription, GetUser, HttpMethod, InvalidRequest, ListSubscriptions,
+    OAuthEndpoints, Probe, Revoke, Session, Subscribe,
+};
+
+const NONCE: &str = "f22d74f2209ddf0c6558a47c02841fb1";
+const TIMESTAMP: u64 = 1309783586;
+const CALLBACK: &str = "http://www.yourdomain.net/yourCustomApplication.php";
+
+const PROBE: &str = "http://wbsapi.withings.net/once?action=probe&oauth_consumer_key=7e563166232c6821742b4c277350494a455f392b353e5d49712a34762a&oauth_nonce=f22d74f2209ddf0c6558a47c02841fb1&oauth_signature=z5Zc50iiTrfYgMLFCdqjuaKHHOk%3D&oauth_signature_method=HMAC-SHA1&oauth_timestamp=1309783586&oauth_token=c68567f1760552958d713e92088db9f5c5189754dfe4e92068971f4e25d64&oauth_version=1.0";
+const GET_USER: &str = "http://wbsapi.withings.net/user?action=getbyuserid&oauth_consumer_key=7e563166232c6821742b4c277350494a455f392b353e5d49712a34762a&oauth_nonce=f22d74f2209ddf0c6558a47c02841fb1&oauth_signature=e7RBh9QsUNCo89QnqECJuQ%2FOM84%3D&oauth_signature_method=HMAC-SHA1&oauth_timestamp=1309783586&oauth_token=c68567f1760552958d713e92088db9f5c5189754dfe4e92068971f4e25d64&oauth_version=1.0&userid=29";
+const GETMEAS_REFERENCE: &str = "http://wbsapi.withings.net/measure?action=getmeas&enddate=1223190167&oauth_consumer_key=7e563166232c6821742b4c277350494a455f392b353e5d49712a34762a&oauth_nonce=f22d74f2209ddf0c6558a47c02841fb1&oauth_signature=OlwR%2BVbp%2Bqyi8MXT%2B2fw4QMExvc%3D&oauth_signature_method=HMAC-SHA1&oauth_timestamp=1309783586&oauth_token=c68567f1760552958d713e92088db9f5c5189754dfe4e92068971f4e25d64&oauth_version=1.0&startdate=1222819200&userid=29";
+const GETMEAS_ALL_FILTERS: &str = "http://wbsapi.withings.net/measure?action=getmeas&category=2&devtype=5&lastupdate=1300000000&limit=10&meastype=1&oauth_consumer_key=7e563166232c6821742b4c277350494a455f392b353e5d49712a34762a&oauth_nonce=f22d74f2209ddf0c6558a47c02841fb1&oauth_signature=OqgMdY8%2By2kf9HnI%2BPAHjdAsODc%3D&oauth_signature_method=HMAC-SHA1&oauth_timestamp=1309783586&oauth_token=c68567f1760552958d713e92088db9f5c5189754dfe4e92068971f4e25d64&oauth_version=1.0&offset=20&userid=29";
+const SUBSCRIBE: &str = "http://wbsapi.withings.net/notify?action=subscribe&appli=1&callbackurl=http%3A%2F%2Fwww.yourdomain.net%2FyourCustomApplication.php&comment=Your%20Own%20Application%20Description&oauth_consumer_key=7e563166232c6821742b4c277350494a455f392b353e5d49712a34762a&oauth_nonce=f22d74f2209ddf0c6558a47c02841fb1&oauth_signature=UiLaQT9RfuDsCJWRz%2B1lvlxVF6g%3D&oauth_signature_method=HMAC-SHA1&oauth_timestamp=1309783586&oauth_token=c68567f1760552958d713e92088db9f5c5189754dfe4e92068971f4e25d64&oauth_version=1.0&userid=29";
+const NOTIFY_GET: &str = "http://wbsapi.withings.net/notify?action=get&callbackurl=http%3A%2F%2Fwww.yourdomain.net%2FyourCustomApplication.php&oauth_consumer_key=7e563166232c6821742b4c277350494a455f392b353e5d49712a34762a&oauth_nonce=f22d74f2209ddf0c6558a47c02841fb1&oauth_signature=vPWELqFZQd7R426Zo6Grcs21SRs%3D&oauth_signature_method=HMAC-SHA1&oauth_timestamp=1309783586&oauth_token=c68567f1760552958d713e92088db9f5c5189754dfe4e92068971f4e25d64&oauth_version=1.0&userid=29";
+const NOTIFY_LIST: &str = "http://wbsapi.withings.net/notify?action=list&oauth_consumer_key=7e563166232c6821742b4c277350494a455f392b353e5d49712a34762a&oauth_nonce=f22d74f2209ddf0c6558a47c02841fb1&oauth_signature=QRLDLtkL9pmNi%2FYY6zsVB268psw%3D&oauth_signature_method=HMAC-SHA1&oauth_timestamp=1309783586&oauth_token=c68567f1760552958d713e92088db9f5c5189754dfe4e92068971f4e25d64&oauth_version=1.0&userid=1229";
+const REVOKE: &str = "http://wbsapi.withings.net/notify?action=revoke&callbackurl=http%3A%2F%2Fwww.yourdomain.net%2FyourCustomApplication.php&oauth_consumer_key=7e563166232c6821742b4c277350494a455f392b353e5d49712a34762a&oauth_nonce=f22d74f2209ddf0c6558a47c02841fb1&oauth_signature=MykThE4OqHTLBe1PXqvEZlVuFLM%3D&oauth_signature_method=HMAC-SHA1&oauth_timestamp=1309783586&oauth_token=c68567f1760552958d713e92088db9f5c5189754dfe4e92068971f4e25d64&oauth_version=1.0&userid=29";
+const POST_URL: &str = "http://wbsapi.withings.net/measure";
+const POST_BODY: &str = "action=getmeas&limit=1&oauth_consumer_key=7e563166232c6821742b4c277350494a455f392b353e5d49712a34762a&oauth_nonce=f22d74f2209ddf0c6558a47c02841fb1&oauth_signature=baA5ZzN3ckMtAmQl0lys9JIrZSE%3D&oauth_signature_method=HMAC-SHA1&oauth_timestamp=1309783586&oauth_token=c68567f1760552958d713e92088db9f5c5189754dfe4e92068971f4e25d64&oauth_version=1.0&userid=29";
+const REQUEST_TOKEN: &str = "https://oauth.withings.com/account/request_token?oauth_callback=http%3A%2F%2Fexample.com%2Fget_access_token&oauth_consumer_key=7e563166232c6821742b4c277350494a455f392b353e5d49712a34762a&oauth_nonce=f22d74f2209ddf0c6558a47c02841fb1&oauth_signature=%2BIiU%2BTIcJ%2BAEThEQEs6m%2BGUlJXk%3D&oauth_signature_method=HMAC-SHA1&oauth_timestamp=1309783586&oauth_version=1.0";
+const AUTHORIZE: &str = "https://oauth.withings.com/account/authorize?oauth_consumer_key=7e563166232c6821742b4c277350494a455f392b353e5d49712a34762a&oauth_nonce=f22d74f2209ddf0c6558a47c02841fb1&oauth_signature=DolABb38STcJpcUiCqtPnyV4K1Y%3D&oauth_signature_method=HMAC-SHA1&oauth_timestamp=1309783586&oauth_token=request-token&oauth_version=1.0";
+const ACCESS_TOKEN: &str = "https://oauth.withings.com/account/access_token?oauth_consumer_key=7e563166232c6821742b4c277350494a455f392b353e5d49712a34762a&oauth_nonce=f22d74f2209ddf0c6558a47c02841fb1&oauth_signature=xwUVeBvb0uafgyq42wwwDwOMOxo%3D&oauth_signature_method=HMAC-SHA1&oauth_timestamp=1309783586&oauth_token=request-token&oauth_verifier=sMh8W8b4cPkxMzwm3eXQ&oauth_version=1.0";
+
+fn consumer() -> Credentials {
+    Credentials::new(
+        "7e563166232c6821742b4c277350494a455f392b353e5d49712a34762a",
+        "consumer-secret",
+    )
+}
+
+fn session() -> Session {
+    Session::new(
+        consumer(),
+        Credentials::new(
+            "c68567f1760552958d713e92088db9f5c5189754dfe4e92068971f4e25d64",
+            "token-secret",
+        ),
+    )
+    .with_base_url("http://wbsapi.withings.net/")
+    .unwrap()
+}
+
+fn uri<C: wbs_proto::Call>(call: &C) -> String {
+    let r = session().request(call, NONCE, TIMESTAMP).unwrap();
+    assert_eq!(r.method(), http::Method::GET);
+    assert!(r.body().is_empty());
+    r.uri().to_string()
+}
+
+#[test]
+fn every_action_as_a_signed_get() {
+    assert_eq!(uri(&Probe), PROBE);
+    assert_eq!(
+        uri(&GetUser {
+            userid: UserId::new(29)
+        }),
+        GET_USER
+    );
+    let reference = GetMeas::new(UserId::new(29))
+        .startdate(Timestamp::from_secs(1222819200))
+        .enddate(Timestamp::from_secs(1223190167));
+    assert_eq!(uri(&reference), GETMEAS_REFERENCE);
+    let filtered = GetMeas::new(UserId::new(29))
+        .devtype(DeviceType::BODY_SCALE | DeviceType::BLOOD_PRESSURE_MONITOR)
+        .meastype(MeasureType::WEIGHT)
+        .lastupdate(Timestamp::from_secs(1300000000))
+        .category(Category::TARGET)
+        .limit(10)
+        .offset(20);
+    assert_eq!(uri(&filtered), GETMEAS_ALL_FILTERS);
+    let subscribe = Subscribe {
+        userid: UserId::new(29),
+        callbackurl: CALLBACK.into(),
+        comment: "Your Own Application Description".into(),
+        appli: Some(DeviceType::BODY_SCALE),
+    };
+    assert_eq!(uri(&subscribe), SUBSCRIBE);
+    assert_eq!(
+        uri(&GetSubscription {
+            userid: UserId::new(29),
+            callbackurl: CALLBACK.into(),
+            appli: None
+        }),
+        NOTIFY_GET
+    );
+    assert_eq!(
+        uri(&ListSubscriptions {
+            userid: UserId::new(1229),
+            appli: None
+        }),
+        NOTIFY_LIST
+    );
+    assert_eq!(
+        uri(&Revoke {
+            userid: UserId::new(29),
+            callbackurl: CALLBACK.into(),
+            appli: None
+        }),
+        REVOKE
+    );
+}
+
+#[test]
+fn post_carries_everything_in_a_form_body() {
+    let r = session()
+        .with_method(HttpMethod::Post)
+        .request(&GetMeas::new(UserId::new(29)).limit(1), NONCE, TIMESTAMP)
+        .unwrap();
+    assert_eq!(r.method(), http::Method::POST);
+    assert_eq!(r.uri().to_string(), POST_URL);
+    assert_eq!(
+        r.headers()["content-type"],
+        "application/x-www-form-urlencoded"
+    );
+    assert_eq!(String::from_utf8(r.body().clone()).unwrap(), POST_BODY);
+}
+
+#[test]
+fn oauth_endpoints() {
+    let e = OAuthEndpoints::default();
+    let rt = Credentials::new("request-token", "request-secret");
+    assert_eq!(
+        e.request_token(
+            &consumer(),
+            "http://example.com/get_access_token",
+            NONCE,
+            TIMESTAMP
+        )
+        .unwrap()
+        .uri()
+        .to_string(),
+        REQUEST_TOKEN
+    );
+    assert_eq!(
+        e.authorize_url(&consumer(), &rt, NONCE, TIMESTAMP).unwrap(),
+        AUTHORIZE
+    );
+    assert_eq!(
+        e.access_token(&consumer(), &rt, "sMh8W8b4cPkxMzwm3eXQ", NONCE, TIMESTAMP)
+            .unwrap()
+            .uri()
+            .to_string(),
+        ACCESS_TOKEN
+    );
+    assert_eq!(
+        OAuthEndpoints::under("http://127.0.0.1:9/").access_token,
+        "http://127.0.0.1:9/account/access_token"
+    );
+}
+
+#[test]
+fn invalid_requests_are_refused_before_sending() {
+    let s = session();
+    let req = |r: Result<http::Request<Vec<u8>>, InvalidRequest>| r.unwrap_err();
+    assert_eq!(
+        req(s.request(
+            &GetUser {
+                userid: UserId::new(0)
+            },
+            NONCE,
+            1
+        )),
+        InvalidRequest::UserId
+    );
+    assert_eq!(
+        req(s.request(&GetMeas::new(UserId::new(-3)), NONCE, 1)),
+        InvalidRequest::UserId
+    );
+    let backwards = GetMeas::new(UserId::new(1))
+        .startdate(Timestamp::from_secs(10))
+        .enddate(Timestamp::from_secs(9));
+    assert_eq!(
+        req(s.request(&backwards, NONCE, 1)),
+        InvalidRequest::DateRange
+    );
+    assert_eq!(
+        req(s.request(&GetMeas::new(UserId::new(1)).limit(0), NONCE, 1)),
+        InvalidRequest::ZeroLimit
+    );
+    let sub = |url: &str, comment: &str| Subscribe {
+        userid: UserId::new(1),
+        callbackurl: url.into(),
+        comment: comment.into(),
+        appli: None,
+    };
+    assert_eq!(
+        req(s.request(&sub(CALLBACK, "  "), NONCE, 1)),
+        InvalidRequest::EmptyComment
+    );
+    for bad in [
+        "",
+        "ftp://example.com/x",
+        "/relative",
+        "http://",
+        "http://exa mple.com/",
+    ] {
+        assert!(
+            matches!(
+                req(s.request(&sub(bad, "c"), NONCE, 1)),
+                InvalidRequest::CallbackUrl(_)
+            ),
+            "{bad}"
+        );
+    }
+    let long = format!("http://example.com/{}", "a".repeat(110));
+    assert_eq!(
+        req(s.request(&sub(&long, "c"), NONCE, 1)),
+        InvalidRequest::CallbackUrl("longer than 128 characters")
+    );
+    let exactly_128 = format!("http://example.com/{}", "a".repeat(109));
+    assert_eq!(exactly_128.len(), 128);
+    assert!(s.request(&sub(&exactly_128, "c"), NONCE, 1).is_ok());
+    for bad in [
+        "wbsapi.withings.net",
+        "ftp://x",
+        "http://x/?q=1",
+        "http://x/#f",
+        "https://",
+    ] {
+        assert_eq!(
+            session().with_base_url(bad).unwrap_err(),
+            InvalidRequest::BaseUrl,
+            "{bad}"
+        );
+    }
+}
+
+#[test]
+fn a_session_never_shows_its_secrets() {
+    let debug = format!("{:?}", session());
+    assert!(
+        !debug.contains("consumer-secret") && !debug.contains("token-secret"),
+        "{debug}"
+    );
+}
