@@ -8,7 +8,10 @@ use crate::measure::{Measure, MeasureType};
 use crate::time::Timestamp;
 
 /// A measure group: measures taken together (one weighing gives weight, fat mass, …).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+///
+/// The fields newer servers add live out of line in [`GroupExtra`], allocated only when
+/// sent, so a group is 64 bytes and a 2048-group page stays compact.
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct MeasureGroup {
     /// Unique id, stable across modifications.
     pub grpid: GroupId,
@@ -20,54 +23,138 @@ pub struct MeasureGroup {
     pub category: Category,
     /// Its measures.
     pub measures: Vec<Measure>,
-    /// Newer servers: when the group was created.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// Fields of newer servers, when any was sent.
+    pub extra: Option<Box<GroupExtra>>,
+}
+
+/// The per-group fields that newer servers add.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct GroupExtra {
+    /// When the group was created.
     pub created: Option<Timestamp>,
-    /// Newer servers: when it was last modified.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// When it was last modified.
     pub modified: Option<Timestamp>,
-    /// Newer servers: the device's id (may be null).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::lenient::opt_string"
-    )]
+    /// The device's id (may be sent as null).
     pub deviceid: Option<String>,
-    /// Newer servers: a hash of the device's id.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::lenient::opt_string"
-    )]
+    /// A hash of the device's id.
     pub hash_deviceid: Option<String>,
-    /// Newer servers: the device model's name.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::lenient::opt_string"
-    )]
+    /// The device model's name.
     pub model: Option<String>,
-    /// Newer servers: the device model's code.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// The device model's code.
     pub modelid: Option<i64>,
-    /// Newer servers: the IANA time zone the group was measured in.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::lenient::opt_string"
-    )]
+    /// The IANA time zone the group was measured in.
     pub timezone: Option<String>,
-    /// Newer servers: a comment.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::lenient::opt_string"
-    )]
+    /// A comment.
     pub comment: Option<String>,
 }
 
+impl GroupExtra {
+    /// Whether no field is set.
+    pub fn is_empty(&self) -> bool {
+        self == &Self::default()
+    }
+}
+
+/// The flat wire form of a group, for deserialising.
+#[derive(Deserialize)]
+struct GroupWire {
+    grpid: GroupId,
+    attrib: Attribution,
+    date: Timestamp,
+    category: Category,
+    measures: Vec<Measure>,
+    #[serde(default)]
+    created: Option<Timestamp>,
+    #[serde(default)]
+    modified: Option<Timestamp>,
+    #[serde(default, deserialize_with = "crate::lenient::opt_string")]
+    deviceid: Option<String>,
+    #[serde(default, deserialize_with = "crate::lenient::opt_string")]
+    hash_deviceid: Option<String>,
+    #[serde(default, deserialize_with = "crate::lenient::opt_string")]
+    model: Option<String>,
+    #[serde(default)]
+    modelid: Option<i64>,
+    #[serde(default, deserialize_with = "crate::lenient::opt_string")]
+    timezone: Option<String>,
+    #[serde(default, deserialize_with = "crate::lenient::opt_string")]
+    comment: Option<String>,
+}
+
+/// The flat wire form of a group, borrowed, for serialising.
+#[derive(Serialize)]
+struct GroupWireRef<'a> {
+    grpid: GroupId,
+    attrib: Attribution,
+    date: Timestamp,
+    category: Category,
+    measures: &'a [Measure],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    created: Option<Timestamp>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    modified: Option<Timestamp>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    deviceid: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    hash_deviceid: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    model: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    modelid: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    timezone: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    comment: Option<&'a str>,
+}
+
+impl Serialize for MeasureGroup {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let x = self.extra.as_deref();
+        GroupWireRef {
+            grpid: self.grpid,
+            attrib: self.attrib,
+            date: self.date,
+            category: self.category,
+            measures: &self.measures,
+            created: x.and_then(|x| x.created),
+            modified: x.and_then(|x| x.modified),
+            deviceid: x.and_then(|x| x.deviceid.as_deref()),
+            hash_deviceid: x.and_then(|x| x.hash_deviceid.as_deref()),
+            model: x.and_then(|x| x.model.as_deref()),
+            modelid: x.and_then(|x| x.modelid),
+            timezone: x.and_then(|x| x.timezone.as_deref()),
+            comment: x.and_then(|x| x.comment.as_deref()),
+        }
+        .serialize(s)
+    }
+}
+
+impl<'de> Deserialize<'de> for MeasureGroup {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let w = GroupWire::deserialize(d)?;
+        let extra = GroupExtra {
+            created: w.created,
+            modified: w.modified,
+            deviceid: w.deviceid,
+            hash_deviceid: w.hash_deviceid,
+            model: w.model,
+            modelid: w.modelid,
+            timezone: w.timezone,
+            comment: w.comment,
+        };
+        Ok(Self {
+            grpid: w.grpid,
+            attrib: w.attrib,
+            date: w.date,
+            category: w.category,
+            measures: w.measures,
+            extra: (!extra.is_empty()).then(|| Box::new(extra)),
+        })
+    }
+}
+
 impl MeasureGroup {
-    /// A group with no optional fields.
+    /// A group with no extra fields.
     pub fn new(
         grpid: GroupId,
         attrib: Attribution,
@@ -81,14 +168,7 @@ impl MeasureGroup {
             date,
             category,
             measures,
-            created: None,
-            modified: None,
-            deviceid: None,
-            hash_deviceid: None,
-            model: None,
-            modelid: None,
-            timezone: None,
-            comment: None,
+            extra: None,
         }
     }
 
@@ -97,6 +177,36 @@ impl MeasureGroup {
         self.measures
             .iter()
             .find(|m| m.measure_type == measure_type)
+    }
+
+    /// The extra fields, created empty if there were none (to set one).
+    pub fn extra_mut(&mut self) -> &mut GroupExtra {
+        self.extra.get_or_insert_with(Box::default)
+    }
+
+    /// `created`, if sent.
+    pub fn created(&self) -> Option<Timestamp> {
+        self.extra.as_ref().and_then(|x| x.created)
+    }
+
+    /// `modified`, if sent.
+    pub fn modified(&self) -> Option<Timestamp> {
+        self.extra.as_ref().and_then(|x| x.modified)
+    }
+
+    /// `deviceid`, if sent (and not null).
+    pub fn deviceid(&self) -> Option<&str> {
+        self.extra.as_ref().and_then(|x| x.deviceid.as_deref())
+    }
+
+    /// `model`, if sent.
+    pub fn model(&self) -> Option<&str> {
+        self.extra.as_ref().and_then(|x| x.model.as_deref())
+    }
+
+    /// `timezone`, if sent.
+    pub fn timezone(&self) -> Option<&str> {
+        self.extra.as_ref().and_then(|x| x.timezone.as_deref())
     }
 }
 

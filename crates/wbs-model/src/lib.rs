@@ -42,11 +42,11 @@ mod user;
 
 pub use codes::{Attribution, Category, DeviceType, Gender, Status};
 pub use decimal::{ArithmeticError, Decimal, ParseDecimalError};
-pub use group::{MeasureGroup, MeasurePage, More};
+pub use group::{GroupExtra, MeasureGroup, MeasurePage, More};
 pub use ids::{GroupId, UserId};
 pub use measure::{
-    Measure, MeasureType, Quantity, Unit, Units, UnknownMeasureType, INEXACT_CONVERSION_SCALE,
-    KILOGRAMS_PER_POUND, METERS_PER_FOOT, METERS_PER_INCH,
+    Measure, MeasureExtra, MeasureType, Quantity, Unit, Units, UnknownMeasureType,
+    INEXACT_CONVERSION_SCALE, KILOGRAMS_PER_POUND, METERS_PER_FOOT, METERS_PER_INCH,
 };
 pub use time::Timestamp;
 pub use user::{Notification, Subscription, User};

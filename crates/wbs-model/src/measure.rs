@@ -10,45 +10,108 @@ use crate::decimal::{ArithmeticError, Decimal};
 /// One measure as the API sends it: `{"value": 79300, "unit": -3, "type": 1}`.
 ///
 /// The wire triple is kept exactly as received; [`Measure::decimal`] and
-/// [`Measure::quantity`] give the exact scaled value (`value × 10^unit`).
+/// [`Measure::quantity`] give the exact scaled value (`value × 10^unit`). The fields newer
+/// servers add live out of line in [`MeasureExtra`], allocated only when sent, so that a
+/// measure is 32 bytes.
 ///
 /// ```
 /// use wbs_model::{Measure, MeasureType};
 /// let m: Measure = serde_json::from_str(r#"{"value":79300,"type":1,"unit":-3}"#).unwrap();
 /// assert_eq!(m.measure_type, MeasureType::WEIGHT);
 /// assert_eq!(m.quantity().to_string(), "79.3 kg");
+/// assert_eq!(m.extra, None);
 /// ```
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Measure {
     /// The integer value.
     pub value: i64,
     /// The power of ten to multiply `value` by.
     pub unit: i32,
-    /// What is measured.
-    #[serde(rename = "type")]
+    /// What is measured (`type` on the wire).
     pub measure_type: MeasureType,
-    /// Newer servers: where on the body a segmental measure was taken.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// Fields of newer servers, when any was sent.
+    pub extra: Option<Box<MeasureExtra>>,
+}
+
+/// The per-measure fields that newer servers add.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct MeasureExtra {
+    /// Where on the body a segmental measure was taken.
     pub position: Option<i64>,
-    /// Newer servers: the algorithm version.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// The algorithm version.
     pub algo: Option<i64>,
-    /// Newer servers: the body composition formula.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// The body composition formula.
     pub fm: Option<i64>,
 }
 
+impl MeasureExtra {
+    /// Whether no field is set.
+    pub fn is_empty(&self) -> bool {
+        self == &Self::default()
+    }
+}
+
+/// The flat wire form of a measure, for serde.
+#[derive(Serialize, Deserialize)]
+struct MeasureWire {
+    value: i64,
+    unit: i32,
+    #[serde(rename = "type")]
+    measure_type: MeasureType,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    position: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    algo: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    fm: Option<i64>,
+}
+
+impl Serialize for Measure {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let extra = self.extra.as_deref();
+        MeasureWire {
+            value: self.value,
+            unit: self.unit,
+            measure_type: self.measure_type,
+            position: extra.and_then(|e| e.position),
+            algo: extra.and_then(|e| e.algo),
+            fm: extra.and_then(|e| e.fm),
+        }
+        .serialize(s)
+    }
+}
+
+impl<'de> Deserialize<'de> for Measure {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let w = MeasureWire::deserialize(d)?;
+        let extra = MeasureExtra {
+            position: w.position,
+            algo: w.algo,
+            fm: w.fm,
+        };
+        Ok(Self {
+            value: w.value,
+            unit: w.unit,
+            measure_type: w.measure_type,
+            extra: (!extra.is_empty()).then(|| Box::new(extra)),
+        })
+    }
+}
+
 impl Measure {
-    /// A measure with no optional fields.
+    /// A measure with no extra fields.
     pub fn new(measure_type: MeasureType, value: i64, unit: i32) -> Self {
         Self {
             value,
             unit,
             measure_type,
-            position: None,
-            algo: None,
-            fm: None,
+            extra: None,
         }
+    }
+
+    /// `position`, if sent.
+    pub fn position(&self) -> Option<i64> {
+        self.extra.as_ref().and_then(|e| e.position)
     }
 
     /// The exact value, `value × 10^unit`.

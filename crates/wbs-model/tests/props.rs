@@ -5,8 +5,8 @@ use std::cmp::Ordering;
 
 use proptest::prelude::*;
 use wbs_model::{
-    Attribution, Category, Decimal, GroupId, Measure, MeasureGroup, MeasurePage, MeasureType, More,
-    Quantity, Timestamp, Units,
+    Attribution, Category, Decimal, GroupId, Measure, MeasureExtra, MeasureGroup, MeasurePage,
+    MeasureType, More, Quantity, Timestamp, Units,
 };
 
 /// The reference: `value × 10^unit` computed on the digit string alone, as
@@ -97,7 +97,12 @@ fn group() -> impl Strategy<Value = MeasureGroup> {
         proptest::option::of(any::<i64>()),
     )
         .prop_map(|(c, v, u, position)| Measure {
-            position,
+            extra: position.map(|position| {
+                Box::new(MeasureExtra {
+                    position: Some(position),
+                    ..MeasureExtra::default()
+                })
+            }),
             ..Measure::new(MeasureType::from_code(c), v, u)
         });
     (
@@ -110,16 +115,20 @@ fn group() -> impl Strategy<Value = MeasureGroup> {
         proptest::option::of(any::<i64>()),
     )
         .prop_map(
-            |(id, attrib, date, category, measures, timezone, modified)| MeasureGroup {
-                timezone,
-                modified: modified.map(Timestamp::from_secs),
-                ..MeasureGroup::new(
+            |(id, attrib, date, category, measures, timezone, modified)| {
+                let mut g = MeasureGroup::new(
                     GroupId::new(id),
                     Attribution::from_code(attrib),
                     Timestamp::from_secs(date),
                     Category::from_code(category),
                     measures,
-                )
+                );
+                if timezone.is_some() || modified.is_some() {
+                    let x = g.extra_mut();
+                    x.timezone = timezone;
+                    x.modified = modified.map(Timestamp::from_secs);
+                }
+                g
             },
         )
 }

@@ -145,7 +145,7 @@ fn newer_fields_codes_and_shapes_are_kept_or_ignored() {
     assert!(page.more.has_more());
     let g = &page.measuregrps[0];
     assert_eq!(
-        (g.grpid, g.attrib.code(), g.deviceid.as_deref()),
+        (g.grpid, g.attrib.code(), g.deviceid()),
         (GroupId::new(17), 10000, None)
     );
     assert_eq!(
@@ -153,6 +153,8 @@ fn newer_fields_codes_and_shapes_are_kept_or_ignored() {
         MeasureType::ELECTROCHEMICAL_SKIN_CONDUCTANCE
     );
     assert_eq!(g.measures[0].quantity().unit, Unit::Microsiemens);
+    assert_eq!(g.modified(), Some(Timestamp::from_secs(1700000002)));
+    assert_eq!(g.measures[0].position(), Some(2));
     assert_eq!(g.measures[1].measure_type.code(), 9999);
     assert!(!g.measures[1].measure_type.is_known());
     // Round trip keeps every known field and code.
@@ -163,7 +165,13 @@ fn newer_fields_codes_and_shapes_are_kept_or_ignored() {
         r#"{"grpid":1,"attrib":0,"date":0,"category":1,"measures":[],"model":6}"#,
     )
     .unwrap();
-    assert_eq!(g.model.as_deref(), Some("6"));
+    assert_eq!(g.model(), Some("6"));
+    // No newer field sent: nothing is allocated for them.
+    let plain: MeasureGroup = serde_json::from_str(
+        r#"{"grpid":1,"attrib":0,"date":0,"category":1,"measures":[{"value":1,"type":1,"unit":0}]}"#,
+    )
+    .unwrap();
+    assert!(plain.extra.is_none() && plain.measures[0].extra.is_none());
 }
 
 #[test]

@@ -12,8 +12,8 @@ use serde::de::{
 };
 use serde::Deserialize;
 use wbs_model::{
-    Attribution, Category, GroupId, Measure, MeasureGroup, MeasurePage, MeasureType, More, Status,
-    Subscription, Timestamp, User,
+    Attribution, Category, GroupExtra, GroupId, Measure, MeasureExtra, MeasureGroup, MeasurePage,
+    MeasureType, More, Status, Subscription, Timestamp, User,
 };
 
 use crate::error::{excerpt, ResponseError};
@@ -639,14 +639,19 @@ impl<'de> Visitor<'de> for GroupVisitor {
                 Category::from_code(required("category", category)?),
                 measures.ok_or("no measures")??,
             );
-            g.created = optional("created", created)?.map(Timestamp::from_secs);
-            g.modified = optional("modified", modified)?.map(Timestamp::from_secs);
-            g.modelid = optional("modelid", modelid)?;
-            g.deviceid = optional_text("deviceid", deviceid)?;
-            g.hash_deviceid = optional_text("hash_deviceid", hash_deviceid)?;
-            g.model = optional_text("model", model)?;
-            g.timezone = optional_text("timezone", timezone)?;
-            g.comment = optional_text("comment", comment)?;
+            let extra = GroupExtra {
+                created: optional("created", created)?.map(Timestamp::from_secs),
+                modified: optional("modified", modified)?.map(Timestamp::from_secs),
+                modelid: optional("modelid", modelid)?,
+                deviceid: optional_text("deviceid", deviceid)?,
+                hash_deviceid: optional_text("hash_deviceid", hash_deviceid)?,
+                model: optional_text("model", model)?,
+                timezone: optional_text("timezone", timezone)?,
+                comment: optional_text("comment", comment)?,
+            };
+            if !extra.is_empty() {
+                g.extra = Some(Box::new(extra));
+            }
             Ok(g)
         };
         Ok(GroupOutcome(build().map_err(|reason| (id, reason))))
@@ -793,9 +798,14 @@ impl<'de> Deserialize<'de> for MeasureOutcome {
                         required("value", value)?,
                         unit,
                     );
-                    m.position = optional("position", position)?;
-                    m.algo = optional("algo", algo)?;
-                    m.fm = optional("fm", fm)?;
+                    let extra = MeasureExtra {
+                        position: optional("position", position)?,
+                        algo: optional("algo", algo)?,
+                        fm: optional("fm", fm)?,
+                    };
+                    if !extra.is_empty() {
+                        m.extra = Some(Box::new(extra));
+                    }
                     Ok(m)
                 };
                 Ok(MeasureOutcome(build()))

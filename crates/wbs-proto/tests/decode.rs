@@ -211,7 +211,7 @@ fn one_malformed_group_never_loses_its_page() {
     assert_eq!(
         (
             kept.attrib.code(),
-            kept.model.as_deref(),
+            kept.model(),
             kept.measures[0].measure_type.code()
         ),
         (17, Some("6"), 9999)

@@ -26,7 +26,7 @@ fn group(id: i64, date: i64) -> MeasureGroup {
         Category::MEASURE,
         vec![Measure::new(MeasureType::WEIGHT, 70_000 + id % 1000, -3)],
     );
-    g.modified = Some(Timestamp::from_secs(date));
+    g.extra_mut().modified = Some(Timestamp::from_secs(date));
     g
 }
 
@@ -56,7 +56,7 @@ impl FakeServer {
             .filter(|g| call.startdate.is_none_or(|s| g.date >= s))
             .filter(|g| {
                 call.lastupdate
-                    .is_none_or(|l| g.modified.unwrap_or(g.date) > l)
+                    .is_none_or(|l| g.modified().unwrap_or(g.date) > l)
             })
             .collect();
         let offset = call.offset.unwrap_or(0) as usize;
@@ -247,7 +247,7 @@ fn sync_fetches_only_changes_and_survives_a_restart() {
         .iter_mut()
         .filter(|g| g.grpid == GroupId::new(5) || g.grpid == GroupId::new(2_500))
     {
-        g.modified = Some(Timestamp::from_secs(NOW + 10));
+        g.extra_mut().modified = Some(Timestamp::from_secs(NOW + 10));
     }
     for k in 0..3 {
         server.groups.push(group(50_000 + k, NOW + 100 + k));
