@@ -85,6 +85,9 @@ fn ci() -> Result<(), String> {
         "warnings",
     ]);
     run(clippy, "cargo clippy")?;
+    let mut fmt = cargo();
+    fmt.args(["fmt", "--all", "--", "--check"]);
+    run(fmt, "cargo fmt --check")?;
     let mut doc = cargo();
     doc.args(["doc", "--workspace", "--no-deps"])
         .env("RUSTDOCFLAGS", "-Dwarnings");

@@ -89,6 +89,12 @@ impl Attribution {
 code_type! {
     /// Whether a measure group holds measurements or objectives (the reference's "Category
     /// table"). Also the `category` filter of getmeas.
+    ///
+    /// ```
+    /// use wbs_model::Category;
+    /// assert_eq!(Category::TARGET.code(), 2);
+    /// assert_eq!(Category::from_code(1).to_string(), "1 (measure)");
+    /// ```
     Category {
         /// 1: real measurements.
         MEASURE = 1 => "measure",
@@ -135,6 +141,13 @@ impl BitOr for DeviceType {
 
 /// The user's gender: the reference says "boolean (0 for male, 1 for female)"; both the
 /// integers and JSON booleans are accepted, any other integer is kept.
+///
+/// ```
+/// use wbs_model::Gender;
+/// let g: Gender = serde_json::from_str("true").unwrap();
+/// assert_eq!(g, Gender::FEMALE);
+/// assert_eq!(serde_json::from_str::<Gender>("0").unwrap(), Gender::MALE);
+/// ```
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(transparent)]
 pub struct Gender(i64);

@@ -11,6 +11,15 @@ use crate::time::Timestamp;
 ///
 /// The fields newer servers add live out of line in [`GroupExtra`], allocated only when
 /// sent, so a group is 64 bytes and a 2048-group page stays compact.
+///
+/// ```
+/// use wbs_model::{MeasureGroup, MeasureType};
+/// let g: MeasureGroup = serde_json::from_str(r#"{"grpid":2909,"attrib":0,"date":1222930968,
+///     "category":1,"timezone":"Europe/Paris","measures":[{"value":79300,"type":1,"unit":-3}]}"#).unwrap();
+/// assert_eq!(g.get(MeasureType::WEIGHT).unwrap().quantity().to_string(), "79.3 kg");
+/// assert_eq!(g.timezone(), Some("Europe/Paris"));
+/// assert_eq!(g.deviceid(), None);
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct MeasureGroup {
     /// Unique id, stable across modifications.
@@ -212,6 +221,15 @@ impl MeasureGroup {
 
 /// How many groups are left after a getmeas page. The reference sends an integer (the
 /// remaining count); some servers sent a boolean. Both are kept as received.
+///
+/// ```
+/// use wbs_model::More;
+/// let counted: More = serde_json::from_str("12").unwrap();
+/// let flagged: More = serde_json::from_str("true").unwrap();
+/// assert_eq!((counted.has_more(), counted.remaining()), (true, Some(12)));
+/// assert_eq!((flagged.has_more(), flagged.remaining()), (true, None));
+/// assert_eq!(serde_json::to_string(&flagged).unwrap(), "true");
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum More {
     /// An integer: the groups still to fetch (0 when none).

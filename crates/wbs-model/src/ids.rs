@@ -72,5 +72,10 @@ id_type! {
 
 id_type! {
     /// A measure group's id (`grpid`), unique and stable: the key for synchronisation.
+    ///
+    /// ```
+    /// use wbs_model::GroupId;
+    /// assert_eq!("2909".parse::<GroupId>().unwrap(), GroupId::new(2909));
+    /// ```
     GroupId
 }

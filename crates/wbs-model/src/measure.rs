@@ -322,6 +322,12 @@ impl fmt::Display for UnknownMeasureType {
 impl std::error::Error for UnknownMeasureType {}
 
 /// A unit of measure: the SI units the API sends, and the imperial ones they convert to.
+///
+/// ```
+/// use wbs_model::{MeasureType, Unit};
+/// assert_eq!(MeasureType::SYSTOLIC_BLOOD_PRESSURE.unit().symbol(), "mmHg");
+/// assert_eq!(Unit::Celsius.to_string(), "°C");
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Unit {
@@ -393,6 +399,13 @@ impl fmt::Display for Unit {
 }
 
 /// A system of units to show quantities in.
+///
+/// ```
+/// use wbs_model::{Decimal, Quantity, Unit, Units};
+/// let h = Quantity::new(Decimal::new(173, -2), Unit::Meter);
+/// assert_eq!(h.in_units(Units::Imperial).unwrap().to_string(), "5.6759 ft");
+/// assert_eq!(h.in_units(Units::Si).unwrap(), h);
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
 pub enum Units {
     /// As the API sends them.

@@ -41,6 +41,12 @@ pub struct User {
 }
 
 /// A notification subscription, from notify/get and notify/list.
+///
+/// ```
+/// use wbs_model::{Subscription, Timestamp};
+/// let s: Subscription = serde_json::from_str(r#"{"expires":2147483647,"comment":"http:\/\/www.withings.com"}"#).unwrap();
+/// assert_eq!((s.expires, s.comment.as_str()), (Timestamp::from_secs(2147483647), "http://www.withings.com"));
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Subscription {
     /// When it expires (2147483647: never).
@@ -51,7 +57,13 @@ pub struct Subscription {
 }
 
 /// A notification the service POSTs to a callback URL: new or changed data for `userid`
-/// between `startdate` and `enddate`.
+/// between `startdate` and `enddate`. (`wbs-proto` parses the form the service sends.)
+///
+/// ```
+/// use wbs_model::{Notification, UserId};
+/// let n: Notification = serde_json::from_str(r#"{"userid":"123456","startdate":1260350649,"enddate":1260350650}"#).unwrap();
+/// assert_eq!((n.userid, n.appli), (UserId::new(123456), None));
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Notification {
     /// Whose data changed.
