@@ -145,8 +145,22 @@ pub(crate) fn response<B: BodyDecode>(
     }
 }
 
-/// Decodes a getmeas response.
+/// Decodes a getmeas response: the fast path for the usual shape, the general decoder for
+/// everything else (and for every error).
 pub(crate) fn getmeas(status: http::StatusCode, body: &[u8]) -> Result<DecodedPage, ResponseError> {
+    if status.is_success() {
+        if let Some(page) = crate::fast::getmeas(body) {
+            return Ok(page);
+        }
+    }
+    getmeas_general(status, body)
+}
+
+/// The general getmeas decoder alone.
+pub(crate) fn getmeas_general(
+    status: http::StatusCode,
+    body: &[u8],
+) -> Result<DecodedPage, ResponseError> {
     response::<DecodedPage>(status, body)
 }
 

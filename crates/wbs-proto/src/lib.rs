@@ -44,6 +44,7 @@
 
 mod decode;
 mod error;
+mod fast;
 mod notify;
 mod oauth;
 mod pager;
@@ -58,6 +59,27 @@ pub use request::{
     Call, GetMeas, GetSubscription, GetUser, HttpMethod, ListSubscriptions, Probe, Revoke, Session,
     Subscribe, DEFAULT_BASE_URL,
 };
+
+/// Internals exposed for differential tests and fuzzing only: not part of the API, not
+/// stable, may change in any release.
+#[doc(hidden)]
+pub mod internal {
+    use crate::decode::DecodedPage;
+    use crate::error::ResponseError;
+
+    /// The getmeas fast path alone (`None`: it defers to the general decoder).
+    pub fn getmeas_fast(body: &[u8]) -> Option<DecodedPage> {
+        crate::fast::getmeas(body)
+    }
+
+    /// The general getmeas decoder alone.
+    pub fn getmeas_general(
+        status: http::StatusCode,
+        body: &[u8],
+    ) -> Result<DecodedPage, ResponseError> {
+        crate::decode::getmeas_general(status, body)
+    }
+}
 
 pub use http;
 pub use wbs_model;

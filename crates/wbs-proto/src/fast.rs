@@ -1,0 +1,334 @@
+//! A fast path for the getmeas response of the shape the service sends: known keys, plain
+//! integers, strings without escapes. On anything else it answers `None` and the general
+//! decoder (`decode.rs`) decides; whenever it answers, its result equals the general
+//! decoder's (checked by a differential property test and fuzz target).
+
+use wbs_model::{
+    Attribution, Category, GroupExtra, GroupId, Measure, MeasureExtra, MeasureGroup, MeasurePage,
+    MeasureType, More, Timestamp,
+};
+
+use crate::decode::DecodedPage;
+
+/// Decodes a whole getmeas response, or `None` to defer to the general decoder.
+pub(crate) fn getmeas(body: &[u8]) -> Option<DecodedPage> {
+    let mut p = Parser { b: body, i: 0 };
+    let mut status = None;
+    let mut page = None;
+    let mut seen = 0u8;
+    p.object(|p, key| {
+        let bit = match key {
+            b"status" => 1,
+            b"body" => 2,
+            _ => return None,
+        };
+        seen = once(seen, bit)?;
+        if bit == 1 {
+            status = Some(p.int()?);
+        } else {
+            page = Some(p.page()?);
+        }
+        Some(())
+    })?;
+    p.ws();
+    if p.i != body.len() || status != Some(0) {
+        return None;
+    }
+    Some(DecodedPage {
+        page: page?,
+        skipped: Vec::new(),
+    })
+}
+
+/// Sets a key's bit, or `None` if it was already set (a duplicate key).
+fn once(seen: u8, bit: u8) -> Option<u8> {
+    (seen & bit == 0).then_some(seen | bit)
+}
+
+struct Parser<'a> {
+    b: &'a [u8],
+    i: usize,
+}
+
+impl<'a> Parser<'a> {
+    fn ws(&mut self) {
+        while let Some(b' ' | b'\n' | b'\r' | b'\t') = self.b.get(self.i) {
+            self.i += 1;
+        }
+    }
+
+    fn peek(&mut self) -> Option<u8> {
+        self.ws();
+        self.b.get(self.i).copied()
+    }
+
+    fn eat(&mut self, c: u8) -> Option<()> {
+        (self.peek()? == c).then(|| self.i += 1)
+    }
+
+    /// The raw bytes of a string without escapes or control characters.
+    fn raw_string(&mut self) -> Option<&'a [u8]> {
+        self.eat(b'"')?;
+        let start = self.i;
+        loop {
+            match *self.b.get(self.i)? {
+                b'"' => break,
+                b'\\' | 0..=0x1f => return None,
+                _ => self.i += 1,
+            }
+        }
+        let s = self.b.get(start..self.i)?;
+        self.i += 1;
+        Some(s)
+    }
+
+    /// `{ "key": value, … }`, calling `field` with the parser positioned at each value.
+    fn object(&mut self, mut field: impl FnMut(&mut Self, &'a [u8]) -> Option<()>) -> Option<()> {
+        self.eat(b'{')?;
+        if self.peek()? == b'}' {
+            self.i += 1;
+            return Some(());
+        }
+        loop {
+            let key = self.raw_string()?;
+            self.eat(b':')?;
+            field(self, key)?;
+            match self.peek()? {
+                b',' => self.i += 1,
+                b'}' => {
+                    self.i += 1;
+                    return Some(());
+                }
+                _ => return None,
+            }
+        }
+    }
+
+    /// `[ item, … ]`.
+    fn array(&mut self, mut item: impl FnMut(&mut Self) -> Option<()>) -> Option<()> {
+        self.eat(b'[')?;
+        if self.peek()? == b']' {
+            self.i += 1;
+            return Some(());
+        }
+        loop {
+            item(self)?;
+            match self.peek()? {
+                b',' => self.i += 1,
+                b']' => {
+                    self.i += 1;
+                    return Some(());
+                }
+                _ => return None,
+            }
+        }
+    }
+
+    /// A JSON integer that fits `i64` (no fraction, no exponent, no leading zero).
+    fn int(&mut self) -> Option<i64> {
+        self.ws();
+        let negative = self.b.get(self.i) == Some(&b'-');
+        if negative {
+            self.i += 1;
+        }
+        let start = self.i;
+        let mut v: u64 = 0;
+        while let Some(&d @ b'0'..=b'9') = self.b.get(self.i) {
+            v = v.checked_mul(10)?.checked_add(u64::from(d - b'0'))?;
+            self.i += 1;
+        }
+        let digits = self.i - start;
+        if digits == 0 || (digits > 1 && self.b.get(start) == Some(&b'0')) {
+            return None;
+        }
+        if let Some(b'.' | b'e' | b'E') = self.b.get(self.i) {
+            return None;
+        }
+        if negative {
+            i64::try_from(-i128::from(v)).ok()
+        } else {
+            i64::try_from(v).ok()
+        }
+    }
+
+    fn null(&mut self) -> Option<()> {
+        self.ws();
+        let rest = self.b.get(self.i..)?;
+        rest.starts_with(b"null").then(|| self.i += 4)
+    }
+
+    fn opt_int(&mut self) -> Option<Option<i64>> {
+        if self.peek()? == b'n' {
+            self.null().map(|()| None)
+        } else {
+            self.int().map(Some)
+        }
+    }
+
+    fn opt_text(&mut self) -> Option<Option<String>> {
+        match self.peek()? {
+            b'n' => self.null().map(|()| None),
+            b'"' => {
+                let raw = self.raw_string()?;
+                std::str::from_utf8(raw).ok().map(|s| Some(s.to_owned()))
+            }
+            _ => None,
+        }
+    }
+
+    fn page(&mut self) -> Option<MeasurePage> {
+        let (mut updatetime, mut more, mut offset, mut timezone) =
+            (None, More::default(), None, None);
+        let mut groups = Vec::new();
+        let mut seen = 0u8;
+        self.object(|p, key| {
+            match key {
+                b"updatetime" => {
+                    seen = once(seen, 1)?;
+                    updatetime = Some(p.int()?);
+                }
+                b"more" => {
+                    seen = once(seen, 2)?;
+                    more = match p.peek()? {
+                        b't' | b'f' => More::Flag(p.boolean()?),
+                        b'n' => p.null().map(|()| More::default())?,
+                        _ => More::Remaining(u64::try_from(p.int()?).unwrap_or(0)),
+                    };
+                }
+                b"offset" => {
+                    seen = once(seen, 4)?;
+                    offset = p.opt_int()?.map(|o| u64::try_from(o).unwrap_or(0));
+                }
+                b"timezone" => {
+                    seen = once(seen, 8)?;
+                    timezone = p.opt_text()?;
+                }
+                b"measuregrps" => {
+                    seen = once(seen, 16)?;
+                    p.array(|p| {
+                        groups.push(p.group()?);
+                        Some(())
+                    })?;
+                }
+                _ => return None,
+            }
+            Some(())
+        })?;
+        Some(MeasurePage {
+            updatetime: Timestamp::from_secs(updatetime?),
+            more,
+            offset,
+            timezone,
+            measuregrps: groups,
+        })
+    }
+
+    fn boolean(&mut self) -> Option<bool> {
+        self.ws();
+        let rest = self.b.get(self.i..)?;
+        if rest.starts_with(b"true") {
+            self.i += 4;
+            Some(true)
+        } else if rest.starts_with(b"false") {
+            self.i += 5;
+            Some(false)
+        } else {
+            None
+        }
+    }
+
+    fn group(&mut self) -> Option<MeasureGroup> {
+        let (mut grpid, mut attrib, mut date, mut category) = (None, None, None, None);
+        let mut measures = None;
+        let mut extra = GroupExtra::default();
+        let mut seen = 0u16;
+        self.object(|p, key| {
+            let bit: u16 = match key {
+                b"grpid" => 1,
+                b"attrib" => 2,
+                b"date" => 4,
+                b"category" => 8,
+                b"measures" => 16,
+                b"created" => 32,
+                b"modified" => 64,
+                b"modelid" => 128,
+                b"deviceid" => 256,
+                b"hash_deviceid" => 512,
+                b"model" => 1024,
+                b"timezone" => 2048,
+                b"comment" => 4096,
+                _ => return None,
+            };
+            if seen & bit != 0 {
+                return None;
+            }
+            seen |= bit;
+            match bit {
+                1 => grpid = Some(p.int()?),
+                2 => attrib = Some(p.int()?),
+                4 => date = Some(p.int()?),
+                8 => category = Some(p.int()?),
+                16 => {
+                    let mut list = Vec::with_capacity(4);
+                    p.array(|p| {
+                        list.push(p.measure()?);
+                        Some(())
+                    })?;
+                    measures = Some(list);
+                }
+                32 => extra.created = p.opt_int()?.map(Timestamp::from_secs),
+                64 => extra.modified = p.opt_int()?.map(Timestamp::from_secs),
+                128 => extra.modelid = p.opt_int()?,
+                256 => extra.deviceid = p.opt_text()?,
+                512 => extra.hash_deviceid = p.opt_text()?,
+                1024 => extra.model = p.opt_text()?,
+                2048 => extra.timezone = p.opt_text()?,
+                _ => extra.comment = p.opt_text()?,
+            }
+            Some(())
+        })?;
+        let mut g = MeasureGroup::new(
+            GroupId::new(grpid?),
+            Attribution::from_code(attrib?),
+            Timestamp::from_secs(date?),
+            Category::from_code(category?),
+            measures?,
+        );
+        if !extra.is_empty() {
+            g.extra = Some(Box::new(extra));
+        }
+        Some(g)
+    }
+
+    fn measure(&mut self) -> Option<Measure> {
+        let (mut value, mut unit, mut kind) = (None, None, None);
+        let mut extra = MeasureExtra::default();
+        let mut seen = 0u8;
+        self.object(|p, key| {
+            let bit: u8 = match key {
+                b"value" => 1,
+                b"unit" => 2,
+                b"type" => 4,
+                b"position" => 8,
+                b"algo" => 16,
+                b"fm" => 32,
+                _ => return None,
+            };
+            seen = once(seen, bit)?;
+            match bit {
+                1 => value = Some(p.int()?),
+                2 => unit = Some(i32::try_from(p.int()?).ok()?),
+                4 => kind = Some(p.int()?),
+                8 => extra.position = p.opt_int()?,
+                16 => extra.algo = p.opt_int()?,
+                _ => extra.fm = p.opt_int()?,
+            }
+            Some(())
+        })?;
+        let mut m = Measure::new(MeasureType::from_code(kind?), value?, unit?);
+        if !extra.is_empty() {
+            m.extra = Some(Box::new(extra));
+        }
+        Some(m)
+    }
+}
