@@ -256,6 +256,31 @@ macro_rules! refuse_containers {
     };
 }
 
+/// Answers every scalar JSON value with the problem it is ("a string, not an object").
+macro_rules! refuse_scalars {
+    ($value:ty, $wrap:expr) => {
+        fn visit_str<E: de::Error>(self, _: &str) -> Result<$value, E> {
+            Ok($wrap("a string, not an object"))
+        }
+
+        fn visit_i64<E: de::Error>(self, _: i64) -> Result<$value, E> {
+            Ok($wrap("a number, not an object"))
+        }
+
+        fn visit_u64<E: de::Error>(self, _: u64) -> Result<$value, E> {
+            Ok($wrap("a number, not an object"))
+        }
+
+        fn visit_f64<E: de::Error>(self, _: f64) -> Result<$value, E> {
+            Ok($wrap("a number, not an object"))
+        }
+
+        fn visit_bool<E: de::Error>(self, _: bool) -> Result<$value, E> {
+            Ok($wrap("a boolean, not an object"))
+        }
+    };
+}
+
 /// An integer (or a string holding one); `null` is `None`; anything else is a described
 /// problem, never a decoding failure.
 struct TolerantInt(Result<Option<i64>, &'static str>);
@@ -508,41 +533,6 @@ impl<'de> Visitor<'de> for PageVisitor {
             detail: "an array, not an object".to_owned(),
         }))
     }
-
-    fn visit_str<E: de::Error>(self, _: &str) -> Result<Self::Value, E> {
-        Ok(Err(ResponseError::InvalidField {
-            field: "body",
-            detail: "a string, not an object".to_owned(),
-        }))
-    }
-
-    fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> {
-        Ok(Err(ResponseError::InvalidField {
-            field: "body",
-            detail: "a number, not an object".to_owned(),
-        }))
-    }
-
-    fn visit_u64<E: de::Error>(self, _: u64) -> Result<Self::Value, E> {
-        Ok(Err(ResponseError::InvalidField {
-            field: "body",
-            detail: "a number, not an object".to_owned(),
-        }))
-    }
-
-    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
-        Ok(Err(ResponseError::InvalidField {
-            field: "body",
-            detail: "a number, not an object".to_owned(),
-        }))
-    }
-
-    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
-        Ok(Err(ResponseError::InvalidField {
-            field: "body",
-            detail: "a boolean, not an object".to_owned(),
-        }))
-    }
 }
 
 struct GroupsSeed;
@@ -679,40 +669,10 @@ impl<'de> Visitor<'de> for GroupVisitor {
         ))))
     }
 
-    fn visit_str<E: de::Error>(self, _: &str) -> Result<GroupOutcome, E> {
-        Ok(GroupOutcome(Err((
-            None,
-            "a string, not an object".to_owned(),
-        ))))
-    }
-
-    fn visit_i64<E: de::Error>(self, _: i64) -> Result<GroupOutcome, E> {
-        Ok(GroupOutcome(Err((
-            None,
-            "a number, not an object".to_owned(),
-        ))))
-    }
-
-    fn visit_u64<E: de::Error>(self, _: u64) -> Result<GroupOutcome, E> {
-        Ok(GroupOutcome(Err((
-            None,
-            "a number, not an object".to_owned(),
-        ))))
-    }
-
-    fn visit_f64<E: de::Error>(self, _: f64) -> Result<GroupOutcome, E> {
-        Ok(GroupOutcome(Err((
-            None,
-            "a number, not an object".to_owned(),
-        ))))
-    }
-
-    fn visit_bool<E: de::Error>(self, _: bool) -> Result<GroupOutcome, E> {
-        Ok(GroupOutcome(Err((
-            None,
-            "a boolean, not an object".to_owned(),
-        ))))
-    }
+    refuse_scalars!(GroupOutcome, |what: &str| GroupOutcome(Err((
+        None,
+        what.to_owned()
+    ))));
 
     fn visit_unit<E: de::Error>(self) -> Result<GroupOutcome, E> {
         Ok(GroupOutcome(Err((None, "null, not an object".to_owned()))))
@@ -828,21 +788,10 @@ impl<'de> Deserialize<'de> for MeasureOutcome {
                 while seq.next_element::<IgnoredAny>()?.is_some() {}
                 Ok(MeasureOutcome(Err("an array, not an object".to_owned())))
             }
-            fn visit_str<E: de::Error>(self, _: &str) -> Result<MeasureOutcome, E> {
-                Ok(MeasureOutcome(Err("a string, not an object".to_owned())))
-            }
-            fn visit_i64<E: de::Error>(self, _: i64) -> Result<MeasureOutcome, E> {
-                Ok(MeasureOutcome(Err("a number, not an object".to_owned())))
-            }
-            fn visit_u64<E: de::Error>(self, _: u64) -> Result<MeasureOutcome, E> {
-                Ok(MeasureOutcome(Err("a number, not an object".to_owned())))
-            }
-            fn visit_f64<E: de::Error>(self, _: f64) -> Result<MeasureOutcome, E> {
-                Ok(MeasureOutcome(Err("a number, not an object".to_owned())))
-            }
-            fn visit_bool<E: de::Error>(self, _: bool) -> Result<MeasureOutcome, E> {
-                Ok(MeasureOutcome(Err("a boolean, not an object".to_owned())))
-            }
+            refuse_scalars!(MeasureOutcome, |what: &str| MeasureOutcome(Err(
+                what.to_owned()
+            )));
+
             fn visit_unit<E: de::Error>(self) -> Result<MeasureOutcome, E> {
                 Ok(MeasureOutcome(Err("null, not an object".to_owned())))
             }

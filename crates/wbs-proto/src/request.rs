@@ -190,6 +190,24 @@ fn check_callback(url: &str) -> Result<String, InvalidRequest> {
     Ok(url.to_owned())
 }
 
+/// The parameters every notify action shares: `userid`, `callbackurl` (all but list) and
+/// the optional `appli`.
+fn notify_params(
+    out: &mut Vec<(&'static str, String)>,
+    userid: UserId,
+    callbackurl: Option<&str>,
+    appli: Option<DeviceType>,
+) -> Result<(), InvalidRequest> {
+    out.push(("userid", check_userid(userid)?));
+    if let Some(url) = callbackurl {
+        out.push(("callbackurl", check_callback(url)?));
+    }
+    if let Some(a) = appli {
+        out.push(("appli", a.code().to_string()));
+    }
+    Ok(())
+}
+
 /// once/probe: checks that the service answers and the signature is right.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Probe;
@@ -393,15 +411,11 @@ impl Call for Subscribe {
     const ACTION: &'static str = "subscribe";
 
     fn params(&self, out: &mut Vec<(&'static str, String)>) -> Result<(), InvalidRequest> {
-        out.push(("userid", check_userid(self.userid)?));
-        out.push(("callbackurl", check_callback(&self.callbackurl)?));
         if self.comment.trim().is_empty() {
             return Err(InvalidRequest::EmptyComment);
         }
+        notify_params(out, self.userid, Some(&self.callbackurl), self.appli)?;
         out.push(("comment", self.comment.clone()));
-        if let Some(a) = self.appli {
-            out.push(("appli", a.code().to_string()));
-        }
         Ok(())
     }
 
@@ -427,12 +441,7 @@ impl Call for GetSubscription {
     const ACTION: &'static str = "get";
 
     fn params(&self, out: &mut Vec<(&'static str, String)>) -> Result<(), InvalidRequest> {
-        out.push(("userid", check_userid(self.userid)?));
-        out.push(("callbackurl", check_callback(&self.callbackurl)?));
-        if let Some(a) = self.appli {
-            out.push(("appli", a.code().to_string()));
-        }
-        Ok(())
+        notify_params(out, self.userid, Some(&self.callbackurl), self.appli)
     }
 
     fn decode(status: http::StatusCode, body: &[u8]) -> Result<Subscription, ResponseError> {
@@ -455,11 +464,7 @@ impl Call for ListSubscriptions {
     const ACTION: &'static str = "list";
 
     fn params(&self, out: &mut Vec<(&'static str, String)>) -> Result<(), InvalidRequest> {
-        out.push(("userid", check_userid(self.userid)?));
-        if let Some(a) = self.appli {
-            out.push(("appli", a.code().to_string()));
-        }
-        Ok(())
+        notify_params(out, self.userid, None, self.appli)
     }
 
     fn decode(status: http::StatusCode, body: &[u8]) -> Result<Vec<Subscription>, ResponseError> {
@@ -484,12 +489,7 @@ impl Call for Revoke {
     const ACTION: &'static str = "revoke";
 
     fn params(&self, out: &mut Vec<(&'static str, String)>) -> Result<(), InvalidRequest> {
-        out.push(("userid", check_userid(self.userid)?));
-        out.push(("callbackurl", check_callback(&self.callbackurl)?));
-        if let Some(a) = self.appli {
-            out.push(("appli", a.code().to_string()));
-        }
-        Ok(())
+        notify_params(out, self.userid, Some(&self.callbackurl), self.appli)
     }
 
     fn decode(status: http::StatusCode, body: &[u8]) -> Result<(), ResponseError> {
