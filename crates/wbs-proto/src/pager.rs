@@ -25,8 +25,8 @@ pub const DEFAULT_MAX_PAGES: u32 = 1000;
 /// How nothing is lost or doubled, even when data changes between pages:
 /// - the end date is pinned at the first page (to its `updatetime`, unless the query has
 ///   one), so groups measured meanwhile do not push the list down;
-/// - every page after the first starts one group early and checks that this group is the
-///   last one of the previous page. If it is not, the list moved under us (a group was
+/// - every page after the first starts one group early (and asks for one more) and checks
+///   that this group is the last one of the previous page. If it is not, the list moved under us (a group was
 ///   added with an old date, or deleted), so the pager steps back one page and reads it
 ///   again rather than risk a gap;
 /// - groups are delivered once, by `grpid`;
@@ -145,6 +145,12 @@ impl MeasurePager {
             None => self.position,
         };
         call.offset = (offset > 0).then_some(offset);
+        if self.anchor.is_some() {
+            // The first group of this page is the previous page's last: ask for one more
+            // so that a page still brings `limit` new groups (with limit 1 it would bring
+            // none). With the server's implicit limit, the overlap costs one group a page.
+            call.limit = self.query.limit.map(|l| l.saturating_add(1));
+        }
         Some(call)
     }
 
