@@ -1,0 +1,32 @@
+//! A local WBS API server that really verifies OAuth signatures: the sandbox that tests and
+//! users develop against, with no account and no device.
+//!
+//! ```text
+//!   client ──HTTP on 127.0.0.1──> RunningSim (hyper) ──> Sandbox::handle(request, now)
+//!                                                          verify (wbs-oauth) → action → JSON
+//! ```
+//!
+//! [`Sandbox`] is the protocol without I/O: a request and the time in, a response out. It
+//! checks every request's signature in every placement (query, `Authorization` header, form
+//! body), refuses replayed nonces and timestamps outside a window (342), unknown consumers
+//! and tokens (250), and answers every action of the reference with its documented status
+//! codes. [`RunningSim`] serves it over HTTP on a loopback address only.
+//!
+//! ```no_run
+//! # async fn demo() -> std::io::Result<()> {
+//! let sim = wbs_sim::RunningSim::start(wbs_sim::Sandbox::with_reference_data(), "127.0.0.1:0".parse().unwrap()).await?;
+//! println!("point your client at {}", sim.base_url());
+//! # Ok(()) }
+//! ```
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+#![cfg_attr(
+    not(test),
+    warn(clippy::unwrap_used, clippy::expect_used, clippy::panic)
+)]
+
+mod sandbox;
+mod server;
+
+pub use sandbox::{Sandbox, SimConfig, SimUser, MAX_SUBSCRIPTIONS, NEVER_EXPIRES};
+pub use server::{RunningSim, MAX_BODY, MAX_CONNECTIONS};

@@ -1,0 +1,549 @@
+//! The sandbox's state and its request handler, without I/O: a request and the current
+//! time in, a response out.
+
+use std::collections::{BTreeMap, HashMap};
+use std::fmt;
+
+use serde_json::{json, Value};
+use wbs_proto::http::{self, header, HeaderValue, Response, StatusCode};
+use wbs_proto::wbs_model::{
+    Attribution, Category, DeviceType, Measure, MeasureGroup, MeasureType, Status, Subscription,
+    Timestamp, User, UserId,
+};
+use wbs_proto::wbs_oauth::{Credentials, Error as OAuthError, IncomingRequest};
+
+/// Subscriptions one user may have (the reference: "not … more than 16").
+pub const MAX_SUBSCRIPTIONS: usize = 16;
+/// A subscription's expiry as the service reported it: never.
+pub const NEVER_EXPIRES: i64 = 2_147_483_647;
+
+/// How the sandbox checks requests.
+#[derive(Clone, Debug)]
+pub struct SimConfig {
+    /// Accepted distance between `oauth_timestamp` and the sandbox's clock, in seconds.
+    pub timestamp_window: u64,
+    /// Nonces remembered at most (they also expire with the window).
+    pub max_nonces: usize,
+}
+
+impl Default for SimConfig {
+    fn default() -> Self {
+        Self {
+            timestamp_window: 300,
+            max_nonces: 100_000,
+        }
+    }
+}
+
+/// A user of the sandbox, with their access token and data.
+#[derive(Clone)]
+pub struct SimUser {
+    /// Profile (getbyuserid).
+    pub user: User,
+    /// The access token a client uses for this user.
+    pub token: Credentials,
+    groups: Vec<Stored>,
+    subscriptions: Vec<Sub>,
+}
+
+impl fmt::Debug for SimUser {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SimUser")
+            .field("user", &self.user)
+            .field("token", &self.token)
+            .field("groups", &self.groups.len())
+            .finish_non_exhaustive()
+    }
+}
+
+#[derive(Clone, Debug)]
+struct Stored {
+    group: MeasureGroup,
+    devtype: DeviceType,
+    /// When it was added or last modified, by the sandbox's clock.
+    changed: i64,
+}
+
+#[derive(Clone, Debug)]
+struct Sub {
+    callbackurl: String,
+    comment: String,
+    appli: DeviceType,
+}
+
+/// The sandbox: its consumer, users, data and remembered nonces.
+///
+/// ```
+/// use wbs_proto::http::StatusCode;
+/// use wbs_proto::wbs_model::UserId;
+/// use wbs_proto::{Call, GetUser, Session};
+/// use wbs_sim::Sandbox;
+///
+/// let mut sim = Sandbox::with_reference_data();
+/// let session = Session::new(sim.consumer().clone(), sim.user(UserId::new(29)).unwrap().token.clone())
+///     .with_base_url("http://127.0.0.1:1")?;
+/// let now = 1_700_000_000;
+/// let response = sim.handle(&session.request(&GetUser { userid: UserId::new(29) }, "n1", now)?, now);
+/// let users = GetUser::decode(response.status(), response.body())?;
+/// assert_eq!(users[0].lastname.as_deref(), Some("Doe"));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Clone, Debug)]
+pub struct Sandbox {
+    config: SimConfig,
+    consumer: Credentials,
+    users: BTreeMap<UserId, SimUser>,
+    nonces: HashMap<String, u64>,
+    next_grpid: i64,
+}
+
+impl Sandbox {
+    /// An empty sandbox with this consumer.
+    pub fn new(consumer: Credentials, config: SimConfig) -> Self {
+        Self {
+            config,
+            consumer,
+            users: BTreeMap::new(),
+            nonces: HashMap::new(),
+            next_grpid: 1_000_000,
+        }
+    }
+
+    /// The reference's examples: user 29 (John Doe) with measure groups 2909 and 2908 as
+    /// in the getmeas example, and user 1229 (anonymous: id and first name only).
+    /// Credentials are fixed so that examples and tests can name them.
+    pub fn with_reference_data() -> Self {
+        let mut sim = Self::new(
+            Credentials::new("wbs-sandbox-consumer-key", "wbs-sandbox-consumer-secret"),
+            SimConfig::default(),
+        );
+        let john = User {
+            id: UserId::new(29),
+            firstname: Some("John".into()),
+            lastname: Some("Doe".into()),
+            shortname: Some("JON".into()),
+            gender: Some(wbs_proto::wbs_model::Gender::MALE),
+            fatmethod: Some(0),
+            birthdate: Some(Timestamp::from_secs(211_629_600)),
+        };
+        sim.add_user(
+            john,
+            Credentials::new("wbs-sandbox-token-29", "wbs-sandbox-token-secret-29"),
+        );
+        let anonymous = User {
+            id: UserId::new(1229),
+            firstname: Some("Guest".into()),
+            lastname: None,
+            shortname: None,
+            gender: None,
+            fatmethod: None,
+            birthdate: None,
+        };
+        sim.add_user(
+            anonymous,
+            Credentials::new("wbs-sandbox-token-1229", "wbs-sandbox-token-secret-1229"),
+        );
+        let date = Timestamp::from_secs(1_222_930_968);
+        let weighing = MeasureGroup::new(
+            2909.into(),
+            Attribution::DEVICE,
+            date,
+            Category::MEASURE,
+            vec![
+                Measure::new(MeasureType::WEIGHT, 79_300, -3),
+                Measure::new(MeasureType::FAT_FREE_MASS, 652, -1),
+                Measure::new(MeasureType::FAT_RATIO, 178, -1),
+                Measure::new(MeasureType::FAT_MASS_WEIGHT, 14_125, -3),
+            ],
+        );
+        let height = MeasureGroup::new(
+            2908.into(),
+            Attribution::DEVICE,
+            date,
+            Category::MEASURE,
+            vec![Measure::new(MeasureType::HEIGHT, 173, -2)],
+        );
+        sim.insert_group(
+            UserId::new(29),
+            weighing,
+            DeviceType::BODY_SCALE,
+            1_249_409_679,
+        );
+        sim.insert_group(UserId::new(29), height, DeviceType::USER, 1_249_409_679);
+        sim
+    }
+
+    /// The consumer (application) credentials the sandbox accepts.
+    pub fn consumer(&self) -> &Credentials {
+        &self.consumer
+    }
+
+    /// A user and their token.
+    pub fn user(&self, userid: UserId) -> Option<&SimUser> {
+        self.users.get(&userid)
+    }
+
+    /// Every user.
+    pub fn users(&self) -> impl Iterator<Item = &SimUser> {
+        self.users.values()
+    }
+
+    /// Adds (or replaces) a user with the access token clients will use.
+    pub fn add_user(&mut self, user: User, token: Credentials) {
+        self.users.insert(
+            user.id,
+            SimUser {
+                user,
+                token,
+                groups: Vec::new(),
+                subscriptions: Vec::new(),
+            },
+        );
+    }
+
+    /// Adds or replaces (same `grpid`) a measure group of a user, as changed at `now`.
+    /// Returns false if there is no such user.
+    pub fn insert_group(
+        &mut self,
+        userid: UserId,
+        group: MeasureGroup,
+        devtype: DeviceType,
+        now: i64,
+    ) -> bool {
+        let Some(user) = self.users.get_mut(&userid) else {
+            return false;
+        };
+        self.next_grpid = self.next_grpid.max(group.grpid.get() + 1);
+        user.groups.retain(|s| s.group.grpid != group.grpid);
+        user.groups.push(Stored {
+            group,
+            devtype,
+            changed: now,
+        });
+        true
+    }
+
+    /// Deletes a measure group; returns whether it existed.
+    pub fn delete_group(&mut self, userid: UserId, grpid: wbs_proto::wbs_model::GroupId) -> bool {
+        let Some(user) = self.users.get_mut(&userid) else {
+            return false;
+        };
+        let before = user.groups.len();
+        user.groups.retain(|s| s.group.grpid != grpid);
+        user.groups.len() != before
+    }
+
+    /// A fresh group id.
+    pub fn next_grpid(&mut self) -> wbs_proto::wbs_model::GroupId {
+        self.next_grpid += 1;
+        wbs_proto::wbs_model::GroupId::new(self.next_grpid - 1)
+    }
+
+    /// Answers one request at time `now` (Unix seconds). The URL's scheme and authority
+    /// come from the request URI when absolute, else from its `Host` header.
+    pub fn handle(&mut self, request: &http::Request<Vec<u8>>, now: u64) -> Response<Vec<u8>> {
+        match self.answer(request, now) {
+            Ok(body) => reply(body),
+            Err(status) => reply(json!({ "status": status.code() })),
+        }
+    }
+
+    fn answer(&mut self, request: &http::Request<Vec<u8>>, now: u64) -> Result<Value, Status> {
+        let incoming = self.authenticate(request, now)?;
+        let service = request.uri().path().trim_matches('/');
+        let action = incoming.param("action").unwrap_or("");
+        let params: HashMap<&str, &str> = incoming.params().collect();
+        let user = self.user_for(&incoming, &params)?;
+        match (service, action) {
+            ("once", "probe") => Ok(json!({"status": 0})),
+            ("user", "getbyuserid") => Ok(
+                json!({"status": 0, "body": {"users": [self.users.get(&user).map(|u| &u.user)]}}),
+            ),
+            ("measure", "getmeas") => self.getmeas(user, &params, now),
+            ("notify", "subscribe") => self.subscribe(user, &params),
+            ("notify", "get") => self.notify_get(user, &params),
+            ("notify", "list") => self.notify_list(user, &params),
+            ("notify", "revoke") => self.revoke(user, &params),
+            _ => Err(Status::UNKNOWN_ACTION),
+        }
+    }
+
+    /// Parses and verifies the OAuth signature; records the nonce once it verifies.
+    fn authenticate(
+        &mut self,
+        request: &http::Request<Vec<u8>>,
+        now: u64,
+    ) -> Result<IncomingRequest, Status> {
+        let url = full_url(request).ok_or(Status::INVALID_SIGNATURE)?;
+        let authorization = request
+            .headers()
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok());
+        let is_form = request
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+        let body = is_form.then_some(request.body().as_slice());
+        let incoming = IncomingRequest::parse(request.method().as_str(), &url, authorization, body)
+            .map_err(|_| Status::INVALID_SIGNATURE)?;
+        if incoming.consumer_key() != self.consumer.key {
+            return Err(Status::CREDENTIALS_MISMATCH);
+        }
+        let token = incoming.token().ok_or(Status::CREDENTIALS_MISMATCH)?;
+        let secret = self
+            .users
+            .values()
+            .find(|u| u.token.key == token)
+            .map(|u| u.token.secret.clone())
+            .ok_or(Status::CREDENTIALS_MISMATCH)?;
+        let ts = incoming.timestamp().ok_or(Status::INVALID_SIGNATURE)?;
+        if ts.abs_diff(now) > self.config.timestamp_window {
+            return Err(Status::INVALID_SIGNATURE);
+        }
+        let nonce_key = format!(
+            "{}\u{0}{}\u{0}{}",
+            token,
+            incoming.nonce().unwrap_or(""),
+            ts
+        );
+        if self.nonces.contains_key(&nonce_key) {
+            return Err(Status::INVALID_SIGNATURE);
+        }
+        match incoming.verify(&self.consumer.secret, Some(&secret)) {
+            Ok(()) => {}
+            Err(OAuthError::BadSignature | OAuthError::MalformedSignature) | Err(_) => {
+                return Err(Status::INVALID_SIGNATURE)
+            }
+        }
+        self.remember(nonce_key, ts, now)?;
+        Ok(incoming)
+    }
+
+    fn remember(&mut self, key: String, ts: u64, now: u64) -> Result<(), Status> {
+        if self.nonces.len() >= self.config.max_nonces {
+            let window = self.config.timestamp_window;
+            self.nonces.retain(|_, t| t.abs_diff(now) <= window);
+            if self.nonces.len() >= self.config.max_nonces {
+                // Bounded memory: refuse rather than forget a nonce still inside the window.
+                return Err(Status::UNKNOWN_ERROR);
+            }
+        }
+        self.nonces.insert(key, ts);
+        Ok(())
+    }
+
+    /// The user the token belongs to; the `userid` parameter must name them (247 if absent
+    /// or malformed, 250 if another user's).
+    fn user_for(
+        &self,
+        incoming: &IncomingRequest,
+        params: &HashMap<&str, &str>,
+    ) -> Result<UserId, Status> {
+        let token = incoming.token().unwrap_or("");
+        let owner = self
+            .users
+            .values()
+            .find(|u| u.token.key == token)
+            .map(|u| u.user.id)
+            .ok_or(Status::CREDENTIALS_MISMATCH)?;
+        if params.get("action") == Some(&"probe") {
+            return Ok(owner);
+        }
+        let userid = params
+            .get("userid")
+            .and_then(|v| v.parse::<i64>().ok())
+            .filter(|&v| v > 0)
+            .ok_or(Status::INVALID_USERID)?;
+        if userid != owner.get() {
+            return Err(Status::CREDENTIALS_MISMATCH);
+        }
+        Ok(owner)
+    }
+
+    fn getmeas(
+        &self,
+        userid: UserId,
+        params: &HashMap<&str, &str>,
+        now: u64,
+    ) -> Result<Value, Status> {
+        let int = |name: &str| -> Result<Option<i64>, Status> {
+            params
+                .get(name)
+                .map(|v| v.parse::<i64>().map_err(|_| Status::UNKNOWN_ERROR))
+                .transpose()
+        };
+        let (start, end, lastupdate) = (int("startdate")?, int("enddate")?, int("lastupdate")?);
+        let devtype = int("devtype")?;
+        let meastype = int("meastype")?;
+        let category = int("category")?;
+        let limit = int("limit")?.unwrap_or(2048).clamp(1, 2048) as usize;
+        let offset = int("offset")?.unwrap_or(0).max(0) as usize;
+        let user = self.users.get(&userid).ok_or(Status::INVALID_USERID)?;
+        let mut groups: Vec<&Stored> = user
+            .groups
+            .iter()
+            .filter(|s| start.is_none_or(|t| s.group.date.secs() >= t))
+            .filter(|s| end.is_none_or(|t| s.group.date.secs() <= t))
+            .filter(|s| lastupdate.is_none_or(|t| s.changed > t))
+            .filter(|s| {
+                devtype.is_none_or(|d| {
+                    if d == 0 {
+                        s.devtype.code() == 0
+                    } else {
+                        s.devtype.code() & d != 0
+                    }
+                })
+            })
+            .filter(|s| meastype.is_none_or(|t| s.group.get(MeasureType::from_code(t)).is_some()))
+            .filter(|s| category.is_none_or(|c| s.group.category.code() == c))
+            .collect();
+        groups.sort_by(|a, b| {
+            b.group
+                .date
+                .cmp(&a.group.date)
+                .then(b.group.grpid.cmp(&a.group.grpid))
+        });
+        let total = groups.len();
+        let page: Vec<&MeasureGroup> = groups
+            .iter()
+            .skip(offset)
+            .take(limit)
+            .map(|s| &s.group)
+            .collect();
+        let shown = offset.saturating_add(page.len()).min(total);
+        let mut body = json!({"updatetime": now, "measuregrps": page});
+        if shown < total {
+            body["more"] = json!(total - shown);
+            body["offset"] = json!(shown);
+        }
+        Ok(json!({"status": 0, "body": body}))
+    }
+
+    fn subscribe(&mut self, userid: UserId, params: &HashMap<&str, &str>) -> Result<Value, Status> {
+        let url = callback(params)?;
+        let comment = params
+            .get("comment")
+            .map(|c| c.trim())
+            .filter(|c| !c.is_empty())
+            .ok_or(Status::INVALID_COMMENT)?;
+        let appli = appli(params)?;
+        let user = self.users.get_mut(&userid).ok_or(Status::INVALID_USERID)?;
+        if let Some(existing) = user
+            .subscriptions
+            .iter_mut()
+            .find(|s| s.callbackurl == url && s.appli == appli)
+        {
+            existing.comment = comment.to_owned();
+        } else {
+            if user.subscriptions.len() >= MAX_SUBSCRIPTIONS {
+                return Err(Status::TOO_MANY_NOTIFICATIONS);
+            }
+            user.subscriptions.push(Sub {
+                callbackurl: url.to_owned(),
+                comment: comment.to_owned(),
+                appli,
+            });
+        }
+        Ok(json!({"status": 0}))
+    }
+
+    fn notify_get(&self, userid: UserId, params: &HashMap<&str, &str>) -> Result<Value, Status> {
+        let url = callback(params)?;
+        let appli = appli(params)?;
+        let user = self.users.get(&userid).ok_or(Status::INVALID_USERID)?;
+        let sub = user
+            .subscriptions
+            .iter()
+            .find(|s| s.callbackurl == url && s.appli == appli)
+            .ok_or(Status::NO_SUCH_SUBSCRIPTION)?;
+        Ok(json!({"status": 0, "body": subscription(sub)}))
+    }
+
+    fn notify_list(&self, userid: UserId, params: &HashMap<&str, &str>) -> Result<Value, Status> {
+        let appli = appli(params)?;
+        let user = self.users.get(&userid).ok_or(Status::INVALID_USERID)?;
+        let profiles: Vec<Subscription> = user
+            .subscriptions
+            .iter()
+            .filter(|s| s.appli == appli)
+            .map(subscription)
+            .collect();
+        Ok(json!({"status": 0, "body": {"profiles": profiles}}))
+    }
+
+    fn revoke(&mut self, userid: UserId, params: &HashMap<&str, &str>) -> Result<Value, Status> {
+        let url = callback(params)?;
+        let appli = appli(params)?;
+        let user = self.users.get_mut(&userid).ok_or(Status::INVALID_USERID)?;
+        let before = user.subscriptions.len();
+        user.subscriptions
+            .retain(|s| !(s.callbackurl == url && s.appli == appli));
+        if user.subscriptions.len() == before {
+            return Err(Status::SUBSCRIPTION_NOT_DELETED);
+        }
+        Ok(json!({"status": 0}))
+    }
+}
+
+fn subscription(s: &Sub) -> Subscription {
+    Subscription {
+        expires: Timestamp::from_secs(NEVER_EXPIRES),
+        comment: s.comment.clone(),
+    }
+}
+
+/// The callback URL: absolute http(s), at most 128 characters (else 293).
+fn callback<'a>(params: &HashMap<&str, &'a str>) -> Result<&'a str, Status> {
+    let url = params.get("callbackurl").copied().unwrap_or("");
+    let lower = url.to_ascii_lowercase();
+    let host = lower
+        .strip_prefix("http://")
+        .or_else(|| lower.strip_prefix("https://"));
+    match host {
+        Some(h)
+            if !h.is_empty()
+                && url.chars().count() <= 128
+                && !url.contains(char::is_whitespace) =>
+        {
+            Ok(url)
+        }
+        _ => Err(Status::INVALID_CALLBACK_URL),
+    }
+}
+
+/// `appli`, default 1 (body scale).
+fn appli(params: &HashMap<&str, &str>) -> Result<DeviceType, Status> {
+    match params.get("appli") {
+        None => Ok(DeviceType::BODY_SCALE),
+        Some(v) => v
+            .parse::<i64>()
+            .map(DeviceType::from_code)
+            .map_err(|_| Status::UNKNOWN_ERROR),
+    }
+}
+
+/// The URL the client addressed: absolute request URIs as they are, else `http://` with
+/// the `Host` header.
+fn full_url(request: &http::Request<Vec<u8>>) -> Option<String> {
+    let uri = request.uri();
+    if uri.scheme().is_some() {
+        return Some(uri.to_string());
+    }
+    let host = request.headers().get(header::HOST)?.to_str().ok()?;
+    Some(format!(
+        "http://{host}{}",
+        uri.path_and_query().map_or("/", |p| p.as_str())
+    ))
+}
+
+/// HTTP 200 with the JSON text, as `text/plain`, as the service sent it.
+fn reply(body: Value) -> Response<Vec<u8>> {
+    let mut response = Response::new(body.to_string().into_bytes());
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
+    *response.status_mut() = StatusCode::OK;
+    response
+}

@@ -1,0 +1,461 @@
+//! The sandbox over real HTTP on 127.0.0.1: every action in every placement, and every way
+//! a request is refused.
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper_util::client::legacy::Client;
+use hyper_util::rt::TokioExecutor;
+use wbs_proto::http::{self, header, StatusCode};
+use wbs_proto::wbs_model::{
+    Attribution, Category, DeviceType, GroupId, Measure, MeasureGroup, MeasureType, Status,
+    Timestamp, UserId,
+};
+use wbs_proto::wbs_oauth::{Credentials, OAuthParams, Placement, Signer};
+use wbs_proto::{
+    Call, GetMeas, GetSubscription, GetUser, HttpMethod, ListSubscriptions, MeasurePager, Probe,
+    ResponseError, Revoke, Session, Subscribe,
+};
+use wbs_sim::{RunningSim, Sandbox};
+
+fn now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+}
+
+fn nonce() -> String {
+    wbs_proto::wbs_oauth::random_nonce().unwrap()
+}
+
+async fn start() -> RunningSim {
+    RunningSim::start(
+        Sandbox::with_reference_data(),
+        "127.0.0.1:0".parse().unwrap(),
+    )
+    .await
+    .unwrap()
+}
+
+async fn send(request: http::Request<Vec<u8>>) -> (StatusCode, Vec<u8>) {
+    let client: Client<_, Full<Bytes>> = Client::builder(TokioExecutor::new()).build_http();
+    let response = client
+        .request(request.map(|b| Full::new(Bytes::from(b))))
+        .await
+        .unwrap();
+    let status = response.status();
+    let body = response
+        .into_body()
+        .collect()
+        .await
+        .unwrap()
+        .to_bytes()
+        .to_vec();
+    (status, body)
+}
+
+fn session(sim: &RunningSim, userid: i64) -> Session {
+    let (consumer, token) = sim.with(|s| {
+        (
+            s.consumer().clone(),
+            s.user(UserId::new(userid)).unwrap().token.clone(),
+        )
+    });
+    Session::new(consumer, token)
+        .with_base_url(&sim.base_url())
+        .unwrap()
+}
+
+async fn call<C: Call>(session: &Session, c: &C) -> Result<C::Output, ResponseError> {
+    let (status, body) = send(session.request(c, &nonce(), now()).unwrap()).await;
+    C::decode(status, &body)
+}
+
+fn callback(n: usize) -> String {
+    format!("http://127.0.0.1:9/hook/{n}")
+}
+
+#[tokio::test]
+async fn every_action_succeeds_in_every_placement() {
+    let sim = start().await;
+    for method in [HttpMethod::Get, HttpMethod::Post] {
+        let s = session(&sim, 29).with_method(method);
+        call(&s, &Probe).await.unwrap();
+        assert_eq!(
+            call(
+                &s,
+                &GetUser {
+                    userid: UserId::new(29)
+                }
+            )
+            .await
+            .unwrap()[0]
+                .firstname
+                .as_deref(),
+            Some("John")
+        );
+        let page = call(&s, &GetMeas::new(UserId::new(29))).await.unwrap().page;
+        let shown: Vec<String> = page
+            .measuregrps
+            .iter()
+            .flat_map(|g| &g.measures)
+            .map(|m| m.quantity().to_string())
+            .collect();
+        let mut sorted = shown.clone();
+        sorted.sort();
+        assert_eq!(
+            sorted,
+            ["1.73 m", "14.125 kg", "17.8 %", "65.2 kg", "79.3 kg"]
+        );
+        let sub = Subscribe {
+            userid: UserId::new(29),
+            callbackurl: callback(1),
+            comment: "sandbox".into(),
+            appli: None,
+        };
+        call(&s, &sub).await.unwrap();
+        let got = call(
+            &s,
+            &GetSubscription {
+                userid: UserId::new(29),
+                callbackurl: callback(1),
+                appli: None,
+            },
+        )
+        .await
+        .unwrap();
+        assert_eq!(
+            (got.expires, got.comment.as_str()),
+            (Timestamp::from_secs(2_147_483_647), "sandbox")
+        );
+        assert_eq!(
+            call(
+                &s,
+                &ListSubscriptions {
+                    userid: UserId::new(29),
+                    appli: None
+                }
+            )
+            .await
+            .unwrap()
+            .len(),
+            1
+        );
+        call(
+            &s,
+            &Revoke {
+                userid: UserId::new(29),
+                callbackurl: callback(1),
+                appli: None,
+            },
+        )
+        .await
+        .unwrap();
+        assert_eq!(
+            call(
+                &s,
+                &ListSubscriptions {
+                    userid: UserId::new(29),
+                    appli: None
+                }
+            )
+            .await
+            .unwrap()
+            .len(),
+            0
+        );
+    }
+    // The Authorization header placement.
+    let (consumer, token) = sim.with(|s| {
+        (
+            s.consumer().clone(),
+            s.user(UserId::new(29)).unwrap().token.clone(),
+        )
+    });
+    let url = format!("{}/measure", sim.base_url());
+    let ts = now().to_string();
+    let n = nonce();
+    let signed = Signer::hmac_sha1(&consumer.secret, Some(&token.secret))
+        .sign(
+            "GET",
+            &url,
+            &[("action", "getmeas"), ("userid", "29")],
+            &OAuthParams::new(&consumer.key, &n, &ts).token(&token.key),
+        )
+        .unwrap();
+    let rendered = signed.render(Placement::Header { realm: Some("WBS") });
+    let request = http::Request::get(rendered.url)
+        .header(header::AUTHORIZATION, rendered.authorization.unwrap())
+        .body(Vec::new())
+        .unwrap();
+    let (status, body) = send(request).await;
+    assert_eq!(
+        GetMeas::decode(status, &body)
+            .unwrap()
+            .page
+            .measuregrps
+            .len(),
+        2
+    );
+}
+
+#[tokio::test]
+async fn changing_any_signed_parameter_gives_342() {
+    let sim = start().await;
+    let s = session(&sim, 29);
+    let request = s
+        .request(
+            &GetMeas::new(UserId::new(29))
+                .startdate(Timestamp::from_secs(1))
+                .limit(5),
+            &nonce(),
+            now(),
+        )
+        .unwrap();
+    let uri = request.uri().to_string();
+    let (base, query) = uri.split_once('?').unwrap();
+    let pairs: Vec<&str> = query.split('&').collect();
+    for (i, pair) in pairs.iter().enumerate() {
+        let (name, value) = pair.split_once('=').unwrap();
+        if name == "oauth_signature" {
+            continue;
+        }
+        let mut changed = pairs.clone();
+        let altered = format!(
+            "{name}={}",
+            if value.ends_with('1') {
+                format!("{value}2")
+            } else {
+                format!("{value}1")
+            }
+        );
+        changed[i] = &altered;
+        let tampered = http::Request::get(format!("{base}?{}", changed.join("&")))
+            .body(Vec::new())
+            .unwrap();
+        let (status, body) = send(tampered).await;
+        let err = GetMeas::decode(status, &body).unwrap_err();
+        let expected = if name == "oauth_consumer_key" || name == "oauth_token" {
+            Status::CREDENTIALS_MISMATCH
+        } else {
+            Status::INVALID_SIGNATURE
+        };
+        assert_eq!(err, ResponseError::Api(expected), "{name}");
+    }
+    // The untouched request still works, once.
+    let (status, body) = send(http::Request::get(uri.clone()).body(Vec::new()).unwrap()).await;
+    GetMeas::decode(status, &body).unwrap();
+    let (status, body) = send(http::Request::get(uri).body(Vec::new()).unwrap()).await;
+    assert_eq!(
+        GetMeas::decode(status, &body),
+        Err(ResponseError::Api(Status::INVALID_SIGNATURE)),
+        "a replay"
+    );
+}
+
+#[tokio::test]
+async fn wrong_credentials_window_and_userid() {
+    let sim = start().await;
+    let consumer = sim.with(|s| s.consumer().clone());
+    let stranger = Session::new(consumer.clone(), Credentials::new("no-such-token", "x"))
+        .with_base_url(&sim.base_url())
+        .unwrap();
+    assert_eq!(
+        call(&stranger, &Probe).await,
+        Err(ResponseError::Api(Status::CREDENTIALS_MISMATCH))
+    );
+    let token = sim.with(|s| s.user(UserId::new(29)).unwrap().token.clone());
+    let bad_secret = Session::new(
+        consumer.clone(),
+        Credentials::new(token.key.clone(), "wrong"),
+    )
+    .with_base_url(&sim.base_url())
+    .unwrap();
+    assert_eq!(
+        call(&bad_secret, &Probe).await,
+        Err(ResponseError::Api(Status::INVALID_SIGNATURE))
+    );
+    let other_app = Session::new(Credentials::new("other-app", "x"), token)
+        .with_base_url(&sim.base_url())
+        .unwrap();
+    assert_eq!(
+        call(&other_app, &Probe).await,
+        Err(ResponseError::Api(Status::CREDENTIALS_MISMATCH))
+    );
+    let s = session(&sim, 29);
+    let stale = s.request(&Probe, &nonce(), now() - 3_600).unwrap();
+    let (status, body) = send(stale).await;
+    assert_eq!(
+        Probe::decode(status, &body),
+        Err(ResponseError::Api(Status::INVALID_SIGNATURE))
+    );
+    // Another user's data with this user's token: 250; no userid: 247.
+    assert_eq!(
+        call(
+            &s,
+            &GetUser {
+                userid: UserId::new(1229)
+            }
+        )
+        .await,
+        Err(ResponseError::Api(Status::CREDENTIALS_MISMATCH))
+    );
+    assert!(call(&s, &GetMeas::new(UserId::new(29))).await.is_ok());
+}
+
+#[tokio::test]
+async fn subscription_status_codes() {
+    let sim = start().await;
+    let s = session(&sim, 1229);
+    let user = UserId::new(1229);
+    for n in 0..16 {
+        let sub = Subscribe {
+            userid: user,
+            callbackurl: callback(n),
+            comment: format!("hook {n}"),
+            appli: None,
+        };
+        call(&s, &sub).await.unwrap();
+    }
+    let seventeenth = Subscribe {
+        userid: user,
+        callbackurl: callback(16),
+        comment: "one too many".into(),
+        appli: None,
+    };
+    assert_eq!(
+        call(&s, &seventeenth).await,
+        Err(ResponseError::Api(Status::TOO_MANY_NOTIFICATIONS))
+    );
+    // Re-subscribing an existing URL updates it rather than counting again.
+    let again = Subscribe {
+        userid: user,
+        callbackurl: callback(3),
+        comment: "renamed".into(),
+        appli: None,
+    };
+    call(&s, &again).await.unwrap();
+    assert_eq!(
+        call(
+            &s,
+            &GetSubscription {
+                userid: user,
+                callbackurl: callback(3),
+                appli: None
+            }
+        )
+        .await
+        .unwrap()
+        .comment,
+        "renamed"
+    );
+    assert_eq!(
+        call(
+            &s,
+            &GetSubscription {
+                userid: user,
+                callbackurl: callback(99),
+                appli: None
+            }
+        )
+        .await,
+        Err(ResponseError::Api(Status::NO_SUCH_SUBSCRIPTION))
+    );
+    assert_eq!(
+        call(
+            &s,
+            &Revoke {
+                userid: user,
+                callbackurl: callback(99),
+                appli: None
+            }
+        )
+        .await,
+        Err(ResponseError::Api(Status::SUBSCRIPTION_NOT_DELETED))
+    );
+    // The sandbox enforces the rules too, for clients that do not validate first.
+    let (consumer, token) =
+        sim.with(|s| (s.consumer().clone(), s.user(user).unwrap().token.clone()));
+    for (params, expected) in [
+        (
+            vec![("callbackurl", "ftp://x/y"), ("comment", "c")],
+            Status::INVALID_CALLBACK_URL,
+        ),
+        (vec![("comment", "c")], Status::INVALID_CALLBACK_URL),
+        (
+            vec![("callbackurl", "http://127.0.0.1:9/x"), ("comment", " ")],
+            Status::INVALID_COMMENT,
+        ),
+    ] {
+        let url = format!("{}/notify", sim.base_url());
+        let ts = now().to_string();
+        let n = nonce();
+        let mut all = vec![("action", "subscribe"), ("userid", "1229")];
+        all.extend(params);
+        let signed = Signer::hmac_sha1(&consumer.secret, Some(&token.secret))
+            .sign(
+                "GET",
+                &url,
+                &all,
+                &OAuthParams::new(&consumer.key, &n, &ts).token(&token.key),
+            )
+            .unwrap();
+        let (status, body) = send(
+            http::Request::get(signed.query_url())
+                .body(Vec::new())
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(
+            Subscribe::decode(status, &body),
+            Err(ResponseError::Api(expected))
+        );
+    }
+}
+
+#[tokio::test]
+async fn the_pager_reads_a_long_history_exactly_once() {
+    let sim = start().await;
+    sim.with(|s| {
+        for i in 0..5_000i64 {
+            let g = MeasureGroup::new(
+                GroupId::new(10_000 + i),
+                Attribution::DEVICE,
+                Timestamp::from_secs(1_600_000_000 + i * 3_600),
+                Category::MEASURE,
+                vec![Measure::new(MeasureType::WEIGHT, 70_000 + i % 500, -3)],
+            );
+            assert!(s.insert_group(UserId::new(29), g, DeviceType::BODY_SCALE, 1_700_000_000));
+        }
+    });
+    let s = session(&sim, 29);
+    let mut pager = MeasurePager::new(GetMeas::new(UserId::new(29)));
+    let mut seen = std::collections::HashSet::new();
+    let mut requests = 0;
+    while let Some(c) = pager.next_call() {
+        requests += 1;
+        let (status, body) = send(s.request(&c, &nonce(), now()).unwrap()).await;
+        for g in pager.handle_response(status, &body).unwrap() {
+            assert!(seen.insert(g.grpid), "{:?} twice", g.grpid);
+        }
+    }
+    assert_eq!(seen.len(), 5_002);
+    assert_eq!(requests, 3, "2048 a page, overlapping by one");
+    // The reference's paging fields: a limited page says how many remain and where next.
+    let page = call(&s, &GetMeas::new(UserId::new(29)).limit(100).offset(4_900))
+        .await
+        .unwrap()
+        .page;
+    assert_eq!(page.measuregrps.len(), 100);
+    assert_eq!((page.more.remaining(), page.offset), (Some(2), Some(5_000)));
+}
+
+#[tokio::test]
+async fn the_server_listens_on_loopback_only() {
+    let err = RunningSim::start(Sandbox::with_reference_data(), "0.0.0.0:0".parse().unwrap())
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), std::io::ErrorKind::InvalidInput);
+}
