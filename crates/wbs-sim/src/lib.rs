@@ -28,5 +28,5 @@
 mod sandbox;
 mod server;
 
-pub use sandbox::{Sandbox, SimConfig, SimUser, MAX_SUBSCRIPTIONS, NEVER_EXPIRES};
-pub use server::{RunningSim, MAX_BODY, MAX_CONNECTIONS};
+pub use sandbox::{Outgoing, Sandbox, SimConfig, SimUser, MAX_SUBSCRIPTIONS, NEVER_EXPIRES};
+pub use server::{RunningSim, MAX_BODY, MAX_CONNECTIONS, NOTIFY_ATTEMPTS};

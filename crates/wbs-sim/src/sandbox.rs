@@ -95,6 +95,16 @@ pub struct Sandbox {
     users: BTreeMap<UserId, SimUser>,
     nonces: HashMap<String, u64>,
     next_grpid: i64,
+    outbox: Vec<Outgoing>,
+}
+
+/// A notification to deliver: a form POST to a subscriber's callback URL.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Outgoing {
+    /// The subscriber's callback URL.
+    pub url: String,
+    /// The form body: `userid`, `startdate`, `enddate`, `appli`.
+    pub body: String,
 }
 
 impl Sandbox {
@@ -106,6 +116,7 @@ impl Sandbox {
             users: BTreeMap::new(),
             nonces: HashMap::new(),
             next_grpid: 1_000_000,
+            outbox: Vec::new(),
         }
     }
 
@@ -201,8 +212,9 @@ impl Sandbox {
         );
     }
 
-    /// Adds or replaces (same `grpid`) a measure group of a user, as changed at `now`.
-    /// Returns false if there is no such user.
+    /// Adds or replaces (same `grpid`) a measure group of a user, as changed at `now`, and
+    /// queues a notification for every subscription of that user whose `appli` covers the
+    /// group's device type. Returns false if there is no such user.
     pub fn insert_group(
         &mut self,
         userid: UserId,
@@ -213,24 +225,59 @@ impl Sandbox {
         let Some(user) = self.users.get_mut(&userid) else {
             return false;
         };
-        self.next_grpid = self.next_grpid.max(group.grpid.get() + 1);
+        self.next_grpid = self.next_grpid.max(group.grpid.get().saturating_add(1));
         user.groups.retain(|s| s.group.grpid != group.grpid);
+        let date = group.date.secs();
         user.groups.push(Stored {
             group,
             devtype,
             changed: now,
         });
+        self.notify(userid, date, date, devtype);
         true
     }
 
-    /// Deletes a measure group; returns whether it existed.
+    /// Deletes a measure group (and notifies, as the service did for any change); returns
+    /// whether it existed.
     pub fn delete_group(&mut self, userid: UserId, grpid: wbs_proto::wbs_model::GroupId) -> bool {
         let Some(user) = self.users.get_mut(&userid) else {
             return false;
         };
-        let before = user.groups.len();
-        user.groups.retain(|s| s.group.grpid != grpid);
-        user.groups.len() != before
+        let Some(at) = user.groups.iter().position(|s| s.group.grpid == grpid) else {
+            return false;
+        };
+        let removed = user.groups.remove(at);
+        let date = removed.group.date.secs();
+        self.notify(userid, date, date, removed.devtype);
+        true
+    }
+
+    /// Notifications waiting to be delivered (the server drains these).
+    pub fn take_notifications(&mut self) -> Vec<Outgoing> {
+        std::mem::take(&mut self.outbox)
+    }
+
+    fn notify(&mut self, userid: UserId, startdate: i64, enddate: i64, devtype: DeviceType) {
+        let Some(user) = self.users.get(&userid) else {
+            return;
+        };
+        for sub in &user.subscriptions {
+            // User data (device type 0) belongs with the body scale (appli 1).
+            let covers = if devtype.code() == 0 {
+                sub.appli.code() == 1
+            } else {
+                sub.appli.code() & devtype.code() != 0
+            };
+            if covers {
+                self.outbox.push(Outgoing {
+                    url: sub.callbackurl.clone(),
+                    body: format!(
+                        "userid={userid}&startdate={startdate}&enddate={enddate}&appli={}",
+                        sub.appli.code()
+                    ),
+                });
+            }
+        }
     }
 
     /// A fresh group id.

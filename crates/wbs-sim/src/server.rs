@@ -1,38 +1,48 @@
-//! The sandbox over real HTTP: a hyper server on a loopback address.
+//! The sandbox over real HTTP: a hyper server on a loopback address, an admin path for
+//! changing data while it runs, and the delivery of notifications.
 
 use std::convert::Infallible;
 use std::io;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
-use hyper_util::rt::TokioIo;
+use hyper_util::client::legacy::Client;
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use serde_json::{json, Value};
 use tokio::net::TcpListener;
-use tokio::sync::{oneshot, Semaphore};
-use wbs_proto::http::{Request, Response, StatusCode};
+use tokio::sync::{oneshot, Notify, Semaphore};
+use wbs_proto::http::{header, HeaderValue, Method, Request, Response, StatusCode};
+use wbs_proto::wbs_model::{DeviceType, GroupId, MeasureGroup, UserId};
 
-use crate::sandbox::Sandbox;
+use crate::sandbox::{Outgoing, Sandbox};
 
 /// Largest request body read (a notify/subscribe form is well under 1 KiB).
 pub const MAX_BODY: usize = 64 * 1024;
 /// Connections served at once; further ones wait to be accepted.
 pub const MAX_CONNECTIONS: usize = 256;
+/// Attempts to deliver one notification (with doubling pauses from 100 ms).
+pub const NOTIFY_ATTEMPTS: u32 = 5;
 
 /// A running sandbox server. Dropping it stops the server.
 #[derive(Debug)]
 pub struct RunningSim {
     addr: SocketAddr,
     state: Arc<Mutex<Sandbox>>,
+    wake: Arc<Notify>,
+    stopped: Arc<AtomicBool>,
     stop: Option<oneshot::Sender<()>>,
 }
 
 impl RunningSim {
     /// Serves `sandbox` on `addr`, which must be a loopback address (port 0 picks one).
+    /// Notifications are delivered to loopback callback URLs only.
     pub async fn start(sandbox: Sandbox, addr: SocketAddr) -> io::Result<Self> {
         if !addr.ip().is_loopback() {
             return Err(io::Error::new(
@@ -43,8 +53,9 @@ impl RunningSim {
         let listener = TcpListener::bind(addr).await?;
         let addr = listener.local_addr()?;
         let state = Arc::new(Mutex::new(sandbox));
+        let wake = Arc::new(Notify::new());
         let (stop, mut stopped) = oneshot::channel();
-        let shared = state.clone();
+        let (shared, waker) = (state.clone(), wake.clone());
         let permits = Arc::new(Semaphore::new(MAX_CONNECTIONS));
         tokio::spawn(async move {
             loop {
@@ -55,10 +66,13 @@ impl RunningSim {
                     _ = &mut stopped => return,
                     accepted = listener.accept() => accepted,
                 };
-                let Ok((stream, _)) = accepted else { continue };
-                let state = shared.clone();
+                let Ok((stream, peer)) = accepted else {
+                    continue;
+                };
+                let (state, wake) = (shared.clone(), waker.clone());
                 tokio::spawn(async move {
-                    let service = service_fn(move |req| serve(state.clone(), req));
+                    let service =
+                        service_fn(move |req| serve(state.clone(), wake.clone(), peer, req));
                     let _ = http1::Builder::new()
                         .serve_connection(TokioIo::new(stream), service)
                         .await;
@@ -66,9 +80,17 @@ impl RunningSim {
                 });
             }
         });
+        let stopped_flag = Arc::new(AtomicBool::new(false));
+        tokio::spawn(deliver_notifications(
+            state.clone(),
+            wake.clone(),
+            stopped_flag.clone(),
+        ));
         Ok(Self {
             addr,
             state,
+            wake,
+            stopped: stopped_flag,
             stop: Some(stop),
         })
     }
@@ -83,13 +105,18 @@ impl RunningSim {
         format!("http://{}", self.addr)
     }
 
-    /// Runs `f` on the sandbox's state (to add data, read credentials, …).
+    /// Runs `f` on the sandbox's state (to add data, read credentials, …); notifications
+    /// it causes are then delivered.
     pub fn with<R>(&self, f: impl FnOnce(&mut Sandbox) -> R) -> R {
-        let mut guard = self
-            .state
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        f(&mut guard)
+        let result = {
+            let mut guard = self
+                .state
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            f(&mut guard)
+        };
+        self.wake.notify_one();
+        result
     }
 }
 
@@ -98,31 +125,232 @@ impl Drop for RunningSim {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
+        self.stopped.store(true, Ordering::Release);
+        self.wake.notify_one();
     }
+}
+
+fn now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
 }
 
 async fn serve(
     state: Arc<Mutex<Sandbox>>,
+    wake: Arc<Notify>,
+    peer: SocketAddr,
     req: Request<Incoming>,
 ) -> Result<Response<Full<Bytes>>, Infallible> {
     let (parts, body) = req.into_parts();
     let body = match Limited::new(body, MAX_BODY).collect().await {
         Ok(collected) => collected.to_bytes().to_vec(),
         Err(_) => {
-            let mut r = Response::new(Full::new(Bytes::from_static(b"request body too large")));
-            *r.status_mut() = StatusCode::PAYLOAD_TOO_LARGE;
-            return Ok(r);
+            return Ok(plain(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "request body too large",
+            ))
         }
     };
     let request = Request::from_parts(parts, body);
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs());
+    if request.uri().path().starts_with("/admin/") {
+        if !peer.ip().is_loopback() {
+            return Ok(plain(
+                StatusCode::FORBIDDEN,
+                "the admin path is for loopback clients only",
+            ));
+        }
+        let response = admin(&state, &request);
+        wake.notify_one();
+        return Ok(response);
+    }
     let response = {
         let mut sandbox = state
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
-        sandbox.handle(&request, now)
+        sandbox.handle(&request, now())
     };
     Ok(response.map(|b| Full::new(Bytes::from(b))))
+}
+
+/// `POST /admin/groups` with `{"userid":…, "devtype":…, "group":{…}}` adds or replaces a
+/// group (`grpid` 0 or absent takes a fresh one); `DELETE /admin/groups?userid=…&grpid=…`
+/// deletes one. Both notify subscribers.
+fn admin(state: &Mutex<Sandbox>, request: &Request<Vec<u8>>) -> Response<Full<Bytes>> {
+    let mut sandbox = state
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    let query: Vec<(&str, &str)> = request
+        .uri()
+        .query()
+        .unwrap_or("")
+        .split('&')
+        .filter_map(|kv| kv.split_once('='))
+        .collect();
+    let param = |name: &str| {
+        query
+            .iter()
+            .find(|(k, _)| *k == name)
+            .and_then(|(_, v)| v.parse::<i64>().ok())
+    };
+    match (request.method(), request.uri().path()) {
+        (&Method::POST, "/admin/groups") => {
+            let Ok(mut doc) = serde_json::from_slice::<Value>(request.body()) else {
+                return plain(StatusCode::BAD_REQUEST, "body is not JSON");
+            };
+            let userid = doc.get("userid").and_then(Value::as_i64);
+            let devtype = doc.get("devtype").and_then(Value::as_i64).unwrap_or(1);
+            if doc
+                .pointer("/group/grpid")
+                .and_then(Value::as_i64)
+                .unwrap_or(0)
+                == 0
+            {
+                let fresh = sandbox.next_grpid().get();
+                if let Some(g) = doc.get_mut("group") {
+                    g["grpid"] = json!(fresh);
+                }
+            }
+            let group = doc
+                .get("group")
+                .cloned()
+                .map(serde_json::from_value::<MeasureGroup>);
+            match (userid, group) {
+                (Some(userid), Some(Ok(group))) => {
+                    let grpid = group.grpid;
+                    if sandbox.insert_group(
+                        UserId::new(userid),
+                        group,
+                        DeviceType::from_code(devtype),
+                        now() as i64,
+                    ) {
+                        json_reply(json!({"status": 0, "body": {"grpid": grpid}}))
+                    } else {
+                        json_reply(json!({"status": 247}))
+                    }
+                }
+                _ => plain(
+                    StatusCode::BAD_REQUEST,
+                    "expected {\"userid\":…, \"devtype\":…, \"group\":{…}}",
+                ),
+            }
+        }
+        (&Method::DELETE, "/admin/groups") => match (param("userid"), param("grpid")) {
+            (Some(u), Some(g)) if sandbox.delete_group(UserId::new(u), GroupId::new(g)) => {
+                json_reply(json!({"status": 0}))
+            }
+            (Some(_), Some(_)) => json_reply(json!({"status": 2555})),
+            _ => plain(StatusCode::BAD_REQUEST, "expected ?userid=…&grpid=…"),
+        },
+        _ => plain(
+            StatusCode::NOT_FOUND,
+            "admin paths: POST /admin/groups, DELETE /admin/groups?userid=&grpid=",
+        ),
+    }
+}
+
+/// Delivers queued notifications whenever the state changes.
+async fn deliver_notifications(
+    state: Arc<Mutex<Sandbox>>,
+    wake: Arc<Notify>,
+    stopped: Arc<AtomicBool>,
+) {
+    let client: Client<_, Full<Bytes>> = Client::builder(TokioExecutor::new()).build_http();
+    loop {
+        wake.notified().await;
+        if stopped.load(Ordering::Acquire) {
+            return;
+        }
+        let outgoing = {
+            let mut sandbox = state
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            sandbox.take_notifications()
+        };
+        for n in outgoing {
+            if is_loopback_http(&n.url) {
+                tokio::spawn(deliver(client.clone(), n));
+            }
+        }
+    }
+}
+
+async fn deliver(
+    client: Client<hyper_util::client::legacy::connect::HttpConnector, Full<Bytes>>,
+    n: Outgoing,
+) {
+    let mut pause = Duration::from_millis(100);
+    for _ in 0..NOTIFY_ATTEMPTS {
+        let request = Request::post(n.url.as_str())
+            .header(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/x-www-form-urlencoded"),
+            )
+            .body(Full::new(Bytes::from(n.body.clone())));
+        let Ok(request) = request else { return };
+        if let Ok(Ok(response)) =
+            tokio::time::timeout(Duration::from_secs(5), client.request(request)).await
+        {
+            if response.status().is_success() {
+                return;
+            }
+        }
+        tokio::time::sleep(pause).await;
+        pause *= 2;
+    }
+}
+
+/// Whether a callback URL is plain HTTP to a loopback host (the only ones the sandbox calls).
+fn is_loopback_http(url: &str) -> bool {
+    let Some(rest) = url.strip_prefix("http://") else {
+        return false;
+    };
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+    let host = match authority.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or(""),
+        None => authority.rsplit_once(':').map_or(authority, |(h, _)| h),
+    };
+    host.eq_ignore_ascii_case("localhost")
+        || host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
+}
+
+fn plain(status: StatusCode, text: &'static str) -> Response<Full<Bytes>> {
+    let mut r = Response::new(Full::new(Bytes::from_static(text.as_bytes())));
+    *r.status_mut() = status;
+    r
+}
+
+fn json_reply(v: Value) -> Response<Full<Bytes>> {
+    let mut r = Response::new(Full::new(Bytes::from(v.to_string())));
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    r
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_loopback_http;
+
+    #[test]
+    fn only_loopback_http_callbacks_are_called() {
+        for ok in [
+            "http://127.0.0.1:8080/x",
+            "http://localhost/cb",
+            "http://[::1]:9/a",
+            "http://127.5.5.5",
+        ] {
+            assert!(is_loopback_http(ok), "{ok}");
+        }
+        for no in [
+            "https://127.0.0.1/x",
+            "http://10.0.0.1/x",
+            "http://example.com/",
+            "http://192.168.1.1:80/",
+            "ftp://127.0.0.1/",
+        ] {
+            assert!(!is_loopback_http(no), "{no}");
+        }
+    }
 }

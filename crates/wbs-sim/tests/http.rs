@@ -459,3 +459,134 @@ async fn the_server_listens_on_loopback_only() {
         .unwrap_err();
     assert_eq!(err.kind(), std::io::ErrorKind::InvalidInput);
 }
+
+/// A one-shot local listener that records the POSTs it receives.
+async fn listener() -> (String, tokio::sync::mpsc::Receiver<(String, String)>) {
+    use hyper::server::conn::http1;
+    use hyper::service::service_fn;
+    use hyper_util::rt::TokioIo;
+    let tcp = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/wbs-notify", tcp.local_addr().unwrap());
+    let (tx, rx) = tokio::sync::mpsc::channel(16);
+    tokio::spawn(async move {
+        loop {
+            let (stream, _) = tcp.accept().await.unwrap();
+            let tx = tx.clone();
+            tokio::spawn(async move {
+                let service = service_fn(move |req: http::Request<hyper::body::Incoming>| {
+                    let tx = tx.clone();
+                    async move {
+                        let path = req.uri().path().to_owned();
+                        let body = req.into_body().collect().await.unwrap().to_bytes();
+                        tx.send((path, String::from_utf8(body.to_vec()).unwrap()))
+                            .await
+                            .unwrap();
+                        Ok::<_, std::convert::Infallible>(http::Response::new(Full::new(
+                            Bytes::new(),
+                        )))
+                    }
+                });
+                let _ = http1::Builder::new()
+                    .serve_connection(TokioIo::new(stream), service)
+                    .await;
+            });
+        }
+    });
+    (url, rx)
+}
+
+#[tokio::test]
+async fn a_new_group_notifies_the_subscriber() {
+    let sim = start().await;
+    let (url, mut received) = listener().await;
+    let s = session(&sim, 29);
+    call(
+        &s,
+        &Subscribe {
+            userid: UserId::new(29),
+            callbackurl: url,
+            comment: "local".into(),
+            appli: None,
+        },
+    )
+    .await
+    .unwrap();
+
+    // Through the library API …
+    let group = MeasureGroup::new(
+        GroupId::new(77),
+        Attribution::DEVICE,
+        Timestamp::from_secs(1_700_000_123),
+        Category::MEASURE,
+        vec![Measure::new(MeasureType::WEIGHT, 80_100, -3)],
+    );
+    sim.with(|s| {
+        s.insert_group(
+            UserId::new(29),
+            group,
+            DeviceType::BODY_SCALE,
+            1_700_000_200,
+        )
+    });
+    let (path, body) = tokio::time::timeout(std::time::Duration::from_secs(10), received.recv())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(path, "/wbs-notify");
+    let n = wbs_proto::parse_notification(None, body.as_bytes()).unwrap();
+    assert_eq!(
+        (n.userid, n.startdate, n.enddate),
+        (
+            UserId::new(29),
+            Timestamp::from_secs(1_700_000_123),
+            Timestamp::from_secs(1_700_000_123)
+        )
+    );
+    // … and the notification leads to the group.
+    let page = call(&s, &GetMeas::for_notification(&n)).await.unwrap().page;
+    assert_eq!(
+        page.measuregrps
+            .iter()
+            .map(|g| g.grpid.get())
+            .collect::<Vec<_>>(),
+        [77]
+    );
+
+    // Through the admin path: a blood-pressure group does not concern an appli=1 subscriber;
+    // a weight group does.
+    let admin = |group: serde_json::Value, devtype: i64| {
+        http::Request::post(format!("{}/admin/groups", sim.base_url()))
+            .body(
+                serde_json::to_vec(
+                    &serde_json::json!({"userid": 29, "devtype": devtype, "group": group}),
+                )
+                .unwrap(),
+            )
+            .unwrap()
+    };
+    let bp = serde_json::json!({"attrib":0,"date":1_700_000_300,"category":1,"measures":[{"value":120,"type":10,"unit":0}]});
+    let (status, _) = send(admin(bp, 4)).await;
+    assert_eq!(status, StatusCode::OK);
+    let weight = serde_json::json!({"attrib":0,"date":1_700_000_400,"category":1,"measures":[{"value":80_000,"type":1,"unit":-3}]});
+    let (status, body) = send(admin(weight, 1)).await;
+    assert_eq!(status, StatusCode::OK, "{}", String::from_utf8_lossy(&body));
+    let (_, body) = tokio::time::timeout(std::time::Duration::from_secs(10), received.recv())
+        .await
+        .unwrap()
+        .unwrap();
+    let n = wbs_proto::parse_notification(None, body.as_bytes()).unwrap();
+    assert_eq!(
+        n.startdate,
+        Timestamp::from_secs(1_700_000_400),
+        "the blood-pressure change was not sent to appli 1"
+    );
+    // Changes are visible through lastupdate.
+    let changed = call(
+        &s,
+        &GetMeas::new(UserId::new(29)).lastupdate(Timestamp::from_secs(1_700_000_000)),
+    )
+    .await
+    .unwrap()
+    .page;
+    assert!(changed.measuregrps.len() >= 3);
+}
