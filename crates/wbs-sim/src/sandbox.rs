@@ -96,6 +96,17 @@ pub struct Sandbox {
     nonces: HashMap<String, u64>,
     next_grpid: i64,
     outbox: Vec<Outgoing>,
+    pending: HashMap<String, PendingToken>,
+    token_counter: u64,
+}
+
+/// A request token on its way through the three-legged flow.
+#[derive(Clone, Debug)]
+struct PendingToken {
+    secret: String,
+    callback: String,
+    /// Set once the user approved.
+    approved: Option<(UserId, String)>,
 }
 
 /// A notification to deliver: a form POST to a subscriber's callback URL.
@@ -117,6 +128,8 @@ impl Sandbox {
             nonces: HashMap::new(),
             next_grpid: 1_000_000,
             outbox: Vec::new(),
+            pending: HashMap::new(),
+            token_counter: 0,
         }
     }
 
@@ -289,6 +302,12 @@ impl Sandbox {
     /// Answers one request at time `now` (Unix seconds). The URL's scheme and authority
     /// come from the request URI when absolute, else from its `Host` header.
     pub fn handle(&mut self, request: &http::Request<Vec<u8>>, now: u64) -> Response<Vec<u8>> {
+        match request.uri().path() {
+            "/account/request_token" => return self.request_token(request, now),
+            "/account/authorize" => return self.authorize(request),
+            "/account/access_token" => return self.access_token(request, now),
+            _ => {}
+        }
         match self.answer(request, now) {
             Ok(body) => reply(body),
             Err(status) => reply(json!({ "status": status.code() })),
@@ -365,6 +384,180 @@ impl Sandbox {
         }
         self.remember(nonce_key, ts, now)?;
         Ok(incoming)
+    }
+
+    /// A fresh token string: deterministic (a counter mixed by splitmix64), unguessable
+    /// enough for a local sandbox, and no RNG in this core.
+    fn fresh_token(&mut self, kind: &str) -> String {
+        self.token_counter += 1;
+        let mut z = self.token_counter.wrapping_mul(0x9e37_79b9_7f4a_7c15) ^ 0x5bd1_e995_1234_5678;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        format!("sandbox-{kind}-{:016x}", z ^ (z >> 31))
+    }
+
+    /// Checks a token endpoint's request; the token secret is the pending request token's
+    /// when `with_token`.
+    fn verify_token_request(
+        &mut self,
+        request: &http::Request<Vec<u8>>,
+        now: u64,
+        with_token: bool,
+    ) -> Result<IncomingRequest, Response<Vec<u8>>> {
+        let url = full_url(request).ok_or_else(|| text(StatusCode::BAD_REQUEST, ""))?;
+        let authorization = request
+            .headers()
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok());
+        let is_form = request
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+        let body = is_form.then_some(request.body().as_slice());
+        // How the service refused consumers it did not know: HTTP 500 and nothing else.
+        let refused = || text(StatusCode::INTERNAL_SERVER_ERROR, "");
+        let incoming = IncomingRequest::parse(request.method().as_str(), &url, authorization, body)
+            .map_err(|_| refused())?;
+        if incoming.consumer_key() != self.consumer.key {
+            return Err(refused());
+        }
+        let token_secret = match (with_token, incoming.token()) {
+            (true, Some(t)) => Some(
+                self.pending
+                    .get(t)
+                    .map(|p| p.secret.clone())
+                    .ok_or_else(|| text(StatusCode::OK, "unauthorized token"))?,
+            ),
+            (true, None) => return Err(text(StatusCode::OK, "unauthorized token")),
+            (false, _) => None,
+        };
+        let ts = incoming.timestamp().ok_or_else(refused)?;
+        let nonce_key = format!(
+            "{}\u{0}{}\u{0}{}",
+            incoming.token().unwrap_or(""),
+            incoming.nonce().unwrap_or(""),
+            ts
+        );
+        if ts.abs_diff(now) > self.config.timestamp_window || self.nonces.contains_key(&nonce_key) {
+            return Err(refused());
+        }
+        let secret = token_secret.map(wbs_proto::wbs_oauth::Secret::new);
+        incoming
+            .verify(&self.consumer.secret, secret.as_ref())
+            .map_err(|_| refused())?;
+        self.remember(nonce_key, ts, now).map_err(|_| refused())?;
+        Ok(incoming)
+    }
+
+    /// Temporary credentials (RFC 5849 §2.1), with `oauth_callback` (a URL or `oob`).
+    fn request_token(&mut self, request: &http::Request<Vec<u8>>, now: u64) -> Response<Vec<u8>> {
+        let incoming = match self.verify_token_request(request, now, false) {
+            Ok(i) => i,
+            Err(response) => return response,
+        };
+        let Some(callback) = incoming.callback().map(str::to_owned) else {
+            return text(StatusCode::BAD_REQUEST, "oauth_callback is required");
+        };
+        let token = self.fresh_token("request");
+        let secret = self.fresh_token("request-secret");
+        self.pending.insert(
+            token.clone(),
+            PendingToken {
+                secret: secret.clone(),
+                callback,
+                approved: None,
+            },
+        );
+        // As the service answered: no oauth_callback_confirmed.
+        text(
+            StatusCode::OK,
+            &format!("oauth_token={token}&oauth_token_secret={secret}"),
+        )
+    }
+
+    /// Resource owner authorization (§2.2): the sandbox approves at once, for `userid` if
+    /// the query names one (else the first user), and redirects to the callback.
+    fn authorize(&mut self, request: &http::Request<Vec<u8>>) -> Response<Vec<u8>> {
+        let query = request.uri().query().unwrap_or("");
+        let param = |name: &str| {
+            query
+                .split('&')
+                .filter_map(|kv| kv.split_once('='))
+                .find(|(k, _)| *k == name)
+                .and_then(|(_, v)| {
+                    wbs_proto::wbs_oauth::form_decode(v)
+                        .ok()
+                        .map(|v| v.into_owned())
+                })
+        };
+        let Some(token) = param("oauth_token") else {
+            return text(StatusCode::BAD_REQUEST, "oauth_token is required");
+        };
+        let userid = match param("userid").and_then(|u| u.parse::<i64>().ok()) {
+            Some(u) => UserId::new(u),
+            None => match self.users.keys().next() {
+                Some(u) => *u,
+                None => return text(StatusCode::BAD_REQUEST, "the sandbox has no user"),
+            },
+        };
+        if !self.users.contains_key(&userid) {
+            return text(StatusCode::BAD_REQUEST, "no such user");
+        }
+        let verifier = self.fresh_token("verifier");
+        let Some(pending) = self.pending.get_mut(&token) else {
+            return text(StatusCode::OK, "unauthorized token");
+        };
+        pending.approved = Some((userid, verifier.clone()));
+        if pending.callback == "oob" {
+            return text(
+                StatusCode::OK,
+                &format!("oauth_verifier={verifier}&userid={userid}"),
+            );
+        }
+        let separator = if pending.callback.contains('?') {
+            '&'
+        } else {
+            '?'
+        };
+        let location = format!(
+            "{}{separator}userid={userid}&oauth_token={}&oauth_verifier={verifier}",
+            pending.callback,
+            wbs_proto::wbs_oauth::percent_encode(&token)
+        );
+        let mut response = text(StatusCode::FOUND, "");
+        if let Ok(value) = HeaderValue::from_str(&location) {
+            response.headers_mut().insert(header::LOCATION, value);
+        }
+        response
+    }
+
+    /// Token credentials (§2.3): the approved user's access token and their `userid`.
+    fn access_token(&mut self, request: &http::Request<Vec<u8>>, now: u64) -> Response<Vec<u8>> {
+        let incoming = match self.verify_token_request(request, now, true) {
+            Ok(i) => i,
+            Err(response) => return response,
+        };
+        let token = incoming.token().unwrap_or("").to_owned();
+        let approved = self.pending.get(&token).and_then(|p| p.approved.clone());
+        match approved {
+            Some((userid, verifier)) if incoming.verifier() == Some(verifier.as_str()) => {
+                // A request token is good for one exchange.
+                self.pending.remove(&token);
+                match self.users.get(&userid) {
+                    Some(u) => text(
+                        StatusCode::OK,
+                        &format!(
+                            "oauth_token={}&oauth_token_secret={}&userid={userid}",
+                            u.token.key,
+                            u.token.secret.expose()
+                        ),
+                    ),
+                    None => text(StatusCode::OK, "unauthorized token"),
+                }
+            }
+            _ => text(StatusCode::OK, "unauthorized token"),
+        }
     }
 
     fn remember(&mut self, key: String, ts: u64, now: u64) -> Result<(), Status> {
@@ -582,6 +775,17 @@ fn full_url(request: &http::Request<Vec<u8>>) -> Option<String> {
         "http://{host}{}",
         uri.path_and_query().map_or("/", |p| p.as_str())
     ))
+}
+
+/// A plain-text answer, as the token endpoints gave.
+fn text(status: StatusCode, body: &str) -> Response<Vec<u8>> {
+    let mut response = Response::new(body.as_bytes().to_vec());
+    *response.status_mut() = status;
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
+    response
 }
 
 /// HTTP 200 with the JSON text, as `text/plain`, as the service sent it.

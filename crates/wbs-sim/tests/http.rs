@@ -590,3 +590,125 @@ async fn a_new_group_notifies_the_subscriber() {
     .page;
     assert!(changed.measuregrps.len() >= 3);
 }
+
+#[tokio::test]
+async fn the_three_legged_flow() {
+    use wbs_proto::wbs_oauth::flow::AuthorizationCallback;
+    use wbs_proto::{decode_token_response, OAuthEndpoints, TokenError};
+
+    let sim = start().await;
+    let consumer = sim.with(|s| s.consumer().clone());
+    let endpoints = OAuthEndpoints::under(&sim.base_url());
+
+    let (status, body) = send(
+        endpoints
+            .request_token(&consumer, "http://127.0.0.1:9/done", &nonce(), now())
+            .unwrap(),
+    )
+    .await;
+    let request_token = decode_token_response(status, &body).unwrap();
+    assert!(
+        request_token.get("oauth_callback_confirmed").is_none(),
+        "as the service: not sent"
+    );
+
+    let authorize = endpoints
+        .authorize_url(&consumer, &request_token.token, &nonce(), now())
+        .unwrap();
+    let (status, _) = {
+        let client: Client<_, Full<Bytes>> = Client::builder(TokioExecutor::new()).build_http();
+        let response = client
+            .request(
+                http::Request::get(authorize.as_str())
+                    .body(Full::new(Bytes::new()))
+                    .unwrap(),
+            )
+            .await
+            .unwrap();
+        let location = response.headers()[header::LOCATION]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        assert!(
+            location.starts_with("http://127.0.0.1:9/done?"),
+            "{location}"
+        );
+        let callback = AuthorizationCallback::parse(location.split_once('?').unwrap().1).unwrap();
+        assert_eq!(callback.token, request_token.token.key);
+        assert_eq!(callback.get("userid"), Some("29"));
+        let (status, body) = send(
+            endpoints
+                .access_token(
+                    &consumer,
+                    &request_token.token,
+                    &callback.verifier,
+                    &nonce(),
+                    now(),
+                )
+                .unwrap(),
+        )
+        .await;
+        let access = decode_token_response(status, &body).unwrap();
+        assert_eq!(access.get("userid"), Some("29"));
+        // The access token works for data calls.
+        let s = Session::new(consumer.clone(), access.token.clone())
+            .with_base_url(&sim.base_url())
+            .unwrap();
+        assert_eq!(
+            call(
+                &s,
+                &GetUser {
+                    userid: UserId::new(29)
+                }
+            )
+            .await
+            .unwrap()[0]
+                .id,
+            UserId::new(29)
+        );
+        // A request token is good for one exchange.
+        let (status, body) = send(
+            endpoints
+                .access_token(
+                    &consumer,
+                    &request_token.token,
+                    &callback.verifier,
+                    &nonce(),
+                    now(),
+                )
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(
+            decode_token_response(status, &body),
+            Err(TokenError::UnauthorizedToken)
+        );
+        (response.status(), ())
+    };
+    assert_eq!(status, StatusCode::FOUND);
+
+    // Bad consumer credentials: HTTP 500 and an empty body, as the service answered.
+    let stranger = Credentials::new(consumer.key.clone(), "wrong-secret");
+    let (status, body) = send(
+        endpoints
+            .request_token(&stranger, "oob", &nonce(), now())
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(
+        decode_token_response(status, &body),
+        Err(TokenError::BadConsumer)
+    );
+    // A made-up request token: "unauthorized token".
+    let fake = Credentials::new("made-up", "x");
+    let (status, body) = send(
+        endpoints
+            .access_token(&consumer, &fake, "v", &nonce(), now())
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(
+        decode_token_response(status, &body),
+        Err(TokenError::UnauthorizedToken)
+    );
+}
