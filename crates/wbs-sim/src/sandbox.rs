@@ -100,6 +100,27 @@ pub struct Sandbox {
     token_counter: u64,
 }
 
+/// Why a token endpoint refused a request, answered as the service did.
+#[derive(Clone, Copy, Debug)]
+enum Refusal {
+    /// Bad consumer credentials or signature: HTTP 500 with an empty body.
+    Consumer,
+    /// A bad or spent request token: `unauthorized token`.
+    Token,
+    /// A request that cannot be a token request at all.
+    BadRequest,
+}
+
+impl Refusal {
+    fn response(self) -> Response<Vec<u8>> {
+        match self {
+            Self::Consumer => text(StatusCode::INTERNAL_SERVER_ERROR, ""),
+            Self::Token => text(StatusCode::OK, "unauthorized token"),
+            Self::BadRequest => text(StatusCode::BAD_REQUEST, ""),
+        }
+    }
+}
+
 /// A request token on its way through the three-legged flow.
 #[derive(Clone, Debug)]
 struct PendingToken {
@@ -403,8 +424,8 @@ impl Sandbox {
         request: &http::Request<Vec<u8>>,
         now: u64,
         with_token: bool,
-    ) -> Result<IncomingRequest, Response<Vec<u8>>> {
-        let url = full_url(request).ok_or_else(|| text(StatusCode::BAD_REQUEST, ""))?;
+    ) -> Result<IncomingRequest, Refusal> {
+        let url = full_url(request).ok_or(Refusal::BadRequest)?;
         let authorization = request
             .headers()
             .get(header::AUTHORIZATION)
@@ -415,24 +436,22 @@ impl Sandbox {
             .and_then(|v| v.to_str().ok())
             .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
         let body = is_form.then_some(request.body().as_slice());
-        // How the service refused consumers it did not know: HTTP 500 and nothing else.
-        let refused = || text(StatusCode::INTERNAL_SERVER_ERROR, "");
         let incoming = IncomingRequest::parse(request.method().as_str(), &url, authorization, body)
-            .map_err(|_| refused())?;
+            .map_err(|_| Refusal::Consumer)?;
         if incoming.consumer_key() != self.consumer.key {
-            return Err(refused());
+            return Err(Refusal::Consumer);
         }
         let token_secret = match (with_token, incoming.token()) {
             (true, Some(t)) => Some(
                 self.pending
                     .get(t)
                     .map(|p| p.secret.clone())
-                    .ok_or_else(|| text(StatusCode::OK, "unauthorized token"))?,
+                    .ok_or(Refusal::Token)?,
             ),
-            (true, None) => return Err(text(StatusCode::OK, "unauthorized token")),
+            (true, None) => return Err(Refusal::Token),
             (false, _) => None,
         };
-        let ts = incoming.timestamp().ok_or_else(refused)?;
+        let ts = incoming.timestamp().ok_or(Refusal::Consumer)?;
         let nonce_key = format!(
             "{}\u{0}{}\u{0}{}",
             incoming.token().unwrap_or(""),
@@ -440,13 +459,14 @@ impl Sandbox {
             ts
         );
         if ts.abs_diff(now) > self.config.timestamp_window || self.nonces.contains_key(&nonce_key) {
-            return Err(refused());
+            return Err(Refusal::Consumer);
         }
         let secret = token_secret.map(wbs_proto::wbs_oauth::Secret::new);
         incoming
             .verify(&self.consumer.secret, secret.as_ref())
-            .map_err(|_| refused())?;
-        self.remember(nonce_key, ts, now).map_err(|_| refused())?;
+            .map_err(|_| Refusal::Consumer)?;
+        self.remember(nonce_key, ts, now)
+            .map_err(|_| Refusal::Consumer)?;
         Ok(incoming)
     }
 
@@ -454,7 +474,7 @@ impl Sandbox {
     fn request_token(&mut self, request: &http::Request<Vec<u8>>, now: u64) -> Response<Vec<u8>> {
         let incoming = match self.verify_token_request(request, now, false) {
             Ok(i) => i,
-            Err(response) => return response,
+            Err(refusal) => return refusal.response(),
         };
         let Some(callback) = incoming.callback().map(str::to_owned) else {
             return text(StatusCode::BAD_REQUEST, "oauth_callback is required");
@@ -506,7 +526,7 @@ impl Sandbox {
         }
         let verifier = self.fresh_token("verifier");
         let Some(pending) = self.pending.get_mut(&token) else {
-            return text(StatusCode::OK, "unauthorized token");
+            return Refusal::Token.response();
         };
         pending.approved = Some((userid, verifier.clone()));
         if pending.callback == "oob" {
@@ -536,7 +556,7 @@ impl Sandbox {
     fn access_token(&mut self, request: &http::Request<Vec<u8>>, now: u64) -> Response<Vec<u8>> {
         let incoming = match self.verify_token_request(request, now, true) {
             Ok(i) => i,
-            Err(response) => return response,
+            Err(refusal) => return refusal.response(),
         };
         let token = incoming.token().unwrap_or("").to_owned();
         let approved = self.pending.get(&token).and_then(|p| p.approved.clone());
@@ -553,10 +573,10 @@ impl Sandbox {
                             u.token.secret.expose()
                         ),
                     ),
-                    None => text(StatusCode::OK, "unauthorized token"),
+                    None => Refusal::Token.response(),
                 }
             }
-            _ => text(StatusCode::OK, "unauthorized token"),
+            _ => Refusal::Token.response(),
         }
     }
 
