@@ -25,8 +25,10 @@
     warn(clippy::unwrap_used, clippy::expect_used, clippy::panic)
 )]
 
+mod generate;
 mod sandbox;
 mod server;
 
+pub use generate::FIRST_GENERATED_USER;
 pub use sandbox::{Outgoing, Sandbox, SimConfig, SimUser, MAX_SUBSCRIPTIONS, NEVER_EXPIRES};
 pub use server::{RunningSim, MAX_BODY, MAX_CONNECTIONS, NOTIFY_ATTEMPTS};

@@ -218,6 +218,11 @@ impl Sandbox {
         sim
     }
 
+    /// Changes the accepted distance of `oauth_timestamp` from the clock.
+    pub fn set_timestamp_window(&mut self, seconds: u64) {
+        self.config.timestamp_window = seconds;
+    }
+
     /// The consumer (application) credentials the sandbox accepts.
     pub fn consumer(&self) -> &Credentials {
         &self.consumer
