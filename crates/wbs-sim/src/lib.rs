@@ -25,10 +25,12 @@
     warn(clippy::unwrap_used, clippy::expect_used, clippy::panic)
 )]
 
+mod faults;
 mod generate;
 mod sandbox;
 mod server;
 
+pub use faults::{Fault, FaultSpecError, Faults};
 pub use generate::FIRST_GENERATED_USER;
 pub use sandbox::{Outgoing, Sandbox, SimConfig, SimUser, MAX_SUBSCRIPTIONS, NEVER_EXPIRES};
 pub use server::{RunningSim, MAX_BODY, MAX_CONNECTIONS, NOTIFY_ATTEMPTS};

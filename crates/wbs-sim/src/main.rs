@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use serde_json::json;
-use wbs_sim::{RunningSim, Sandbox};
+use wbs_sim::{Faults, RunningSim, Sandbox};
 
 /// A local WBS API server that verifies every OAuth signature.
 #[derive(Parser, Debug)]
@@ -27,6 +27,10 @@ struct Args {
     /// Accepted distance of oauth_timestamp from the clock, in seconds.
     #[arg(long, default_value_t = 300)]
     timestamp_window: u64,
+    /// Faults to inject, e.g. "rate=0.2,kinds=drop+503+2555+truncate+601+delay,seed=7"
+    /// or "getmeas#3=503" (fail the third getmeas).
+    #[arg(long, default_value = "")]
+    faults: Faults,
 }
 
 #[tokio::main]
@@ -40,7 +44,7 @@ async fn main() -> ExitCode {
             .map_or(0, |d| d.as_secs() as i64);
         sandbox.generate(args.users, args.groups, args.seed, now);
     }
-    let sim = match RunningSim::start(sandbox, args.addr).await {
+    let sim = match RunningSim::start_with_faults(sandbox, args.addr, args.faults).await {
         Ok(sim) => sim,
         Err(e) => {
             eprintln!("wbs-sim: cannot listen on {}: {e}", args.addr);

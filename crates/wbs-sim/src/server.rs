@@ -1,7 +1,6 @@
 //! The sandbox over real HTTP: a hyper server on a loopback address, an admin path for
 //! changing data while it runs, and the delivery of notifications.
 
-use std::convert::Infallible;
 use std::io;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -21,6 +20,7 @@ use tokio::sync::{oneshot, Notify, Semaphore};
 use wbs_proto::http::{header, HeaderValue, Method, Request, Response, StatusCode};
 use wbs_proto::wbs_model::{DeviceType, GroupId, MeasureGroup, UserId};
 
+use crate::faults::{Fault, Faults};
 use crate::sandbox::{Outgoing, Sandbox};
 
 /// Largest request body read (a notify/subscribe form is well under 1 KiB).
@@ -44,6 +44,15 @@ impl RunningSim {
     /// Serves `sandbox` on `addr`, which must be a loopback address (port 0 picks one).
     /// Notifications are delivered to loopback callback URLs only.
     pub async fn start(sandbox: Sandbox, addr: SocketAddr) -> io::Result<Self> {
+        Self::start_with_faults(sandbox, addr, Faults::none()).await
+    }
+
+    /// As [`RunningSim::start`], injecting `faults` into API requests (not the admin path).
+    pub async fn start_with_faults(
+        sandbox: Sandbox,
+        addr: SocketAddr,
+        faults: Faults,
+    ) -> io::Result<Self> {
         if !addr.ip().is_loopback() {
             return Err(io::Error::new(
                 io::ErrorKind::InvalidInput,
@@ -53,6 +62,7 @@ impl RunningSim {
         let listener = TcpListener::bind(addr).await?;
         let addr = listener.local_addr()?;
         let state = Arc::new(Mutex::new(sandbox));
+        let faults = Arc::new(Mutex::new(faults));
         let wake = Arc::new(Notify::new());
         let (stop, mut stopped) = oneshot::channel();
         let (shared, waker) = (state.clone(), wake.clone());
@@ -69,10 +79,11 @@ impl RunningSim {
                 let Ok((stream, peer)) = accepted else {
                     continue;
                 };
-                let (state, wake) = (shared.clone(), waker.clone());
+                let (state, wake, faults) = (shared.clone(), waker.clone(), faults.clone());
                 tokio::spawn(async move {
-                    let service =
-                        service_fn(move |req| serve(state.clone(), wake.clone(), peer, req));
+                    let service = service_fn(move |req| {
+                        serve(state.clone(), wake.clone(), faults.clone(), peer, req)
+                    });
                     let _ = http1::Builder::new()
                         .serve_connection(TokioIo::new(stream), service)
                         .await;
@@ -136,12 +147,25 @@ fn now() -> u64 {
         .map_or(0, |d| d.as_secs())
 }
 
+/// The service's error: the only one is a deliberately dropped connection.
+#[derive(Debug)]
+struct Dropped;
+
+impl std::fmt::Display for Dropped {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("connection dropped by fault injection")
+    }
+}
+
+impl std::error::Error for Dropped {}
+
 async fn serve(
     state: Arc<Mutex<Sandbox>>,
     wake: Arc<Notify>,
+    faults: Arc<Mutex<Faults>>,
     peer: SocketAddr,
     req: Request<Incoming>,
-) -> Result<Response<Full<Bytes>>, Infallible> {
+) -> Result<Response<Full<Bytes>>, Dropped> {
     let (parts, body) = req.into_parts();
     let body = match Limited::new(body, MAX_BODY).collect().await {
         Ok(collected) => collected.to_bytes().to_vec(),
@@ -164,13 +188,53 @@ async fn serve(
         wake.notify_one();
         return Ok(response);
     }
+    let fault = {
+        let action = action_of(&request);
+        let mut plan = faults
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        plan.pick(&action)
+    };
+    match fault {
+        Some(Fault::Drop) => return Err(Dropped),
+        Some(Fault::Delay(d)) => tokio::time::sleep(d).await,
+        Some(Fault::Http500) => {
+            return Ok(plain(StatusCode::INTERNAL_SERVER_ERROR, "injected fault"))
+        }
+        Some(Fault::Http503) => {
+            return Ok(plain(StatusCode::SERVICE_UNAVAILABLE, "injected fault"))
+        }
+        Some(Fault::Status2555) => return Ok(json_reply(json!({"status": 2555}))),
+        Some(Fault::RateLimit) => return Ok(json_reply(json!({"status": 601}))),
+        Some(Fault::Truncate) | None => {}
+    }
     let response = {
         let mut sandbox = state
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
         sandbox.handle(&request, now())
     };
+    let response = if fault == Some(Fault::Truncate) {
+        response.map(|mut b| {
+            b.truncate(b.len() / 2);
+            b
+        })
+    } else {
+        response
+    };
     Ok(response.map(|b| Full::new(Bytes::from(b))))
+}
+
+/// The `action` parameter of a request (query or form body), for scripted faults.
+fn action_of(request: &Request<Vec<u8>>) -> String {
+    let query = request.uri().query().unwrap_or("");
+    let body = std::str::from_utf8(request.body()).unwrap_or("");
+    query
+        .split('&')
+        .chain(body.split('&'))
+        .find_map(|kv| kv.strip_prefix("action="))
+        .unwrap_or(request.uri().path().trim_matches('/'))
+        .to_owned()
 }
 
 /// `POST /admin/groups` with `{"userid":…, "devtype":…, "group":{…}}` adds or replaces a

@@ -1,0 +1,157 @@
+//! Fault injection: scripted faults hit exactly their request; with a fifth of requests
+//! failing in every way, a retrying client still reads every group exactly once.
+
+use std::collections::HashSet;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper_util::client::legacy::Client;
+use hyper_util::rt::TokioExecutor;
+use wbs_proto::http::StatusCode;
+use wbs_proto::wbs_model::{Status, UserId};
+use wbs_proto::{Call, GetMeas, MeasurePager, PagerError, ResponseError, Session};
+use wbs_sim::{Fault, Faults, RunningSim, Sandbox, FIRST_GENERATED_USER};
+
+fn now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+}
+
+async fn start(faults: Faults) -> (RunningSim, Session) {
+    let mut sandbox = Sandbox::with_reference_data();
+    sandbox.generate(1, 3_000, 42, now() as i64);
+    let sim = RunningSim::start_with_faults(sandbox, "127.0.0.1:0".parse().unwrap(), faults)
+        .await
+        .unwrap();
+    let user = UserId::new(FIRST_GENERATED_USER);
+    let (consumer, token) =
+        sim.with(|s| (s.consumer().clone(), s.user(user).unwrap().token.clone()));
+    let session = Session::new(consumer, token)
+        .with_base_url(&sim.base_url())
+        .unwrap();
+    (sim, session)
+}
+
+/// One attempt: the response, or None when the transport failed or timed out.
+async fn attempt(session: &Session, call: &GetMeas) -> Option<(StatusCode, Vec<u8>)> {
+    let client: Client<_, Full<Bytes>> = Client::builder(TokioExecutor::new()).build_http();
+    let nonce = wbs_proto::wbs_oauth::random_nonce().unwrap();
+    let request = session
+        .request(call, &nonce, now())
+        .unwrap()
+        .map(|b| Full::new(Bytes::from(b)));
+    let response = tokio::time::timeout(Duration::from_millis(200), client.request(request))
+        .await
+        .ok()?
+        .ok()?;
+    let status = response.status();
+    let body = tokio::time::timeout(Duration::from_millis(200), response.into_body().collect())
+        .await
+        .ok()?
+        .ok()?;
+    Some((status, body.to_bytes().to_vec()))
+}
+
+#[tokio::test]
+async fn a_scripted_fault_hits_exactly_its_request() {
+    let plan = Faults::none()
+        .script("getmeas", 2, Fault::Http503)
+        .script("getmeas", 3, Fault::RateLimit)
+        .script("getmeas", 4, Fault::Delay(Duration::from_millis(500)))
+        .script("getmeas", 5, Fault::Drop)
+        .script("getmeas", 6, Fault::Truncate);
+    let (_sim, session) = start(plan).await;
+    let call = GetMeas::new(UserId::new(FIRST_GENERATED_USER)).limit(1);
+    let decode = |r: Option<(StatusCode, Vec<u8>)>| {
+        let (status, body) = r.unwrap();
+        GetMeas::decode(status, &body).map(|p| p.page.measuregrps.len())
+    };
+    assert_eq!(decode(attempt(&session, &call).await), Ok(1));
+    assert!(matches!(
+        decode(attempt(&session, &call).await),
+        Err(ResponseError::Http { status: 503, .. })
+    ));
+    assert_eq!(
+        decode(attempt(&session, &call).await),
+        Err(ResponseError::Api(Status::RATE_LIMITED))
+    );
+    let started = std::time::Instant::now();
+    assert!(
+        attempt(&session, &call).await.is_none(),
+        "a delay past the client's timeout"
+    );
+    assert!(
+        started.elapsed() >= Duration::from_millis(200),
+        "the client waited for its timeout"
+    );
+    assert!(
+        attempt(&session, &call).await.is_none(),
+        "a dropped connection"
+    );
+    assert!(matches!(
+        decode(attempt(&session, &call).await),
+        Err(ResponseError::Truncated { .. })
+    ));
+    assert_eq!(decode(attempt(&session, &call).await), Ok(1));
+}
+
+#[tokio::test]
+async fn a_fifth_of_requests_failing_loses_nothing() {
+    let kinds = vec![
+        Fault::Drop,
+        Fault::Delay(Duration::from_millis(600)),
+        Fault::Http500,
+        Fault::Http503,
+        Fault::Status2555,
+        Fault::Truncate,
+        Fault::RateLimit,
+    ];
+    let (_sim, session) = start(Faults::random(0.2, kinds, 7)).await;
+    let mut pager = MeasurePager::new(GetMeas::new(UserId::new(FIRST_GENERATED_USER)).limit(250));
+    let mut seen = HashSet::new();
+    let (mut attempts, mut failures) = (0, 0);
+    while let Some(call) = pager.next_call() {
+        attempts += 1;
+        assert!(attempts < 400, "runaway");
+        let Some((status, body)) = attempt(&session, &call).await else {
+            failures += 1;
+            continue;
+        };
+        match pager.handle_response(status, &body) {
+            Ok(groups) => {
+                for g in groups {
+                    assert!(seen.insert(g.grpid), "{:?} twice", g.grpid);
+                }
+            }
+            Err(PagerError::Response(e)) => {
+                assert!(e.is_transient(), "{e}");
+                failures += 1;
+            }
+            Err(e) => panic!("{e}"),
+        }
+    }
+    assert_eq!(seen.len(), 3_000);
+    assert!(failures > 0, "the faults were injected");
+}
+
+#[test]
+fn fault_specifications() {
+    assert!(
+        "rate=0.2,kinds=drop+503+2555+truncate+601+delay250,seed=7,getmeas#3=503"
+            .parse::<Faults>()
+            .is_ok()
+    );
+    assert!("".parse::<Faults>().is_ok());
+    for bad in [
+        "rate=2",
+        "kinds=explode",
+        "getmeas#x=503",
+        "nonsense",
+        "getmeas#1=teapot",
+    ] {
+        assert!(bad.parse::<Faults>().is_err(), "{bad}");
+    }
+}
