@@ -37,18 +37,27 @@ async fn start(faults: Faults) -> (RunningSim, Session) {
 
 /// One attempt: the response, or None when the transport failed or timed out.
 async fn attempt(session: &Session, call: &GetMeas) -> Option<(StatusCode, Vec<u8>)> {
+    attempt_within(session, call, Duration::from_millis(200)).await
+}
+
+/// As [`attempt`], with another client timeout.
+async fn attempt_within(
+    session: &Session,
+    call: &GetMeas,
+    timeout: Duration,
+) -> Option<(StatusCode, Vec<u8>)> {
     let client: Client<_, Full<Bytes>> = Client::builder(TokioExecutor::new()).build_http();
     let nonce = wbs_proto::wbs_oauth::random_nonce().unwrap();
     let request = session
         .request(call, &nonce, now())
         .unwrap()
         .map(|b| Full::new(Bytes::from(b)));
-    let response = tokio::time::timeout(Duration::from_millis(200), client.request(request))
+    let response = tokio::time::timeout(timeout, client.request(request))
         .await
         .ok()?
         .ok()?;
     let status = response.status();
-    let body = tokio::time::timeout(Duration::from_millis(200), response.into_body().collect())
+    let body = tokio::time::timeout(timeout, response.into_body().collect())
         .await
         .ok()?
         .ok()?;
@@ -60,7 +69,7 @@ async fn a_scripted_fault_hits_exactly_its_request() {
     let plan = Faults::none()
         .script("getmeas", 2, Fault::Http503)
         .script("getmeas", 3, Fault::RateLimit)
-        .script("getmeas", 4, Fault::Delay(Duration::from_millis(500)))
+        .script("getmeas", 4, Fault::Delay(Duration::from_secs(5)))
         .script("getmeas", 5, Fault::Drop)
         .script("getmeas", 6, Fault::Truncate);
     let (_sim, session) = start(plan).await;
@@ -69,33 +78,43 @@ async fn a_scripted_fault_hits_exactly_its_request() {
         let (status, body) = r.unwrap();
         GetMeas::decode(status, &body).map(|p| p.page.measuregrps.len())
     };
-    assert_eq!(decode(attempt(&session, &call).await), Ok(1));
+    assert_eq!(
+        decode(attempt_within(&session, &call, Duration::from_secs(2)).await),
+        Ok(1)
+    );
     assert!(matches!(
-        decode(attempt(&session, &call).await),
+        decode(attempt_within(&session, &call, Duration::from_secs(2)).await),
         Err(ResponseError::Http { status: 503, .. })
     ));
     assert_eq!(
-        decode(attempt(&session, &call).await),
+        decode(attempt_within(&session, &call, Duration::from_secs(2)).await),
         Err(ResponseError::Api(Status::RATE_LIMITED))
     );
     let started = std::time::Instant::now();
     assert!(
-        attempt(&session, &call).await.is_none(),
+        attempt_within(&session, &call, Duration::from_secs(2))
+            .await
+            .is_none(),
         "a delay past the client's timeout"
     );
     assert!(
-        started.elapsed() >= Duration::from_millis(200),
+        started.elapsed() >= Duration::from_secs(2),
         "the client waited for its timeout"
     );
     assert!(
-        attempt(&session, &call).await.is_none(),
+        attempt_within(&session, &call, Duration::from_secs(2))
+            .await
+            .is_none(),
         "a dropped connection"
     );
     assert!(matches!(
-        decode(attempt(&session, &call).await),
+        decode(attempt_within(&session, &call, Duration::from_secs(2)).await),
         Err(ResponseError::Truncated { .. })
     ));
-    assert_eq!(decode(attempt(&session, &call).await), Ok(1));
+    assert_eq!(
+        decode(attempt_within(&session, &call, Duration::from_secs(2)).await),
+        Ok(1)
+    );
 }
 
 #[tokio::test]
