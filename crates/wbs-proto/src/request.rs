@@ -23,6 +23,15 @@ pub trait Call {
     const SERVICE: &'static str;
     /// The action (`getmeas`, …).
     const ACTION: &'static str;
+    /// Whether sending the call twice has the effect of sending it once, so that a transport
+    /// may retry it after a failure that leaves unknown whether it was processed. Calls that
+    /// change state (subscribe, revoke) are not.
+    const IDEMPOTENT: bool = true;
+
+    /// The user the call concerns, for logs (not every call has one).
+    fn userid(&self) -> Option<UserId> {
+        None
+    }
 
     /// Checks the parameters and appends them (all but `action`) as (name, value).
     fn params(&self, out: &mut Vec<(&'static str, String)>) -> Result<(), InvalidRequest>;
@@ -238,6 +247,10 @@ impl Call for GetUser {
     const SERVICE: &'static str = "user";
     const ACTION: &'static str = "getbyuserid";
 
+    fn userid(&self) -> Option<UserId> {
+        Some(self.userid)
+    }
+
     fn params(&self, out: &mut Vec<(&'static str, String)>) -> Result<(), InvalidRequest> {
         out.push(("userid", check_userid(self.userid)?));
         Ok(())
@@ -361,6 +374,10 @@ impl Call for GetMeas {
     const SERVICE: &'static str = "measure";
     const ACTION: &'static str = "getmeas";
 
+    fn userid(&self) -> Option<UserId> {
+        Some(self.userid)
+    }
+
     fn params(&self, out: &mut Vec<(&'static str, String)>) -> Result<(), InvalidRequest> {
         out.push(("userid", check_userid(self.userid)?));
         if let (Some(s), Some(e)) = (self.startdate, self.enddate) {
@@ -410,6 +427,12 @@ impl Call for Subscribe {
     const SERVICE: &'static str = "notify";
     const ACTION: &'static str = "subscribe";
 
+    const IDEMPOTENT: bool = false;
+
+    fn userid(&self) -> Option<UserId> {
+        Some(self.userid)
+    }
+
     fn params(&self, out: &mut Vec<(&'static str, String)>) -> Result<(), InvalidRequest> {
         if self.comment.trim().is_empty() {
             return Err(InvalidRequest::EmptyComment);
@@ -440,6 +463,10 @@ impl Call for GetSubscription {
     const SERVICE: &'static str = "notify";
     const ACTION: &'static str = "get";
 
+    fn userid(&self) -> Option<UserId> {
+        Some(self.userid)
+    }
+
     fn params(&self, out: &mut Vec<(&'static str, String)>) -> Result<(), InvalidRequest> {
         notify_params(out, self.userid, Some(&self.callbackurl), self.appli)
     }
@@ -462,6 +489,10 @@ impl Call for ListSubscriptions {
     type Output = Vec<Subscription>;
     const SERVICE: &'static str = "notify";
     const ACTION: &'static str = "list";
+
+    fn userid(&self) -> Option<UserId> {
+        Some(self.userid)
+    }
 
     fn params(&self, out: &mut Vec<(&'static str, String)>) -> Result<(), InvalidRequest> {
         notify_params(out, self.userid, None, self.appli)
@@ -487,6 +518,12 @@ impl Call for Revoke {
     type Output = ();
     const SERVICE: &'static str = "notify";
     const ACTION: &'static str = "revoke";
+
+    const IDEMPOTENT: bool = false;
+
+    fn userid(&self) -> Option<UserId> {
+        Some(self.userid)
+    }
 
     fn params(&self, out: &mut Vec<(&'static str, String)>) -> Result<(), InvalidRequest> {
         notify_params(out, self.userid, Some(&self.callbackurl), self.appli)

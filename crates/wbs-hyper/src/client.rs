@@ -1,0 +1,425 @@
+//! The client: one method per action over a pooled hyper client, with timeouts and
+//! retries, and pagination as a stream.
+
+use std::collections::VecDeque;
+use std::fmt;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use futures_util::stream::{self, Stream};
+use http_body_util::{BodyExt, Full};
+use hyper_rustls::{HttpsConnector, HttpsConnectorBuilder};
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::client::legacy::Client as HyperClient;
+use hyper_util::rt::TokioExecutor;
+use tracing::Instrument;
+use wbs_proto::wbs_model::{DeviceType, MeasureGroup, Status, Subscription, User, UserId};
+use wbs_proto::wbs_oauth::Credentials;
+use wbs_proto::{
+    Call, DecodedPage, GetMeas, GetSubscription, GetUser, HttpMethod, ListSubscriptions,
+    MeasurePager, PagerError, Probe, Revoke, Session, Subscribe, SyncCursor,
+};
+
+use crate::error::{Error, Kind};
+
+/// How failed requests are tried again.
+#[derive(Clone, Debug)]
+pub struct RetryPolicy {
+    /// Retries after the first attempt.
+    pub max_retries: u32,
+    /// The first pause; each later one doubles, with jitter (a random half to all of it).
+    pub initial_backoff: Duration,
+    /// The longest pause.
+    pub max_backoff: Duration,
+    /// No retry starts after this long since the first attempt.
+    pub max_total: Duration,
+    /// The pause after a rate-limit status (601): clients that paused about a minute
+    /// recovered.
+    pub rate_limit_pause: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        Self {
+            max_retries: 4,
+            initial_backoff: Duration::from_millis(250),
+            max_backoff: Duration::from_secs(8),
+            max_total: Duration::from_secs(120),
+            rate_limit_pause: Duration::from_secs(60),
+        }
+    }
+}
+
+impl RetryPolicy {
+    /// Never retry.
+    pub fn none() -> Self {
+        Self {
+            max_retries: 0,
+            ..Self::default()
+        }
+    }
+}
+
+/// Builds a [`Client`].
+#[derive(Clone)]
+pub struct ClientBuilder {
+    consumer: Credentials,
+    token: Credentials,
+    base_url: String,
+    method: HttpMethod,
+    connect_timeout: Duration,
+    request_timeout: Duration,
+    retry: RetryPolicy,
+}
+
+impl fmt::Debug for ClientBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientBuilder")
+            .field("consumer", &self.consumer)
+            .field("token", &self.token)
+            .field("base_url", &self.base_url)
+            .field("retry", &self.retry)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ClientBuilder {
+    /// The API's base URL (default `https://wbsapi.withings.net`; the sandbox's for tests).
+    pub fn base_url(mut self, url: impl Into<String>) -> Self {
+        self.base_url = url.into();
+        self
+    }
+
+    /// GET (default) or POST.
+    pub fn method(mut self, method: HttpMethod) -> Self {
+        self.method = method;
+        self
+    }
+
+    /// Time to establish a connection (default 10 s).
+    pub fn connect_timeout(mut self, d: Duration) -> Self {
+        self.connect_timeout = d;
+        self
+    }
+
+    /// Time for one complete answer, body included (default 30 s).
+    pub fn request_timeout(mut self, d: Duration) -> Self {
+        self.request_timeout = d;
+        self
+    }
+
+    /// How to retry.
+    pub fn retry(mut self, policy: RetryPolicy) -> Self {
+        self.retry = policy;
+        self
+    }
+
+    /// The client: HTTPS through rustls (with the root store the crate features choose) and
+    /// plain HTTP (for the loopback sandbox).
+    pub fn build(self) -> Result<Client, Error> {
+        let session = Session::new(self.consumer, self.token)
+            .with_base_url(&self.base_url)?
+            .with_method(self.method);
+        let mut http = HttpConnector::new();
+        http.set_connect_timeout(Some(self.connect_timeout));
+        http.enforce_http(false);
+        let tls = tls_builder()?
+            .https_or_http()
+            .enable_http1()
+            .wrap_connector(http);
+        let hyper = HyperClient::builder(TokioExecutor::new())
+            .pool_idle_timeout(Duration::from_secs(90))
+            .build(tls);
+        let seed = wbs_proto::wbs_oauth::random_nonce()
+            .ok()
+            .and_then(|n| u64::from_str_radix(n.get(..16)?, 16).ok())
+            .unwrap_or(0x9e37_79b9_7f4a_7c15);
+        Ok(Client {
+            inner: Arc::new(Inner {
+                hyper,
+                session,
+                request_timeout: self.request_timeout,
+                retry: self.retry,
+                jitter: Mutex::new(seed | 1),
+            }),
+        })
+    }
+}
+
+type Connector = HttpsConnector<HttpConnector>;
+
+fn tls_builder() -> Result<HttpsConnectorBuilder<hyper_rustls::builderstates::WantsSchemes>, Error>
+{
+    let provider = rustls::crypto::ring::default_provider();
+    #[cfg(feature = "webpki-roots")]
+    let builder = HttpsConnectorBuilder::new().with_provider_and_webpki_roots(provider);
+    #[cfg(all(not(feature = "webpki-roots"), feature = "native-roots"))]
+    let builder = HttpsConnectorBuilder::new().with_provider_and_native_roots(provider);
+    #[cfg(not(any(feature = "webpki-roots", feature = "native-roots")))]
+    compile_error!("enable the webpki-roots or the native-roots feature of wbs-hyper");
+    builder.map_err(|e| Error::new(Kind::Tls, Some(Box::new(e))))
+}
+
+/// The WBS API client. Cheap to clone (the connection pool is shared).
+///
+/// ```no_run
+/// # async fn demo() -> Result<(), wbs_hyper::Error> {
+/// use wbs_hyper::{Client, Credentials, GetMeas, UserId};
+/// use futures_util::StreamExt;
+///
+/// let client = Client::builder(Credentials::new("consumer-key", "consumer-secret"), Credentials::new("token", "token-secret"))
+///     .base_url("http://127.0.0.1:8085")
+///     .build()?;
+/// let mut groups = std::pin::pin!(client.measures_all(GetMeas::new(UserId::new(29))));
+/// while let Some(group) = groups.next().await {
+///     println!("{:?}", group?.grpid);
+/// }
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct Client {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    hyper: HyperClient<Connector, Full<Bytes>>,
+    session: Session,
+    request_timeout: Duration,
+    retry: RetryPolicy,
+    jitter: Mutex<u64>,
+}
+
+impl fmt::Debug for Client {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Client")
+            .field("session", &self.inner.session)
+            .field("retry", &self.inner.retry)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Client {
+    /// A builder for the application's credentials and a user's access token.
+    pub fn builder(consumer: Credentials, token: Credentials) -> ClientBuilder {
+        ClientBuilder {
+            consumer,
+            token,
+            base_url: wbs_proto::DEFAULT_BASE_URL.to_owned(),
+            method: HttpMethod::Get,
+            connect_timeout: Duration::from_secs(10),
+            request_timeout: Duration::from_secs(30),
+            retry: RetryPolicy::default(),
+        }
+    }
+
+    /// Sends any call, with the retry policy: transient failures (connection errors,
+    /// timeouts, dropped or truncated answers, HTTP 5xx, status 2555, and 601 after a longer
+    /// pause) are tried again, each time signed with a fresh nonce. A call that changes
+    /// state is retried only when the failure shows it was not processed (no connection,
+    /// or 601).
+    pub async fn call<C: Call>(&self, call: &C) -> Result<C::Output, Error> {
+        let policy = &self.inner.retry;
+        let started = Instant::now();
+        let mut backoff = policy.initial_backoff;
+        let mut attempt: u32 = 0;
+        loop {
+            let span = tracing::debug_span!("wbs.request", service = C::SERVICE, action = C::ACTION, userid = ?call.userid(), attempt);
+            let t0 = Instant::now();
+            let result = self.attempt(call).instrument(span.clone()).await;
+            let latency_ms = u64::try_from(t0.elapsed().as_millis()).unwrap_or(u64::MAX);
+            let err = match result {
+                Ok(output) => {
+                    tracing::debug!(parent: &span, latency_ms, "ok");
+                    return Ok(output);
+                }
+                Err(e) => e,
+            };
+            tracing::debug!(parent: &span, latency_ms, error = %err, "failed");
+            let rate_limited = err.api_status() == Some(Status::RATE_LIMITED);
+            let retriable =
+                err.is_transient() && (C::IDEMPOTENT || err.is_connect() || rate_limited);
+            if !retriable || attempt >= policy.max_retries {
+                return Err(err);
+            }
+            let pause = if rate_limited {
+                policy.rate_limit_pause
+            } else {
+                self.jittered(backoff)
+            };
+            if started.elapsed() + pause > policy.max_total {
+                return Err(err);
+            }
+            tokio::time::sleep(pause).await;
+            backoff = (backoff * 2).min(policy.max_backoff);
+            attempt += 1;
+        }
+    }
+
+    /// One attempt: sign, send, read within the timeout, decode.
+    async fn attempt<C: Call>(&self, call: &C) -> Result<C::Output, Error> {
+        let nonce = wbs_proto::wbs_oauth::random_nonce()
+            .map_err(|e| Error::new(Kind::Transport, Some(Box::new(e))))?;
+        let request =
+            self.inner
+                .session
+                .request(call, &nonce, wbs_proto::wbs_oauth::unix_timestamp())?;
+        let request = request.map(|b| Full::new(Bytes::from(b)));
+        let exchange = async {
+            let response = self.inner.hyper.request(request).await.map_err(|e| {
+                let kind = if e.is_connect() {
+                    Kind::Connect
+                } else {
+                    Kind::Transport
+                };
+                Error::new(kind, Some(Box::new(e)))
+            })?;
+            let status = response.status();
+            let body = response
+                .into_body()
+                .collect()
+                .await
+                .map_err(|e| Error::new(Kind::Transport, Some(Box::new(e))))?;
+            Ok::<_, Error>((status, body.to_bytes()))
+        };
+        let (status, body) = tokio::time::timeout(self.inner.request_timeout, exchange)
+            .await
+            .map_err(|_| Error::new(Kind::Timeout, None))??;
+        Ok(C::decode(status, &body)?)
+    }
+
+    /// A random pause between half and all of `backoff`.
+    fn jittered(&self, backoff: Duration) -> Duration {
+        let mut state = self.inner.jitter.lock().unwrap_or_else(|p| p.into_inner());
+        *state ^= *state << 13;
+        *state ^= *state >> 7;
+        *state ^= *state << 17;
+        let fraction = 0.5 + (*state % 1_000) as f64 / 2_000.0;
+        backoff.mul_f64(fraction)
+    }
+
+    /// once/probe.
+    pub async fn probe(&self) -> Result<(), Error> {
+        self.call(&Probe).await
+    }
+
+    /// user/getbyuserid.
+    pub async fn user(&self, userid: UserId) -> Result<Vec<User>, Error> {
+        self.call(&GetUser { userid }).await
+    }
+
+    /// One getmeas page (see [`Client::measures_all`] for every page).
+    pub async fn measures(&self, query: &GetMeas) -> Result<DecodedPage, Error> {
+        self.call(query).await
+    }
+
+    /// Every group of a query, newest first, each exactly once, fetched lazily page by page
+    /// (one page in memory at a time). The stream ends after the first error.
+    pub fn measures_all(
+        &self,
+        query: GetMeas,
+    ) -> impl Stream<Item = Result<MeasureGroup, Error>> + Send + 'static {
+        Self::paged(self.clone(), MeasurePager::new(query))
+    }
+
+    fn paged(
+        client: Client,
+        pager: MeasurePager,
+    ) -> impl Stream<Item = Result<MeasureGroup, Error>> + Send + 'static {
+        stream::try_unfold(
+            (client, pager, VecDeque::new()),
+            |(client, mut pager, mut buffer)| async move {
+                loop {
+                    if let Some(group) = buffer.pop_front() {
+                        return Ok(Some((group, (client, pager, buffer))));
+                    }
+                    let Some(call) = pager.next_call() else {
+                        return Ok(None);
+                    };
+                    let page = client.call(&call).await?;
+                    buffer.extend(pager.handle_page(page).map_err(pager_error)?);
+                }
+            },
+        )
+    }
+
+    /// An incremental synchronisation: the groups added or modified since the cursor, and
+    /// the cursor to keep for next time (unchanged if the sync did not finish).
+    pub async fn sync(
+        &self,
+        cursor: &SyncCursor,
+    ) -> Result<(Vec<MeasureGroup>, SyncCursor), Error> {
+        let mut pager = cursor.pager();
+        let mut groups = Vec::new();
+        while let Some(call) = pager.next_call() {
+            let page = self.call(&call).await?;
+            groups.extend(pager.handle_page(page).map_err(pager_error)?);
+        }
+        let next = cursor.advanced(&pager).unwrap_or_else(|| cursor.clone());
+        Ok((groups, next))
+    }
+
+    /// notify/subscribe.
+    pub async fn subscribe(
+        &self,
+        userid: UserId,
+        callbackurl: &str,
+        comment: &str,
+        appli: Option<DeviceType>,
+    ) -> Result<(), Error> {
+        self.call(&Subscribe {
+            userid,
+            callbackurl: callbackurl.to_owned(),
+            comment: comment.to_owned(),
+            appli,
+        })
+        .await
+    }
+
+    /// notify/get.
+    pub async fn subscription(
+        &self,
+        userid: UserId,
+        callbackurl: &str,
+        appli: Option<DeviceType>,
+    ) -> Result<Subscription, Error> {
+        self.call(&GetSubscription {
+            userid,
+            callbackurl: callbackurl.to_owned(),
+            appli,
+        })
+        .await
+    }
+
+    /// notify/list.
+    pub async fn subscriptions(
+        &self,
+        userid: UserId,
+        appli: Option<DeviceType>,
+    ) -> Result<Vec<Subscription>, Error> {
+        self.call(&ListSubscriptions { userid, appli }).await
+    }
+
+    /// notify/revoke.
+    pub async fn revoke(
+        &self,
+        userid: UserId,
+        callbackurl: &str,
+        appli: Option<DeviceType>,
+    ) -> Result<(), Error> {
+        self.call(&Revoke {
+            userid,
+            callbackurl: callbackurl.to_owned(),
+            appli,
+        })
+        .await
+    }
+}
+
+fn pager_error(e: PagerError) -> Error {
+    match e {
+        PagerError::Response(r) => Error::from(r),
+        PagerError::TooManyPages(n) => Error::new(Kind::TooManyPages(n), None),
+        _ => Error::new(Kind::Transport, None),
+    }
+}

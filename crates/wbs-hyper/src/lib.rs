@@ -1,0 +1,39 @@
+//! The async WBS API client: every action over a pooled hyper connection, with HTTPS
+//! through rustls, timeouts, retries with backoff and jitter (each retry signed again with a
+//! fresh nonce), pagination as a lazy stream, and incremental sync.
+//!
+//! ```text
+//!   Client::measures_all(query) ──> MeasurePager (wbs-proto) ──> signed http::Request
+//!        Stream<MeasureGroup>  <── typed page  <── retries, timeouts ──> hyper + rustls
+//! ```
+//!
+//! The protocol itself (requests, decoding, pagination) is `wbs-proto`'s; this crate is the
+//! loop that drives it over the network. It re-exports what users need, so that they never
+//! name the lower crates.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), wbs_hyper::Error> {
+//! use wbs_hyper::{Client, Credentials, UserId};
+//! let client = Client::builder(Credentials::new("ck", "cs"), Credentials::new("tk", "ts")).build()?;
+//! let john = client.user(UserId::new(29)).await?;
+//! # Ok(()) }
+//! ```
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+#![cfg_attr(
+    not(test),
+    warn(clippy::unwrap_used, clippy::expect_used, clippy::panic)
+)]
+
+mod client;
+mod error;
+
+pub use client::{Client, ClientBuilder, RetryPolicy};
+pub use error::Error;
+pub use wbs_proto::wbs_model::{
+    Attribution, Category, Decimal, DeviceType, GroupId, Measure, MeasureGroup, MeasurePage,
+    MeasureType, Notification, Quantity, Status, Subscription, Timestamp, Unit, Units, User,
+    UserId,
+};
+pub use wbs_proto::wbs_oauth::{Credentials, Secret};
+pub use wbs_proto::{DecodedPage, GetMeas, HttpMethod, SkippedGroup, SyncCursor};
