@@ -149,8 +149,8 @@ impl ClientBuilder {
 
 type Connector = HttpsConnector<HttpConnector>;
 
-fn tls_builder() -> Result<HttpsConnectorBuilder<hyper_rustls::builderstates::WantsSchemes>, Error>
-{
+pub(crate) fn tls_builder(
+) -> Result<HttpsConnectorBuilder<hyper_rustls::builderstates::WantsSchemes>, Error> {
     let provider = rustls::crypto::ring::default_provider();
     #[cfg(feature = "webpki-roots")]
     let builder = HttpsConnectorBuilder::new().with_provider_and_webpki_roots(provider);
@@ -357,6 +357,17 @@ impl Client {
         }
         let next = cursor.advanced(&pager).unwrap_or_else(|| cursor.clone());
         Ok((groups, next))
+    }
+
+    /// The groups a notification announces (its user, between its start and end dates).
+    pub async fn fetch_notified(
+        &self,
+        notification: &wbs_proto::wbs_model::Notification,
+    ) -> Result<Vec<MeasureGroup>, Error> {
+        use futures_util::TryStreamExt;
+        self.measures_all(GetMeas::for_notification(notification))
+            .try_collect()
+            .await
     }
 
     /// notify/subscribe.

@@ -32,6 +32,10 @@ pub(crate) enum Kind {
     Tls,
     /// The pager hit its page cap.
     TooManyPages(u32),
+    /// A token endpoint refused (OAuth dance).
+    Token(wbs_proto::TokenError),
+    /// A local listener could not be set up.
+    Io,
 }
 
 impl Error {
@@ -73,7 +77,22 @@ impl Error {
         match &self.kind {
             Kind::Connect | Kind::Timeout | Kind::Transport => true,
             Kind::Response(e) => e.is_transient(),
-            Kind::Invalid(_) | Kind::Tls | Kind::TooManyPages(_) => false,
+            Kind::Invalid(_) | Kind::Tls | Kind::TooManyPages(_) | Kind::Token(_) | Kind::Io => {
+                false
+            }
+        }
+    }
+
+    /// Wraps an I/O error (binding a local listener).
+    pub fn io(e: std::io::Error) -> Self {
+        Self::new(Kind::Io, Some(Box::new(e)))
+    }
+
+    /// The token endpoint's refusal, in the OAuth dance.
+    pub fn token_error(&self) -> Option<&wbs_proto::TokenError> {
+        match &self.kind {
+            Kind::Token(e) => Some(e),
+            _ => None,
         }
     }
 
@@ -96,6 +115,8 @@ impl fmt::Display for Error {
             Kind::Response(e) => e.fmt(f),
             Kind::Tls => f.write_str("TLS could not be set up"),
             Kind::TooManyPages(n) => write!(f, "the service was still sending pages after {n}"),
+            Kind::Token(e) => e.fmt(f),
+            Kind::Io => f.write_str("a local listener could not be set up"),
         }
     }
 }

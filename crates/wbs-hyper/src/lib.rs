@@ -26,10 +26,17 @@
 )]
 
 mod client;
+mod dance;
 mod error;
+mod listen;
 
 pub use client::{Client, ClientBuilder, RetryPolicy};
+pub use dance::OAuthDance;
 pub use error::Error;
+pub use listen::{
+    CallbackListener, NotificationListener, Received, MAX_NOTIFICATION_BODY,
+    MAX_NOTIFICATION_CONNECTIONS,
+};
 pub use wbs_proto::wbs_model::{
     Attribution, Category, Decimal, DeviceType, GroupId, Measure, MeasureGroup, MeasurePage,
     MeasureType, Notification, Quantity, Status, Subscription, Timestamp, Unit, Units, User,
@@ -37,3 +44,4 @@ pub use wbs_proto::wbs_model::{
 };
 pub use wbs_proto::wbs_oauth::{Credentials, Secret};
 pub use wbs_proto::{DecodedPage, GetMeas, HttpMethod, SkippedGroup, SyncCursor};
+pub use wbs_proto::{NotificationError, OAuthEndpoints, TokenError};

@@ -1,0 +1,208 @@
+//! Servers the client side needs: the notification listener, and the one-shot listener that
+//! catches the OAuth callback.
+
+use std::io;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use futures_util::stream::{self, Stream};
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::Incoming;
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper_util::rt::TokioIo;
+use tokio::net::TcpListener;
+use tokio::sync::{mpsc, oneshot, Semaphore};
+use wbs_proto::http::{Method, Request, Response, StatusCode};
+use wbs_proto::wbs_model::Notification;
+use wbs_proto::wbs_oauth::flow::AuthorizationCallback;
+use wbs_proto::{parse_notification, NotificationError};
+
+/// Largest notification body read (the service sends a few dozen bytes).
+pub const MAX_NOTIFICATION_BODY: usize = 8 * 1024;
+/// Notification requests handled at once.
+pub const MAX_NOTIFICATION_CONNECTIONS: usize = 64;
+
+/// What the listener received: a notification, or a request it refused (with why).
+pub type Received = Result<Notification, NotificationError>;
+
+/// Receives the service's notification POSTs at a path, answers 200 at once, and hands
+/// each one over as a stream item. It stops when the stream is dropped.
+///
+/// ```no_run
+/// # async fn demo() -> std::io::Result<()> {
+/// use futures_util::StreamExt;
+/// let (listener, notifications) = wbs_hyper::NotificationListener::bind("127.0.0.1:8086".parse().unwrap(), "/wbs").await?;
+/// println!("subscribe with {}", listener.url());
+/// let mut notifications = std::pin::pin!(notifications);
+/// while let Some(Ok(n)) = notifications.next().await {
+///     println!("user {} has data between {} and {}", n.userid, n.startdate, n.enddate);
+/// }
+/// # Ok(()) }
+/// ```
+#[derive(Debug)]
+pub struct NotificationListener {
+    addr: SocketAddr,
+    path: String,
+    _stop: oneshot::Sender<()>,
+}
+
+impl NotificationListener {
+    /// Listens on `addr` (port 0 picks one) for POSTs at `path`.
+    pub async fn bind(
+        addr: SocketAddr,
+        path: &str,
+    ) -> io::Result<(Self, impl Stream<Item = Received> + Send + 'static)> {
+        let listener = TcpListener::bind(addr).await?;
+        let addr = listener.local_addr()?;
+        let path: Arc<str> = Arc::from(path);
+        let (tx, rx) = mpsc::channel::<Received>(256);
+        let (stop, mut stopped) = oneshot::channel();
+        let permits = Arc::new(Semaphore::new(MAX_NOTIFICATION_CONNECTIONS));
+        let serve_path = path.clone();
+        tokio::spawn(async move {
+            loop {
+                let Ok(permit) = permits.clone().acquire_owned().await else {
+                    return;
+                };
+                let accepted = tokio::select! {
+                    _ = &mut stopped => return,
+                    accepted = listener.accept() => accepted,
+                };
+                let Ok((stream, _)) = accepted else { continue };
+                let (tx, path) = (tx.clone(), serve_path.clone());
+                tokio::spawn(async move {
+                    let service = service_fn(move |req| receive(req, path.clone(), tx.clone()));
+                    let _ = http1::Builder::new()
+                        .serve_connection(TokioIo::new(stream), service)
+                        .await;
+                    drop(permit);
+                });
+            }
+        });
+        let notifications =
+            stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|n| (n, rx)) });
+        Ok((
+            Self {
+                addr,
+                path: path.to_string(),
+                _stop: stop,
+            },
+            notifications,
+        ))
+    }
+
+    /// Where it listens.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The callback URL to subscribe with (`http://ADDR/PATH`).
+    pub fn url(&self) -> String {
+        format!("http://{}{}", self.addr, self.path)
+    }
+}
+
+async fn receive(
+    req: Request<Incoming>,
+    path: Arc<str>,
+    tx: mpsc::Sender<Received>,
+) -> Result<Response<Full<Bytes>>, std::convert::Infallible> {
+    if req.uri().path() != &*path {
+        return Ok(status(StatusCode::NOT_FOUND));
+    }
+    // The service checked callback URLs with HEAD before subscribing.
+    if req.method() == Method::HEAD || req.method() == Method::GET {
+        return Ok(status(StatusCode::OK));
+    }
+    let query = req.uri().query().map(str::to_owned);
+    let body = match Limited::new(req.into_body(), MAX_NOTIFICATION_BODY)
+        .collect()
+        .await
+    {
+        Ok(b) => b.to_bytes(),
+        Err(_) => return Ok(status(StatusCode::PAYLOAD_TOO_LARGE)),
+    };
+    let parsed = parse_notification(query.as_deref(), &body);
+    let answer = if parsed.is_ok() {
+        StatusCode::OK
+    } else {
+        StatusCode::BAD_REQUEST
+    };
+    // Answer at once; a full queue drops the item rather than stall the service.
+    let _ = tx.try_send(parsed);
+    Ok(status(answer))
+}
+
+fn status(code: StatusCode) -> Response<Full<Bytes>> {
+    let mut r = Response::new(Full::new(Bytes::new()));
+    *r.status_mut() = code;
+    r
+}
+
+/// A one-shot listener for the OAuth callback: the redirect after the user approves
+/// carries `oauth_token`, `oauth_verifier` (and, from this service, `userid`).
+#[derive(Debug)]
+pub struct CallbackListener {
+    addr: SocketAddr,
+    rx: oneshot::Receiver<Result<AuthorizationCallback, wbs_proto::wbs_oauth::Error>>,
+}
+
+impl CallbackListener {
+    /// Listens on `addr` (use a loopback address; port 0 picks one).
+    pub async fn bind(addr: SocketAddr) -> io::Result<Self> {
+        let listener = TcpListener::bind(addr).await?;
+        let addr = listener.local_addr()?;
+        let (tx, rx) = oneshot::channel();
+        tokio::spawn(async move {
+            let tx = Arc::new(std::sync::Mutex::new(Some(tx)));
+            while let Ok((stream, _)) = listener.accept().await {
+                let served = tx.clone();
+                let service = service_fn(move |req: Request<Incoming>| {
+                    let tx = served.clone();
+                    async move {
+                        let parsed = AuthorizationCallback::parse(req.uri().query().unwrap_or(""));
+                        let ok = parsed.is_ok();
+                        if let Some(sender) = tx.lock().unwrap_or_else(|p| p.into_inner()).take() {
+                            let _ = sender.send(parsed);
+                        }
+                        let mut r = Response::new(Full::new(Bytes::from_static(if ok {
+                            b"Authorized: you can close this window."
+                        } else {
+                            b"The authorization callback is missing its token or verifier."
+                        })));
+                        if !ok {
+                            *r.status_mut() = StatusCode::BAD_REQUEST;
+                        }
+                        Ok::<_, std::convert::Infallible>(r)
+                    }
+                });
+                let _ = http1::Builder::new()
+                    .serve_connection(TokioIo::new(stream), service)
+                    .await;
+                if tx.lock().unwrap_or_else(|p| p.into_inner()).is_none() {
+                    return;
+                }
+            }
+        });
+        Ok(Self { addr, rx })
+    }
+
+    /// The callback URL to give the request-token step.
+    pub fn url(&self) -> String {
+        format!("http://{}/callback", self.addr)
+    }
+
+    /// Waits for the redirect.
+    pub async fn wait(self) -> Result<AuthorizationCallback, crate::Error> {
+        match self.rx.await {
+            Ok(Ok(callback)) => Ok(callback),
+            Ok(Err(e)) => Err(crate::Error::new(
+                crate::error::Kind::Invalid(wbs_proto::InvalidRequest::Signing(e)),
+                None,
+            )),
+            Err(_) => Err(crate::Error::new(crate::error::Kind::Transport, None)),
+        }
+    }
+}

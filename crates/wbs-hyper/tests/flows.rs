@@ -1,0 +1,172 @@
+//! The notification round trip and the three-legged flow, against the sandbox.
+
+use std::time::Duration;
+
+use bytes::Bytes;
+use futures_util::StreamExt;
+use http_body_util::Full;
+use hyper_util::client::legacy::Client as HyperClient;
+use hyper_util::rt::TokioExecutor;
+use wbs_hyper::{
+    Attribution, CallbackListener, Category, Client, DeviceType, GroupId, Measure, MeasureGroup,
+    MeasureType, NotificationListener, OAuthDance, OAuthEndpoints, Timestamp, UserId,
+};
+use wbs_sim::{RunningSim, Sandbox};
+
+async fn sandbox() -> RunningSim {
+    RunningSim::start(
+        Sandbox::with_reference_data(),
+        "127.0.0.1:0".parse().unwrap(),
+    )
+    .await
+    .unwrap()
+}
+
+#[tokio::test]
+async fn notification_round_trip() {
+    let sim = sandbox().await;
+    let user = UserId::new(29);
+    let (consumer, token) =
+        sim.with(|s| (s.consumer().clone(), s.user(user).unwrap().token.clone()));
+    let client = Client::builder(consumer, token)
+        .base_url(sim.base_url())
+        .build()
+        .unwrap();
+    let (listener, notifications) =
+        NotificationListener::bind("127.0.0.1:0".parse().unwrap(), "/wbs/notify")
+            .await
+            .unwrap();
+    client
+        .subscribe(user, &listener.url(), "round trip", None)
+        .await
+        .unwrap();
+
+    let group = MeasureGroup::new(
+        GroupId::new(4242),
+        Attribution::DEVICE,
+        Timestamp::from_secs(1_700_001_000),
+        Category::MEASURE,
+        vec![Measure::new(MeasureType::WEIGHT, 81_250, -3)],
+    );
+    sim.with(|s| s.insert_group(user, group.clone(), DeviceType::BODY_SCALE, 1_700_001_001));
+
+    let mut notifications = std::pin::pin!(notifications);
+    let n = tokio::time::timeout(Duration::from_secs(10), notifications.next())
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (n.userid, n.startdate, n.enddate),
+        (user, group.date, group.date)
+    );
+    let fetched = client.fetch_notified(&n).await.unwrap();
+    assert_eq!(fetched, vec![group]);
+    assert_eq!(fetched[0].measures[0].quantity().to_string(), "81.25 kg");
+}
+
+#[tokio::test]
+async fn the_listener_refuses_malformed_notifications_and_other_paths() {
+    let (listener, notifications) =
+        NotificationListener::bind("127.0.0.1:0".parse().unwrap(), "/n")
+            .await
+            .unwrap();
+    let http: HyperClient<_, Full<Bytes>> = HyperClient::builder(TokioExecutor::new()).build_http();
+    let post = |path: &str, body: &'static str| {
+        wbs_proto::http::Request::post(format!("http://{}{path}", listener.addr()))
+            .body(Full::new(Bytes::from_static(body.as_bytes())))
+            .unwrap()
+    };
+    assert_eq!(
+        http.request(post("/n", "userid=x&startdate=1&enddate=2"))
+            .await
+            .unwrap()
+            .status(),
+        400
+    );
+    assert_eq!(
+        http.request(post("/elsewhere", "userid=1&startdate=1&enddate=2"))
+            .await
+            .unwrap()
+            .status(),
+        404
+    );
+    assert_eq!(
+        http.request(post("/n", "userid=7&startdate=1&enddate=2&appli=1"))
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    let mut notifications = std::pin::pin!(notifications);
+    assert!(
+        notifications.next().await.unwrap().is_err(),
+        "the malformed one is reported"
+    );
+    assert_eq!(
+        notifications.next().await.unwrap().unwrap().userid,
+        UserId::new(7)
+    );
+}
+
+#[tokio::test]
+async fn the_three_legged_flow() {
+    let sim = sandbox().await;
+    let consumer = sim.with(|s| s.consumer().clone());
+    let dance =
+        OAuthDance::with_endpoints(consumer.clone(), OAuthEndpoints::under(&sim.base_url()))
+            .unwrap();
+    let callback = CallbackListener::bind("127.0.0.1:0".parse().unwrap())
+        .await
+        .unwrap();
+    let request_token = dance.request_token(&callback.url()).await.unwrap();
+    let authorize = dance.authorize_url(&request_token).unwrap();
+
+    // The user's browser: open the authorize URL, follow the redirect to the callback.
+    let browser: HyperClient<_, Full<Bytes>> =
+        HyperClient::builder(TokioExecutor::new()).build_http();
+    let redirect = browser
+        .request(
+            wbs_proto::http::Request::get(authorize)
+                .body(Full::new(Bytes::new()))
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(redirect.status(), 302);
+    let location = redirect.headers()["location"].to_str().unwrap().to_owned();
+    let landed = browser
+        .request(
+            wbs_proto::http::Request::get(location)
+                .body(Full::new(Bytes::new()))
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(landed.status(), 200);
+
+    let approved = callback.wait().await.unwrap();
+    assert_eq!(approved.token, request_token.key);
+    let (token, userid) = dance
+        .access_token(&request_token, &approved.verifier)
+        .await
+        .unwrap();
+    assert_eq!(userid, UserId::new(29));
+    let client = Client::builder(consumer, token)
+        .base_url(sim.base_url())
+        .build()
+        .unwrap();
+    assert_eq!(
+        client.user(userid).await.unwrap()[0].firstname.as_deref(),
+        Some("John")
+    );
+    // A spent request token is refused as the service did.
+    let err = dance
+        .access_token(&request_token, &approved.verifier)
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err.token_error(),
+        Some(&wbs_hyper::TokenError::UnauthorizedToken)
+    );
+}
