@@ -218,6 +218,11 @@ impl Sandbox {
         sim
     }
 
+    /// Changes how many nonces are remembered (benchmarks send many requests a second).
+    pub fn set_max_nonces(&mut self, n: usize) {
+        self.config.max_nonces = n;
+    }
+
     /// Changes the accepted distance of `oauth_timestamp` from the clock.
     pub fn set_timestamp_window(&mut self, seconds: u64) {
         self.config.timestamp_window = seconds;
@@ -323,6 +328,15 @@ impl Sandbox {
     pub fn next_grpid(&mut self) -> wbs_proto::wbs_model::GroupId {
         self.next_grpid += 1;
         wbs_proto::wbs_model::GroupId::new(self.next_grpid - 1)
+    }
+
+    /// The getmeas answer for a user's newest `limit` groups, without authentication (the
+    /// admin path's, for benchmarks).
+    pub fn raw_getmeas(&self, userid: UserId, limit: i64) -> Option<Value> {
+        self.users.get(&userid)?;
+        let limit = limit.to_string();
+        let params: HashMap<&str, &str> = [("limit", limit.as_str())].into_iter().collect();
+        self.getmeas(userid, &params, 0).ok()
     }
 
     /// Answers one request at time `now` (Unix seconds). The URL's scheme and authority

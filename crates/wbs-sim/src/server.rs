@@ -258,6 +258,17 @@ fn admin(state: &Mutex<Sandbox>, request: &Request<Vec<u8>>) -> Response<Full<By
             .and_then(|(_, v)| v.parse::<i64>().ok())
     };
     match (request.method(), request.uri().path()) {
+        // The getmeas body a user would get, unsigned: the baseline of the e2e bench.
+        (&Method::GET, "/admin/raw-getmeas") => match param("userid") {
+            Some(u) => {
+                let limit = param("limit").unwrap_or(2048);
+                match sandbox.raw_getmeas(UserId::new(u), limit) {
+                    Some(body) => json_reply(body),
+                    None => json_reply(json!({"status": 247})),
+                }
+            }
+            None => plain(StatusCode::BAD_REQUEST, "expected ?userid=…"),
+        },
         (&Method::POST, "/admin/groups") => {
             let Ok(mut doc) = serde_json::from_slice::<Value>(request.body()) else {
                 return plain(StatusCode::BAD_REQUEST, "body is not JSON");
