@@ -34,7 +34,7 @@ pub use client::{Client, ClientBuilder, RetryPolicy};
 pub use dance::OAuthDance;
 pub use error::Error;
 pub use listen::{
-    CallbackListener, NotificationListener, Received, MAX_NOTIFICATION_BODY,
+    fetch_each, CallbackListener, NotificationListener, Received, MAX_NOTIFICATION_BODY,
     MAX_NOTIFICATION_CONNECTIONS,
 };
 pub use wbs_proto::wbs_model::{

@@ -141,6 +141,41 @@ fn status(code: StatusCode) -> Response<Full<Bytes>> {
     r
 }
 
+/// Follows each received notification with the groups it announces, fetched through
+/// `client`, one notification at a time.
+///
+/// ```no_run
+/// # async fn demo(client: wbs_hyper::Client) -> std::io::Result<()> {
+/// use futures_util::StreamExt;
+/// let (_listener, notifications) = wbs_hyper::NotificationListener::bind("127.0.0.1:0".parse().unwrap(), "/wbs").await?;
+/// let mut fetched = std::pin::pin!(wbs_hyper::fetch_each(client, notifications));
+/// while let Some((notification, groups)) = fetched.next().await {
+///     println!("{notification:?}: {} groups", groups.map(|g| g.len()).unwrap_or(0));
+/// }
+/// # Ok(()) }
+/// ```
+pub fn fetch_each(
+    client: crate::Client,
+    notifications: impl Stream<Item = Received> + Send + 'static,
+) -> impl Stream<
+    Item = (
+        Notification,
+        Result<Vec<wbs_proto::wbs_model::MeasureGroup>, crate::Error>,
+    ),
+> + Send
+       + 'static {
+    use futures_util::StreamExt;
+    notifications
+        .filter_map(|received| async move { received.ok() })
+        .then(move |n| {
+            let client = client.clone();
+            async move {
+                let groups = client.fetch_notified(&n).await;
+                (n, groups)
+            }
+        })
+}
+
 /// A one-shot listener for the OAuth callback: the redirect after the user approves
 /// carries `oauth_token`, `oauth_verifier` (and, from this service, `userid`).
 #[derive(Debug)]

@@ -50,17 +50,17 @@ async fn notification_round_trip() {
     );
     sim.with(|s| s.insert_group(user, group.clone(), DeviceType::BODY_SCALE, 1_700_001_001));
 
-    let mut notifications = std::pin::pin!(notifications);
-    let n = tokio::time::timeout(Duration::from_secs(10), notifications.next())
+    // The listener's stream, followed by what each notification announces.
+    let mut fetched = std::pin::pin!(wbs_hyper::fetch_each(client.clone(), notifications));
+    let (n, groups) = tokio::time::timeout(Duration::from_secs(10), fetched.next())
         .await
-        .unwrap()
         .unwrap()
         .unwrap();
     assert_eq!(
         (n.userid, n.startdate, n.enddate),
         (user, group.date, group.date)
     );
-    let fetched = client.fetch_notified(&n).await.unwrap();
+    let fetched = groups.unwrap();
     assert_eq!(fetched, vec![group]);
     assert_eq!(fetched[0].measures[0].quantity().to_string(), "81.25 kg");
 }

@@ -107,7 +107,7 @@ impl Sandbox {
                     Category::MEASURE,
                     measures,
                 );
-                self.insert_group(UserId::new(id), group, devtype, date);
+                self.push_new_group(UserId::new(id), group, devtype, date);
             }
         }
     }

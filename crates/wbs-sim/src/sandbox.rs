@@ -281,6 +281,25 @@ impl Sandbox {
         true
     }
 
+    /// Appends a group whose `grpid` is new (generated data): no replacement scan and no
+    /// notification, so that generating a long history stays linear.
+    pub(crate) fn push_new_group(
+        &mut self,
+        userid: UserId,
+        group: MeasureGroup,
+        devtype: DeviceType,
+        changed: i64,
+    ) {
+        if let Some(user) = self.users.get_mut(&userid) {
+            self.next_grpid = self.next_grpid.max(group.grpid.get().saturating_add(1));
+            user.groups.push(Stored {
+                group,
+                devtype,
+                changed,
+            });
+        }
+    }
+
     /// Deletes a measure group (and notifies, as the service did for any change); returns
     /// whether it existed.
     pub fn delete_group(&mut self, userid: UserId, grpid: wbs_proto::wbs_model::GroupId) -> bool {
