@@ -5,7 +5,6 @@ use std::net::SocketAddr;
 use std::process::ExitCode;
 
 use clap::Parser;
-use serde_json::json;
 use wbs_sim::{Faults, RunningSim, Sandbox};
 
 /// A local WBS API server that verifies every OAuth signature.
@@ -51,18 +50,7 @@ async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let line = sim.with(|s| {
-        json!({
-            "base_url": sim.base_url(),
-            "consumer_key": s.consumer().key,
-            "consumer_secret": s.consumer().secret.expose(),
-            "users": s.users().map(|u| json!({
-                "userid": u.user.id,
-                "token": u.token.key,
-                "token_secret": u.token.secret.expose(),
-            })).collect::<Vec<_>>(),
-        })
-    });
+    let line = sim.describe();
     println!("{line}");
     eprintln!("wbs-sim: serving {} (Ctrl-C stops)", sim.base_url());
     let _ = tokio::signal::ctrl_c().await;

@@ -116,6 +116,23 @@ impl RunningSim {
         format!("http://{}", self.addr)
     }
 
+    /// The one JSON line the `wbs-sim` binary prints: `base_url`, `consumer_key`,
+    /// `consumer_secret`, and `users` with `userid`, `token` and `token_secret`.
+    pub fn describe(&self) -> Value {
+        self.with(|s| {
+            json!({
+                "base_url": self.base_url(),
+                "consumer_key": s.consumer().key,
+                "consumer_secret": s.consumer().secret.expose(),
+                "users": s.users().map(|u| json!({
+                    "userid": u.user.id,
+                    "token": u.token.key,
+                    "token_secret": u.token.secret.expose(),
+                })).collect::<Vec<_>>(),
+            })
+        })
+    }
+
     /// Runs `f` on the sandbox's state (to add data, read credentials, …); notifications
     /// it causes are then delivered.
     pub fn with<R>(&self, f: impl FnOnce(&mut Sandbox) -> R) -> R {

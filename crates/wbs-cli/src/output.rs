@@ -1,0 +1,199 @@
+//! Printing: a table for people, JSON and CSV for programs.
+
+use clap::ValueEnum;
+use serde_json::{json, Value};
+use wbs_hyper::{MeasureGroup, MeasureType, Notification, Subscription, Units, User};
+
+use crate::dates;
+
+/// How data is printed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// Aligned columns.
+    Table,
+    /// JSON.
+    Json,
+    /// Comma-separated values with a header.
+    Csv,
+}
+
+pub fn message(format: Format, text: &str, value: Value) {
+    match format {
+        Format::Json => println!("{value}"),
+        Format::Table | Format::Csv => println!("{text}"),
+    }
+}
+
+pub fn users(format: Format, users: &[User]) {
+    match format {
+        Format::Json => println!("{}", json!(users)),
+        Format::Csv => {
+            println!("id,firstname,lastname,shortname,gender,birthdate");
+            for u in users {
+                println!(
+                    "{},{},{},{},{},{}",
+                    u.id,
+                    csv(u.firstname.as_deref().unwrap_or("")),
+                    csv(u.lastname.as_deref().unwrap_or("")),
+                    csv(u.shortname.as_deref().unwrap_or("")),
+                    u.gender.map(|g| g.code().to_string()).unwrap_or_default(),
+                    u.birthdate
+                        .map(|b| dates::format(b.secs()))
+                        .unwrap_or_default()
+                );
+            }
+        }
+        Format::Table => {
+            for u in users {
+                println!(
+                    "user {}: {} {}",
+                    u.id,
+                    u.firstname.as_deref().unwrap_or("?"),
+                    u.lastname.as_deref().unwrap_or("")
+                );
+                if let Some(b) = u.birthdate {
+                    println!("  born {}", &dates::format(b.secs())[..10]);
+                }
+            }
+        }
+    }
+}
+
+/// One measure's printed form: the wire triple as received, its exact value, its unit.
+fn measure_json(m: &wbs_hyper::Measure, units: Units) -> Value {
+    let q = m.quantity();
+    let shown = q.in_units(units).unwrap_or(q);
+    json!({
+        "type": m.measure_type.code(),
+        "name": m.measure_type.name(),
+        "value": m.value,
+        "unit": m.unit,
+        "scaled": shown.value.to_string(),
+        "unit_name": shown.unit.symbol(),
+    })
+}
+
+pub fn groups(format: Format, groups: &[MeasureGroup], units: Units, only: Option<MeasureType>) {
+    let keep = |m: &&wbs_hyper::Measure| only.is_none_or(|t| m.measure_type == t);
+    match format {
+        Format::Json => {
+            let list: Vec<Value> = groups
+                .iter()
+                .map(|g| {
+                    json!({
+                        "grpid": g.grpid,
+                        "date": g.date,
+                        "attrib": g.attrib.code(),
+                        "category": g.category.code(),
+                        "measures": g.measures.iter().filter(keep).map(|m| measure_json(m, units)).collect::<Vec<_>>(),
+                    })
+                })
+                .collect();
+            println!("{}", Value::Array(list));
+        }
+        Format::Csv => {
+            println!("date,grpid,attrib,category,type,value,unit,scaled,unit_name");
+            for g in groups {
+                for m in g.measures.iter().filter(keep) {
+                    let j = measure_json(m, units);
+                    println!(
+                        "{},{},{},{},{},{},{},{},{}",
+                        dates::format(g.date.secs()),
+                        g.grpid,
+                        g.attrib.code(),
+                        g.category.code(),
+                        m.measure_type.code(),
+                        m.value,
+                        m.unit,
+                        j["scaled"].as_str().unwrap_or(""),
+                        csv(j["unit_name"].as_str().unwrap_or(""))
+                    );
+                }
+            }
+        }
+        Format::Table => {
+            println!(
+                "{:<20}  {:>10}  {:<26}  VALUE",
+                "DATE (UTC)", "GROUP", "TYPE"
+            );
+            for g in groups {
+                for m in g.measures.iter().filter(keep) {
+                    let q = m.quantity();
+                    let shown = q.in_units(units).unwrap_or(q);
+                    println!(
+                        "{:<20}  {:>10}  {:<26}  {}",
+                        dates::format(g.date.secs()),
+                        g.grpid.get(),
+                        m.measure_type.name(),
+                        shown
+                    );
+                }
+            }
+        }
+    }
+}
+
+pub fn subscriptions(format: Format, list: &[Subscription]) {
+    match format {
+        Format::Json => println!("{}", json!(list)),
+        Format::Csv => {
+            println!("expires,comment");
+            for s in list {
+                println!("{},{}", s.expires, csv(&s.comment));
+            }
+        }
+        Format::Table => {
+            if list.is_empty() {
+                println!("no subscriptions");
+            }
+            for s in list {
+                let expires = if s.expires.secs() == i64::from(i32::MAX) {
+                    "never".to_owned()
+                } else {
+                    dates::format(s.expires.secs())
+                };
+                println!("{}  (expires {expires})", s.comment);
+            }
+        }
+    }
+}
+
+pub fn notification(format: Format, n: &Notification) {
+    match format {
+        Format::Json => println!("{}", json!(n)),
+        Format::Csv => println!(
+            "{},{},{},{}",
+            n.userid,
+            n.startdate,
+            n.enddate,
+            n.appli.map(|a| a.code().to_string()).unwrap_or_default()
+        ),
+        Format::Table => println!(
+            "user {}: new data between {} and {}",
+            n.userid,
+            dates::format(n.startdate.secs()),
+            dates::format(n.enddate.secs())
+        ),
+    }
+}
+
+/// A spinner on a terminal, nothing otherwise.
+pub fn progress() -> indicatif::ProgressBar {
+    use std::io::IsTerminal;
+    if std::io::stderr().is_terminal() {
+        let bar = indicatif::ProgressBar::new_spinner();
+        bar.enable_steady_tick(std::time::Duration::from_millis(120));
+        bar
+    } else {
+        indicatif::ProgressBar::hidden()
+    }
+}
+
+/// A CSV field, quoted when it must be.
+fn csv(s: &str) -> String {
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_owned()
+    }
+}

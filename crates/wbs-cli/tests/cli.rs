@@ -1,0 +1,550 @@
+//! Every subcommand of `wbs`, against the embedded sandbox or a `wbs sim` child, including
+//! the error exits, and never a secret in the output.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::process::{Child, Command, Output, Stdio};
+
+use serde_json::Value;
+
+const WBS: &str = env!("CARGO_BIN_EXE_wbs");
+const SECRETS: [&str; 2] = ["wbs-sandbox-consumer-secret", "wbs-sandbox-token-secret-29"];
+
+fn wbs(args: &[&str]) -> Output {
+    Command::new(WBS)
+        .args(args)
+        .env_remove("WBS_CONSUMER_SECRET")
+        .env("XDG_CONFIG_HOME", "/nonexistent")
+        .output()
+        .unwrap()
+}
+
+fn text(o: &Output) -> (String, String) {
+    (
+        String::from_utf8_lossy(&o.stdout).into_owned(),
+        String::from_utf8_lossy(&o.stderr).into_owned(),
+    )
+}
+
+fn assert_no_secret(o: &Output) {
+    let (out, err) = text(o);
+    for s in SECRETS {
+        assert!(
+            !out.contains(s) && !err.contains(s),
+            "a secret was printed: {out}{err}"
+        );
+    }
+}
+
+/// A `wbs sim` child and its JSON line.
+struct Sim {
+    child: Child,
+    info: Value,
+}
+
+impl Sim {
+    fn start(extra: &[&str]) -> Self {
+        let mut child = Command::new(WBS)
+            .arg("sim")
+            .args(extra)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        Self {
+            child,
+            info: serde_json::from_str(&line).unwrap(),
+        }
+    }
+
+    /// Global options for a user of this sandbox.
+    fn options(&self, userid: i64) -> Vec<String> {
+        let user = self.info["users"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|u| u["userid"] == userid)
+            .unwrap();
+        vec![
+            "--base-url".into(),
+            self.info["base_url"].as_str().unwrap().into(),
+            "--oauth-url".into(),
+            self.info["base_url"].as_str().unwrap().into(),
+            "--consumer-key".into(),
+            self.info["consumer_key"].as_str().unwrap().into(),
+            "--consumer-secret".into(),
+            self.info["consumer_secret"].as_str().unwrap().into(),
+            "--token".into(),
+            user["token"].as_str().unwrap().into(),
+            "--token-secret".into(),
+            user["token_secret"].as_str().unwrap().into(),
+        ]
+    }
+}
+
+impl Drop for Sim {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn with(opts: &[String], args: &[&str]) -> Output {
+    let mut all: Vec<&str> = opts.iter().map(String::as_str).collect();
+    all.extend_from_slice(args);
+    wbs(&all)
+}
+
+#[test]
+fn the_quick_start_prints_the_reference_measures() {
+    let o = wbs(&["--sandbox", "measures", "--user", "29"]);
+    let (out, _) = text(&o);
+    assert!(o.status.success());
+    for shown in ["79.3 kg", "65.2 kg", "17.8 %", "14.125 kg", "1.73 m"] {
+        assert!(out.contains(shown), "{shown} missing from\n{out}");
+    }
+    assert_no_secret(&o);
+}
+
+#[test]
+fn measures_formats_filters_and_units() {
+    let o = wbs(&["--sandbox", "--format", "json", "measures", "--user", "29"]);
+    let groups: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let first = &groups[0]["measures"][0];
+    assert_eq!(groups.as_array().unwrap().len(), 2);
+    assert_eq!(
+        (
+            first["type"].as_i64(),
+            first["value"].as_i64(),
+            first["unit"].as_i64()
+        ),
+        (Some(1), Some(79_300), Some(-3))
+    );
+    assert_eq!(
+        (first["scaled"].as_str(), first["unit_name"].as_str()),
+        (Some("79.3"), Some("kg"))
+    );
+    let o = wbs(&[
+        "--sandbox",
+        "--format",
+        "csv",
+        "measures",
+        "--user",
+        "29",
+        "--type",
+        "weight",
+        "--units",
+        "imperial",
+    ]);
+    let (out, _) = text(&o);
+    assert_eq!(
+        out.lines().collect::<Vec<_>>(),
+        [
+            "date,grpid,attrib,category,type,value,unit,scaled,unit_name",
+            "2008-10-02T07:02:48Z,2909,0,1,1,79300,-3,174.8266,lb"
+        ]
+    );
+    let o = wbs(&[
+        "--sandbox",
+        "--format",
+        "json",
+        "measures",
+        "--user",
+        "29",
+        "--since",
+        "2008-10-03",
+    ]);
+    assert_eq!(
+        serde_json::from_slice::<Value>(&o.stdout)
+            .unwrap()
+            .as_array()
+            .unwrap()
+            .len(),
+        0
+    );
+    let o = wbs(&[
+        "--sandbox",
+        "--format",
+        "json",
+        "measures",
+        "--user",
+        "29",
+        "--since",
+        "2008-10-01",
+        "--until",
+        "1223190167",
+        "--limit",
+        "1",
+    ]);
+    assert_eq!(
+        serde_json::from_slice::<Value>(&o.stdout)
+            .unwrap()
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+}
+
+#[test]
+fn probe_user_and_errors() {
+    let o = wbs(&["--sandbox", "probe"]);
+    assert_eq!((o.status.success(), text(&o).0.trim()), (true, "ok"));
+    let o = wbs(&["--sandbox", "user", "29"]);
+    assert!(text(&o).0.contains("John Doe"));
+    // Another user's data with user 29's token: the API status and its meaning, one line.
+    let sim = Sim::start(&[]);
+    let o = with(
+        &sim.options(29),
+        &["--format", "json", "measures", "--user", "1229"],
+    );
+    let (out, err) = text(&o);
+    assert!(!o.status.success() && out.is_empty(), "{out}{err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.contains("250") && err.contains("do not match") && err.contains("hint:"),
+        "{err}"
+    );
+    assert_no_secret(&o);
+    // No credentials at all: what is missing and where to give it.
+    let o = wbs(&["--base-url", "http://127.0.0.1:9", "probe"]);
+    let (_, err) = text(&o);
+    assert!(
+        !o.status.success() && err.starts_with("wbs: no consumer key and secret (hint:"),
+        "{err}"
+    );
+    // Nothing listening: a connect error with a hint, no backtrace.
+    let o = wbs(&[
+        "--base-url",
+        "http://127.0.0.1:9",
+        "--consumer-key",
+        "k",
+        "--consumer-secret",
+        "SECRET-X",
+        "--token",
+        "t",
+        "--token-secret",
+        "SECRET-Y",
+        "probe",
+    ]);
+    let (out, err) = text(&o);
+    assert!(
+        !o.status.success() && err.lines().count() == 1 && !err.contains("panicked"),
+        "{err}"
+    );
+    assert!(!err.contains("SECRET-X") && !err.contains("SECRET-Y") && !out.contains("SECRET"));
+    // Bad input: clap's usage error, exit 2.
+    let o = wbs(&[
+        "--sandbox",
+        "measures",
+        "--user",
+        "29",
+        "--since",
+        "yesterday",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+}
+
+#[test]
+fn sync_is_incremental_and_survives_a_rerun() {
+    let dir = std::env::temp_dir().join(format!("wbs-sync-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let out = dir.join("data.json");
+    let out_s = out.to_str().unwrap();
+    let sim = Sim::start(&["--users", "1", "--groups", "300", "--seed", "4"]);
+    let opts = sim.options(10_000);
+    let o = with(&opts, &["sync", "--user", "10000", "--out", out_s]);
+    assert!(o.status.success(), "{:?}", text(&o));
+    let first: Value = serde_json::from_slice(&std::fs::read(&out).unwrap()).unwrap();
+    assert_eq!(first.as_array().unwrap().len(), 300);
+    assert!(dir.join("data.json.cursor.json").exists());
+    // Run again: nothing new, nothing doubled.
+    let o = with(&opts, &["sync", "--user", "10000", "--out", out_s]);
+    assert!(
+        text(&o).1.contains("0 new or changed groups; 300 in"),
+        "{:?}",
+        text(&o)
+    );
+    // An interrupted run (the cursor lost) fetches again but never doubles.
+    std::fs::remove_file(dir.join("data.json.cursor.json")).unwrap();
+    let o = with(&opts, &["sync", "--user", "10000", "--out", out_s]);
+    assert!(
+        text(&o).1.contains("300 new or changed groups; 300 in"),
+        "{:?}",
+        text(&o)
+    );
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn notify_subcommands_and_listen() {
+    let sim = Sim::start(&[]);
+    let opts = sim.options(29);
+    let url = "http://127.0.0.1:9/cli-hook";
+    assert!(with(
+        &opts,
+        &[
+            "notify",
+            "subscribe",
+            "--user",
+            "29",
+            "--url",
+            url,
+            "--comment",
+            "from the CLI"
+        ]
+    )
+    .status
+    .success());
+    assert!(text(&with(
+        &opts,
+        &["notify", "get", "--user", "29", "--url", url]
+    ))
+    .0
+    .contains("from the CLI"));
+    let list: Value = serde_json::from_slice(
+        &with(
+            &opts,
+            &["--format", "json", "notify", "list", "--user", "29"],
+        )
+        .stdout,
+    )
+    .unwrap();
+    assert_eq!(list[0]["expires"], 2_147_483_647);
+    assert!(
+        with(&opts, &["notify", "revoke", "--user", "29", "--url", url])
+            .status
+            .success()
+    );
+    let o = with(&opts, &["notify", "revoke", "--user", "29", "--url", url]);
+    assert!(
+        !o.status.success() && text(&o).1.contains("294"),
+        "{:?}",
+        text(&o)
+    );
+
+    // listen: a notification POSTed to it is printed.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let addr = format!("127.0.0.1:{port}");
+    let mut listener = Command::new(WBS)
+        .args(["--format", "json", "notify", "listen", "--addr", &addr])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stream = None;
+    for _ in 0..50 {
+        if let Ok(s) = TcpStream::connect(&addr) {
+            stream = Some(s);
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let mut stream = stream.expect("the listener started");
+    let body = "userid=29&startdate=1260350649&enddate=1260350650&appli=1";
+    write!(stream, "POST /wbs/notify HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len()).unwrap();
+    let mut reply = String::new();
+    stream.read_to_string(&mut reply).unwrap();
+    assert!(reply.starts_with("HTTP/1.1 200"), "{reply}");
+    let mut line = String::new();
+    BufReader::new(listener.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let _ = listener.kill();
+    let _ = listener.wait();
+    let n: Value = serde_json::from_str(&line).unwrap();
+    assert_eq!(
+        (n["userid"].as_i64(), n["startdate"].as_i64()),
+        (Some(29), Some(1_260_350_649))
+    );
+}
+
+#[test]
+fn oauth_sign_and_verify() {
+    let args = [
+        "--consumer-key",
+        "dpf43f3p2l4k3l03",
+        "--consumer-secret",
+        "kd94hf93k423kf44",
+        "--token",
+        "nnch734d00sl2jdk",
+        "--token-secret",
+        "pfkkdhi9sl3r4s00",
+    ];
+    let mut sign = args.to_vec();
+    sign.extend_from_slice(&[
+        "oauth",
+        "sign",
+        "--url",
+        "http://photos.example.net/photos",
+        "--param",
+        "file=vacation.jpg",
+        "--param",
+        "size=original",
+        "--nonce",
+        "kllo9940pd9333jh",
+        "--timestamp",
+        "1191242096",
+    ]);
+    let o = wbs(&sign);
+    let (out, _) = text(&o);
+    // OAuth Core 1.0 Appendix A.5 without oauth_version... with it, as this signs 1.0:
+    assert!(out.contains("base string:           GET&http%3A%2F%2Fphotos.example.net%2Fphotos&file%3Dvacation.jpg"), "{out}");
+    assert!(
+        out.contains("signature:             tR3+Ty81lMeYAr/Fid0kMTYa/WM="),
+        "{out}"
+    );
+    assert!(!out.contains("kd94hf93k423kf44") && !out.contains("pfkkdhi9sl3r4s00"));
+    let url = out
+        .lines()
+        .find_map(|l| l.strip_prefix("signed URL:            "))
+        .unwrap()
+        .to_owned();
+
+    let mut verify = args.to_vec();
+    verify.extend_from_slice(&["oauth", "verify", &url]);
+    let o = wbs(&verify);
+    assert!(o.status.success() && text(&o).0.contains("the signature verifies"));
+
+    // A tampered URL: not verified, with the base string to compare; still no secret.
+    let tampered = url.replace("size=original", "size=large");
+    let mut verify = args.to_vec();
+    verify.extend_from_slice(&["oauth", "verify", &tampered]);
+    let o = wbs(&verify);
+    let (out, err) = text(&o);
+    assert!(
+        !o.status.success() && out.contains("does not verify") && out.contains("size%3Dlarge"),
+        "{out}{err}"
+    );
+    assert!(!out.contains("kd94hf93k423kf44") && !err.contains("pfkkdhi9sl3r4s00"));
+    // Signed without the token secret: the checker says so.
+    let mut no_ts = args[..6].to_vec();
+    no_ts.extend_from_slice(&[
+        "oauth",
+        "sign",
+        "--url",
+        "http://e.com/x",
+        "--nonce",
+        "n",
+        "--timestamp",
+        "1",
+    ]);
+    let url = text(&wbs(&no_ts))
+        .0
+        .lines()
+        .find_map(|l| l.strip_prefix("signed URL:            "))
+        .unwrap()
+        .to_owned();
+    let mut verify = args.to_vec();
+    verify.extend_from_slice(&["oauth", "verify", &url]);
+    assert!(text(&wbs(&verify)).0.contains("without the token secret"));
+}
+
+#[test]
+fn auth_login_stores_a_private_config() {
+    let sim = Sim::start(&[]);
+    let dir = std::env::temp_dir().join(format!("wbs-login-{}", std::process::id()));
+    let config = dir.join("config.json");
+    let base = sim.info["base_url"].as_str().unwrap().to_owned();
+    let mut child = Command::new(WBS)
+        .args([
+            "--base-url",
+            &base,
+            "--oauth-url",
+            &base,
+            "--consumer-key",
+            sim.info["consumer_key"].as_str().unwrap(),
+            "--consumer-secret",
+            sim.info["consumer_secret"].as_str().unwrap(),
+            "--config",
+            config.to_str().unwrap(),
+            "auth",
+            "login",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let authorize = lines
+        .find_map(|l| l.ok().filter(|l| l.starts_with("http")))
+        .unwrap();
+    // The user's browser: the authorize URL redirects to the CLI's callback listener.
+    let location = http_get(&authorize)
+        .lines()
+        .find_map(|l| {
+            l.strip_prefix("location: ")
+                .or_else(|| l.strip_prefix("Location: "))
+                .map(str::to_owned)
+        })
+        .unwrap();
+    assert!(http_get(location.trim()).starts_with("HTTP/1.1 200"));
+    assert!(child.wait().unwrap().success());
+    let saved: Value = serde_json::from_slice(&std::fs::read(&config).unwrap()).unwrap();
+    assert_eq!(saved["userid"], 29);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(
+            std::fs::metadata(&config).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
+    }
+    // The stored credentials work.
+    let o = wbs(&["--config", config.to_str().unwrap(), "user", "29"]);
+    assert!(text(&o).0.contains("John Doe"), "{:?}", text(&o));
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+/// A minimal HTTP/1.1 GET over a TcpStream (the tests need no HTTP client).
+fn http_get(url: &str) -> String {
+    let rest = url.strip_prefix("http://").unwrap();
+    let (host, path) = rest
+        .split_once('/')
+        .map(|(h, p)| (h, format!("/{p}")))
+        .unwrap_or((rest, "/".into()));
+    let mut s = TcpStream::connect(host).unwrap();
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut reply = String::new();
+    s.read_to_string(&mut reply).unwrap();
+    reply
+}
+
+#[test]
+fn measures_against_a_failing_server_prints_every_group_once() {
+    let sim = Sim::start(&[
+        "--users",
+        "1",
+        "--groups",
+        "3000",
+        "--seed",
+        "8",
+        "--faults",
+        "rate=0.2,kinds=drop+500+503+2555+truncate,seed=13",
+    ]);
+    let o = with(
+        &sim.options(10_000),
+        &["--format", "json", "measures", "--user", "10000"],
+    );
+    assert!(o.status.success(), "{:?}", text(&o));
+    let groups: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let ids: std::collections::HashSet<i64> = groups
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| g["grpid"].as_i64().unwrap())
+        .collect();
+    assert_eq!((groups.as_array().unwrap().len(), ids.len()), (3000, 3000));
+}
