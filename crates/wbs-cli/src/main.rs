@@ -16,7 +16,7 @@ use wbs_hyper::{
     Units, UserId,
 };
 use wbs_proto::wbs_oauth::{IncomingRequest, OAuthParams, SignatureMethod, Signer};
-use wbs_sim::{Faults, RunningSim, Sandbox};
+use wbs_sim::{RunningSim, Sandbox};
 
 use crate::output::Format;
 
@@ -90,23 +90,7 @@ enum Command {
     #[command(subcommand)]
     Auth(AuthCommand),
     /// Run the sandbox server.
-    Sim {
-        /// Listen address (loopback only).
-        #[arg(long, default_value = "127.0.0.1:0")]
-        addr: SocketAddr,
-        /// Generated users.
-        #[arg(long, default_value_t = 0)]
-        users: u32,
-        /// Groups per generated user.
-        #[arg(long, default_value_t = 365)]
-        groups: u32,
-        /// Seed of the generated data.
-        #[arg(long, default_value_t = 1)]
-        seed: u64,
-        /// Faults to inject (see wbs-sim).
-        #[arg(long, default_value = "")]
-        faults: Faults,
-    },
+    Sim(wbs_sim::SimOptions),
 }
 
 #[derive(Args, Debug)]
@@ -386,13 +370,9 @@ async fn run(cli: Cli) -> Result<(), Failure> {
         _ => None,
     };
     match &cli.command {
-        Command::Sim {
-            addr,
-            users,
-            groups,
-            seed,
-            faults,
-        } => return sim(*addr, *users, *groups, *seed, faults.clone()).await,
+        Command::Sim(options) => {
+            return wbs_sim::serve(options.clone()).await.map_err(Failure::new)
+        }
         Command::Oauth(cmd) => {
             let s = settings(&cli, user_of).await?;
             return oauth(cmd, &s);
@@ -416,7 +396,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
         Command::Auth(AuthCommand::Login { callback_addr }) => {
             login(&cli, &s, *callback_addr).await?
         }
-        Command::Oauth(_) | Command::Sim { .. } => {}
+        Command::Oauth(_) | Command::Sim(_) => {}
     }
     Ok(())
 }
@@ -702,29 +682,4 @@ fn write_private(path: &Path, bytes: &[u8]) -> Result<(), Failure> {
     std::fs::set_permissions(path, std::os::unix::fs::PermissionsExt::from_mode(0o600))
         .map_err(fail)?;
     file.write_all(bytes).map_err(fail)
-}
-
-async fn sim(
-    addr: SocketAddr,
-    users: u32,
-    groups: u32,
-    seed: u64,
-    faults: Faults,
-) -> Result<(), Failure> {
-    let mut sandbox = Sandbox::with_reference_data();
-    if users > 0 {
-        sandbox.generate(
-            users,
-            groups,
-            seed,
-            wbs_proto::wbs_oauth::unix_timestamp() as i64,
-        );
-    }
-    let sim = RunningSim::start_with_faults(sandbox, addr, faults)
-        .await
-        .map_err(|e| Failure::new(format!("cannot listen on {addr}: {e}")))?;
-    println!("{}", sim.describe());
-    eprintln!("wbs: sandbox serving {} (Ctrl-C stops)", sim.base_url());
-    let _ = tokio::signal::ctrl_c().await;
-    Ok(())
 }

@@ -147,7 +147,7 @@ impl ClientBuilder {
     }
 }
 
-type Connector = HttpsConnector<HttpConnector>;
+pub(crate) type Connector = HttpsConnector<HttpConnector>;
 
 pub(crate) fn tls_builder(
 ) -> Result<HttpsConnectorBuilder<hyper_rustls::builderstates::WantsSchemes>, Error> {
@@ -265,23 +265,7 @@ impl Client {
                 .session
                 .request(call, &nonce, wbs_proto::wbs_oauth::unix_timestamp())?;
         let request = request.map(|b| Full::new(Bytes::from(b)));
-        let exchange = async {
-            let response = self.inner.hyper.request(request).await.map_err(|e| {
-                let kind = if e.is_connect() {
-                    Kind::Connect
-                } else {
-                    Kind::Transport
-                };
-                Error::new(kind, Some(Box::new(e)))
-            })?;
-            let status = response.status();
-            let body = response
-                .into_body()
-                .collect()
-                .await
-                .map_err(|e| Error::new(Kind::Transport, Some(Box::new(e))))?;
-            Ok::<_, Error>((status, body.to_bytes()))
-        };
+        let exchange = send(&self.inner.hyper, request);
         let (status, body) = tokio::time::timeout(self.inner.request_timeout, exchange)
             .await
             .map_err(|_| Error::new(Kind::Timeout, None))??;
@@ -425,6 +409,29 @@ impl Client {
         })
         .await
     }
+}
+
+/// Sends one request and reads the whole answer: a connection that could not be made is
+/// `is_connect`, any other failure a transport error.
+pub(crate) async fn send(
+    hyper: &HyperClient<Connector, Full<Bytes>>,
+    request: hyper::Request<Full<Bytes>>,
+) -> Result<(wbs_proto::http::StatusCode, Bytes), Error> {
+    let response = hyper.request(request).await.map_err(|e| {
+        let kind = if e.is_connect() {
+            Kind::Connect
+        } else {
+            Kind::Transport
+        };
+        Error::new(kind, Some(Box::new(e)))
+    })?;
+    let status = response.status();
+    let body = response
+        .into_body()
+        .collect()
+        .await
+        .map_err(|e| Error::new(Kind::Transport, Some(Box::new(e))))?;
+    Ok((status, body.to_bytes()))
 }
 
 fn pager_error(e: PagerError) -> Error {

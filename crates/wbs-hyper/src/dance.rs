@@ -3,7 +3,7 @@
 use std::fmt;
 
 use bytes::Bytes;
-use http_body_util::{BodyExt, Full};
+use http_body_util::Full;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::Client as HyperClient;
 use hyper_util::rt::TokioExecutor;
@@ -30,7 +30,7 @@ use crate::error::{Error, Kind};
 pub struct OAuthDance {
     consumer: Credentials,
     endpoints: OAuthEndpoints,
-    http: HyperClient<hyper_rustls::HttpsConnector<HttpConnector>, Full<Bytes>>,
+    http: HyperClient<crate::client::Connector, Full<Bytes>>,
 }
 
 impl fmt::Debug for OAuthDance {
@@ -67,28 +67,9 @@ impl OAuthDance {
         &self,
         request: wbs_proto::http::Request<Vec<u8>>,
     ) -> Result<TokenResponse, Error> {
-        let response = self
-            .http
-            .request(request.map(|b| Full::new(Bytes::from(b))))
-            .await
-            .map_err(|e| {
-                Error::new(
-                    if e.is_connect() {
-                        Kind::Connect
-                    } else {
-                        Kind::Transport
-                    },
-                    Some(Box::new(e)),
-                )
-            })?;
-        let status = response.status();
-        let body = response
-            .into_body()
-            .collect()
-            .await
-            .map_err(|e| Error::new(Kind::Transport, Some(Box::new(e))))?;
-        decode_token_response(status, &body.to_bytes())
-            .map_err(|e| Error::new(Kind::Token(e), None))
+        let (status, body) =
+            crate::client::send(&self.http, request.map(|b| Full::new(Bytes::from(b)))).await?;
+        decode_token_response(status, &body).map_err(|e| Error::new(Kind::Token(e), None))
     }
 
     /// Step 1: a request token, with the URL the user is sent back to (or `oob`).

@@ -27,10 +27,12 @@
 
 mod faults;
 mod generate;
+mod options;
 mod sandbox;
 mod server;
 
 pub use faults::{Fault, FaultSpecError, Faults};
 pub use generate::FIRST_GENERATED_USER;
+pub use options::{serve, SimOptions};
 pub use sandbox::{Outgoing, Sandbox, SimConfig, SimUser, MAX_SUBSCRIPTIONS, NEVER_EXPIRES};
 pub use server::{RunningSim, MAX_BODY, MAX_CONNECTIONS, NOTIFY_ATTEMPTS};

@@ -107,8 +107,6 @@ enum Refusal {
     Consumer,
     /// A bad or spent request token: `unauthorized token`.
     Token,
-    /// A request that cannot be a token request at all.
-    BadRequest,
 }
 
 impl Refusal {
@@ -116,7 +114,6 @@ impl Refusal {
         match self {
             Self::Consumer => text(StatusCode::INTERNAL_SERVER_ERROR, ""),
             Self::Token => text(StatusCode::OK, "unauthorized token"),
-            Self::BadRequest => text(StatusCode::BAD_REQUEST, ""),
         }
     }
 }
@@ -399,19 +396,7 @@ impl Sandbox {
         request: &http::Request<Vec<u8>>,
         now: u64,
     ) -> Result<IncomingRequest, Status> {
-        let url = full_url(request).ok_or(Status::INVALID_SIGNATURE)?;
-        let authorization = request
-            .headers()
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok());
-        let is_form = request
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
-        let body = is_form.then_some(request.body().as_slice());
-        let incoming = IncomingRequest::parse(request.method().as_str(), &url, authorization, body)
-            .map_err(|_| Status::INVALID_SIGNATURE)?;
+        let incoming = parse_signed(request).ok_or(Status::INVALID_SIGNATURE)?;
         if incoming.consumer_key() != self.consumer.key {
             return Err(Status::CREDENTIALS_MISMATCH);
         }
@@ -463,19 +448,7 @@ impl Sandbox {
         now: u64,
         with_token: bool,
     ) -> Result<IncomingRequest, Refusal> {
-        let url = full_url(request).ok_or(Refusal::BadRequest)?;
-        let authorization = request
-            .headers()
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok());
-        let is_form = request
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
-        let body = is_form.then_some(request.body().as_slice());
-        let incoming = IncomingRequest::parse(request.method().as_str(), &url, authorization, body)
-            .map_err(|_| Refusal::Consumer)?;
+        let incoming = parse_signed(request).ok_or(Refusal::Consumer)?;
         if incoming.consumer_key() != self.consumer.key {
             return Err(Refusal::Consumer);
         }
@@ -819,6 +792,23 @@ fn appli(params: &HashMap<&str, &str>) -> Result<DeviceType, Status> {
             .map(DeviceType::from_code)
             .map_err(|_| Status::UNKNOWN_ERROR),
     }
+}
+
+/// The OAuth protocol parameters of a request, wherever they travel (query, `Authorization`
+/// header, or a form body when the content type says so); `None` if it is no OAuth request.
+fn parse_signed(request: &http::Request<Vec<u8>>) -> Option<IncomingRequest> {
+    let url = full_url(request)?;
+    let authorization = request
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok());
+    let is_form = request
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+    let body = is_form.then_some(request.body().as_slice());
+    IncomingRequest::parse(request.method().as_str(), &url, authorization, body).ok()
 }
 
 /// The URL the client addressed: absolute request URIs as they are, else `http://` with
