@@ -605,6 +605,34 @@ fn oauth(cmd: &OauthCommand, s: &Settings) -> Result<(), Failure> {
                             println!("it verifies with the two secrets swapped");
                         }
                     }
+                    // The other parts of the base string that signers get wrong: the method
+                    // and the scheme.
+                    let other_scheme = url
+                        .strip_prefix("https://")
+                        .map(|rest| format!("http://{rest}"))
+                        .or_else(|| {
+                            url.strip_prefix("http://")
+                                .map(|rest| format!("https://{rest}"))
+                        });
+                    let other_method = if method.eq_ignore_ascii_case("GET") {
+                        "POST"
+                    } else {
+                        "GET"
+                    };
+                    let verifies_as = |m: &str, u: &str| {
+                        IncomingRequest::parse(m, u, None, None).is_ok_and(|r| {
+                            r.verify(&consumer.secret, token_secret.as_ref()).is_ok()
+                        })
+                    };
+                    if verifies_as(other_method, url) {
+                        println!("it verifies as a {other_method} request: the method differs");
+                    }
+                    if let Some(u) = other_scheme.as_deref().filter(|u| verifies_as(method, u)) {
+                        println!(
+                            "it verifies as {}: the scheme differs",
+                            u.split("://").next().unwrap_or("")
+                        );
+                    }
                     if s.consumer
                         .as_ref()
                         .is_some_and(|c| c.key != got.consumer_key())

@@ -425,6 +425,53 @@ fn oauth_sign_and_verify() {
         "{out}{err}"
     );
     assert!(!out.contains("kd94hf93k423kf44") && !err.contains("pfkkdhi9sl3r4s00"));
+    // Signed as a POST, or for https: the checker names the part that differs.
+    let mut post = args.to_vec();
+    post.extend_from_slice(&[
+        "oauth",
+        "sign",
+        "--method",
+        "POST",
+        "--url",
+        "http://e.com/x",
+        "--nonce",
+        "n",
+        "--timestamp",
+        "1",
+    ]);
+    let url = text(&wbs(&post))
+        .0
+        .lines()
+        .find_map(|l| l.strip_prefix("signed URL:            "))
+        .unwrap()
+        .to_owned();
+    let mut verify = args.to_vec();
+    verify.extend_from_slice(&["oauth", "verify", &url]);
+    assert!(text(&wbs(&verify))
+        .0
+        .contains("it verifies as a POST request: the method differs"));
+    let mut https = args.to_vec();
+    https.extend_from_slice(&[
+        "oauth",
+        "sign",
+        "--url",
+        "https://e.com/x",
+        "--nonce",
+        "n",
+        "--timestamp",
+        "1",
+    ]);
+    let url = text(&wbs(&https))
+        .0
+        .lines()
+        .find_map(|l| l.strip_prefix("signed URL:            "))
+        .unwrap()
+        .replace("https://", "http://");
+    let mut verify = args.to_vec();
+    verify.extend_from_slice(&["oauth", "verify", &url]);
+    assert!(text(&wbs(&verify))
+        .0
+        .contains("it verifies as https: the scheme differs"));
     // Signed without the token secret: the checker says so.
     let mut no_ts = args[..6].to_vec();
     no_ts.extend_from_slice(&[
