@@ -367,132 +367,130 @@ fn notify_subcommands_and_listen() {
     );
 }
 
+/// The credentials of OAuth Core 1.0 Appendix A (the first six: without the token secret).
+const PHOTOS: [&str; 8] = [
+    "--consumer-key",
+    "dpf43f3p2l4k3l03",
+    "--consumer-secret",
+    "kd94hf93k423kf44",
+    "--token",
+    "nnch734d00sl2jdk",
+    "--token-secret",
+    "pfkkdhi9sl3r4s00",
+];
+
+/// `wbs CREDENTIALS oauth REST…`.
+fn oauth(credentials: &[&str], rest: &[&str]) -> Output {
+    let mut args = credentials.to_vec();
+    args.push("oauth");
+    args.extend_from_slice(rest);
+    wbs(&args)
+}
+
+/// The signed URL that `wbs oauth sign` printed.
+fn signed_url(o: &Output) -> String {
+    text(o)
+        .0
+        .lines()
+        .find_map(|l| l.strip_prefix("signed URL:            "))
+        .unwrap()
+        .to_owned()
+}
+
 #[test]
 fn oauth_sign_and_verify() {
-    let args = [
-        "--consumer-key",
-        "dpf43f3p2l4k3l03",
-        "--consumer-secret",
-        "kd94hf93k423kf44",
-        "--token",
-        "nnch734d00sl2jdk",
-        "--token-secret",
-        "pfkkdhi9sl3r4s00",
-    ];
-    let mut sign = args.to_vec();
-    sign.extend_from_slice(&[
-        "oauth",
-        "sign",
-        "--url",
-        "http://photos.example.net/photos",
-        "--param",
-        "file=vacation.jpg",
-        "--param",
-        "size=original",
-        "--nonce",
-        "kllo9940pd9333jh",
-        "--timestamp",
-        "1191242096",
-    ]);
-    let o = wbs(&sign);
+    let o = oauth(
+        &PHOTOS,
+        &[
+            "sign",
+            "--url",
+            "http://photos.example.net/photos",
+            "--param",
+            "file=vacation.jpg",
+            "--param",
+            "size=original",
+            "--nonce",
+            "kllo9940pd9333jh",
+            "--timestamp",
+            "1191242096",
+        ],
+    );
     let (out, _) = text(&o);
-    // OAuth Core 1.0 Appendix A.5 without oauth_version... with it, as this signs 1.0:
+    // OAuth Core 1.0 Appendix A.5, with oauth_version=1.0 as this signs it.
     assert!(out.contains("base string:           GET&http%3A%2F%2Fphotos.example.net%2Fphotos&file%3Dvacation.jpg"), "{out}");
     assert!(
         out.contains("signature:             tR3+Ty81lMeYAr/Fid0kMTYa/WM="),
         "{out}"
     );
     assert!(!out.contains("kd94hf93k423kf44") && !out.contains("pfkkdhi9sl3r4s00"));
-    let url = out
-        .lines()
-        .find_map(|l| l.strip_prefix("signed URL:            "))
-        .unwrap()
-        .to_owned();
+    let url = signed_url(&o);
 
-    let mut verify = args.to_vec();
-    verify.extend_from_slice(&["oauth", "verify", &url]);
-    let o = wbs(&verify);
+    let o = oauth(&PHOTOS, &["verify", &url]);
     assert!(o.status.success() && text(&o).0.contains("the signature verifies"));
 
     // A tampered URL: not verified, with the base string to compare; still no secret.
-    let tampered = url.replace("size=original", "size=large");
-    let mut verify = args.to_vec();
-    verify.extend_from_slice(&["oauth", "verify", &tampered]);
-    let o = wbs(&verify);
+    let o = oauth(
+        &PHOTOS,
+        &["verify", &url.replace("size=original", "size=large")],
+    );
     let (out, err) = text(&o);
     assert!(
         !o.status.success() && out.contains("does not verify") && out.contains("size%3Dlarge"),
         "{out}{err}"
     );
     assert!(!out.contains("kd94hf93k423kf44") && !err.contains("pfkkdhi9sl3r4s00"));
+
     // Signed as a POST, or for https: the checker names the part that differs.
-    let mut post = args.to_vec();
-    post.extend_from_slice(&[
-        "oauth",
-        "sign",
-        "--method",
-        "POST",
-        "--url",
-        "http://e.com/x",
-        "--nonce",
-        "n",
-        "--timestamp",
-        "1",
-    ]);
-    let url = text(&wbs(&post))
-        .0
-        .lines()
-        .find_map(|l| l.strip_prefix("signed URL:            "))
-        .unwrap()
-        .to_owned();
-    let mut verify = args.to_vec();
-    verify.extend_from_slice(&["oauth", "verify", &url]);
-    assert!(text(&wbs(&verify))
+    let post = signed_url(&oauth(
+        &PHOTOS,
+        &[
+            "sign",
+            "--method",
+            "POST",
+            "--url",
+            "http://e.com/x",
+            "--nonce",
+            "n",
+            "--timestamp",
+            "1",
+        ],
+    ));
+    assert!(text(&oauth(&PHOTOS, &["verify", &post]))
         .0
         .contains("it verifies as a POST request: the method differs"));
-    let mut https = args.to_vec();
-    https.extend_from_slice(&[
-        "oauth",
-        "sign",
-        "--url",
-        "https://e.com/x",
-        "--nonce",
-        "n",
-        "--timestamp",
-        "1",
-    ]);
-    let url = text(&wbs(&https))
-        .0
-        .lines()
-        .find_map(|l| l.strip_prefix("signed URL:            "))
-        .unwrap()
-        .replace("https://", "http://");
-    let mut verify = args.to_vec();
-    verify.extend_from_slice(&["oauth", "verify", &url]);
-    assert!(text(&wbs(&verify))
+    let https = signed_url(&oauth(
+        &PHOTOS,
+        &[
+            "sign",
+            "--url",
+            "https://e.com/x",
+            "--nonce",
+            "n",
+            "--timestamp",
+            "1",
+        ],
+    ));
+    let as_http = https.replace("https://", "http://");
+    assert!(text(&oauth(&PHOTOS, &["verify", &as_http]))
         .0
         .contains("it verifies as https: the scheme differs"));
+
     // Signed without the token secret: the checker says so.
-    let mut no_ts = args[..6].to_vec();
-    no_ts.extend_from_slice(&[
-        "oauth",
-        "sign",
-        "--url",
-        "http://e.com/x",
-        "--nonce",
-        "n",
-        "--timestamp",
-        "1",
-    ]);
-    let url = text(&wbs(&no_ts))
+    let no_token_secret = signed_url(&oauth(
+        &PHOTOS[..6],
+        &[
+            "sign",
+            "--url",
+            "http://e.com/x",
+            "--nonce",
+            "n",
+            "--timestamp",
+            "1",
+        ],
+    ));
+    assert!(text(&oauth(&PHOTOS, &["verify", &no_token_secret]))
         .0
-        .lines()
-        .find_map(|l| l.strip_prefix("signed URL:            "))
-        .unwrap()
-        .to_owned();
-    let mut verify = args.to_vec();
-    verify.extend_from_slice(&["oauth", "verify", &url]);
-    assert!(text(&wbs(&verify)).0.contains("without the token secret"));
+        .contains("without the token secret"));
 }
 
 #[test]
