@@ -4,6 +4,8 @@
 use std::borrow::Cow;
 use std::fmt;
 
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC};
+
 /// `UNRESERVED[b]`: byte `b` is in the RFC 3986 unreserved set `A-Z a-z 0-9 - . _ ~`.
 static UNRESERVED: [bool; 256] = {
     let mut t = [false; 256];
@@ -16,7 +18,12 @@ static UNRESERVED: [bool; 256] = {
     t
 };
 
-const HEX: &[u8; 16] = b"0123456789ABCDEF";
+/// Every byte that RFC 5849 §3.6 escapes: all but `A-Z a-z 0-9 - . _ ~`.
+const RESERVED: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
 
 /// Percent-encodes `input` as RFC 5849 §3.6 requires: UTF-8, every byte outside
 /// `A-Z a-z 0-9 - . _ ~` as `%XX` with upper-case hex.
@@ -37,58 +44,30 @@ pub struct PercentEncoded<'a>(&'a str);
 
 impl fmt::Display for PercentEncoded<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mut run = 0;
-        for (i, &b) in self.0.as_bytes().iter().enumerate() {
-            if !UNRESERVED[usize::from(b)] {
-                // Unreserved runs are ASCII, so they start and end on character boundaries.
-                f.write_str(self.0.get(run..i).unwrap_or(""))?;
-                f.write_str(escape(b).as_str())?;
-                run = i + 1;
-            }
-        }
-        f.write_str(self.0.get(run..).unwrap_or(""))
+        fmt::Display::fmt(&percent_encoding::utf8_percent_encode(self.0, RESERVED), f)
     }
 }
 
 /// Appends the RFC 5849 §3.6 encoding of `input` to `out`.
 pub fn percent_encode_into(out: &mut String, input: &str) {
-    let mut run = 0;
-    for (i, &b) in input.as_bytes().iter().enumerate() {
-        if !UNRESERVED[usize::from(b)] {
-            // Unreserved runs are ASCII, so they start and end on character boundaries.
-            out.push_str(input.get(run..i).unwrap_or(""));
-            out.push_str(escape(b).as_str());
-            run = i + 1;
-        }
-    }
-    out.push_str(input.get(run..).unwrap_or(""));
+    out.extend(percent_encoding::utf8_percent_encode(input, RESERVED));
 }
 
 /// Appends the RFC 5849 §3.6 encoding of `input` to a byte buffer.
 ///
 /// The hot path of signing. Most values (ids, dates, actions, keys) need no escape: one
 /// branch-free pass (a load and an AND a byte) finds that out and one copy does the work.
-/// Otherwise each unreserved run is copied whole and the bytes between are escaped.
+/// Otherwise the `percent-encoding` crate copies each unreserved run whole and escapes
+/// the bytes between.
 #[inline]
 pub(crate) fn encode_bytes(out: &mut Vec<u8>, input: &[u8]) {
     if all_unreserved(input) {
         out.extend_from_slice(input);
         return;
     }
-    out.reserve(input.len() + input.len() / 2);
-    let mut rest = input;
-    while let Some(i) = rest.iter().position(|&b| !UNRESERVED[usize::from(b)]) {
-        let (run, tail) = rest.split_at(i);
-        out.extend_from_slice(run);
-        match tail.split_first() {
-            Some((&b, tail)) => {
-                out.extend_from_slice(&escape(b).0);
-                rest = tail;
-            }
-            None => rest = tail,
-        }
+    for chunk in percent_encoding::percent_encode(input, RESERVED) {
+        out.extend_from_slice(chunk.as_bytes());
     }
-    out.extend_from_slice(rest);
 }
 
 /// Whether no byte of `input` needs escaping: branch-free, a load and an AND a byte.
@@ -100,19 +79,6 @@ pub(crate) fn all_unreserved(input: &[u8]) -> bool {
 }
 
 /// `%XX` for one byte.
-struct Escape([u8; 3]);
-
-impl Escape {
-    fn as_str(&self) -> &str {
-        // Three ASCII bytes.
-        std::str::from_utf8(&self.0).unwrap_or("%")
-    }
-}
-
-fn escape(b: u8) -> Escape {
-    Escape([b'%', HEX[usize::from(b >> 4)], HEX[usize::from(b & 0xf)]])
-}
-
 /// Decodes a percent-encoded string strictly: every `%` must start a two-digit hex escape
 /// and the decoded bytes must be UTF-8. `+` stays `+` (see [`form_decode`] for forms).
 ///
@@ -138,30 +104,19 @@ pub fn form_decode(input: &str) -> Result<Cow<'_, str>, DecodeError> {
 }
 
 /// Why a percent-encoded string could not be decoded. The message never quotes the input.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum DecodeError {
     /// A `%` at this byte offset is not followed by two hexadecimal digits.
+    #[error("'%' at byte {at} is not followed by two hex digits")]
     InvalidEscape {
         /// Byte offset of the `%`.
         at: usize,
     },
     /// The decoded bytes are not UTF-8.
+    #[error("percent-decoded bytes are not valid UTF-8")]
     InvalidUtf8,
 }
-
-impl fmt::Display for DecodeError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::InvalidEscape { at } => {
-                write!(f, "'%' at byte {at} is not followed by two hex digits")
-            }
-            Self::InvalidUtf8 => f.write_str("percent-decoded bytes are not valid UTF-8"),
-        }
-    }
-}
-
-impl std::error::Error for DecodeError {}
 
 fn decode(input: &str, plus_is_space: bool) -> Result<Cow<'_, str>, DecodeError> {
     let bytes = input.as_bytes();

@@ -7,7 +7,9 @@ use std::fmt;
 use crate::encode::percent_encode_into;
 use crate::error::Error;
 use crate::secret::{Credentials, Secret};
-use crate::sign::{OAuthParams, Signed, Signer};
+use crate::params::OAuthParams;
+use crate::render::Signed;
+use crate::signer::Signer;
 use crate::uri::{FormPairs, Url};
 
 /// Signs a request-token request (§2.1) with `oauth_callback` (a URL, or `oob`).

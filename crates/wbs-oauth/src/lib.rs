@@ -65,8 +65,11 @@ mod error;
 pub mod flow;
 #[cfg(feature = "os-rng")]
 mod rng;
+mod normalize;
+mod params;
+mod render;
 mod secret;
-mod sign;
+mod signer;
 mod uri;
 mod verify;
 
@@ -74,10 +77,11 @@ pub use encode::{
     form_decode, percent_decode, percent_encode, percent_encode_into, DecodeError, PercentEncoded,
 };
 pub use error::Error;
+pub use uri::{form_pairs, FormPairs};
 #[cfg(feature = "os-rng")]
 pub use rng::{random_nonce, unix_timestamp, RngError};
 pub use secret::{Credentials, Secret};
-pub use sign::{
-    OAuthParams, Placement, Rendered, Signature, SignatureMethod, Signed, Signer, UrlBuffer,
-};
+pub use params::{OAuthParams, SignatureMethod};
+pub use render::{Placement, Rendered, Signed, UrlBuffer};
+pub use signer::{Signature, Signer};
 pub use verify::IncomingRequest;

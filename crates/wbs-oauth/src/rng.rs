@@ -1,7 +1,6 @@
 //! Nonces from the OS CSPRNG and timestamps from the system clock (feature `os-rng`). The
 //! rest of the crate never calls these: they are conveniences for callers.
 
-use std::fmt;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 /// A fresh nonce: 128 bits from the operating system's CSPRNG, as 32 lower-case hex
@@ -32,16 +31,9 @@ pub fn unix_timestamp() -> u64 {
 }
 
 /// The operating system's random number generator failed.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("the operating system's random number generator failed")]
 pub struct RngError(());
-
-impl fmt::Display for RngError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("the operating system's random number generator failed")
-    }
-}
-
-impl std::error::Error for RngError {}
 
 fn hex_digit(n: u8) -> char {
     char::from(

@@ -197,16 +197,38 @@ fn push_lower(out: &mut Vec<u8>, s: &str) {
     out.extend(s.bytes().map(|b| b.to_ascii_lowercase()));
 }
 
-/// Iterator over the `name=value` pairs of a form-encoded string, decoded. Empty segments
-/// are skipped; a segment without `=` is a name with an empty value.
+/// The `name=value` pairs of a query string or an `application/x-www-form-urlencoded`
+/// body, decoded (`+` is a space), in order: the one parser of such text in the workspace.
+/// Empty segments are skipped; a segment without `=` is a name with an empty value; a bad
+/// escape or bytes that are not UTF-8 are an error for that pair.
+///
+/// ```
+/// let pairs: Vec<_> = wbs_oauth::form_pairs("a=1&&b=x+y&c").collect::<Result<_, _>>()?;
+/// assert_eq!(pairs, [("a".into(), "1".into()), ("b".into(), "x y".into()), ("c".into(), "".into())]);
+/// assert!(wbs_oauth::form_pairs("a=%zz").next().unwrap().is_err());
+/// # Ok::<(), wbs_oauth::Error>(())
+/// ```
+pub fn form_pairs(input: &str) -> FormPairs<'_> {
+    FormPairs::new(input)
+}
+
+/// The iterator of [`form_pairs`].
 #[derive(Clone, Debug)]
-pub(crate) struct FormPairs<'a> {
+pub struct FormPairs<'a> {
     rest: Option<&'a str>,
 }
 
 impl<'a> FormPairs<'a> {
     pub(crate) fn new(input: &'a str) -> Self {
         Self { rest: Some(input) }
+    }
+
+    /// The first value of `name`, if it is there and decodes.
+    pub fn find(mut self, name: &str) -> Option<std::borrow::Cow<'a, str>> {
+        self.find_map(|pair| match pair {
+            Ok((n, v)) if n == name => Some(v),
+            _ => None,
+        })
     }
 }
 

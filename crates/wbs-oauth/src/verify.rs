@@ -7,7 +7,9 @@ use std::fmt;
 use crate::encode::percent_decode;
 use crate::error::Error;
 use crate::secret::Secret;
-use crate::sign::{base_string_of_entries, Entries, Entry, SignatureMethod, Signer, Source};
+use crate::normalize::{base_string_of_entries, Entries, Entry, Source};
+use crate::params::SignatureMethod;
+use crate::signer::Signer;
 use crate::uri::{FormPairs, Url};
 
 /// The protocol parameters a server looks for; each may appear at most once.
@@ -92,7 +94,7 @@ impl IncomingRequest {
         let parsed = Url::parse(url)?;
         let mut base_uri = Vec::new();
         parsed.write_base_uri(&mut base_uri);
-        let base_uri = crate::sign::into_string(base_uri);
+        let base_uri = crate::normalize::into_string(base_uri);
 
         let mut all: Vec<(String, String, Source)> = Vec::new();
         for pair in parsed.query_pairs() {

@@ -1,0 +1,125 @@
+//! The protocol parameters of a request (RFC 5849 §3.1) and the signature methods (§3.4).
+
+/// A signature method of RFC 5849 §3.4.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum SignatureMethod {
+    /// `HMAC-SHA1` (§3.4.2), the method the WBS API uses.
+    HmacSha1,
+    /// `PLAINTEXT` (§3.4.4): the signature is the key itself; only safe over TLS.
+    Plaintext,
+}
+
+impl SignatureMethod {
+    /// The method's name as sent in `oauth_signature_method`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::HmacSha1 => "HMAC-SHA1",
+            Self::Plaintext => "PLAINTEXT",
+        }
+    }
+
+    /// Parses the name sent in `oauth_signature_method` (exact, case-sensitive, as §3.4).
+    pub fn from_name(name: &str) -> Option<Self> {
+        match name {
+            "HMAC-SHA1" => Some(Self::HmacSha1),
+            "PLAINTEXT" => Some(Self::Plaintext),
+            _ => None,
+        }
+    }
+}
+
+/// The protocol parameters of one request (RFC 5849 §3.1), all but the signature and its
+/// method. Nonce and timestamp are inputs: this crate reads no clock and no RNG.
+///
+/// An empty `token`, `callback` or `verifier` is the same as none: it is not sent.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct OAuthParams<'a> {
+    /// `oauth_consumer_key`.
+    pub consumer_key: &'a str,
+    /// `oauth_token`, absent in the request-token step.
+    pub token: Option<&'a str>,
+    /// `oauth_nonce`.
+    pub nonce: &'a str,
+    /// `oauth_timestamp`, sent as given.
+    pub timestamp: &'a str,
+    /// Whether `oauth_version=1.0` is sent (and so signed). The WBS API sends it.
+    pub version: bool,
+    /// `oauth_callback`: a URL, or `oob`.
+    pub callback: Option<&'a str>,
+    /// `oauth_verifier`, in the access-token step.
+    pub verifier: Option<&'a str>,
+}
+
+impl<'a> OAuthParams<'a> {
+    /// Parameters with a consumer key, nonce and timestamp, and `oauth_version=1.0`.
+    pub fn new(consumer_key: &'a str, nonce: &'a str, timestamp: &'a str) -> Self {
+        Self {
+            consumer_key,
+            token: None,
+            nonce,
+            timestamp,
+            version: true,
+            callback: None,
+            verifier: None,
+        }
+    }
+
+    /// Sets `oauth_token`.
+    pub fn token(mut self, token: &'a str) -> Self {
+        self.token = Some(token);
+        self
+    }
+
+    /// Sets `oauth_callback`.
+    pub fn callback(mut self, callback: &'a str) -> Self {
+        self.callback = Some(callback);
+        self
+    }
+
+    /// Sets `oauth_verifier`.
+    pub fn verifier(mut self, verifier: &'a str) -> Self {
+        self.verifier = Some(verifier);
+        self
+    }
+
+    /// Whether to send `oauth_version=1.0`.
+    pub fn version(mut self, send: bool) -> Self {
+        self.version = send;
+        self
+    }
+
+    /// The protocol parameters that are sent, in no particular order.
+    pub(crate) fn each(&self, method: SignatureMethod, mut f: impl FnMut(&'static str, &'a str)) {
+        f("oauth_consumer_key", self.consumer_key);
+        f("oauth_nonce", self.nonce);
+        f("oauth_signature_method", method.as_str());
+        f("oauth_timestamp", self.timestamp);
+        for (name, value) in [
+            ("oauth_token", self.token),
+            ("oauth_callback", self.callback),
+            ("oauth_verifier", self.verifier),
+        ] {
+            if let Some(v) = value.filter(|v| !v.is_empty()) {
+                f(name, v);
+            }
+        }
+        if self.version {
+            f("oauth_version", "1.0");
+        }
+    }
+
+    /// The protocol parameter that a request parameter of this name would collide with.
+    pub(crate) fn reserved(&self, name: &str) -> Option<&'static str> {
+        if !name.starts_with("oauth_") {
+            return None;
+        }
+        let mut hit = (name == "oauth_signature").then_some("oauth_signature");
+        self.each(SignatureMethod::HmacSha1, |n, _| {
+            if n == name {
+                hit = Some(n);
+            }
+        });
+        hit
+    }
+}
