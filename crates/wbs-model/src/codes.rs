@@ -9,9 +9,15 @@ use serde::{Deserialize, Deserializer, Serialize};
 macro_rules! code_type {
     ($(#[$doc:meta])* $name:ident { $($(#[$cdoc:meta])* $konst:ident = $code:literal => $desc:literal,)* }) => {
         $(#[$doc])*
-        #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
         #[serde(transparent)]
         pub struct $name(i64);
+
+        impl<'de> Deserialize<'de> for $name {
+            fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                crate::tolerant::int(d).map(Self)
+            }
+        }
 
         impl $name {
             $( $(#[$cdoc])* pub const $konst: Self = Self($code); )*
@@ -181,7 +187,7 @@ impl fmt::Debug for Gender {
 
 impl<'de> Deserialize<'de> for Gender {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        crate::lenient::int_or_bool(d).map(Self)
+        crate::tolerant::int_or_bool(d).map(Self)
     }
 }
 

@@ -1,6 +1,6 @@
 //! Measure groups and the getmeas page.
 
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde::{Serialize, Serializer};
 
 use crate::codes::{Attribution, Category};
 use crate::ids::GroupId;
@@ -64,32 +64,6 @@ impl GroupExtra {
     }
 }
 
-/// The flat wire form of a group, for deserialising.
-#[derive(Deserialize)]
-struct GroupWire {
-    grpid: GroupId,
-    attrib: Attribution,
-    date: Timestamp,
-    category: Category,
-    measures: Vec<Measure>,
-    #[serde(default)]
-    created: Option<Timestamp>,
-    #[serde(default)]
-    modified: Option<Timestamp>,
-    #[serde(default, deserialize_with = "crate::lenient::opt_string")]
-    deviceid: Option<String>,
-    #[serde(default, deserialize_with = "crate::lenient::opt_string")]
-    hash_deviceid: Option<String>,
-    #[serde(default, deserialize_with = "crate::lenient::opt_string")]
-    model: Option<String>,
-    #[serde(default)]
-    modelid: Option<i64>,
-    #[serde(default, deserialize_with = "crate::lenient::opt_string")]
-    timezone: Option<String>,
-    #[serde(default, deserialize_with = "crate::lenient::opt_string")]
-    comment: Option<String>,
-}
-
 /// The flat wire form of a group, borrowed, for serialising.
 #[derive(Serialize)]
 struct GroupWireRef<'a> {
@@ -135,30 +109,6 @@ impl Serialize for MeasureGroup {
             comment: x.and_then(|x| x.comment.as_deref()),
         }
         .serialize(s)
-    }
-}
-
-impl<'de> Deserialize<'de> for MeasureGroup {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let w = GroupWire::deserialize(d)?;
-        let extra = GroupExtra {
-            created: w.created,
-            modified: w.modified,
-            deviceid: w.deviceid,
-            hash_deviceid: w.hash_deviceid,
-            model: w.model,
-            modelid: w.modelid,
-            timezone: w.timezone,
-            comment: w.comment,
-        };
-        Ok(Self {
-            grpid: w.grpid,
-            attrib: w.attrib,
-            date: w.date,
-            category: w.category,
-            measures: w.measures,
-            extra: (!extra.is_empty()).then(|| Box::new(extra)),
-        })
     }
 }
 
@@ -273,38 +223,6 @@ impl Serialize for More {
     }
 }
 
-impl<'de> Deserialize<'de> for More {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl serde::de::Visitor<'_> for V {
-            type Value = More;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("a count or a boolean")
-            }
-            fn visit_bool<E: serde::de::Error>(self, v: bool) -> Result<More, E> {
-                Ok(More::Flag(v))
-            }
-            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<More, E> {
-                Ok(More::Remaining(v))
-            }
-            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<More, E> {
-                // A negative count means nothing is left.
-                Ok(More::Remaining(u64::try_from(v).unwrap_or(0)))
-            }
-            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<More, E> {
-                v.trim()
-                    .parse()
-                    .map(More::Remaining)
-                    .map_err(|_| E::custom("more is not a count"))
-            }
-            fn visit_unit<E: serde::de::Error>(self) -> Result<More, E> {
-                Ok(More::default())
-            }
-        }
-        d.deserialize_any(V)
-    }
-}
-
 /// The body of a getmeas response: one page of measure groups, newest first.
 ///
 /// ```
@@ -315,24 +233,18 @@ impl<'de> Deserialize<'de> for More {
 /// assert_eq!(page.measuregrps[0].grpid, GroupId::new(2909));
 /// assert!(!page.more.has_more());
 /// ```
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct MeasurePage {
     /// The server's time when it generated the response: the next sync's `lastupdate`.
     pub updatetime: Timestamp,
     /// Whether (and how many) groups remain beyond this page.
-    #[serde(default)]
     pub more: More,
     /// Newer servers: the offset to ask for next.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub offset: Option<u64>,
     /// Newer servers: the user's IANA time zone.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::lenient::opt_string"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub timezone: Option<String>,
     /// The groups, newest first.
-    #[serde(default)]
     pub measuregrps: Vec<MeasureGroup>,
 }

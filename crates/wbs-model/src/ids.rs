@@ -52,7 +52,7 @@ macro_rules! id_type {
 
         impl<'de> Deserialize<'de> for $name {
             fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-                crate::lenient::int(d).map(Self)
+                crate::tolerant::int(d).map(Self)
             }
         }
     };

@@ -35,9 +35,10 @@ mod codes;
 mod decimal;
 mod group;
 mod ids;
-mod lenient;
 mod measure;
+mod page;
 mod time;
+pub mod tolerant;
 mod user;
 
 pub use codes::{Attribution, Category, DeviceType, Gender, Status};
@@ -48,5 +49,6 @@ pub use measure::{
     Measure, MeasureExtra, MeasureType, Quantity, Unit, Units, UnknownMeasureType,
     INEXACT_CONVERSION_SCALE, KILOGRAMS_PER_POUND, METERS_PER_FOOT, METERS_PER_INCH,
 };
+pub use page::{DecodedPage, FieldError, SkippedGroup};
 pub use time::Timestamp;
 pub use user::{Notification, Subscription, User};

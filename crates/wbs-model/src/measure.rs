@@ -51,8 +51,8 @@ impl MeasureExtra {
     }
 }
 
-/// The flat wire form of a measure, for serde.
-#[derive(Serialize, Deserialize)]
+/// The flat wire form of a measure, for serialising.
+#[derive(Serialize)]
 struct MeasureWire {
     value: i64,
     unit: i32,
@@ -78,23 +78,6 @@ impl Serialize for Measure {
             fm: extra.and_then(|e| e.fm),
         }
         .serialize(s)
-    }
-}
-
-impl<'de> Deserialize<'de> for Measure {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let w = MeasureWire::deserialize(d)?;
-        let extra = MeasureExtra {
-            position: w.position,
-            algo: w.algo,
-            fm: w.fm,
-        };
-        Ok(Self {
-            value: w.value,
-            unit: w.unit,
-            measure_type: w.measure_type,
-            extra: (!extra.is_empty()).then(|| Box::new(extra)),
-        })
     }
 }
 
@@ -140,9 +123,15 @@ impl Measure {
 /// assert_eq!(unknown.code(), 4242);
 /// assert_eq!("weight".parse::<MeasureType>().unwrap(), MeasureType::WEIGHT);
 /// ```
-#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[serde(transparent)]
 pub struct MeasureType(i64);
+
+impl<'de> Deserialize<'de> for MeasureType {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::tolerant::int(d).map(Self)
+    }
+}
 
 macro_rules! measure_types {
     ($($(#[$doc:meta])* $konst:ident = $code:literal, $name:literal, $slug:literal, $unit:ident;)*) => {

@@ -76,7 +76,7 @@ impl fmt::Display for Timestamp {
 
 impl<'de> Deserialize<'de> for Timestamp {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        crate::lenient::int(d).map(Self)
+        crate::tolerant::int(d).map(Self)
     }
 }
 

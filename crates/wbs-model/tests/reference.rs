@@ -193,3 +193,30 @@ fn every_known_measure_type_has_a_name_and_unit_and_parses_back() {
     assert_eq!(MeasureType::AFIB_CLASSIFICATION.unit(), Unit::None);
     assert!("nonsense".parse::<MeasureType>().is_err());
 }
+
+/// One policy: what the response decoder accepts, a group or measure read alone accepts too
+/// (the sync file and the sandbox's admin path read them that way).
+#[test]
+fn one_tolerant_policy_for_groups_read_alone() {
+    let m: wbs_model::Measure =
+        serde_json::from_str(r#"{"value":"79300","unit":"-3","type":"1"}"#).unwrap();
+    assert_eq!(m.quantity().to_string(), "79.3 kg");
+    let g: wbs_model::MeasureGroup = serde_json::from_str(
+        r#"{"grpid":"2909","attrib":"0","date":1222930968.0,"category":1,"modelid":"5",
+            "deviceid":null,"measures":[{"value":79300,"type":1,"unit":-3}]}"#,
+    )
+    .unwrap();
+    assert_eq!(g.attrib, wbs_model::Attribution::DEVICE);
+    assert_eq!(g.extra.as_ref().and_then(|x| x.modelid), Some(5));
+    let bad = serde_json::from_str::<wbs_model::MeasureGroup>(
+        r#"{"grpid":1,"attrib":0,"category":1,"measures":[]}"#,
+    )
+    .unwrap_err();
+    assert!(bad.to_string().contains("no date"), "{bad}");
+    let bad = serde_json::from_str::<wbs_model::Measure>(r#"{"value":1.5,"unit":0,"type":1}"#)
+        .unwrap_err();
+    assert!(
+        bad.to_string().contains("value is a fractional number"),
+        "{bad}"
+    );
+}

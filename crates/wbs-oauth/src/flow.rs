@@ -6,9 +6,9 @@ use std::fmt;
 
 use crate::encode::percent_encode_into;
 use crate::error::Error;
-use crate::secret::{Credentials, Secret};
 use crate::params::OAuthParams;
 use crate::render::Signed;
+use crate::secret::{Credentials, Secret};
 use crate::signer::Signer;
 use crate::uri::{FormPairs, Url};
 

@@ -63,11 +63,11 @@
 mod encode;
 mod error;
 pub mod flow;
-#[cfg(feature = "os-rng")]
-mod rng;
 mod normalize;
 mod params;
 mod render;
+#[cfg(feature = "os-rng")]
+mod rng;
 mod secret;
 mod signer;
 mod uri;
@@ -77,11 +77,11 @@ pub use encode::{
     form_decode, percent_decode, percent_encode, percent_encode_into, DecodeError, PercentEncoded,
 };
 pub use error::Error;
-pub use uri::{form_pairs, FormPairs};
+pub use params::{OAuthParams, SignatureMethod};
+pub use render::{Placement, Rendered, Signed, UrlBuffer};
 #[cfg(feature = "os-rng")]
 pub use rng::{random_nonce, unix_timestamp, RngError};
 pub use secret::{Credentials, Secret};
-pub use params::{OAuthParams, SignatureMethod};
-pub use render::{Placement, Rendered, Signed, UrlBuffer};
 pub use signer::{Signature, Signer};
+pub use uri::{form_pairs, FormPairs};
 pub use verify::IncomingRequest;

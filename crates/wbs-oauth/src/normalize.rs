@@ -114,8 +114,6 @@ impl<'a> Entry<'a> {
         }
     }
 
-
-
     fn cmp(&self, other: &Self, buf: &[u8]) -> Ordering {
         self.key.cmp(&other.key).then_with(|| {
             self.name(buf)

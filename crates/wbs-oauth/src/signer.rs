@@ -228,7 +228,6 @@ fn verify_plaintext(key: &Secret, received: &str) -> Result<(), Error> {
     }
 }
 
-
 /// A computed signature. `Debug` is redacted; get the wire value with
 /// [`Signature::to_wire`].
 #[derive(Clone, PartialEq, Eq)]

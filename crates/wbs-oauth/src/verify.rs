@@ -6,9 +6,9 @@ use std::fmt;
 
 use crate::encode::percent_decode;
 use crate::error::Error;
-use crate::secret::Secret;
 use crate::normalize::{base_string_of_entries, Entries, Entry, Source};
 use crate::params::SignatureMethod;
+use crate::secret::Secret;
 use crate::signer::Signer;
 use crate::uri::{FormPairs, Url};
 

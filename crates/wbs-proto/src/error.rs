@@ -167,3 +167,19 @@ pub(crate) fn excerpt(body: &[u8], from_end: bool) -> String {
         .take(3 * MAX)
         .collect()
 }
+
+impl From<wbs_model::FieldError> for ResponseError {
+    fn from(e: wbs_model::FieldError) -> Self {
+        match e {
+            wbs_model::FieldError::Missing(field) => Self::MissingField(field),
+            wbs_model::FieldError::Invalid { field, detail } => {
+                Self::InvalidField { field, detail }
+            }
+            // A variant a newer wbs-model adds: keep its text.
+            other => Self::InvalidField {
+                field: "body",
+                detail: other.to_string(),
+            },
+        }
+    }
+}

@@ -8,7 +8,7 @@ use wbs_model::{
     MeasureType, More, Timestamp,
 };
 
-use crate::decode::DecodedPage;
+use wbs_model::DecodedPage;
 
 /// Decodes a whole getmeas response, or `None` to defer to the general decoder.
 pub(crate) fn getmeas(body: &[u8]) -> Option<DecodedPage> {

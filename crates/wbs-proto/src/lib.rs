@@ -50,7 +50,6 @@ mod oauth;
 mod pager;
 mod request;
 
-pub use decode::{DecodedPage, SkippedGroup};
 pub use error::{InvalidRequest, ResponseError};
 pub use notify::{parse_notification, NotificationError};
 pub use oauth::{decode_token_response, OAuthEndpoints, TokenError};
@@ -59,13 +58,14 @@ pub use request::{
     Call, GetMeas, GetSubscription, GetUser, HttpMethod, ListSubscriptions, Probe, Revoke, Session,
     Subscribe, DEFAULT_BASE_URL,
 };
+pub use wbs_model::{DecodedPage, SkippedGroup};
 
 /// Internals exposed for differential tests and fuzzing only: not part of the API, not
 /// stable, may change in any release.
 #[doc(hidden)]
 pub mod internal {
-    use crate::decode::DecodedPage;
     use crate::error::ResponseError;
+    use wbs_model::DecodedPage;
 
     /// The getmeas fast path alone (`None`: it defers to the general decoder).
     pub fn getmeas_fast(body: &[u8]) -> Option<DecodedPage> {

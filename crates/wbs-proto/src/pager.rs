@@ -6,9 +6,9 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 use wbs_model::{GroupId, MeasureGroup, Timestamp, UserId};
 
-use crate::decode::{DecodedPage, SkippedGroup};
 use crate::error::ResponseError;
 use crate::request::{Call, GetMeas};
+use wbs_model::{DecodedPage, SkippedGroup};
 
 /// The server's implicit page size (reference: "currently 2048 groups by query").
 pub const IMPLICIT_LIMIT: u32 = 2048;

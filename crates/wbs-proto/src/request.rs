@@ -9,8 +9,9 @@ use wbs_model::{
 };
 use wbs_oauth::{Credentials, OAuthParams, Placement, Signer};
 
-use crate::decode::{self, BodyOf, DecodedPage};
+use crate::decode::{self, BodyOf};
 use crate::error::{InvalidRequest, ResponseError};
+use wbs_model::DecodedPage;
 
 /// The API's default base URL.
 pub const DEFAULT_BASE_URL: &str = "https://wbsapi.withings.net";

@@ -1,0 +1,282 @@
+//! The one tolerant decoding policy of the workspace: what every path that reads the API's
+//! JSON (the response decoder, files, the sandbox) accepts.
+//!
+//! - Integers arrive as JSON integers, as whole floats (`29.0`), or as strings holding one
+//!   (`"79300"`); `null` is absent.
+//! - Text fields take strings, and numbers or booleans as their text.
+//! - `more` takes a count or a boolean.
+//! - Any other shape is a described problem ("a string that is not an integer"), never a
+//!   panic; unknown fields are ignored.
+//!
+//! Field decoders here never fail the document: they return the problem as a value, so
+//! that the caller decides whether it costs a field, a group, or the whole page.
+
+use std::borrow::Cow;
+use std::fmt;
+
+use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde::Deserialize;
+
+use crate::group::More;
+
+/// An object key, borrowed from the input when it has no escapes.
+#[derive(Debug)]
+pub struct Key<'de>(
+    /// The key's text.
+    pub Cow<'de, str>,
+);
+
+impl<'de> Deserialize<'de> for Key<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Key<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a key")
+            }
+            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Key<'de>, E> {
+                Ok(Key(Cow::Borrowed(v)))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Key<'de>, E> {
+                Ok(Key(Cow::Owned(v.to_owned())))
+            }
+        }
+        d.deserialize_str(V)
+    }
+}
+
+/// Drains whatever container a visitor was handed and reports its kind as the problem.
+macro_rules! refuse_containers {
+    ($value:ty, $wrap:expr) => {
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<$value, A::Error> {
+            while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+            Ok($wrap("an object"))
+        }
+
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<$value, A::Error> {
+            while seq.next_element::<IgnoredAny>()?.is_some() {}
+            Ok($wrap("an array"))
+        }
+    };
+}
+
+/// Answers every scalar JSON value with the problem it is ("a string, not an object").
+macro_rules! refuse_scalars {
+    ($value:ty, $wrap:expr) => {
+        fn visit_str<E: de::Error>(self, _: &str) -> Result<$value, E> {
+            Ok($wrap("a string, not an object"))
+        }
+
+        fn visit_i64<E: de::Error>(self, _: i64) -> Result<$value, E> {
+            Ok($wrap("a number, not an object"))
+        }
+
+        fn visit_u64<E: de::Error>(self, _: u64) -> Result<$value, E> {
+            Ok($wrap("a number, not an object"))
+        }
+
+        fn visit_f64<E: de::Error>(self, _: f64) -> Result<$value, E> {
+            Ok($wrap("a number, not an object"))
+        }
+
+        fn visit_bool<E: de::Error>(self, _: bool) -> Result<$value, E> {
+            Ok($wrap("a boolean, not an object"))
+        }
+    };
+}
+pub(crate) use refuse_scalars;
+
+/// An integer (or a string holding one); `null` is `None`; anything else is a described
+/// problem, never a decoding failure.
+#[derive(Debug)]
+pub struct TolerantInt(
+    /// The integer (`None` for `null`), or what the value was instead.
+    pub Result<Option<i64>, &'static str>,
+);
+
+impl<'de> Deserialize<'de> for TolerantInt {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(IntVisitor { allow_bool: false })
+            .map(TolerantInt)
+    }
+}
+
+/// The integer visitor; booleans are 0 and 1 only where a field is a flag.
+struct IntVisitor {
+    allow_bool: bool,
+}
+
+impl<'de> Visitor<'de> for IntVisitor {
+    type Value = Result<Option<i64>, &'static str>;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an integer")
+    }
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
+        Ok(Ok(Some(v)))
+    }
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
+        Ok(i64::try_from(v)
+            .map(Some)
+            .map_err(|_| "an integer out of range"))
+    }
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
+        // 29.0 is 29; 29.5 is not an integer.
+        if v.fract() == 0.0 && (-9.2e18..=9.2e18).contains(&v) {
+            Ok(Ok(Some(v as i64)))
+        } else {
+            Ok(Err("a fractional number"))
+        }
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(v.trim()
+            .parse()
+            .map(Some)
+            .map_err(|_| "a string that is not an integer"))
+    }
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<Self::Value, E> {
+        Ok(if self.allow_bool {
+            Ok(Some(i64::from(v)))
+        } else {
+            Err("a boolean")
+        })
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(Ok(None))
+    }
+    refuse_containers!(Self::Value, Err);
+}
+
+/// A string (numbers and booleans as their text); `null` is `None`.
+pub(crate) struct TolerantText(pub(crate) Result<Option<String>, &'static str>);
+
+impl<'de> Deserialize<'de> for TolerantText {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = TolerantText;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<TolerantText, E> {
+                Ok(TolerantText(Ok(Some(v.to_owned()))))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<TolerantText, E> {
+                Ok(TolerantText(Ok(Some(v.to_string()))))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<TolerantText, E> {
+                Ok(TolerantText(Ok(Some(v.to_string()))))
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<TolerantText, E> {
+                Ok(TolerantText(Ok(Some(v.to_string()))))
+            }
+            fn visit_bool<E: de::Error>(self, v: bool) -> Result<TolerantText, E> {
+                Ok(TolerantText(Ok(Some(v.to_string()))))
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<TolerantText, E> {
+                Ok(TolerantText(Ok(None)))
+            }
+            refuse_containers!(TolerantText, |what| TolerantText(Err(what)));
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// `more`: a count or a boolean.
+pub(crate) struct TolerantMore(pub(crate) Result<More, &'static str>);
+
+impl<'de> Deserialize<'de> for TolerantMore {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = TolerantMore;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a count or a boolean")
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<TolerantMore, E> {
+                Ok(TolerantMore(Ok(More::Remaining(
+                    u64::try_from(v).unwrap_or(0),
+                ))))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<TolerantMore, E> {
+                Ok(TolerantMore(Ok(More::Remaining(v))))
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<TolerantMore, E> {
+                Ok(TolerantMore(
+                    if v.fract() == 0.0 && (0.0..1.8e19).contains(&v) {
+                        Ok(More::Remaining(v as u64))
+                    } else {
+                        Err("a fractional number")
+                    },
+                ))
+            }
+            fn visit_bool<E: de::Error>(self, v: bool) -> Result<TolerantMore, E> {
+                Ok(TolerantMore(Ok(More::Flag(v))))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<TolerantMore, E> {
+                Ok(TolerantMore(
+                    v.trim()
+                        .parse()
+                        .map(More::Remaining)
+                        .map_err(|_| "a string that is not a count"),
+                ))
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<TolerantMore, E> {
+                Ok(TolerantMore(Ok(More::default())))
+            }
+            refuse_containers!(TolerantMore, |what| TolerantMore(Err(what)));
+        }
+        d.deserialize_any(V)
+    }
+}
+
+pub(crate) fn required(
+    field: &'static str,
+    v: Option<Result<Option<i64>, &'static str>>,
+) -> Result<i64, String> {
+    match v {
+        None | Some(Ok(None)) => Err(format!("no {field}")),
+        Some(Ok(Some(n))) => Ok(n),
+        Some(Err(what)) => Err(format!("{field} is {what}")),
+    }
+}
+
+pub(crate) fn optional(
+    field: &'static str,
+    v: Option<Result<Option<i64>, &'static str>>,
+) -> Result<Option<i64>, String> {
+    match v {
+        None => Ok(None),
+        Some(Ok(n)) => Ok(n),
+        Some(Err(what)) => Err(format!("{field} is {what}")),
+    }
+}
+
+pub(crate) fn optional_text(
+    field: &'static str,
+    v: Option<Result<Option<String>, &'static str>>,
+) -> Result<Option<String>, String> {
+    match v {
+        None => Ok(None),
+        Some(Ok(s)) => Ok(s),
+        Some(Err(what)) => Err(format!("{field} is {what}")),
+    }
+}
+
+/// A required integer field (ids, timestamps): what the policy accepts, else the problem
+/// as a decoding error.
+pub(crate) fn int<'de, D: Deserializer<'de>>(d: D) -> Result<i64, D::Error> {
+    present(d.deserialize_any(IntVisitor { allow_bool: false })?)
+}
+
+/// As [`int`], for a flag that some servers sent as a boolean (false 0, true 1).
+pub(crate) fn int_or_bool<'de, D: Deserializer<'de>>(d: D) -> Result<i64, D::Error> {
+    present(d.deserialize_any(IntVisitor { allow_bool: true })?)
+}
+
+fn present<E: de::Error>(v: Result<Option<i64>, &'static str>) -> Result<i64, E> {
+    match v {
+        Ok(Some(n)) => Ok(n),
+        Ok(None) => Err(E::custom("null, not an integer")),
+        Err(what) => Err(E::custom(format_args!("{what}, not an integer"))),
+    }
+}
