@@ -1,61 +1,80 @@
 //! Errors: a request that cannot be built, and a response that cannot be used.
 
-use std::fmt;
+use std::sync::Arc;
 
 use wbs_model::Status;
 
-/// A request was refused before anything was sent; the variant says what is wrong.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// A request was refused before anything was sent, or (read by a server through
+/// [`crate::AnyCall::from_params`]) a request's parameters break the contract; the variant
+/// says what is wrong, and [`InvalidRequest::api_status`] how the service answers it.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum InvalidRequest {
     /// `userid` must be a positive integer.
+    #[error("userid must be a positive integer")]
     UserId,
     /// `callbackurl` must be an absolute http(s) URL of at most 128 characters; the text
     /// says which rule it breaks.
+    #[error("invalid callbackurl: {0}")]
     CallbackUrl(&'static str),
     /// `comment` must not be empty.
+    #[error("comment must not be empty")]
     EmptyComment,
     /// `startdate` is after `enddate`.
+    #[error("startdate is after enddate")]
     DateRange,
     /// `limit` must be at least 1.
+    #[error("limit must be at least 1")]
     ZeroLimit,
+    /// A parameter that must be an integer is not one.
+    #[error("parameter {0} is not a valid integer")]
+    InvalidParameter(&'static str),
+    /// No call of the API has this service and action.
+    #[error("unknown service or action")]
+    UnknownAction,
     /// A base URL or endpoint is not an absolute http(s) URL without query or fragment.
+    #[error("base URL must be an absolute http(s) URL without query or fragment")]
     BaseUrl,
     /// Signing failed (for example a parameter that is not valid text).
-    Signing(wbs_oauth::Error),
+    #[error("cannot sign the request")]
+    Signing(#[from] wbs_oauth::Error),
     /// The `http` crate refused the request parts.
-    Http,
+    #[error("invalid HTTP request parts")]
+    Http(#[from] HttpError),
 }
 
-impl fmt::Display for InvalidRequest {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+impl InvalidRequest {
+    /// The status the service answers a request with these parameters: 247 for the
+    /// userid, 293 for the callback URL, 304 for the comment, 2554 for an unknown action,
+    /// 2555 for anything else.
+    pub fn api_status(&self) -> Status {
         match self {
-            Self::UserId => f.write_str("userid must be a positive integer"),
-            Self::CallbackUrl(why) => write!(f, "invalid callbackurl: {why}"),
-            Self::EmptyComment => f.write_str("comment must not be empty"),
-            Self::DateRange => f.write_str("startdate is after enddate"),
-            Self::ZeroLimit => f.write_str("limit must be at least 1"),
-            Self::BaseUrl => {
-                f.write_str("base URL must be an absolute http(s) URL without query or fragment")
-            }
-            Self::Signing(e) => write!(f, "cannot sign the request: {e}"),
-            Self::Http => f.write_str("invalid HTTP request parts"),
+            Self::UserId => Status::INVALID_USERID,
+            Self::CallbackUrl(_) => Status::INVALID_CALLBACK_URL,
+            Self::EmptyComment => Status::INVALID_COMMENT,
+            Self::UnknownAction => Status::UNKNOWN_ACTION,
+            _ => Status::UNKNOWN_ERROR,
         }
     }
 }
 
-impl std::error::Error for InvalidRequest {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        match self {
-            Self::Signing(e) => Some(e),
-            _ => None,
-        }
+/// The `http` crate's error, kept as the cause of [`InvalidRequest::Http`] (shared, so
+/// that the request error stays `Clone`; equal when their messages are).
+#[derive(Clone, Debug, thiserror::Error)]
+#[error(transparent)]
+pub struct HttpError(Arc<http::Error>);
+
+impl PartialEq for HttpError {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.to_string() == other.0.to_string()
     }
 }
 
-impl From<wbs_oauth::Error> for InvalidRequest {
-    fn from(e: wbs_oauth::Error) -> Self {
-        Self::Signing(e)
+impl Eq for HttpError {}
+
+impl From<http::Error> for InvalidRequest {
+    fn from(e: http::Error) -> Self {
+        Self::Http(HttpError(Arc::new(e)))
     }
 }
 
@@ -64,12 +83,14 @@ impl From<wbs_oauth::Error> for InvalidRequest {
 /// The API's own refusal (a non-zero `status`) is [`ResponseError::Api`]; everything else
 /// is a transport or format problem. Excerpts are short, printable and never hold a token
 /// secret.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum ResponseError {
     /// The API answered with a non-zero status.
+    #[error("{}", api_message(*.0))]
     Api(Status),
     /// The HTTP status was not a success.
+    #[error("HTTP status {status}; body starts {excerpt:?}")]
     Http {
         /// The HTTP status code.
         status: u16,
@@ -77,18 +98,22 @@ pub enum ResponseError {
         excerpt: String,
     },
     /// The body ends before the JSON document does (a dropped connection).
+    #[error("response body is truncated; it ends {excerpt:?}")]
     Truncated {
         /// The end of what arrived.
         excerpt: String,
     },
     /// The body is not JSON (the real API answered some errors in plain text).
+    #[error("response body is not JSON; it starts {excerpt:?}")]
     NotJson {
         /// The start of the body.
         excerpt: String,
     },
     /// A field the action needs is absent.
+    #[error("response has no {0}")]
     MissingField(&'static str),
     /// A field has the wrong shape; the text says how.
+    #[error("response field {field} is invalid: {detail}")]
     InvalidField {
         /// The field.
         field: &'static str,
@@ -118,32 +143,6 @@ impl ResponseError {
         }
     }
 }
-
-impl fmt::Display for ResponseError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Api(s) => match s.description() {
-                Some(d) => write!(f, "API status {}: {d}", s.code()),
-                None => write!(f, "API status {} (unknown code)", s.code()),
-            },
-            Self::Http { status, excerpt } => {
-                write!(f, "HTTP status {status}; body starts {excerpt:?}")
-            }
-            Self::Truncated { excerpt } => {
-                write!(f, "response body is truncated; it ends {excerpt:?}")
-            }
-            Self::NotJson { excerpt } => {
-                write!(f, "response body is not JSON; it starts {excerpt:?}")
-            }
-            Self::MissingField(field) => write!(f, "response has no {field}"),
-            Self::InvalidField { field, detail } => {
-                write!(f, "response field {field} is invalid: {detail}")
-            }
-        }
-    }
-}
-
-impl std::error::Error for ResponseError {}
 
 /// A short printable excerpt of a body: at most 80 characters, control characters
 /// escaped, and nothing at all if it holds a token secret.
@@ -181,5 +180,12 @@ impl From<wbs_model::FieldError> for ResponseError {
                 detail: other.to_string(),
             },
         }
+    }
+}
+
+fn api_message(s: Status) -> String {
+    match s.description() {
+        Some(d) => format!("API status {}: {d}", s.code()),
+        None => format!("API status {} (unknown code)", s.code()),
     }
 }

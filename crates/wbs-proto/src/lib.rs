@@ -42,22 +42,25 @@
     warn(clippy::unwrap_used, clippy::expect_used, clippy::panic)
 )]
 
+mod calls;
 mod decode;
 mod error;
 mod fast;
+mod getmeas;
 mod notify;
 mod oauth;
 mod pager;
-mod request;
+mod params;
+mod session;
 
-pub use error::{InvalidRequest, ResponseError};
+pub use calls::{GetSubscription, GetUser, ListSubscriptions, Probe, Revoke, Subscribe};
+pub use error::{HttpError, InvalidRequest, ResponseError};
+pub use getmeas::GetMeas;
 pub use notify::{parse_notification, NotificationError};
-pub use oauth::{decode_token_response, OAuthEndpoints, TokenError};
+pub use oauth::{decode_token_response, AccessToken, OAuthEndpoints, TokenError};
 pub use pager::{MeasurePager, PagerError, SyncCursor, DEFAULT_MAX_PAGES, IMPLICIT_LIMIT};
-pub use request::{
-    Call, GetMeas, GetSubscription, GetUser, HttpMethod, ListSubscriptions, Probe, Revoke, Session,
-    Subscribe, DEFAULT_BASE_URL,
-};
+pub use params::{check_callback_url, AnyCall, Call, Params, ParamsOut};
+pub use session::{HttpMethod, Session, DEFAULT_BASE_URL};
 pub use wbs_model::{DecodedPage, SkippedGroup};
 
 /// Internals exposed for differential tests and fuzzing only: not part of the API, not

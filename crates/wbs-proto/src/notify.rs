@@ -1,44 +1,30 @@
 //! Incoming notifications: the service's POST to a callback URL.
 
-use std::fmt;
-
 use wbs_model::{DeviceType, Notification, Timestamp, UserId};
 
 /// A notification that cannot be used; the variant says why.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum NotificationError {
     /// The body is not UTF-8 text.
+    #[error("notification body is not UTF-8")]
     NotText,
     /// A name or value is not valid percent-encoding.
+    #[error("notification is not valid form encoding")]
     Encoding,
     /// A required field is absent.
+    #[error("notification has no {0}")]
     Missing(&'static str),
     /// A field is not a valid integer (or `userid` is not positive).
+    #[error("notification field {0} is not a valid integer")]
     Invalid(&'static str),
     /// A field appears twice with different values.
+    #[error("notification field {0} appears twice with different values")]
     Conflict(&'static str),
     /// `startdate` is after `enddate`.
+    #[error("notification startdate is after enddate")]
     DateRange,
 }
-
-impl fmt::Display for NotificationError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::NotText => f.write_str("notification body is not UTF-8"),
-            Self::Encoding => f.write_str("notification is not valid form encoding"),
-            Self::Missing(field) => write!(f, "notification has no {field}"),
-            Self::Invalid(field) => write!(f, "notification field {field} is not a valid integer"),
-            Self::Conflict(field) => write!(
-                f,
-                "notification field {field} appears twice with different values"
-            ),
-            Self::DateRange => f.write_str("notification startdate is after enddate"),
-        }
-    }
-}
-
-impl std::error::Error for NotificationError {}
 
 /// Parses a notification from the callback request's query string and/or form body (the
 /// reference shows the fields in the URL; the service POSTed them as a form). Extra fields
@@ -63,9 +49,8 @@ pub fn parse_notification(
         ("appli", None),
     ];
     for source in [query.unwrap_or(""), body] {
-        for segment in source.split('&').filter(|s| !s.is_empty()) {
-            let (name, value) = segment.split_once('=').unwrap_or((segment, ""));
-            let name = wbs_oauth::form_decode(name).map_err(|_| NotificationError::Encoding)?;
+        for pair in wbs_oauth::form_pairs(source) {
+            let (name, value) = pair.map_err(|_| NotificationError::Encoding)?;
             let Some((field, slot)) = fields
                 .iter_mut()
                 .find(|(f, _)| *f == name)
@@ -73,7 +58,6 @@ pub fn parse_notification(
             else {
                 continue;
             };
-            let value = wbs_oauth::form_decode(value).map_err(|_| NotificationError::Encoding)?;
             match slot {
                 Some(existing) if *existing != value => {
                     return Err(NotificationError::Conflict(field))

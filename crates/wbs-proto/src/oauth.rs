@@ -1,12 +1,13 @@
 //! The three OAuth endpoints of the service: request token, authorization, access token.
+//! The messages are `wbs_oauth::flow`'s; this adds the service's endpoints, `http` types,
+//! its ways of refusing, and the `userid` of the access token.
 
-use std::fmt;
-
-use wbs_oauth::flow::TokenResponse;
-use wbs_oauth::{Credentials, OAuthParams, Signer};
+use wbs_model::UserId;
+use wbs_oauth::flow::{self, TokenResponse};
+use wbs_oauth::Credentials;
 
 use crate::error::{excerpt, InvalidRequest};
-use crate::request::check_base_url;
+use crate::session::check_base_url;
 
 /// Where the three-legged flow happens.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -37,7 +38,8 @@ impl OAuthEndpoints {
         }
     }
 
-    /// The request-token request: a signed GET with `oauth_callback` (a URL, or `oob`).
+    /// The request-token request (RFC 5849 §2.1): a GET signed by
+    /// [`wbs_oauth::flow::request_token`], with `oauth_callback` (a URL, or `oob`).
     pub fn request_token(
         &self,
         consumer: &Credentials,
@@ -46,38 +48,28 @@ impl OAuthEndpoints {
         timestamp: u64,
     ) -> Result<http::Request<Vec<u8>>, InvalidRequest> {
         check_base_url(&self.request_token)?;
-        let ts = timestamp.to_string();
-        let oauth = OAuthParams::new(&consumer.key, nonce, &ts).callback(callback);
-        let signed = Signer::hmac_sha1(&consumer.secret, None).sign::<&str, &str>(
+        let signed = flow::request_token(
+            consumer,
             "GET",
             &self.request_token,
-            &[],
-            &oauth,
+            callback,
+            nonce,
+            &timestamp.to_string(),
         )?;
-        http::Request::get(signed.query_url())
-            .body(Vec::new())
-            .map_err(|_| InvalidRequest::Http)
+        get(signed.query_url())
     }
 
-    /// The URL to send the user to. The service wanted it signed like any request, with the
-    /// request token; a plain RFC 5849 provider ignores the extra parameters.
-    pub fn authorize_url(
-        &self,
-        consumer: &Credentials,
-        request_token: &Credentials,
-        nonce: &str,
-        timestamp: u64,
-    ) -> Result<String, InvalidRequest> {
+    /// The URL to send the user to (§2.2): the authorize endpoint with `oauth_token`, as
+    /// [`wbs_oauth::flow::authorize_url`] builds it. It is a redirect the user's browser
+    /// follows, not a signed request.
+    pub fn authorize_url(&self, request_token: &str) -> Result<String, InvalidRequest> {
         check_base_url(&self.authorize)?;
-        let ts = timestamp.to_string();
-        let oauth = OAuthParams::new(&consumer.key, nonce, &ts).token(&request_token.key);
-        let signer = Signer::hmac_sha1(&consumer.secret, Some(&request_token.secret));
-        Ok(signer
-            .sign::<&str, &str>("GET", &self.authorize, &[], &oauth)?
-            .query_url())
+        Ok(flow::authorize_url(&self.authorize, request_token)?)
     }
 
-    /// The access-token request: a signed GET with the request token and the verifier.
+    /// The access-token request (§2.3): a GET signed by [`wbs_oauth::flow::access_token`]
+    /// with the request token and the verifier. Decode its answer with
+    /// [`AccessToken::decode`].
     pub fn access_token(
         &self,
         consumer: &Credentials,
@@ -87,27 +79,72 @@ impl OAuthEndpoints {
         timestamp: u64,
     ) -> Result<http::Request<Vec<u8>>, InvalidRequest> {
         check_base_url(&self.access_token)?;
-        let ts = timestamp.to_string();
-        let oauth = OAuthParams::new(&consumer.key, nonce, &ts)
-            .token(&request_token.key)
-            .verifier(verifier);
-        let signer = Signer::hmac_sha1(&consumer.secret, Some(&request_token.secret));
-        let signed = signer.sign::<&str, &str>("GET", &self.access_token, &[], &oauth)?;
-        http::Request::get(signed.query_url())
-            .body(Vec::new())
-            .map_err(|_| InvalidRequest::Http)
+        let signed = flow::access_token(
+            consumer,
+            request_token,
+            verifier,
+            "GET",
+            &self.access_token,
+            nonce,
+            &timestamp.to_string(),
+        )?;
+        get(signed.query_url())
+    }
+}
+
+fn get(url: String) -> Result<http::Request<Vec<u8>>, InvalidRequest> {
+    Ok(http::Request::get(url).body(Vec::new())?)
+}
+
+/// The access-token step's result as this service gives it: the user's token credentials
+/// and the `userid` that every data call needs (the WBS extension of RFC 5849 §2.3).
+///
+/// ```
+/// use wbs_proto::AccessToken;
+/// let t = AccessToken::decode(http::StatusCode::OK, b"oauth_token=t&oauth_token_secret=s&userid=29")?;
+/// assert_eq!((t.token.key.as_str(), t.userid.get()), ("t", 29));
+/// assert!(AccessToken::decode(http::StatusCode::OK, b"oauth_token=t&oauth_token_secret=s").is_err());
+/// # Ok::<(), wbs_proto::TokenError>(())
+/// ```
+#[derive(Clone, PartialEq, Eq, Debug)]
+#[non_exhaustive]
+pub struct AccessToken {
+    /// The token and its secret (`Debug` redacts the secret).
+    pub token: Credentials,
+    /// The user the token belongs to.
+    pub userid: UserId,
+}
+
+impl AccessToken {
+    /// Decodes the access-token endpoint's answer: a token response with a positive
+    /// integer `userid` (sent as text, with or without quotes).
+    pub fn decode(status: http::StatusCode, body: &[u8]) -> Result<Self, TokenError> {
+        let response = decode_token_response(status, body)?;
+        let userid = response
+            .get("userid")
+            .map(|u| u.trim().trim_matches('"'))
+            .and_then(|u| u.parse::<UserId>().ok())
+            .filter(|u| u.get() > 0)
+            .ok_or(TokenError::NoUserId)?;
+        Ok(Self {
+            token: response.token,
+            userid,
+        })
     }
 }
 
 /// A token endpoint refused or answered something unusable.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum TokenError {
     /// HTTP 500 with an empty body: how the service refused bad consumer credentials.
+    #[error("the token endpoint refused the consumer key or secret (HTTP 500, empty body)")]
     BadConsumer,
     /// `unauthorized token`: how the service refused a bad or used request token.
+    #[error("the token endpoint refused the request token (unauthorized token)")]
     UnauthorizedToken,
     /// Another HTTP status.
+    #[error("token endpoint answered HTTP {status}: {excerpt:?}")]
     Http {
         /// The status code.
         status: u16,
@@ -115,27 +152,12 @@ pub enum TokenError {
         excerpt: String,
     },
     /// The body is not a token response.
-    Invalid(wbs_oauth::Error),
+    #[error("the token endpoint's answer is not a token response")]
+    Invalid(#[source] wbs_oauth::Error),
+    /// The access token came without a usable `userid`.
+    #[error("the access token came without a positive integer userid")]
+    NoUserId,
 }
-
-impl fmt::Display for TokenError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::BadConsumer => f.write_str(
-                "the token endpoint refused the consumer key or secret (HTTP 500, empty body)",
-            ),
-            Self::UnauthorizedToken => {
-                f.write_str("the token endpoint refused the request token (unauthorized token)")
-            }
-            Self::Http { status, excerpt } => {
-                write!(f, "token endpoint answered HTTP {status}: {excerpt:?}")
-            }
-            Self::Invalid(e) => e.fmt(f),
-        }
-    }
-}
-
-impl std::error::Error for TokenError {}
 
 /// Decodes a token endpoint's answer (request or access token).
 ///

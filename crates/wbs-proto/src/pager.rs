@@ -7,7 +7,8 @@ use serde::{Deserialize, Serialize};
 use wbs_model::{GroupId, MeasureGroup, Timestamp, UserId};
 
 use crate::error::ResponseError;
-use crate::request::{Call, GetMeas};
+use crate::getmeas::GetMeas;
+use crate::params::Call;
 use wbs_model::{DecodedPage, SkippedGroup};
 
 /// The server's implicit page size (reference: "currently 2048 groups by query").
@@ -73,38 +74,16 @@ impl fmt::Debug for MeasurePager {
 }
 
 /// Why the pager stopped with an error.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum PagerError {
     /// The response could not be used; nothing changed, send the same call again (if the
     /// error is transient).
-    Response(ResponseError),
+    #[error(transparent)]
+    Response(#[from] ResponseError),
     /// The server kept saying there is more past the page cap.
+    #[error("the server was still sending pages after {0}")]
     TooManyPages(u32),
-}
-
-impl fmt::Display for PagerError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Response(e) => e.fmt(f),
-            Self::TooManyPages(n) => write!(f, "the server was still sending pages after {n}"),
-        }
-    }
-}
-
-impl std::error::Error for PagerError {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        match self {
-            Self::Response(e) => Some(e),
-            Self::TooManyPages(_) => None,
-        }
-    }
-}
-
-impl From<ResponseError> for PagerError {
-    fn from(e: ResponseError) -> Self {
-        Self::Response(e)
-    }
 }
 
 impl MeasurePager {

@@ -5,8 +5,8 @@
 use wbs_model::{Category, DeviceType, MeasureType, Timestamp, UserId};
 use wbs_oauth::Credentials;
 use wbs_proto::{
-    GetMeas, GetSubscription, GetUser, HttpMethod, InvalidRequest, ListSubscriptions,
-    OAuthEndpoints, Probe, Revoke, Session, Subscribe,
+    AnyCall, Call, GetMeas, GetSubscription, GetUser, HttpMethod, InvalidRequest,
+    ListSubscriptions, OAuthEndpoints, Params, Probe, Revoke, Session, Subscribe,
 };
 
 const NONCE: &str = "f22d74f2209ddf0c6558a47c02841fb1";
@@ -24,7 +24,8 @@ const REVOKE: &str = "http://wbsapi.withings.net/notify?action=revoke&callbackur
 const POST_URL: &str = "http://wbsapi.withings.net/measure";
 const POST_BODY: &str = "action=getmeas&limit=1&oauth_consumer_key=7e563166232c6821742b4c277350494a455f392b353e5d49712a34762a&oauth_nonce=f22d74f2209ddf0c6558a47c02841fb1&oauth_signature=baA5ZzN3ckMtAmQl0lys9JIrZSE%3D&oauth_signature_method=HMAC-SHA1&oauth_timestamp=1309783586&oauth_token=c68567f1760552958d713e92088db9f5c5189754dfe4e92068971f4e25d64&oauth_version=1.0&userid=29";
 const REQUEST_TOKEN: &str = "https://oauth.withings.com/account/request_token?oauth_callback=http%3A%2F%2Fexample.com%2Fget_access_token&oauth_consumer_key=7e563166232c6821742b4c277350494a455f392b353e5d49712a34762a&oauth_nonce=f22d74f2209ddf0c6558a47c02841fb1&oauth_signature=%2BIiU%2BTIcJ%2BAEThEQEs6m%2BGUlJXk%3D&oauth_signature_method=HMAC-SHA1&oauth_timestamp=1309783586&oauth_version=1.0";
-const AUTHORIZE: &str = "https://oauth.withings.com/account/authorize?oauth_consumer_key=7e563166232c6821742b4c277350494a455f392b353e5d49712a34762a&oauth_nonce=f22d74f2209ddf0c6558a47c02841fb1&oauth_signature=DolABb38STcJpcUiCqtPnyV4K1Y%3D&oauth_signature_method=HMAC-SHA1&oauth_timestamp=1309783586&oauth_token=request-token&oauth_version=1.0";
+/// RFC 5849 §2.2: the user is redirected with the request token; nothing is signed.
+const AUTHORIZE: &str = "https://oauth.withings.com/account/authorize?oauth_token=request-token";
 const ACCESS_TOKEN: &str = "https://oauth.withings.com/account/access_token?oauth_consumer_key=7e563166232c6821742b4c277350494a455f392b353e5d49712a34762a&oauth_nonce=f22d74f2209ddf0c6558a47c02841fb1&oauth_signature=xwUVeBvb0uafgyq42wwwDwOMOxo%3D&oauth_signature_method=HMAC-SHA1&oauth_timestamp=1309783586&oauth_token=request-token&oauth_verifier=sMh8W8b4cPkxMzwm3eXQ&oauth_version=1.0";
 
 fn consumer() -> Credentials {
@@ -137,10 +138,7 @@ fn oauth_endpoints() {
         .to_string(),
         REQUEST_TOKEN
     );
-    assert_eq!(
-        e.authorize_url(&consumer(), &rt, NONCE, TIMESTAMP).unwrap(),
-        AUTHORIZE
-    );
+    assert_eq!(e.authorize_url(&rt.key).unwrap(), AUTHORIZE);
     assert_eq!(
         e.access_token(&consumer(), &rt, "sMh8W8b4cPkxMzwm3eXQ", NONCE, TIMESTAMP)
             .unwrap()
@@ -237,5 +235,123 @@ fn a_session_never_shows_its_secrets() {
     assert!(
         !debug.contains("consumer-secret") && !debug.contains("token-secret"),
         "{debug}"
+    );
+}
+
+/// The parameter contract both ways: every call read back from the parameters it sends is
+/// the same call, and a server's reading refuses what a client refuses, with the status
+/// the service answered.
+#[test]
+fn every_call_reads_back_from_its_parameters() {
+    fn round_trip<C: Call + Clone + std::fmt::Debug + PartialEq>(call: C, wrap: fn(C) -> AnyCall) {
+        let mut out = Vec::new();
+        call.params(&mut out).unwrap();
+        let mut pairs: Vec<(&str, &str)> = vec![("action", C::ACTION)];
+        pairs.extend(out.iter().map(|(n, v)| (*n, v.as_ref())));
+        let params: Params = pairs.into_iter().collect();
+        assert_eq!(C::from_params(&params).unwrap(), call);
+        assert_eq!(
+            AnyCall::from_params(C::SERVICE, &params).unwrap(),
+            wrap(call)
+        );
+    }
+    let u = UserId::new(29);
+    round_trip(Probe, AnyCall::Probe);
+    round_trip(GetUser { userid: u }, AnyCall::GetUser);
+    round_trip(GetMeas::new(u), AnyCall::GetMeas);
+    round_trip(
+        GetMeas::new(u)
+            .startdate(Timestamp::from_secs(1))
+            .enddate(Timestamp::from_secs(2))
+            .devtype(DeviceType::BODY_SCALE)
+            .meastype(MeasureType::WEIGHT)
+            .lastupdate(Timestamp::from_secs(3))
+            .category(Category::TARGET)
+            .limit(7)
+            .offset(9),
+        AnyCall::GetMeas,
+    );
+    let url = "http://127.0.0.1:9/cb?a=1&b=2".to_owned();
+    round_trip(
+        Subscribe {
+            userid: u,
+            callbackurl: url.clone(),
+            comment: "a b&c".into(),
+            appli: Some(DeviceType::from_code(4)),
+        },
+        AnyCall::Subscribe,
+    );
+    round_trip(
+        GetSubscription {
+            userid: u,
+            callbackurl: url.clone(),
+            appli: None,
+        },
+        AnyCall::GetSubscription,
+    );
+    round_trip(
+        ListSubscriptions {
+            userid: u,
+            appli: None,
+        },
+        AnyCall::ListSubscriptions,
+    );
+    round_trip(
+        Revoke {
+            userid: u,
+            callbackurl: url,
+            appli: None,
+        },
+        AnyCall::Revoke,
+    );
+
+    let refused = |service: &str, pairs: &[(&str, &str)]| {
+        AnyCall::from_params(service, &pairs.iter().copied().collect())
+            .unwrap_err()
+            .api_status()
+            .code()
+    };
+    assert_eq!(refused("measure", &[("action", "getmeas")]), 247);
+    assert_eq!(
+        refused("measure", &[("action", "getmeas"), ("userid", "-1")]),
+        247
+    );
+    assert_eq!(
+        refused(
+            "measure",
+            &[("action", "getmeas"), ("userid", "29"), ("limit", "x")]
+        ),
+        2555
+    );
+    assert_eq!(
+        refused("measure", &[("action", "nope"), ("userid", "29")]),
+        2554
+    );
+    assert_eq!(
+        refused("notify", &[("action", "getmeas"), ("userid", "29")]),
+        2554
+    );
+    assert_eq!(
+        refused(
+            "notify",
+            &[
+                ("action", "subscribe"),
+                ("userid", "29"),
+                ("callbackurl", "ftp://x/")
+            ]
+        ),
+        293
+    );
+    assert_eq!(
+        refused(
+            "notify",
+            &[
+                ("action", "subscribe"),
+                ("userid", "29"),
+                ("callbackurl", "http://x/"),
+                ("comment", " ")
+            ]
+        ),
+        304
     );
 }

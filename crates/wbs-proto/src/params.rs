@@ -1,0 +1,222 @@
+//! The parameter contract of the API, defined once: each [`Call`] turns into its
+//! parameters and is read back from them, so that clients and servers (the sandbox) agree
+//! by construction, with one rule for each kind of value.
+
+use std::borrow::Cow;
+
+use wbs_model::{DeviceType, UserId};
+
+use crate::calls::{GetSubscription, GetUser, ListSubscriptions, Probe, Revoke, Subscribe};
+use crate::error::{InvalidRequest, ResponseError};
+use crate::getmeas::GetMeas;
+
+/// The parameters a call writes: (name, value), all but `action`.
+pub type ParamsOut<'a> = Vec<(&'static str, Cow<'a, str>)>;
+
+/// One action of one service: its parameters, and how to decode its answer.
+pub trait Call: Sized {
+    /// The decoded result.
+    type Output;
+    /// The service (`measure`, `notify`, …): the path under the base URL.
+    const SERVICE: &'static str;
+    /// The action (`getmeas`, …).
+    const ACTION: &'static str;
+    /// Whether sending the call twice has the effect of sending it once, so that a transport
+    /// may retry it after a failure that leaves unknown whether it was processed. Calls that
+    /// change state (subscribe, revoke) are not.
+    const IDEMPOTENT: bool = true;
+
+    /// The user the call concerns, for logs (not every call has one).
+    fn userid(&self) -> Option<UserId> {
+        None
+    }
+
+    /// Checks the parameters and appends them (all but `action`) as (name, value).
+    fn params<'a>(&'a self, out: &mut ParamsOut<'a>) -> Result<(), InvalidRequest>;
+
+    /// Reads the call back from a request's parameters, with the same checks as
+    /// [`Call::params`]: what a server of the API accepts.
+    fn from_params(params: &Params<'_>) -> Result<Self, InvalidRequest>;
+
+    /// Decodes a response to this call.
+    fn decode(status: http::StatusCode, body: &[u8]) -> Result<Self::Output, ResponseError>;
+}
+
+/// A request's parameters as a server received them (decoded), in order; the first of a
+/// repeated name counts.
+///
+/// ```
+/// use wbs_proto::{AnyCall, Params};
+/// let params: Params = [("action", "getmeas"), ("userid", "29"), ("limit", "10")].into_iter().collect();
+/// let AnyCall::GetMeas(q) = AnyCall::from_params("measure", &params)? else { unreachable!() };
+/// assert_eq!((q.userid.get(), q.limit), (29, Some(10)));
+/// # Ok::<(), wbs_proto::InvalidRequest>(())
+/// ```
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Params<'a>(Vec<(&'a str, &'a str)>);
+
+impl<'a> FromIterator<(&'a str, &'a str)> for Params<'a> {
+    fn from_iter<I: IntoIterator<Item = (&'a str, &'a str)>>(iter: I) -> Self {
+        Self(iter.into_iter().collect())
+    }
+}
+
+impl<'a> Params<'a> {
+    /// The first value of `name`.
+    pub fn get(&self, name: &str) -> Option<&'a str> {
+        self.0.iter().find(|(n, _)| *n == name).map(|(_, v)| *v)
+    }
+
+    /// An optional integer parameter (surrounding spaces allowed).
+    pub(crate) fn int<T: std::str::FromStr>(
+        &self,
+        name: &'static str,
+    ) -> Result<Option<T>, InvalidRequest> {
+        self.get(name)
+            .map(|v| {
+                v.trim()
+                    .parse()
+                    .map_err(|_| InvalidRequest::InvalidParameter(name))
+            })
+            .transpose()
+    }
+
+    /// `userid`: present and a positive integer.
+    pub(crate) fn userid(&self) -> Result<UserId, InvalidRequest> {
+        match self.int::<i64>("userid") {
+            Ok(Some(id)) if id > 0 => Ok(UserId::new(id)),
+            _ => Err(InvalidRequest::UserId),
+        }
+    }
+
+    /// `callbackurl`, under [`check_callback_url`].
+    pub(crate) fn callbackurl(&self) -> Result<String, InvalidRequest> {
+        check_callback_url(self.get("callbackurl").unwrap_or("")).map(str::to_owned)
+    }
+
+    /// `appli`, if sent.
+    pub(crate) fn appli(&self) -> Result<Option<DeviceType>, InvalidRequest> {
+        Ok(self.int::<i64>("appli")?.map(DeviceType::from_code))
+    }
+}
+
+/// Every call of the API, read from a request: what a server dispatches on.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum AnyCall {
+    /// once/probe.
+    Probe(Probe),
+    /// user/getbyuserid.
+    GetUser(GetUser),
+    /// measure/getmeas.
+    GetMeas(GetMeas),
+    /// notify/subscribe.
+    Subscribe(Subscribe),
+    /// notify/get.
+    GetSubscription(GetSubscription),
+    /// notify/list.
+    ListSubscriptions(ListSubscriptions),
+    /// notify/revoke.
+    Revoke(Revoke),
+}
+
+impl AnyCall {
+    /// The call a request to `service` (the path, slashes ignored) with these parameters
+    /// makes; `action` is among the parameters.
+    pub fn from_params(service: &str, params: &Params<'_>) -> Result<Self, InvalidRequest> {
+        let service = service.trim_matches('/');
+        let action = params.get("action").unwrap_or("");
+        macro_rules! dispatch {
+            ($($variant:ident),*) => {
+                $(if service == $variant::SERVICE && action == $variant::ACTION {
+                    return $variant::from_params(params).map(Self::$variant);
+                })*
+            };
+        }
+        dispatch!(
+            Probe,
+            GetUser,
+            GetMeas,
+            Subscribe,
+            GetSubscription,
+            ListSubscriptions,
+            Revoke
+        );
+        Err(InvalidRequest::UnknownAction)
+    }
+
+    /// The user the call names (none for probe).
+    pub fn userid(&self) -> Option<UserId> {
+        match self {
+            Self::Probe(c) => c.userid(),
+            Self::GetUser(c) => c.userid(),
+            Self::GetMeas(c) => c.userid(),
+            Self::Subscribe(c) => c.userid(),
+            Self::GetSubscription(c) => c.userid(),
+            Self::ListSubscriptions(c) => c.userid(),
+            Self::Revoke(c) => c.userid(),
+        }
+    }
+}
+
+/// `userid` as sent: a positive integer.
+pub(crate) fn check_userid(userid: UserId) -> Result<Cow<'static, str>, InvalidRequest> {
+    if userid.get() > 0 {
+        Ok(Cow::Owned(userid.to_string()))
+    } else {
+        Err(InvalidRequest::UserId)
+    }
+}
+
+/// The rule for a notification callback URL (the reference: absolute http(s), at most 128
+/// characters), shared by every client and server of the workspace: a host, and no spaces
+/// or control characters.
+///
+/// ```
+/// use wbs_proto::check_callback_url;
+/// assert!(check_callback_url("https://example.com/wbs?u=1").is_ok());
+/// assert!(check_callback_url("ftp://example.com/").is_err());
+/// assert!(check_callback_url(&format!("http://e.com/{}", "a".repeat(120))).is_err());
+/// ```
+pub fn check_callback_url(url: &str) -> Result<&str, InvalidRequest> {
+    if url.is_empty() {
+        return Err(InvalidRequest::CallbackUrl("absent"));
+    }
+    if url.chars().count() > 128 {
+        return Err(InvalidRequest::CallbackUrl("longer than 128 characters"));
+    }
+    if url.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(InvalidRequest::CallbackUrl(
+            "holds spaces or control characters",
+        ));
+    }
+    let uri: http::Uri = url
+        .parse()
+        .map_err(|_| InvalidRequest::CallbackUrl("not an absolute http(s) URL"))?;
+    match uri.scheme_str() {
+        Some(s) if s.eq_ignore_ascii_case("http") || s.eq_ignore_ascii_case("https") => {}
+        _ => return Err(InvalidRequest::CallbackUrl("not an absolute http(s) URL")),
+    }
+    if uri.host().is_none_or(str::is_empty) {
+        return Err(InvalidRequest::CallbackUrl("no host"));
+    }
+    Ok(url)
+}
+
+/// The parameters every notify action shares: `userid`, `callbackurl` (all but list) and
+/// the optional `appli`.
+pub(crate) fn notify_params<'a>(
+    out: &mut ParamsOut<'a>,
+    userid: UserId,
+    callbackurl: Option<&'a str>,
+    appli: Option<DeviceType>,
+) -> Result<(), InvalidRequest> {
+    out.push(("userid", check_userid(userid)?));
+    if let Some(url) = callbackurl {
+        out.push(("callbackurl", Cow::Borrowed(check_callback_url(url)?)));
+    }
+    if let Some(a) = appli {
+        out.push(("appli", Cow::Owned(a.code().to_string())));
+    }
+    Ok(())
+}
