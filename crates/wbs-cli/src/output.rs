@@ -52,7 +52,7 @@ pub fn users(format: Format, users: &[User]) {
                     u.lastname.as_deref().unwrap_or("")
                 );
                 if let Some(b) = u.birthdate {
-                    println!("  born {}", &dates::format(b.secs())[..10]);
+                    println!("  born {}", dates::format(b.secs()).get(..10).unwrap_or(""));
                 }
             }
         }

@@ -3,7 +3,7 @@
 
 use std::collections::VecDeque;
 use std::fmt;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -18,7 +18,7 @@ use wbs_proto::wbs_model::{DeviceType, MeasureGroup, Status, Subscription, User,
 use wbs_proto::wbs_oauth::Credentials;
 use wbs_proto::{
     Call, DecodedPage, GetMeas, GetSubscription, GetUser, HttpMethod, ListSubscriptions,
-    MeasurePager, PagerError, Probe, Revoke, Session, Subscribe, SyncCursor,
+    MeasurePager, Probe, Revoke, Session, Subscribe, SyncCursor,
 };
 
 use crate::error::{Error, Kind};
@@ -131,17 +131,12 @@ impl ClientBuilder {
         let hyper = HyperClient::builder(TokioExecutor::new())
             .pool_idle_timeout(Duration::from_secs(90))
             .build(tls);
-        let seed = wbs_proto::wbs_oauth::random_nonce()
-            .ok()
-            .and_then(|n| u64::from_str_radix(n.get(..16)?, 16).ok())
-            .unwrap_or(0x9e37_79b9_7f4a_7c15);
         Ok(Client {
             inner: Arc::new(Inner {
                 hyper,
                 session,
                 request_timeout: self.request_timeout,
                 retry: self.retry,
-                jitter: Mutex::new(seed | 1),
             }),
         })
     }
@@ -187,7 +182,6 @@ struct Inner {
     session: Session,
     request_timeout: Duration,
     retry: RetryPolicy,
-    jitter: Mutex<u64>,
 }
 
 impl fmt::Debug for Client {
@@ -258,8 +252,7 @@ impl Client {
 
     /// One attempt: sign, send, read within the timeout, decode.
     async fn attempt<C: Call>(&self, call: &C) -> Result<C::Output, Error> {
-        let nonce = wbs_proto::wbs_oauth::random_nonce()
-            .map_err(|e| Error::new(Kind::Transport, Some(Box::new(e))))?;
+        let nonce = wbs_proto::wbs_oauth::random_nonce()?;
         let request =
             self.inner
                 .session
@@ -272,14 +265,10 @@ impl Client {
         Ok(C::decode(status, &body)?)
     }
 
-    /// A random pause between half and all of `backoff`.
+    /// A random pause between half and all of `backoff` (fastrand's thread-local
+    /// generator: jitter needs spread, not secrecy).
     fn jittered(&self, backoff: Duration) -> Duration {
-        let mut state = self.inner.jitter.lock().unwrap_or_else(|p| p.into_inner());
-        *state ^= *state << 13;
-        *state ^= *state >> 7;
-        *state ^= *state << 17;
-        let fraction = 0.5 + (*state % 1_000) as f64 / 2_000.0;
-        backoff.mul_f64(fraction)
+        backoff.mul_f64(0.5 + fastrand::f64() / 2.0)
     }
 
     /// once/probe.
@@ -321,7 +310,7 @@ impl Client {
                         return Ok(None);
                     };
                     let page = client.call(&call).await?;
-                    buffer.extend(pager.handle_page(page).map_err(pager_error)?);
+                    buffer.extend(pager.handle_page(page)?);
                 }
             },
         )
@@ -337,7 +326,7 @@ impl Client {
         let mut groups = Vec::new();
         while let Some(call) = pager.next_call() {
             let page = self.call(&call).await?;
-            groups.extend(pager.handle_page(page).map_err(pager_error)?);
+            groups.extend(pager.handle_page(page)?);
         }
         let next = cursor.advanced(&pager).unwrap_or_else(|| cursor.clone());
         Ok((groups, next))
@@ -432,12 +421,4 @@ pub(crate) async fn send(
         .await
         .map_err(|e| Error::new(Kind::Transport, Some(Box::new(e))))?;
     Ok((status, body.to_bytes()))
-}
-
-fn pager_error(e: PagerError) -> Error {
-    match e {
-        PagerError::Response(r) => Error::from(r),
-        PagerError::TooManyPages(n) => Error::new(Kind::TooManyPages(n), None),
-        _ => Error::new(Kind::Transport, None),
-    }
 }

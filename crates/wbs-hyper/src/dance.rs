@@ -7,12 +7,10 @@ use http_body_util::Full;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::Client as HyperClient;
 use hyper_util::rt::TokioExecutor;
-use wbs_proto::wbs_model::UserId;
-use wbs_proto::wbs_oauth::flow::TokenResponse;
 use wbs_proto::wbs_oauth::Credentials;
-use wbs_proto::{decode_token_response, OAuthEndpoints, TokenError};
+use wbs_proto::{decode_token_response, AccessToken, OAuthEndpoints};
 
-use crate::error::{Error, Kind};
+use crate::error::Error;
 
 /// The three-legged flow for one application.
 ///
@@ -24,7 +22,8 @@ use crate::error::{Error, Kind};
 /// let request_token = dance.request_token(&callback.url()).await?;
 /// println!("open {}", dance.authorize_url(&request_token)?);
 /// let approved = callback.wait().await?;
-/// let (token, userid) = dance.access_token(&request_token, &approved.verifier).await?;
+/// let access = dance.access_token(&request_token, &approved.verifier).await?;
+/// println!("user {}", access.userid);
 /// # Ok(()) }
 /// ```
 pub struct OAuthDance {
@@ -63,15 +62,6 @@ impl OAuthDance {
         })
     }
 
-    async fn exchange(
-        &self,
-        request: wbs_proto::http::Request<Vec<u8>>,
-    ) -> Result<TokenResponse, Error> {
-        let (status, body) =
-            crate::client::send(&self.http, request.map(|b| Full::new(Bytes::from(b)))).await?;
-        decode_token_response(status, &body).map_err(|e| Error::new(Kind::Token(e), None))
-    }
-
     /// Step 1: a request token, with the URL the user is sent back to (or `oob`).
     pub async fn request_token(&self, callback: &str) -> Result<Credentials, Error> {
         let nonce = nonce()?;
@@ -81,17 +71,13 @@ impl OAuthDance {
             &nonce,
             wbs_proto::wbs_oauth::unix_timestamp(),
         )?;
-        Ok(self.exchange(request).await?.token)
+        let (status, body) = self.send(request).await?;
+        Ok(decode_token_response(status, &body)?.token)
     }
 
-    /// Step 2: the URL to send the user to.
+    /// Step 2: the URL to send the user to (RFC 5849 §2.2).
     pub fn authorize_url(&self, request_token: &Credentials) -> Result<String, Error> {
-        Ok(self.endpoints.authorize_url(
-            &self.consumer,
-            request_token,
-            &nonce()?,
-            wbs_proto::wbs_oauth::unix_timestamp(),
-        )?)
+        Ok(self.endpoints.authorize_url(&request_token.key)?)
     }
 
     /// Step 3: the user's access token and id, for the verifier the callback carried.
@@ -99,7 +85,7 @@ impl OAuthDance {
         &self,
         request_token: &Credentials,
         verifier: &str,
-    ) -> Result<(Credentials, UserId), Error> {
+    ) -> Result<AccessToken, Error> {
         let request = self.endpoints.access_token(
             &self.consumer,
             request_token,
@@ -107,23 +93,18 @@ impl OAuthDance {
             &nonce()?,
             wbs_proto::wbs_oauth::unix_timestamp(),
         )?;
-        let response = self.exchange(request).await?;
-        let userid = response
-            .get("userid")
-            .and_then(|u| u.parse::<i64>().ok())
-            .map(UserId::new)
-            .ok_or_else(|| {
-                Error::new(
-                    Kind::Token(TokenError::Invalid(
-                        wbs_proto::wbs_oauth::Error::InvalidTokenResponse("no userid"),
-                    )),
-                    None,
-                )
-            })?;
-        Ok((response.token, userid))
+        let (status, body) = self.send(request).await?;
+        AccessToken::decode(status, &body).map_err(Error::from)
+    }
+
+    async fn send(
+        &self,
+        request: wbs_proto::http::Request<Vec<u8>>,
+    ) -> Result<(wbs_proto::http::StatusCode, Bytes), Error> {
+        crate::client::send(&self.http, request.map(|b| Full::new(Bytes::from(b)))).await
     }
 }
 
 fn nonce() -> Result<String, Error> {
-    wbs_proto::wbs_oauth::random_nonce().map_err(|e| Error::new(Kind::Transport, Some(Box::new(e))))
+    wbs_proto::wbs_oauth::random_nonce().map_err(Error::from)
 }

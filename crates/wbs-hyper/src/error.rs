@@ -36,6 +36,14 @@ pub(crate) enum Kind {
     Token(wbs_proto::TokenError),
     /// A local listener could not be set up.
     Io,
+    /// The operating system's random number generator failed (no nonce).
+    Rng,
+    /// The OAuth callback carried no usable token and verifier.
+    Callback(wbs_proto::wbs_oauth::Error),
+    /// A listener stopped before it delivered what was awaited.
+    Closed,
+    /// The pager stopped for another reason (in the source).
+    Pager,
 }
 
 impl Error {
@@ -77,9 +85,15 @@ impl Error {
         match &self.kind {
             Kind::Connect | Kind::Timeout | Kind::Transport => true,
             Kind::Response(e) => e.is_transient(),
-            Kind::Invalid(_) | Kind::Tls | Kind::TooManyPages(_) | Kind::Token(_) | Kind::Io => {
-                false
-            }
+            Kind::Invalid(_)
+            | Kind::Tls
+            | Kind::TooManyPages(_)
+            | Kind::Token(_)
+            | Kind::Io
+            | Kind::Rng
+            | Kind::Callback(_)
+            | Kind::Closed
+            | Kind::Pager => false,
         }
     }
 
@@ -117,6 +131,12 @@ impl fmt::Display for Error {
             Kind::TooManyPages(n) => write!(f, "the service was still sending pages after {n}"),
             Kind::Token(e) => e.fmt(f),
             Kind::Io => f.write_str("a local listener could not be set up"),
+            Kind::Rng => {
+                f.write_str("no nonce: the operating system's random number generator failed")
+            }
+            Kind::Callback(e) => write!(f, "the authorization callback is unusable: {e}"),
+            Kind::Closed => f.write_str("the listener stopped before the callback arrived"),
+            Kind::Pager => f.write_str("the pager stopped"),
         }
     }
 }
@@ -131,10 +151,19 @@ impl fmt::Debug for Error {
 }
 
 impl StdError for Error {
+    /// The cause: the transport's own error, or what the typed error at this level wraps
+    /// (its Display already says the rest).
     fn source(&self) -> Option<&(dyn StdError + 'static)> {
-        self.source
-            .as_deref()
-            .map(|s| s as &(dyn StdError + 'static))
+        if let Some(s) = self.source.as_deref() {
+            return Some(s as &(dyn StdError + 'static));
+        }
+        match &self.kind {
+            Kind::Invalid(e) => e.source(),
+            Kind::Response(e) => e.source(),
+            Kind::Token(e) => e.source(),
+            Kind::Callback(e) => e.source(),
+            _ => None,
+        }
     }
 }
 
@@ -147,5 +176,28 @@ impl From<InvalidRequest> for Error {
 impl From<ResponseError> for Error {
     fn from(e: ResponseError) -> Self {
         Self::new(Kind::Response(e), None)
+    }
+}
+
+impl From<wbs_proto::TokenError> for Error {
+    fn from(e: wbs_proto::TokenError) -> Self {
+        Self::new(Kind::Token(e), None)
+    }
+}
+
+impl From<wbs_proto::wbs_oauth::RngError> for Error {
+    fn from(e: wbs_proto::wbs_oauth::RngError) -> Self {
+        Self::new(Kind::Rng, Some(Box::new(e)))
+    }
+}
+
+impl From<wbs_proto::PagerError> for Error {
+    fn from(e: wbs_proto::PagerError) -> Self {
+        match e {
+            wbs_proto::PagerError::Response(r) => Self::from(r),
+            wbs_proto::PagerError::TooManyPages(n) => Self::new(Kind::TooManyPages(n), None),
+            // A variant a newer wbs-proto adds: keep it as the cause.
+            other => Self::new(Kind::Pager, Some(Box::new(other))),
+        }
     }
 }

@@ -29,6 +29,7 @@ mod client;
 mod dance;
 mod error;
 mod listen;
+pub mod serve;
 
 pub use client::{Client, ClientBuilder, RetryPolicy};
 pub use dance::OAuthDance;
@@ -42,6 +43,10 @@ pub use wbs_proto::wbs_model::{
     MeasureType, Notification, Quantity, Status, Subscription, Timestamp, Unit, Units, User,
     UserId,
 };
-pub use wbs_proto::wbs_oauth::{Credentials, Secret};
-pub use wbs_proto::{DecodedPage, GetMeas, HttpMethod, SkippedGroup, SyncCursor};
-pub use wbs_proto::{NotificationError, OAuthEndpoints, TokenError};
+pub use wbs_proto::wbs_oauth::flow::AuthorizationCallback;
+pub use wbs_proto::wbs_oauth::{Credentials, RngError, Secret};
+pub use wbs_proto::{
+    AccessToken, Call, DecodedPage, GetMeas, GetSubscription, GetUser, HttpError, HttpMethod,
+    InvalidRequest, ListSubscriptions, NotificationError, OAuthEndpoints, PagerError, Probe,
+    ResponseError, Revoke, SkippedGroup, Subscribe, SyncCursor, TokenError,
+};

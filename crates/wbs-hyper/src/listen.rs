@@ -9,15 +9,14 @@ use bytes::Bytes;
 use futures_util::stream::{self, Stream};
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
-use hyper::server::conn::http1;
-use hyper::service::service_fn;
-use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
-use tokio::sync::{mpsc, oneshot, Semaphore};
+use tokio::sync::{mpsc, oneshot};
 use wbs_proto::http::{Method, Request, Response, StatusCode};
 use wbs_proto::wbs_model::Notification;
 use wbs_proto::wbs_oauth::flow::AuthorizationCallback;
 use wbs_proto::{parse_notification, NotificationError};
+
+use crate::serve::{self, ServerLimits};
 
 /// Largest notification body read (the service sends a few dozen bytes).
 pub const MAX_NOTIFICATION_BODY: usize = 8 * 1024;
@@ -58,29 +57,14 @@ impl NotificationListener {
         let addr = listener.local_addr()?;
         let path: Arc<str> = Arc::from(path);
         let (tx, rx) = mpsc::channel::<Received>(256);
-        let (stop, mut stopped) = oneshot::channel();
-        let permits = Arc::new(Semaphore::new(MAX_NOTIFICATION_CONNECTIONS));
+        let (stop, stopped) = oneshot::channel();
         let serve_path = path.clone();
-        tokio::spawn(async move {
-            loop {
-                let Ok(permit) = permits.clone().acquire_owned().await else {
-                    return;
-                };
-                let accepted = tokio::select! {
-                    _ = &mut stopped => return,
-                    accepted = listener.accept() => accepted,
-                };
-                let Ok((stream, _)) = accepted else { continue };
-                let (tx, path) = (tx.clone(), serve_path.clone());
-                tokio::spawn(async move {
-                    let service = service_fn(move |req| receive(req, path.clone(), tx.clone()));
-                    let _ = http1::Builder::new()
-                        .serve_connection(TokioIo::new(stream), service)
-                        .await;
-                    drop(permit);
-                });
-            }
-        });
+        serve::spawn(
+            listener,
+            ServerLimits::new(MAX_NOTIFICATION_CONNECTIONS),
+            stopped,
+            move |_, req| receive(req, serve_path.clone(), tx.clone()),
+        );
         let notifications =
             stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|n| (n, rx)) });
         Ok((
@@ -190,35 +174,28 @@ impl CallbackListener {
         let listener = TcpListener::bind(addr).await?;
         let addr = listener.local_addr()?;
         let (tx, rx) = oneshot::channel();
-        tokio::spawn(async move {
-            let tx = Arc::new(std::sync::Mutex::new(Some(tx)));
-            while let Ok((stream, _)) = listener.accept().await {
-                let served = tx.clone();
-                let service = service_fn(move |req: Request<Incoming>| {
-                    let tx = served.clone();
-                    async move {
-                        let parsed = AuthorizationCallback::parse(req.uri().query().unwrap_or(""));
-                        let ok = parsed.is_ok();
-                        if let Some(sender) = tx.lock().unwrap_or_else(|p| p.into_inner()).take() {
-                            let _ = sender.send(parsed);
-                        }
-                        let mut r = Response::new(Full::new(Bytes::from_static(if ok {
-                            b"Authorized: you can close this window."
-                        } else {
-                            b"The authorization callback is missing its token or verifier."
-                        })));
-                        if !ok {
-                            *r.status_mut() = StatusCode::BAD_REQUEST;
-                        }
-                        Ok::<_, std::convert::Infallible>(r)
-                    }
-                });
-                let _ = http1::Builder::new()
-                    .serve_connection(TokioIo::new(stream), service)
-                    .await;
-                if tx.lock().unwrap_or_else(|p| p.into_inner()).is_none() {
-                    return;
+        let (stop, stopped) = oneshot::channel::<()>();
+        // The first request with a callback query is the answer; then the server stops.
+        let once = Arc::new(std::sync::Mutex::new(Some((tx, stop))));
+        serve::spawn(listener, ServerLimits::new(4), stopped, move |_, req| {
+            let once = once.clone();
+            async move {
+                let parsed = AuthorizationCallback::parse(req.uri().query().unwrap_or(""));
+                let ok = parsed.is_ok();
+                if let Some((sender, stop)) = once.lock().unwrap_or_else(|p| p.into_inner()).take()
+                {
+                    let _ = sender.send(parsed);
+                    let _ = stop.send(());
                 }
+                let mut r = Response::new(Full::new(Bytes::from_static(if ok {
+                    b"Authorized: you can close this window."
+                } else {
+                    b"The authorization callback is missing its token or verifier."
+                })));
+                if !ok {
+                    *r.status_mut() = StatusCode::BAD_REQUEST;
+                }
+                Ok::<_, std::convert::Infallible>(r)
             }
         });
         Ok(Self { addr, rx })
@@ -233,11 +210,8 @@ impl CallbackListener {
     pub async fn wait(self) -> Result<AuthorizationCallback, crate::Error> {
         match self.rx.await {
             Ok(Ok(callback)) => Ok(callback),
-            Ok(Err(e)) => Err(crate::Error::new(
-                crate::error::Kind::Invalid(wbs_proto::InvalidRequest::Signing(e)),
-                None,
-            )),
-            Err(_) => Err(crate::Error::new(crate::error::Kind::Transport, None)),
+            Ok(Err(e)) => Err(crate::Error::new(crate::error::Kind::Callback(e), None)),
+            Err(_) => Err(crate::Error::new(crate::error::Kind::Closed, None)),
         }
     }
 }

@@ -147,10 +147,11 @@ async fn the_three_legged_flow() {
 
     let approved = callback.wait().await.unwrap();
     assert_eq!(approved.token, request_token.key);
-    let (token, userid) = dance
+    let access = dance
         .access_token(&request_token, &approved.verifier)
         .await
         .unwrap();
+    let (token, userid) = (access.token, access.userid);
     assert_eq!(userid, UserId::new(29));
     let client = Client::builder(consumer, token)
         .base_url(sim.base_url())

@@ -28,13 +28,20 @@ impl Default for OAuthEndpoints {
 }
 
 impl OAuthEndpoints {
-    /// `{base}/account/request_token`, `/authorize`, `/access_token` (the sandbox's too).
+    /// The request-token endpoint's path on the service (and the sandbox).
+    pub const REQUEST_TOKEN_PATH: &'static str = "/account/request_token";
+    /// The authorization page's path.
+    pub const AUTHORIZE_PATH: &'static str = "/account/authorize";
+    /// The access-token endpoint's path.
+    pub const ACCESS_TOKEN_PATH: &'static str = "/account/access_token";
+
+    /// The three paths under `base` (the sandbox's too).
     pub fn under(base: &str) -> Self {
         let base = base.trim_end_matches('/');
         Self {
-            request_token: format!("{base}/account/request_token"),
-            authorize: format!("{base}/account/authorize"),
-            access_token: format!("{base}/account/access_token"),
+            request_token: format!("{base}{}", Self::REQUEST_TOKEN_PATH),
+            authorize: format!("{base}{}", Self::AUTHORIZE_PATH),
+            access_token: format!("{base}{}", Self::ACCESS_TOKEN_PATH),
         }
     }
 

@@ -67,7 +67,7 @@ impl FromStr for Fault {
 pub struct Faults {
     rate: f64,
     kinds: Vec<Fault>,
-    rng: u64,
+    rng: fastrand::Rng,
     script: Vec<(String, u32, Fault)>,
     counts: HashMap<String, u32>,
 }
@@ -84,7 +84,7 @@ impl Faults {
         Self {
             rate: rate.clamp(0.0, 1.0),
             kinds,
-            rng: seed | 1,
+            rng: fastrand::Rng::with_seed(seed),
             ..Self::default()
         }
     }
@@ -110,19 +110,11 @@ impl Faults {
         if self.kinds.is_empty() || self.rate <= 0.0 {
             return None;
         }
-        let draw = self.next() as f64 / u64::MAX as f64;
-        if draw >= self.rate {
+        if self.rng.f64() >= self.rate {
             return None;
         }
-        let i = (self.next() % self.kinds.len() as u64) as usize;
+        let i = self.rng.usize(..self.kinds.len());
         self.kinds.get(i).copied()
-    }
-
-    fn next(&mut self) -> u64 {
-        self.rng ^= self.rng >> 12;
-        self.rng ^= self.rng << 25;
-        self.rng ^= self.rng >> 27;
-        self.rng.wrapping_mul(0x2545_f491_4f6c_dd1d)
     }
 }
 

@@ -12,24 +12,6 @@ use crate::sandbox::Sandbox;
 /// First id of generated users (the reference's users are 29 and 1229).
 pub const FIRST_GENERATED_USER: i64 = 10_000;
 
-/// xorshift64*: small, fast, deterministic.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-
-    /// Uniform in `lo..=hi`.
-    fn range(&mut self, lo: i64, hi: i64) -> i64 {
-        let span = (hi - lo + 1).max(1) as u64;
-        lo + (self.next() % span) as i64
-    }
-}
-
 impl Sandbox {
     /// Adds `users` users with `groups` measure groups each, one about every day back from
     /// `now`: weighings (weight as a slow random walk, with fat ratio, fat mass and fat-free
@@ -47,44 +29,45 @@ impl Sandbox {
     pub fn generate(&mut self, users: u32, groups: u32, seed: u64, now: i64) {
         for u in 0..users {
             let id = FIRST_GENERATED_USER + i64::from(u);
-            let mut rng = Rng(seed ^ (id as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1);
+            let mut rng =
+                fastrand::Rng::with_seed(seed ^ (id as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15));
             let user = User {
                 id: UserId::new(id),
                 firstname: Some(format!("User{u}")),
                 lastname: Some("Sandbox".into()),
                 shortname: Some(format!("U{u:02}")),
-                gender: Some(Gender::from_code(rng.range(0, 1))),
+                gender: Some(Gender::from_code(rng.i64(0..=1))),
                 fatmethod: Some(0),
-                birthdate: Some(Timestamp::from_secs(rng.range(0, 900_000_000))),
+                birthdate: Some(Timestamp::from_secs(rng.i64(0..=900_000_000))),
             };
             let token = Credentials::new(
                 format!("sandbox-token-{id}"),
                 format!("sandbox-token-secret-{id}"),
             );
             self.add_user(user, token);
-            let mut weight = rng.range(55_000, 110_000); // grams
-            let mut fat = rng.range(120, 350); // tenths of a percent
+            let mut weight = rng.i64(55_000..=110_000); // grams
+            let mut fat = rng.i64(120..=350); // tenths of a percent
             for g in 0..i64::from(groups) {
-                let date = now - g * 86_400 - rng.range(0, 7_200);
+                let date = now - g * 86_400 - rng.i64(0..=7_200);
                 let grpid = GroupId::new(id * 1_000_000 + g);
-                let (measures, devtype) = if rng.range(0, 3) == 0 {
-                    let systolic = rng.range(105, 145);
+                let (measures, devtype) = if rng.i64(0..=3) == 0 {
+                    let systolic = rng.i64(105..=145);
                     let measures = vec![
                         Measure::new(
                             MeasureType::DIASTOLIC_BLOOD_PRESSURE,
-                            systolic - rng.range(35, 45),
+                            systolic - rng.i64(35..=45),
                             0,
                         ),
                         Measure::new(MeasureType::SYSTOLIC_BLOOD_PRESSURE, systolic, 0),
-                        Measure::new(MeasureType::HEART_PULSE, rng.range(55, 90), 0),
+                        Measure::new(MeasureType::HEART_PULSE, rng.i64(55..=90), 0),
                     ];
                     (measures, DeviceType::BLOOD_PRESSURE_MONITOR)
                 } else {
-                    weight = (weight + rng.range(-300, 300)).clamp(40_000, 150_000);
-                    fat = (fat + rng.range(-3, 3)).clamp(50, 450);
+                    weight = (weight + rng.i64(-300..=300)).clamp(40_000, 150_000);
+                    fat = (fat + rng.i64(-3..=3)).clamp(50, 450);
                     let fat_mass = weight * fat / 1_000;
                     let mut measures = vec![Measure::new(MeasureType::WEIGHT, weight, -3)];
-                    let extra = rng.range(0, 3);
+                    let extra = rng.i64(0..=3);
                     if extra >= 1 {
                         measures.push(Measure::new(MeasureType::FAT_RATIO, fat, -1));
                     }

@@ -10,15 +10,15 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
-use hyper::server::conn::http1;
-use hyper::service::service_fn;
 use hyper_util::client::legacy::Client;
-use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::rt::TokioExecutor;
 use serde_json::{json, Value};
 use tokio::net::TcpListener;
-use tokio::sync::{oneshot, Notify, Semaphore};
-use wbs_proto::http::{header, HeaderValue, Method, Request, Response, StatusCode};
+use tokio::sync::{oneshot, Notify};
+use wbs_hyper::serve::{self, ServerLimits};
+use wbs_proto::http::{self, header, HeaderValue, Method, Request, Response, StatusCode};
 use wbs_proto::wbs_model::{DeviceType, GroupId, MeasureGroup, UserId};
+use wbs_proto::wbs_oauth::form_pairs;
 
 use crate::faults::{Fault, Faults};
 use crate::sandbox::{Outgoing, Sandbox};
@@ -64,33 +64,14 @@ impl RunningSim {
         let state = Arc::new(Mutex::new(sandbox));
         let faults = Arc::new(Mutex::new(faults));
         let wake = Arc::new(Notify::new());
-        let (stop, mut stopped) = oneshot::channel();
+        let (stop, stopped) = oneshot::channel();
         let (shared, waker) = (state.clone(), wake.clone());
-        let permits = Arc::new(Semaphore::new(MAX_CONNECTIONS));
-        tokio::spawn(async move {
-            loop {
-                let Ok(permit) = permits.clone().acquire_owned().await else {
-                    return;
-                };
-                let accepted = tokio::select! {
-                    _ = &mut stopped => return,
-                    accepted = listener.accept() => accepted,
-                };
-                let Ok((stream, peer)) = accepted else {
-                    continue;
-                };
-                let (state, wake, faults) = (shared.clone(), waker.clone(), faults.clone());
-                tokio::spawn(async move {
-                    let service = service_fn(move |req| {
-                        serve(state.clone(), wake.clone(), faults.clone(), peer, req)
-                    });
-                    let _ = http1::Builder::new()
-                        .serve_connection(TokioIo::new(stream), service)
-                        .await;
-                    drop(permit);
-                });
-            }
-        });
+        serve::spawn(
+            listener,
+            ServerLimits::new(MAX_CONNECTIONS),
+            stopped,
+            move |peer, req| serve(shared.clone(), waker.clone(), faults.clone(), peer, req),
+        );
         let stopped_flag = Arc::new(AtomicBool::new(false));
         tokio::spawn(deliver_notifications(
             state.clone(),
@@ -242,16 +223,18 @@ async fn serve(
     Ok(response.map(|b| Full::new(Bytes::from(b))))
 }
 
-/// The `action` parameter of a request (query or form body), for scripted faults.
+/// The `action` parameter of a request (query or form body), for scripted faults; the
+/// path when there is none.
 fn action_of(request: &Request<Vec<u8>>) -> String {
     let query = request.uri().query().unwrap_or("");
     let body = std::str::from_utf8(request.body()).unwrap_or("");
-    query
-        .split('&')
-        .chain(body.split('&'))
-        .find_map(|kv| kv.strip_prefix("action="))
-        .unwrap_or(request.uri().path().trim_matches('/'))
-        .to_owned()
+    form_pairs(query)
+        .find("action")
+        .or_else(|| form_pairs(body).find("action"))
+        .map_or_else(
+            || request.uri().path().trim_matches('/').to_owned(),
+            |a| a.into_owned(),
+        )
 }
 
 /// `POST /admin/groups` with `{"userid":…, "devtype":…, "group":{…}}` adds or replaces a
@@ -261,24 +244,13 @@ fn admin(state: &Mutex<Sandbox>, request: &Request<Vec<u8>>) -> Response<Full<By
     let mut sandbox = state
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner());
-    let query: Vec<(&str, &str)> = request
-        .uri()
-        .query()
-        .unwrap_or("")
-        .split('&')
-        .filter_map(|kv| kv.split_once('='))
-        .collect();
-    let param = |name: &str| {
-        query
-            .iter()
-            .find(|(k, _)| *k == name)
-            .and_then(|(_, v)| v.parse::<i64>().ok())
-    };
+    let query = request.uri().query().unwrap_or("");
+    let param = |name: &str| form_pairs(query).find(name)?.trim().parse::<i64>().ok();
     match (request.method(), request.uri().path()) {
         // The getmeas body a user would get, unsigned: the baseline of the e2e bench.
         (&Method::GET, "/admin/raw-getmeas") => match param("userid") {
             Some(u) => {
-                let limit = param("limit").unwrap_or(2048);
+                let limit = param("limit").map_or(2048, |l| u32::try_from(l).unwrap_or(1));
                 match sandbox.raw_getmeas(UserId::new(u), limit) {
                     Some(body) => json_reply(body),
                     None => json_reply(json!({"status": 247})),
@@ -394,16 +366,17 @@ async fn deliver(
 
 /// Whether a callback URL is plain HTTP to a loopback host (the only ones the sandbox calls).
 fn is_loopback_http(url: &str) -> bool {
-    let Some(rest) = url.strip_prefix("http://") else {
+    let Ok(uri) = url.parse::<http::Uri>() else {
         return false;
     };
-    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
-    let host = match authority.strip_prefix('[') {
-        Some(v6) => v6.split(']').next().unwrap_or(""),
-        None => authority.rsplit_once(':').map_or(authority, |(h, _)| h),
-    };
-    host.eq_ignore_ascii_case("localhost")
-        || host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
+    let host = uri.host().unwrap_or("");
+    let host = host
+        .strip_prefix('[')
+        .and_then(|h| h.strip_suffix(']'))
+        .unwrap_or(host);
+    uri.scheme_str() == Some("http")
+        && (host.eq_ignore_ascii_case("localhost")
+            || host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback()))
 }
 
 fn plain(status: StatusCode, text: &'static str) -> Response<Full<Bytes>> {

@@ -613,7 +613,7 @@ async fn the_three_legged_flow() {
     );
 
     let authorize = endpoints
-        .authorize_url(&consumer, &request_token.token, &nonce(), now())
+        .authorize_url(&request_token.token.key)
         .unwrap();
     let (status, _) = {
         let client: Client<_, Full<Bytes>> = Client::builder(TokioExecutor::new()).build_http();
@@ -648,8 +648,8 @@ async fn the_three_legged_flow() {
                 .unwrap(),
         )
         .await;
-        let access = decode_token_response(status, &body).unwrap();
-        assert_eq!(access.get("userid"), Some("29"));
+        let access = wbs_proto::AccessToken::decode(status, &body).unwrap();
+        assert_eq!(access.userid.get(), 29);
         // The access token works for data calls.
         let s = Session::new(consumer.clone(), access.token.clone())
             .with_base_url(&sim.base_url())

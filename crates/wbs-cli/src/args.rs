@@ -1,0 +1,209 @@
+//! The command line: every flag and subcommand of `wbs`, parsed by clap.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use wbs_hyper::MeasureType;
+
+use crate::dates;
+use crate::output::Format;
+
+/// The Withings Body metrics Services (WBS) API from the command line.
+#[derive(Parser, Debug)]
+#[command(name = "wbs", version, about)]
+pub(crate) struct Cli {
+    /// The API's base URL.
+    #[arg(long, global = true, env = "WBS_BASE_URL")]
+    pub(crate) base_url: Option<String>,
+    /// The OAuth endpoints' base (for `auth login`).
+    #[arg(long, global = true, env = "WBS_OAUTH_URL")]
+    pub(crate) oauth_url: Option<String>,
+    /// The application's consumer key.
+    #[arg(long, global = true, env = "WBS_CONSUMER_KEY")]
+    pub(crate) consumer_key: Option<String>,
+    /// The application's consumer secret.
+    #[arg(
+        long,
+        global = true,
+        env = "WBS_CONSUMER_SECRET",
+        hide_env_values = true
+    )]
+    pub(crate) consumer_secret: Option<String>,
+    /// The user's access token.
+    #[arg(long, global = true, env = "WBS_TOKEN")]
+    pub(crate) token: Option<String>,
+    /// The user's access token secret.
+    #[arg(long, global = true, env = "WBS_TOKEN_SECRET", hide_env_values = true)]
+    pub(crate) token_secret: Option<String>,
+    /// The configuration file `wbs auth login` writes (default: $XDG_CONFIG_HOME/wbs/config.json).
+    #[arg(long, global = true, env = "WBS_CONFIG")]
+    pub(crate) config: Option<PathBuf>,
+    /// How to print data.
+    #[arg(long, global = true, value_enum, default_value_t = Format::Table)]
+    pub(crate) format: Format,
+    /// Run against an embedded sandbox on 127.0.0.1, seeded with the reference's examples.
+    #[arg(long, global = true)]
+    pub(crate) sandbox: bool,
+    #[command(subcommand)]
+    pub(crate) command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub(crate) enum Command {
+    /// Check that the service answers and the credentials sign correctly.
+    Probe,
+    /// Show a user.
+    User {
+        /// The user's id.
+        userid: i64,
+    },
+    /// Export measure groups (every page, newest first).
+    Measures(MeasuresArgs),
+    /// Keep a file in step with a user's data: only new or changed groups are fetched.
+    Sync {
+        /// The user's id.
+        #[arg(long)]
+        user: i64,
+        /// The file (a JSON array of groups; the cursor is kept beside it).
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Notification subscriptions, and a listener for them.
+    #[command(subcommand)]
+    Notify(NotifyCommand),
+    /// The OAuth checker: sign a request and show every step, or verify a signed URL.
+    #[command(subcommand)]
+    Oauth(OauthCommand),
+    /// Authorize this command for a user (the three-legged flow).
+    #[command(subcommand)]
+    Auth(AuthCommand),
+    /// Run the sandbox server.
+    Sim(wbs_sim::SimOptions),
+}
+
+#[derive(Args, Debug)]
+pub(crate) struct MeasuresArgs {
+    /// The user's id.
+    #[arg(long)]
+    pub(crate) user: i64,
+    /// Nothing before (epoch seconds, YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ, UTC).
+    #[arg(long, value_parser = dates::parse)]
+    pub(crate) since: Option<i64>,
+    /// Nothing after (same forms).
+    #[arg(long, value_parser = dates::parse)]
+    pub(crate) until: Option<i64>,
+    /// One measure type: a name (weight, height, fat_ratio, …) or a code.
+    #[arg(long = "type")]
+    pub(crate) measure_type: Option<MeasureType>,
+    /// Measurements or targets.
+    #[arg(long, value_enum)]
+    pub(crate) category: Option<CategoryArg>,
+    /// Device types, as a code or bitmask (0 user, 1 body scale, 4 blood pressure).
+    #[arg(long)]
+    pub(crate) devtype: Option<i64>,
+    /// Only groups added or changed since (same forms as --since).
+    #[arg(long, value_parser = dates::parse)]
+    pub(crate) last_update: Option<i64>,
+    /// At most this many groups (default: all).
+    #[arg(long)]
+    pub(crate) limit: Option<u32>,
+    /// SI as sent, or imperial.
+    #[arg(long, value_enum, default_value_t = UnitsArg::Si)]
+    pub(crate) units: UnitsArg,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub(crate) enum CategoryArg {
+    Measure,
+    Target,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub(crate) enum UnitsArg {
+    Si,
+    Imperial,
+}
+
+#[derive(Subcommand, Debug)]
+pub(crate) enum NotifyCommand {
+    /// Subscribe a callback URL.
+    Subscribe {
+        #[arg(long)]
+        user: i64,
+        #[arg(long)]
+        url: String,
+        #[arg(long)]
+        comment: String,
+        #[arg(long)]
+        appli: Option<i64>,
+    },
+    /// Show one subscription.
+    Get {
+        #[arg(long)]
+        user: i64,
+        #[arg(long)]
+        url: String,
+        #[arg(long)]
+        appli: Option<i64>,
+    },
+    /// List the subscriptions.
+    List {
+        #[arg(long)]
+        user: i64,
+        #[arg(long)]
+        appli: Option<i64>,
+    },
+    /// End a subscription.
+    Revoke {
+        #[arg(long)]
+        user: i64,
+        #[arg(long)]
+        url: String,
+        #[arg(long)]
+        appli: Option<i64>,
+    },
+    /// Receive notifications and print each (and, with --fetch, the groups it announces).
+    Listen {
+        #[arg(long, default_value = "127.0.0.1:0")]
+        addr: SocketAddr,
+        #[arg(long, default_value = "/wbs/notify")]
+        path: String,
+        #[arg(long)]
+        fetch: bool,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub(crate) enum OauthCommand {
+    /// Sign a request and print the normalized parameters, base string, signature and URL.
+    Sign {
+        #[arg(long, default_value = "GET")]
+        method: String,
+        #[arg(long)]
+        url: String,
+        /// A request parameter, name=value (repeat).
+        #[arg(long = "param")]
+        params: Vec<String>,
+        #[arg(long)]
+        nonce: Option<String>,
+        #[arg(long)]
+        timestamp: Option<String>,
+    },
+    /// Say whether a signed URL verifies with the given secrets, and if not, why.
+    Verify {
+        url: String,
+        #[arg(long, default_value = "GET")]
+        method: String,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub(crate) enum AuthCommand {
+    /// Run the three-legged flow and store the user's token in the config file.
+    Login {
+        /// Where the local callback listener listens.
+        #[arg(long, default_value = "127.0.0.1:0")]
+        callback_addr: SocketAddr,
+    },
+}

@@ -1,0 +1,114 @@
+//! Settings: flags, then the environment (clap reads both), then the config file that
+//! `wbs auth login` writes; the embedded sandbox with `--sandbox`; and the file writers.
+
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+use wbs_hyper::{Client, Credentials, DeviceType, UserId};
+use wbs_sim::{RunningSim, Sandbox};
+
+use crate::args::Cli;
+use crate::Failure;
+
+/// Resolved settings: flags and environment first, then the config file.
+pub(crate) struct Settings {
+    pub(crate) base_url: String,
+    pub(crate) oauth_url: String,
+    pub(crate) consumer: Option<Credentials>,
+    pub(crate) token: Option<Credentials>,
+    _sandbox: Option<RunningSim>,
+}
+
+pub(crate) fn config_path(cli: &Cli) -> Option<PathBuf> {
+    if let Some(p) = &cli.config {
+        return Some(p.clone());
+    }
+    let base = std::env::var_os("XDG_CONFIG_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| Path::new(&h).join(".config")))?;
+    Some(base.join("wbs").join("config.json"))
+}
+
+pub(crate) async fn settings(cli: &Cli, user: Option<i64>) -> Result<Settings, Failure> {
+    if cli.sandbox {
+        let sim = RunningSim::start(Sandbox::with_reference_data(), ([127, 0, 0, 1], 0).into())
+            .await
+            .map_err(|e| Failure::new(format!("cannot start the sandbox: {e}")))?;
+        let user = UserId::new(user.unwrap_or(29));
+        let (consumer, token) =
+            sim.with(|s| (s.consumer().clone(), s.user(user).map(|u| u.token.clone())));
+        let base = sim.base_url();
+        return Ok(Settings {
+            base_url: base.clone(),
+            oauth_url: base,
+            consumer: Some(consumer),
+            token,
+            _sandbox: Some(sim),
+        });
+    }
+    let file: Value = config_path(cli)
+        .and_then(|p| std::fs::read(p).ok())
+        .and_then(|b| serde_json::from_slice(&b).ok())
+        .unwrap_or(Value::Null);
+    let from_file = |k: &str| file.get(k).and_then(Value::as_str).map(str::to_owned);
+    let pick = |flag: &Option<String>, key: &str| flag.clone().or_else(|| from_file(key));
+    let pair = |k: Option<String>, s: Option<String>| match (k, s) {
+        (Some(k), Some(s)) => Some(Credentials::new(k, s)),
+        _ => None,
+    };
+    Ok(Settings {
+        base_url: pick(&cli.base_url, "base_url")
+            .unwrap_or_else(|| wbs_proto::DEFAULT_BASE_URL.to_owned()),
+        oauth_url: pick(&cli.oauth_url, "oauth_url")
+            .unwrap_or_else(|| "https://oauth.withings.com".to_owned()),
+        consumer: pair(
+            pick(&cli.consumer_key, "consumer_key"),
+            pick(&cli.consumer_secret, "consumer_secret"),
+        ),
+        token: pair(
+            pick(&cli.token, "token"),
+            pick(&cli.token_secret, "token_secret"),
+        ),
+        _sandbox: None,
+    })
+}
+
+pub(crate) fn client(s: &Settings) -> Result<Client, Failure> {
+    let consumer = s.consumer.clone().ok_or_else(|| Failure::new("no consumer key and secret").hint("pass --consumer-key and --consumer-secret, set WBS_CONSUMER_KEY and WBS_CONSUMER_SECRET, or use --sandbox"))?;
+    let token = s.token.clone().ok_or_else(|| {
+        Failure::new("no access token")
+            .hint("run `wbs auth login`, pass --token and --token-secret, or use --sandbox")
+    })?;
+    Ok(Client::builder(consumer, token)
+        .base_url(s.base_url.clone())
+        .build()?)
+}
+
+pub(crate) fn appli(code: Option<i64>) -> Option<DeviceType> {
+    code.map(DeviceType::from_code)
+}
+
+pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), Failure> {
+    let tmp = PathBuf::from(format!("{}.tmp", path.display()));
+    std::fs::write(&tmp, bytes)
+        .and_then(|()| std::fs::rename(&tmp, path))
+        .map_err(|e| Failure::new(format!("cannot write {}: {e}", path.display())))
+}
+
+/// Writes a file only its owner can read.
+pub(crate) fn write_private(path: &Path, bytes: &[u8]) -> Result<(), Failure> {
+    use std::io::Write;
+    let fail = |e: std::io::Error| Failure::new(format!("cannot write {}: {e}", path.display()));
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).map_err(fail)?;
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options.open(path).map_err(fail)?;
+    #[cfg(unix)]
+    std::fs::set_permissions(path, std::os::unix::fs::PermissionsExt::from_mode(0o600))
+        .map_err(fail)?;
+    file.write_all(bytes).map_err(fail)
+}

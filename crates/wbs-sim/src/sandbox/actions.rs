@@ -1,0 +1,149 @@
+//! The API's actions, on calls already read and checked by wbs-proto's parameter contract
+//! (`AnyCall`): the sandbox parses no parameter itself.
+
+use serde_json::{json, Value};
+use wbs_proto::wbs_model::{DeviceType, MeasureGroup, Status, Subscription, Timestamp, UserId};
+use wbs_proto::{AnyCall, GetMeas, IMPLICIT_LIMIT};
+
+use super::{Sandbox, Stored, Sub, MAX_SUBSCRIPTIONS, NEVER_EXPIRES};
+
+impl Sandbox {
+    /// Answers a verified call of the user who owns the token.
+    pub(super) fn act(&mut self, call: &AnyCall, user: UserId, now: u64) -> Result<Value, Status> {
+        match call {
+            AnyCall::Probe(_) => Ok(json!({"status": 0})),
+            AnyCall::GetUser(_) => Ok(
+                json!({"status": 0, "body": {"users": [self.users.get(&user).map(|u| &u.user)]}}),
+            ),
+            AnyCall::GetMeas(q) => self.getmeas(user, q, now),
+            AnyCall::Subscribe(s) => {
+                self.subscribe(user, &s.callbackurl, &s.comment, appli(s.appli))
+            }
+            AnyCall::GetSubscription(g) => {
+                let sub = self.find_sub(user, &g.callbackurl, appli(g.appli))?;
+                Ok(json!({"status": 0, "body": subscription(sub)}))
+            }
+            AnyCall::ListSubscriptions(l) => self.notify_list(user, appli(l.appli)),
+            AnyCall::Revoke(r) => self.revoke(user, &r.callbackurl, appli(r.appli)),
+            _ => Err(Status::UNKNOWN_ACTION),
+        }
+    }
+
+    /// The getmeas answer: the user's groups under the query's filters, newest first
+    /// (ties by descending grpid), `limit` (at most 2048) from `offset`, with `more` and
+    /// `offset` when more remain.
+    pub(super) fn getmeas(&self, userid: UserId, q: &GetMeas, now: u64) -> Result<Value, Status> {
+        let user = self.users.get(&userid).ok_or(Status::INVALID_USERID)?;
+        let limit = q.limit.unwrap_or(IMPLICIT_LIMIT).clamp(1, IMPLICIT_LIMIT) as usize;
+        let offset = usize::try_from(q.offset.unwrap_or(0)).unwrap_or(usize::MAX);
+        let mut groups: Vec<&Stored> = user
+            .groups
+            .iter()
+            .filter(|s| q.startdate.is_none_or(|t| s.group.date >= t))
+            .filter(|s| q.enddate.is_none_or(|t| s.group.date <= t))
+            .filter(|s| q.lastupdate.is_none_or(|t| s.changed > t.secs()))
+            .filter(|s| q.devtype.is_none_or(|d| covers(d, s.devtype)))
+            .filter(|s| q.meastype.is_none_or(|t| s.group.get(t).is_some()))
+            .filter(|s| q.category.is_none_or(|c| s.group.category == c))
+            .collect();
+        groups.sort_by(|a, b| {
+            b.group
+                .date
+                .cmp(&a.group.date)
+                .then(b.group.grpid.cmp(&a.group.grpid))
+        });
+        let total = groups.len();
+        let page: Vec<&MeasureGroup> = groups
+            .iter()
+            .skip(offset)
+            .take(limit)
+            .map(|s| &s.group)
+            .collect();
+        let shown = offset.saturating_add(page.len()).min(total);
+        let mut body = json!({"updatetime": now, "measuregrps": page});
+        if shown < total {
+            body["more"] = json!(total - shown);
+            body["offset"] = json!(shown);
+        }
+        Ok(json!({"status": 0, "body": body}))
+    }
+
+    fn subscribe(
+        &mut self,
+        userid: UserId,
+        url: &str,
+        comment: &str,
+        appli: DeviceType,
+    ) -> Result<Value, Status> {
+        let user = self.users.get_mut(&userid).ok_or(Status::INVALID_USERID)?;
+        if let Some(existing) = user
+            .subscriptions
+            .iter_mut()
+            .find(|s| s.callbackurl == url && s.appli == appli)
+        {
+            comment.clone_into(&mut existing.comment);
+        } else {
+            if user.subscriptions.len() >= MAX_SUBSCRIPTIONS {
+                return Err(Status::TOO_MANY_NOTIFICATIONS);
+            }
+            user.subscriptions.push(Sub {
+                callbackurl: url.to_owned(),
+                comment: comment.to_owned(),
+                appli,
+            });
+        }
+        Ok(json!({"status": 0}))
+    }
+
+    fn find_sub(&self, userid: UserId, url: &str, appli: DeviceType) -> Result<&Sub, Status> {
+        let user = self.users.get(&userid).ok_or(Status::INVALID_USERID)?;
+        user.subscriptions
+            .iter()
+            .find(|s| s.callbackurl == url && s.appli == appli)
+            .ok_or(Status::NO_SUCH_SUBSCRIPTION)
+    }
+
+    fn notify_list(&self, userid: UserId, appli: DeviceType) -> Result<Value, Status> {
+        let user = self.users.get(&userid).ok_or(Status::INVALID_USERID)?;
+        let profiles: Vec<Subscription> = user
+            .subscriptions
+            .iter()
+            .filter(|s| s.appli == appli)
+            .map(subscription)
+            .collect();
+        Ok(json!({"status": 0, "body": {"profiles": profiles}}))
+    }
+
+    fn revoke(&mut self, userid: UserId, url: &str, appli: DeviceType) -> Result<Value, Status> {
+        let user = self.users.get_mut(&userid).ok_or(Status::INVALID_USERID)?;
+        let before = user.subscriptions.len();
+        user.subscriptions
+            .retain(|s| !(s.callbackurl == url && s.appli == appli));
+        if user.subscriptions.len() == before {
+            return Err(Status::SUBSCRIPTION_NOT_DELETED);
+        }
+        Ok(json!({"status": 0}))
+    }
+}
+
+/// Whether a `devtype` filter or subscription `appli` covers a group's device type: by
+/// bitmask, with user data (device type 0) matched by 0 only.
+pub(super) fn covers(filter: DeviceType, devtype: DeviceType) -> bool {
+    if filter.code() == 0 {
+        devtype.code() == 0
+    } else {
+        devtype.code() & filter.code() != 0
+    }
+}
+
+/// `appli`, default 1 (body scale).
+fn appli(appli: Option<DeviceType>) -> DeviceType {
+    appli.unwrap_or(DeviceType::BODY_SCALE)
+}
+
+fn subscription(s: &Sub) -> Subscription {
+    Subscription {
+        expires: Timestamp::from_secs(NEVER_EXPIRES),
+        comment: s.comment.clone(),
+    }
+}

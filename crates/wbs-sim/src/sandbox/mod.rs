@@ -1,0 +1,338 @@
+//! The sandbox's state and its request handler, without I/O: a request and the current
+//! time in, a response out.
+
+use std::collections::{BTreeMap, HashMap};
+use std::fmt;
+
+use serde_json::{json, Value};
+use wbs_proto::http::{self, header, HeaderValue, Response, StatusCode};
+use wbs_proto::wbs_model::{DeviceType, GroupId, MeasureGroup, Status, User, UserId};
+use wbs_proto::wbs_oauth::Credentials;
+use wbs_proto::{AnyCall, GetMeas, OAuthEndpoints, Params};
+
+mod actions;
+mod auth;
+mod reference;
+mod tokens;
+
+/// Subscriptions one user may have (the reference: "not … more than 16").
+pub const MAX_SUBSCRIPTIONS: usize = 16;
+/// A subscription's expiry as the service reported it: never.
+pub const NEVER_EXPIRES: i64 = 2_147_483_647;
+
+/// How the sandbox checks requests.
+#[derive(Clone, Debug)]
+pub struct SimConfig {
+    /// Accepted distance between `oauth_timestamp` and the sandbox's clock, in seconds.
+    pub timestamp_window: u64,
+    /// Nonces remembered at most (they also expire with the window).
+    pub max_nonces: usize,
+}
+
+impl Default for SimConfig {
+    fn default() -> Self {
+        Self {
+            timestamp_window: 300,
+            max_nonces: 100_000,
+        }
+    }
+}
+
+/// A user of the sandbox, with their access token and data.
+#[derive(Clone)]
+pub struct SimUser {
+    /// Profile (getbyuserid).
+    pub user: User,
+    /// The access token a client uses for this user.
+    pub token: Credentials,
+    groups: Vec<Stored>,
+    subscriptions: Vec<Sub>,
+}
+
+impl fmt::Debug for SimUser {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SimUser")
+            .field("user", &self.user)
+            .field("token", &self.token)
+            .field("groups", &self.groups.len())
+            .finish_non_exhaustive()
+    }
+}
+
+#[derive(Clone, Debug)]
+struct Stored {
+    group: MeasureGroup,
+    devtype: DeviceType,
+    /// When it was added or last modified, by the sandbox's clock.
+    changed: i64,
+}
+
+#[derive(Clone, Debug)]
+struct Sub {
+    callbackurl: String,
+    comment: String,
+    appli: DeviceType,
+}
+
+/// The sandbox: its consumer, users, data and remembered nonces.
+///
+/// ```
+/// use wbs_proto::http::StatusCode;
+/// use wbs_proto::wbs_model::UserId;
+/// use wbs_proto::{Call, GetUser, Session};
+/// use wbs_sim::Sandbox;
+///
+/// let mut sim = Sandbox::with_reference_data();
+/// let session = Session::new(sim.consumer().clone(), sim.user(UserId::new(29)).unwrap().token.clone())
+///     .with_base_url("http://127.0.0.1:1")?;
+/// let now = 1_700_000_000;
+/// let response = sim.handle(&session.request(&GetUser { userid: UserId::new(29) }, "n1", now)?, now);
+/// let users = GetUser::decode(response.status(), response.body())?;
+/// assert_eq!(users[0].lastname.as_deref(), Some("Doe"));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Clone, Debug)]
+pub struct Sandbox {
+    config: SimConfig,
+    consumer: Credentials,
+    users: BTreeMap<UserId, SimUser>,
+    nonces: HashMap<String, u64>,
+    next_grpid: i64,
+    outbox: Vec<Outgoing>,
+    pending: HashMap<String, PendingToken>,
+    /// Token strings for the flow, from a fixed seed (deterministic, no OS RNG).
+    tokens: fastrand::Rng,
+}
+
+/// Why a token endpoint refused a request, answered as the service did.
+#[derive(Clone, Copy, Debug)]
+enum Refusal {
+    /// Bad consumer credentials or signature: HTTP 500 with an empty body.
+    Consumer,
+    /// A bad or spent request token: `unauthorized token`.
+    Token,
+}
+
+impl Refusal {
+    fn response(self) -> Response<Vec<u8>> {
+        match self {
+            Self::Consumer => text(StatusCode::INTERNAL_SERVER_ERROR, ""),
+            Self::Token => text(StatusCode::OK, "unauthorized token"),
+        }
+    }
+}
+
+/// A request token on its way through the three-legged flow.
+#[derive(Clone, Debug)]
+struct PendingToken {
+    secret: String,
+    callback: String,
+    /// Set once the user approved.
+    approved: Option<(UserId, String)>,
+}
+
+/// A notification to deliver: a form POST to a subscriber's callback URL.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Outgoing {
+    /// The subscriber's callback URL.
+    pub url: String,
+    /// The form body: `userid`, `startdate`, `enddate`, `appli`.
+    pub body: String,
+}
+
+impl Sandbox {
+    /// An empty sandbox with this consumer.
+    pub fn new(consumer: Credentials, config: SimConfig) -> Self {
+        Self {
+            config,
+            consumer,
+            users: BTreeMap::new(),
+            nonces: HashMap::new(),
+            next_grpid: 1_000_000,
+            outbox: Vec::new(),
+            pending: HashMap::new(),
+            tokens: fastrand::Rng::with_seed(0x5eed),
+        }
+    }
+
+    /// Changes how many nonces are remembered (benchmarks send many requests a second).
+    pub fn set_max_nonces(&mut self, n: usize) {
+        self.config.max_nonces = n;
+    }
+
+    /// Changes the accepted distance of `oauth_timestamp` from the clock.
+    pub fn set_timestamp_window(&mut self, seconds: u64) {
+        self.config.timestamp_window = seconds;
+    }
+
+    /// The consumer (application) credentials the sandbox accepts.
+    pub fn consumer(&self) -> &Credentials {
+        &self.consumer
+    }
+
+    /// A user and their token.
+    pub fn user(&self, userid: UserId) -> Option<&SimUser> {
+        self.users.get(&userid)
+    }
+
+    /// Every user.
+    pub fn users(&self) -> impl Iterator<Item = &SimUser> {
+        self.users.values()
+    }
+
+    /// Adds (or replaces) a user with the access token clients will use.
+    pub fn add_user(&mut self, user: User, token: Credentials) {
+        self.users.insert(
+            user.id,
+            SimUser {
+                user,
+                token,
+                groups: Vec::new(),
+                subscriptions: Vec::new(),
+            },
+        );
+    }
+
+    /// Adds or replaces (same `grpid`) a measure group of a user, as changed at `now`, and
+    /// queues a notification for every subscription of that user whose `appli` covers the
+    /// group's device type. Returns false if there is no such user.
+    pub fn insert_group(
+        &mut self,
+        userid: UserId,
+        group: MeasureGroup,
+        devtype: DeviceType,
+        now: i64,
+    ) -> bool {
+        let Some(user) = self.users.get_mut(&userid) else {
+            return false;
+        };
+        self.next_grpid = self.next_grpid.max(group.grpid.get().saturating_add(1));
+        user.groups.retain(|s| s.group.grpid != group.grpid);
+        let date = group.date.secs();
+        user.groups.push(Stored {
+            group,
+            devtype,
+            changed: now,
+        });
+        self.notify(userid, date, date, devtype);
+        true
+    }
+
+    /// Appends a group whose `grpid` is new (generated data): no replacement scan and no
+    /// notification, so that generating a long history stays linear.
+    pub(crate) fn push_new_group(
+        &mut self,
+        userid: UserId,
+        group: MeasureGroup,
+        devtype: DeviceType,
+        changed: i64,
+    ) {
+        if let Some(user) = self.users.get_mut(&userid) {
+            self.next_grpid = self.next_grpid.max(group.grpid.get().saturating_add(1));
+            user.groups.push(Stored {
+                group,
+                devtype,
+                changed,
+            });
+        }
+    }
+
+    /// Deletes a measure group (and notifies, as the service did for any change); returns
+    /// whether it existed.
+    pub fn delete_group(&mut self, userid: UserId, grpid: GroupId) -> bool {
+        let Some(user) = self.users.get_mut(&userid) else {
+            return false;
+        };
+        let Some(at) = user.groups.iter().position(|s| s.group.grpid == grpid) else {
+            return false;
+        };
+        let removed = user.groups.remove(at);
+        let date = removed.group.date.secs();
+        self.notify(userid, date, date, removed.devtype);
+        true
+    }
+
+    /// Notifications waiting to be delivered (the server drains these).
+    pub fn take_notifications(&mut self) -> Vec<Outgoing> {
+        std::mem::take(&mut self.outbox)
+    }
+
+    fn notify(&mut self, userid: UserId, startdate: i64, enddate: i64, devtype: DeviceType) {
+        let Some(user) = self.users.get(&userid) else {
+            return;
+        };
+        for sub in &user.subscriptions {
+            // User data (device type 0) belongs with the body scale (appli 1).
+            let covers = if devtype.code() == 0 {
+                sub.appli.code() == 1
+            } else {
+                sub.appli.code() & devtype.code() != 0
+            };
+            if covers {
+                self.outbox.push(Outgoing {
+                    url: sub.callbackurl.clone(),
+                    body: format!(
+                        "userid={userid}&startdate={startdate}&enddate={enddate}&appli={}",
+                        sub.appli.code()
+                    ),
+                });
+            }
+        }
+    }
+
+    /// A fresh group id.
+    pub fn next_grpid(&mut self) -> GroupId {
+        self.next_grpid += 1;
+        GroupId::new(self.next_grpid - 1)
+    }
+
+    /// The getmeas answer for a user's newest `limit` groups, without authentication (the
+    /// admin path's, for benchmarks).
+    pub fn raw_getmeas(&self, userid: UserId, limit: u32) -> Option<Value> {
+        let query = GetMeas::new(userid).limit(limit.max(1));
+        self.getmeas(userid, &query, 0).ok()
+    }
+
+    /// Answers one request at time `now` (Unix seconds). The URL's scheme and authority
+    /// come from the request URI when absolute, else from its `Host` header.
+    pub fn handle(&mut self, request: &http::Request<Vec<u8>>, now: u64) -> Response<Vec<u8>> {
+        match request.uri().path() {
+            OAuthEndpoints::REQUEST_TOKEN_PATH => return self.request_token(request, now),
+            OAuthEndpoints::AUTHORIZE_PATH => return self.authorize(request),
+            OAuthEndpoints::ACCESS_TOKEN_PATH => return self.access_token(request, now),
+            _ => {}
+        }
+        match self.answer(request, now) {
+            Ok(body) => reply(body),
+            Err(status) => reply(json!({ "status": status.code() })),
+        }
+    }
+
+    /// A data call: authenticated, read through the parameter contract, answered.
+    fn answer(&mut self, request: &http::Request<Vec<u8>>, now: u64) -> Result<Value, Status> {
+        let (incoming, owner) = self.authenticate(request, now)?;
+        let params: Params = incoming.params().collect();
+        let call =
+            AnyCall::from_params(request.uri().path(), &params).map_err(|e| e.api_status())?;
+        auth::check_owner(&call, owner)?;
+        self.act(&call, owner, now)
+    }
+}
+
+/// A plain-text answer, as the token endpoints gave.
+fn text(status: StatusCode, body: &str) -> Response<Vec<u8>> {
+    let mut response = Response::new(body.as_bytes().to_vec());
+    *response.status_mut() = status;
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
+    response
+}
+
+/// HTTP 200 with the JSON text, as `text/plain`, as the service sent it.
+fn reply(body: Value) -> Response<Vec<u8>> {
+    let mut response = text(StatusCode::OK, "");
+    *response.body_mut() = body.to_string().into_bytes();
+    response
+}

@@ -1,0 +1,152 @@
+//! The three token endpoints of the flow (RFC 5849 §2), answered as the service did: the
+//! request token, the user's approval, and the access token with the user's id.
+
+use wbs_proto::http::{self, header, HeaderValue, Response, StatusCode};
+use wbs_proto::wbs_model::UserId;
+use wbs_proto::wbs_oauth::{form_pairs, percent_encode, IncomingRequest, Secret};
+
+use super::auth::parse_signed;
+use super::{text, PendingToken, Refusal, Sandbox};
+
+impl Sandbox {
+    /// A fresh token string from the sandbox's seeded generator: deterministic for tests,
+    /// unguessable enough for a local sandbox, and no OS RNG in this core.
+    fn fresh_token(&mut self, kind: &str) -> String {
+        format!("sandbox-{kind}-{:016x}", self.tokens.u64(..))
+    }
+
+    /// Checks a token endpoint's request; the token secret is the pending request token's
+    /// when `with_token`.
+    fn verify_token_request(
+        &mut self,
+        request: &http::Request<Vec<u8>>,
+        now: u64,
+        with_token: bool,
+    ) -> Result<IncomingRequest, Refusal> {
+        let incoming = parse_signed(request).ok_or(Refusal::Consumer)?;
+        if incoming.consumer_key() != self.consumer.key {
+            return Err(Refusal::Consumer);
+        }
+        let token_secret = match (with_token, incoming.token()) {
+            (true, Some(t)) => Some(
+                self.pending
+                    .get(t)
+                    .map(|p| Secret::new(p.secret.clone()))
+                    .ok_or(Refusal::Token)?,
+            ),
+            (true, None) => return Err(Refusal::Token),
+            (false, _) => None,
+        };
+        self.verify_fresh(&incoming, token_secret.as_ref(), now)
+            .map_err(|_| Refusal::Consumer)?;
+        Ok(incoming)
+    }
+
+    /// Temporary credentials (RFC 5849 §2.1), with `oauth_callback` (a URL or `oob`).
+    pub(super) fn request_token(
+        &mut self,
+        request: &http::Request<Vec<u8>>,
+        now: u64,
+    ) -> Response<Vec<u8>> {
+        let incoming = match self.verify_token_request(request, now, false) {
+            Ok(i) => i,
+            Err(refusal) => return refusal.response(),
+        };
+        let Some(callback) = incoming.callback().map(str::to_owned) else {
+            return text(StatusCode::BAD_REQUEST, "oauth_callback is required");
+        };
+        let token = self.fresh_token("request");
+        let secret = self.fresh_token("request-secret");
+        self.pending.insert(
+            token.clone(),
+            PendingToken {
+                secret: secret.clone(),
+                callback,
+                approved: None,
+            },
+        );
+        // As the service answered: no oauth_callback_confirmed.
+        text(
+            StatusCode::OK,
+            &format!("oauth_token={token}&oauth_token_secret={secret}"),
+        )
+    }
+
+    /// Resource owner authorization (§2.2): the sandbox approves at once, for `userid` if
+    /// the query names one (else the first user), and redirects to the callback.
+    pub(super) fn authorize(&mut self, request: &http::Request<Vec<u8>>) -> Response<Vec<u8>> {
+        let query = request.uri().query().unwrap_or("");
+        let param = |name: &str| form_pairs(query).find(name).map(|v| v.into_owned());
+        let Some(token) = param("oauth_token") else {
+            return text(StatusCode::BAD_REQUEST, "oauth_token is required");
+        };
+        let userid = match param("userid").and_then(|u| u.parse::<i64>().ok()) {
+            Some(u) => UserId::new(u),
+            None => match self.users.keys().next() {
+                Some(u) => *u,
+                None => return text(StatusCode::BAD_REQUEST, "the sandbox has no user"),
+            },
+        };
+        if !self.users.contains_key(&userid) {
+            return text(StatusCode::BAD_REQUEST, "no such user");
+        }
+        let verifier = self.fresh_token("verifier");
+        let Some(pending) = self.pending.get_mut(&token) else {
+            return Refusal::Token.response();
+        };
+        pending.approved = Some((userid, verifier.clone()));
+        if pending.callback == "oob" {
+            return text(
+                StatusCode::OK,
+                &format!("oauth_verifier={verifier}&userid={userid}"),
+            );
+        }
+        let separator = if pending.callback.contains('?') {
+            '&'
+        } else {
+            '?'
+        };
+        let location = format!(
+            "{}{separator}userid={userid}&oauth_token={}&oauth_verifier={verifier}",
+            pending.callback,
+            percent_encode(&token)
+        );
+        let mut response = text(StatusCode::FOUND, "");
+        if let Ok(value) = HeaderValue::from_str(&location) {
+            response.headers_mut().insert(header::LOCATION, value);
+        }
+        response
+    }
+
+    /// Token credentials (§2.3): the approved user's access token and their `userid`.
+    pub(super) fn access_token(
+        &mut self,
+        request: &http::Request<Vec<u8>>,
+        now: u64,
+    ) -> Response<Vec<u8>> {
+        let incoming = match self.verify_token_request(request, now, true) {
+            Ok(i) => i,
+            Err(refusal) => return refusal.response(),
+        };
+        let token = incoming.token().unwrap_or("").to_owned();
+        let approved = self.pending.get(&token).and_then(|p| p.approved.clone());
+        match approved {
+            Some((userid, verifier)) if incoming.verifier() == Some(verifier.as_str()) => {
+                // A request token is good for one exchange.
+                self.pending.remove(&token);
+                match self.users.get(&userid) {
+                    Some(u) => text(
+                        StatusCode::OK,
+                        &format!(
+                            "oauth_token={}&oauth_token_secret={}&userid={userid}",
+                            u.token.key,
+                            u.token.secret.expose()
+                        ),
+                    ),
+                    None => Refusal::Token.response(),
+                }
+            }
+            _ => Refusal::Token.response(),
+        }
+    }
+}
