@@ -139,14 +139,7 @@ pub(crate) enum NotifyCommand {
         appli: Option<i64>,
     },
     /// Show one subscription.
-    Get {
-        #[arg(long)]
-        user: i64,
-        #[arg(long)]
-        url: String,
-        #[arg(long)]
-        appli: Option<i64>,
-    },
+    Get(SubscriptionArgs),
     /// List the subscriptions.
     List {
         #[arg(long)]
@@ -155,14 +148,7 @@ pub(crate) enum NotifyCommand {
         appli: Option<i64>,
     },
     /// End a subscription.
-    Revoke {
-        #[arg(long)]
-        user: i64,
-        #[arg(long)]
-        url: String,
-        #[arg(long)]
-        appli: Option<i64>,
-    },
+    Revoke(SubscriptionArgs),
     /// Receive notifications and print each (and, with --fetch, the groups it announces).
     Listen {
         #[arg(long, default_value = "127.0.0.1:0")]
@@ -172,6 +158,17 @@ pub(crate) enum NotifyCommand {
         #[arg(long)]
         fetch: bool,
     },
+}
+
+/// One subscription: whose, its callback URL, and its device type.
+#[derive(Args, Debug)]
+pub(crate) struct SubscriptionArgs {
+    #[arg(long)]
+    pub(crate) user: i64,
+    #[arg(long)]
+    pub(crate) url: String,
+    #[arg(long)]
+    pub(crate) appli: Option<i64>,
 }
 
 #[derive(Subcommand, Debug)]

@@ -89,11 +89,9 @@ async fn run(cli: Cli) -> Result<(), Failure> {
         Command::Measures(m) => Some(m.user),
         Command::Sync { user, .. } => Some(*user),
         Command::Notify(
-            NotifyCommand::Subscribe { user, .. }
-            | NotifyCommand::Get { user, .. }
-            | NotifyCommand::List { user, .. }
-            | NotifyCommand::Revoke { user, .. },
+            NotifyCommand::Subscribe { user, .. } | NotifyCommand::List { user, .. },
         ) => Some(*user),
+        Command::Notify(NotifyCommand::Get(s) | NotifyCommand::Revoke(s)) => Some(s.user),
         _ => None,
     };
     match &cli.command {

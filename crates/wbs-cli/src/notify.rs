@@ -31,13 +31,9 @@ pub(crate) async fn notify(
                 .await?;
             output::message(format, "subscribed", json!({"status": 0}));
         }
-        NotifyCommand::Get {
-            user,
-            url,
-            appli: a,
-        } => {
+        NotifyCommand::Get(s) => {
             let s = c()?
-                .subscription(UserId::new(*user), url, appli(*a))
+                .subscription(UserId::new(s.user), &s.url, appli(s.appli))
                 .await?;
             output::subscriptions(format, &[s]);
         }
@@ -45,12 +41,9 @@ pub(crate) async fn notify(
             let list = c()?.subscriptions(UserId::new(*user), appli(*a)).await?;
             output::subscriptions(format, &list);
         }
-        NotifyCommand::Revoke {
-            user,
-            url,
-            appli: a,
-        } => {
-            c()?.revoke(UserId::new(*user), url, appli(*a)).await?;
+        NotifyCommand::Revoke(s) => {
+            c()?.revoke(UserId::new(s.user), &s.url, appli(s.appli))
+                .await?;
             output::message(format, "revoked", json!({"status": 0}));
         }
         NotifyCommand::Listen { addr, path, fetch } => {

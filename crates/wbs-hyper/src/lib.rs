@@ -5,6 +5,8 @@
 //! ```text
 //!   Client::measures_all(query) ──> MeasurePager (wbs-proto) ──> signed http::Request
 //!        Stream<MeasureGroup>  <── typed page  <── retries, timeouts ──> hyper + rustls
+//!
+//!   NotificationListener, CallbackListener, (wbs-sim) ──> serve::spawn: capped accept loop
 //! ```
 //!
 //! The protocol itself (requests, decoding, pagination) is `wbs-proto`'s; this crate is the

@@ -5,6 +5,15 @@
 //! gives its value as an exact [`Decimal`]: never a float artefact such as
 //! `3.2600000000000002 kg`.
 //!
+//! ```text
+//!   JSON bytes ──serde──> tolerant policy (wbs_model::tolerant: ints as numbers or strings,
+//!                          text as strings or numbers, unknown fields ignored)
+//!                            │
+//!   DecodedPage { MeasurePage { MeasureGroup { Measure { value, unit, type } } }, skipped }
+//!                            │
+//!   Measure::decimal() ─> Decimal (value × 10^unit, exact) ─> Quantity ─> SI or imperial
+//! ```
+//!
 //! ```
 //! use wbs_model::{MeasurePage, MeasureType, Units};
 //!

@@ -12,7 +12,7 @@ use crate::ids::GroupId;
 use crate::measure::{Measure, MeasureExtra, MeasureType};
 use crate::time::Timestamp;
 use crate::tolerant::{
-    optional, optional_text, refuse_scalars, required, Key, TolerantInt, TolerantMore, TolerantText,
+    optional, refuse_scalars, required, Key, TolerantInt, TolerantMore, TolerantText,
 };
 
 /// A getmeas page, with the groups that could not be decoded.
@@ -26,6 +26,7 @@ pub struct DecodedPage {
 
 /// A measure group that was left out of its page, and why.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct SkippedGroup {
     /// Its position in the page's `measuregrps`.
     pub index: usize,
@@ -163,7 +164,7 @@ impl<'de> Visitor<'de> for PageVisitor {
             Ok(o) => o.map(|o| u64::try_from(o).unwrap_or(0)),
             Err(detail) => return Ok(Err(invalid("offset", detail))),
         };
-        let timezone = optional_text("timezone", timezone).unwrap_or(None);
+        let timezone = optional("timezone", timezone).unwrap_or(None);
         Ok(Ok(DecodedPage {
             page: MeasurePage {
                 updatetime,
@@ -301,11 +302,11 @@ impl<'de> Visitor<'de> for GroupVisitor {
                 created: optional("created", created)?.map(Timestamp::from_secs),
                 modified: optional("modified", modified)?.map(Timestamp::from_secs),
                 modelid: optional("modelid", modelid)?,
-                deviceid: optional_text("deviceid", deviceid)?,
-                hash_deviceid: optional_text("hash_deviceid", hash_deviceid)?,
-                model: optional_text("model", model)?,
-                timezone: optional_text("timezone", timezone)?,
-                comment: optional_text("comment", comment)?,
+                deviceid: optional("deviceid", deviceid)?,
+                hash_deviceid: optional("hash_deviceid", hash_deviceid)?,
+                model: optional("model", model)?,
+                timezone: optional("timezone", timezone)?,
+                comment: optional("comment", comment)?,
             };
             if !extra.is_empty() {
                 g.extra = Some(Box::new(extra));
@@ -369,21 +370,9 @@ impl<'de> Deserialize<'de> for MeasuresOutcome {
                 while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
                 Ok(MeasuresOutcome(Err("measures is an object".to_owned())))
             }
-            fn visit_str<E: de::Error>(self, _: &str) -> Result<MeasuresOutcome, E> {
-                Ok(MeasuresOutcome(Err("measures is a string".to_owned())))
-            }
-            fn visit_i64<E: de::Error>(self, _: i64) -> Result<MeasuresOutcome, E> {
-                Ok(MeasuresOutcome(Err("measures is a number".to_owned())))
-            }
-            fn visit_u64<E: de::Error>(self, _: u64) -> Result<MeasuresOutcome, E> {
-                Ok(MeasuresOutcome(Err("measures is a number".to_owned())))
-            }
-            fn visit_f64<E: de::Error>(self, _: f64) -> Result<MeasuresOutcome, E> {
-                Ok(MeasuresOutcome(Err("measures is a number".to_owned())))
-            }
-            fn visit_bool<E: de::Error>(self, _: bool) -> Result<MeasuresOutcome, E> {
-                Ok(MeasuresOutcome(Err("measures is a boolean".to_owned())))
-            }
+            refuse_scalars!(MeasuresOutcome, |what: &str| MeasuresOutcome(Err(format!(
+                "measures is {what}"
+            ))));
         }
         d.deserialize_any(V)
     }

@@ -229,21 +229,12 @@ impl<'de> Deserialize<'de> for TolerantMore {
     }
 }
 
-pub(crate) fn required(
+/// An optional field's value: absent or `null` is `None`; another shape is the problem,
+/// named with the field.
+pub(crate) fn optional<T>(
     field: &'static str,
-    v: Option<Result<Option<i64>, &'static str>>,
-) -> Result<i64, String> {
-    match v {
-        None | Some(Ok(None)) => Err(format!("no {field}")),
-        Some(Ok(Some(n))) => Ok(n),
-        Some(Err(what)) => Err(format!("{field} is {what}")),
-    }
-}
-
-pub(crate) fn optional(
-    field: &'static str,
-    v: Option<Result<Option<i64>, &'static str>>,
-) -> Result<Option<i64>, String> {
+    v: Option<Result<Option<T>, &'static str>>,
+) -> Result<Option<T>, String> {
     match v {
         None => Ok(None),
         Some(Ok(n)) => Ok(n),
@@ -251,15 +242,12 @@ pub(crate) fn optional(
     }
 }
 
-pub(crate) fn optional_text(
+/// A required field's value: as [`optional`], and absent or `null` is the problem.
+pub(crate) fn required<T>(
     field: &'static str,
-    v: Option<Result<Option<String>, &'static str>>,
-) -> Result<Option<String>, String> {
-    match v {
-        None => Ok(None),
-        Some(Ok(s)) => Ok(s),
-        Some(Err(what)) => Err(format!("{field} is {what}")),
-    }
+    v: Option<Result<Option<T>, &'static str>>,
+) -> Result<T, String> {
+    optional(field, v)?.ok_or_else(|| format!("no {field}"))
 }
 
 /// A required integer field (ids, timestamps): what the policy accepts, else the problem

@@ -9,6 +9,7 @@ use crate::signer::Signature;
 
 /// Where the signed protocol parameters travel (RFC 5849 §3.5).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Placement<'a> {
     /// Every parameter in the URL query, sorted by name (how the WBS API is called).
     Query,
@@ -211,7 +212,7 @@ impl Signed {
     }
 }
 
-/// A reusable output buffer for [`Signer::sign_url_into`]: the signed URL and the scratch
+/// A reusable output buffer for [`Signer::sign_url_into`](crate::Signer::sign_url_into): the signed URL and the scratch
 /// space used to build it. Keep one per task and signing stops allocating once it has grown.
 #[derive(Clone, Default)]
 pub struct UrlBuffer {

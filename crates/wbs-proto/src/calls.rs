@@ -1,13 +1,11 @@
 //! The calls of the user and notify services, and once/probe: each turns into its
 //! parameters, is read back from them, and decodes its answer.
 
-use std::borrow::Cow;
-
 use wbs_model::{DeviceType, Subscription, User, UserId};
 
 use crate::decode::{self, BodyOf};
 use crate::error::{InvalidRequest, ResponseError};
-use crate::params::{check_userid, notify_params, Call, Params, ParamsOut};
+use crate::params::{check_userid, notify_params, Call, ParamValue, Params, ParamsOut};
 
 /// once/probe: checks that the service answers and the signature is right.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -92,7 +90,7 @@ impl Call for Subscribe {
             return Err(InvalidRequest::EmptyComment);
         }
         notify_params(out, self.userid, Some(&self.callbackurl), self.appli)?;
-        out.push(("comment", Cow::Borrowed(&self.comment)));
+        out.push(("comment", ParamValue::from(self.comment.as_str())));
         Ok(())
     }
 
@@ -116,42 +114,68 @@ impl Call for Subscribe {
     }
 }
 
-/// notify/get: whether a subscription exists, and its expiry.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct GetSubscription {
-    /// The user.
-    pub userid: UserId,
-    /// The URL given when subscribing.
-    pub callbackurl: String,
-    /// The device type (default 1, body scale).
-    pub appli: Option<DeviceType>,
+/// The notify calls about one subscription, which take the same parameters: `userid`,
+/// `callbackurl` and the optional `appli`.
+macro_rules! subscription_call {
+    ($(#[$doc:meta])* $name:ident, $action:literal, $output:ty, idempotent: $idem:literal,
+     $decode:expr) => {
+        $(#[$doc])*
+        #[derive(Clone, Debug, PartialEq, Eq)]
+        pub struct $name {
+            /// The user.
+            pub userid: UserId,
+            /// The URL given when subscribing.
+            pub callbackurl: String,
+            /// The device type (default 1, body scale).
+            pub appli: Option<DeviceType>,
+        }
+
+        impl Call for $name {
+            type Output = $output;
+            const SERVICE: &'static str = "notify";
+            const ACTION: &'static str = $action;
+            const IDEMPOTENT: bool = $idem;
+
+            fn userid(&self) -> Option<UserId> {
+                Some(self.userid)
+            }
+
+            fn params<'a>(&'a self, out: &mut ParamsOut<'a>) -> Result<(), InvalidRequest> {
+                notify_params(out, self.userid, Some(&self.callbackurl), self.appli)
+            }
+
+            fn from_params(params: &Params<'_>) -> Result<Self, InvalidRequest> {
+                Ok(Self {
+                    userid: params.userid()?,
+                    callbackurl: params.callbackurl()?,
+                    appli: params.appli()?,
+                })
+            }
+
+            fn decode(status: http::StatusCode, body: &[u8]) -> Result<$output, ResponseError> {
+                $decode(status, body)
+            }
+        }
+    };
 }
 
-impl Call for GetSubscription {
-    type Output = Subscription;
-    const SERVICE: &'static str = "notify";
-    const ACTION: &'static str = "get";
+subscription_call!(
+    /// notify/get: whether a subscription exists, and its expiry.
+    GetSubscription,
+    "get",
+    Subscription,
+    idempotent: true,
+    |status, body| decode::response::<BodyOf<Subscription>>(status, body).map(|b| b.0)
+);
 
-    fn userid(&self) -> Option<UserId> {
-        Some(self.userid)
-    }
-
-    fn params<'a>(&'a self, out: &mut ParamsOut<'a>) -> Result<(), InvalidRequest> {
-        notify_params(out, self.userid, Some(&self.callbackurl), self.appli)
-    }
-
-    fn from_params(params: &Params<'_>) -> Result<Self, InvalidRequest> {
-        Ok(Self {
-            userid: params.userid()?,
-            callbackurl: params.callbackurl()?,
-            appli: params.appli()?,
-        })
-    }
-
-    fn decode(status: http::StatusCode, body: &[u8]) -> Result<Subscription, ResponseError> {
-        decode::response::<BodyOf<Subscription>>(status, body).map(|b| b.0)
-    }
-}
+subscription_call!(
+    /// notify/revoke: end a subscription.
+    Revoke,
+    "revoke",
+    (),
+    idempotent: false,
+    |status, body| decode::response::<decode::NoBody>(status, body).map(|_| ())
+);
 
 /// notify/list: every subscription of the user.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -184,44 +208,5 @@ impl Call for ListSubscriptions {
 
     fn decode(status: http::StatusCode, body: &[u8]) -> Result<Vec<Subscription>, ResponseError> {
         decode::response::<BodyOf<decode::Profiles>>(status, body).map(|b| b.0.profiles)
-    }
-}
-
-/// notify/revoke: end a subscription.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Revoke {
-    /// The user.
-    pub userid: UserId,
-    /// The URL given when subscribing.
-    pub callbackurl: String,
-    /// The device type (default 1, body scale).
-    pub appli: Option<DeviceType>,
-}
-
-impl Call for Revoke {
-    type Output = ();
-    const SERVICE: &'static str = "notify";
-    const ACTION: &'static str = "revoke";
-
-    const IDEMPOTENT: bool = false;
-
-    fn userid(&self) -> Option<UserId> {
-        Some(self.userid)
-    }
-
-    fn params<'a>(&'a self, out: &mut ParamsOut<'a>) -> Result<(), InvalidRequest> {
-        notify_params(out, self.userid, Some(&self.callbackurl), self.appli)
-    }
-
-    fn from_params(params: &Params<'_>) -> Result<Self, InvalidRequest> {
-        Ok(Self {
-            userid: params.userid()?,
-            callbackurl: params.callbackurl()?,
-            appli: params.appli()?,
-        })
-    }
-
-    fn decode(status: http::StatusCode, body: &[u8]) -> Result<(), ResponseError> {
-        decode::response::<decode::NoBody>(status, body).map(|_| ())
     }
 }

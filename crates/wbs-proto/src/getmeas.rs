@@ -1,12 +1,23 @@
 //! measure/getmeas: the query, with every filter of the reference, as parameters both ways.
 
-use std::borrow::Cow;
-
 use wbs_model::{Category, DecodedPage, DeviceType, MeasureType, Notification, Timestamp, UserId};
 
 use crate::decode;
 use crate::error::{InvalidRequest, ResponseError};
-use crate::params::{check_userid, Call, Params, ParamsOut};
+use crate::params::{check_userid, Call, ParamValue, Params, ParamsOut};
+
+/// A builder method for each optional filter: `name(value)` sets it.
+macro_rules! setters {
+    ($($name:ident: $ty:ty,)*) => {
+        $(
+            #[doc = concat!("Sets `", stringify!($name), "`.")]
+            pub fn $name(mut self, value: $ty) -> Self {
+                self.$name = Some(value);
+                self
+            }
+        )*
+    };
+}
 
 /// measure/getmeas: measure groups, newest first, with every filter of the reference.
 ///
@@ -67,52 +78,15 @@ impl GetMeas {
         q
     }
 
-    /// Sets `startdate`.
-    pub fn startdate(mut self, t: Timestamp) -> Self {
-        self.startdate = Some(t);
-        self
-    }
-
-    /// Sets `enddate`.
-    pub fn enddate(mut self, t: Timestamp) -> Self {
-        self.enddate = Some(t);
-        self
-    }
-
-    /// Sets `devtype`.
-    pub fn devtype(mut self, d: DeviceType) -> Self {
-        self.devtype = Some(d);
-        self
-    }
-
-    /// Sets `meastype`.
-    pub fn meastype(mut self, t: MeasureType) -> Self {
-        self.meastype = Some(t);
-        self
-    }
-
-    /// Sets `lastupdate`.
-    pub fn lastupdate(mut self, t: Timestamp) -> Self {
-        self.lastupdate = Some(t);
-        self
-    }
-
-    /// Sets `category`.
-    pub fn category(mut self, c: Category) -> Self {
-        self.category = Some(c);
-        self
-    }
-
-    /// Sets `limit`.
-    pub fn limit(mut self, n: u32) -> Self {
-        self.limit = Some(n);
-        self
-    }
-
-    /// Sets `offset`.
-    pub fn offset(mut self, n: u64) -> Self {
-        self.offset = Some(n);
-        self
+    setters! {
+        startdate: Timestamp,
+        enddate: Timestamp,
+        devtype: DeviceType,
+        meastype: MeasureType,
+        lastupdate: Timestamp,
+        category: Category,
+        limit: u32,
+        offset: u64,
     }
 }
 
@@ -128,19 +102,20 @@ impl Call for GetMeas {
     fn params<'a>(&'a self, out: &mut ParamsOut<'a>) -> Result<(), InvalidRequest> {
         out.push(("userid", check_userid(self.userid)?));
         self.check()?;
-        let mut opt = |name: &'static str, v: Option<String>| {
+        let mut opt = |name: &'static str, v: Option<ParamValue<'a>>| {
             if let Some(v) = v {
-                out.push((name, Cow::Owned(v)));
+                out.push((name, v));
             }
         };
-        opt("startdate", self.startdate.map(|t| t.to_string()));
-        opt("enddate", self.enddate.map(|t| t.to_string()));
-        opt("devtype", self.devtype.map(|d| d.code().to_string()));
-        opt("meastype", self.meastype.map(|t| t.code().to_string()));
-        opt("lastupdate", self.lastupdate.map(|t| t.to_string()));
-        opt("category", self.category.map(|c| c.code().to_string()));
-        opt("limit", self.limit.map(|n| n.to_string()));
-        opt("offset", self.offset.map(|n| n.to_string()));
+        let int = |v: i64| ParamValue::from(v);
+        opt("startdate", self.startdate.map(|t| int(t.secs())));
+        opt("enddate", self.enddate.map(|t| int(t.secs())));
+        opt("devtype", self.devtype.map(|d| int(d.code())));
+        opt("meastype", self.meastype.map(|t| int(t.code())));
+        opt("lastupdate", self.lastupdate.map(|t| int(t.secs())));
+        opt("category", self.category.map(|c| int(c.code())));
+        opt("limit", self.limit.map(|n| int(i64::from(n))));
+        opt("offset", self.offset.map(ParamValue::from));
         Ok(())
     }
 

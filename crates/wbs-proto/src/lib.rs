@@ -7,6 +7,8 @@
 //!                                                                           │ (your transport)
 //!   typed result / error  <──Call::decode(http status, body bytes)──────────┘
 //!   MeasurePager: next_call() → send → handle_response() → … until done
+//!
+//!   a server (the sandbox): request params ──AnyCall::from_params──> the same typed call
 //! ```
 //!
 //! This crate does no I/O and reads no clock and no RNG: nonces and timestamps are
@@ -59,7 +61,7 @@ pub use getmeas::GetMeas;
 pub use notify::{parse_notification, NotificationError};
 pub use oauth::{decode_token_response, AccessToken, OAuthEndpoints, TokenError};
 pub use pager::{MeasurePager, PagerError, SyncCursor, DEFAULT_MAX_PAGES, IMPLICIT_LIMIT};
-pub use params::{check_callback_url, AnyCall, Call, Params, ParamsOut};
+pub use params::{check_callback_url, AnyCall, Call, IntText, ParamValue, Params, ParamsOut};
 pub use session::{HttpMethod, Session, DEFAULT_BASE_URL};
 pub use wbs_model::{DecodedPage, SkippedGroup};
 

@@ -11,7 +11,78 @@ use crate::error::{InvalidRequest, ResponseError};
 use crate::getmeas::GetMeas;
 
 /// The parameters a call writes: (name, value), all but `action`.
-pub type ParamsOut<'a> = Vec<(&'static str, Cow<'a, str>)>;
+pub type ParamsOut<'a> = Vec<(&'static str, ParamValue<'a>)>;
+
+/// A parameter's value as a call writes it: text it borrows or owns, or an integer
+/// written in place (no allocation and no `fmt` on the signing path).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ParamValue<'a> {
+    /// Text.
+    Text(Cow<'a, str>),
+    /// An integer's decimal digits.
+    Int(IntText),
+}
+
+impl AsRef<str> for ParamValue<'_> {
+    fn as_ref(&self) -> &str {
+        match self {
+            Self::Text(t) => t,
+            Self::Int(i) => i.as_str(),
+        }
+    }
+}
+
+impl<'a> From<&'a str> for ParamValue<'a> {
+    fn from(s: &'a str) -> Self {
+        Self::Text(Cow::Borrowed(s))
+    }
+}
+
+impl From<i64> for ParamValue<'_> {
+    fn from(n: i64) -> Self {
+        Self::Int(IntText::new(itoa::Buffer::new().format(n)))
+    }
+}
+
+impl From<u64> for ParamValue<'_> {
+    fn from(n: u64) -> Self {
+        Self::Int(IntText::new(itoa::Buffer::new().format(n)))
+    }
+}
+
+/// An integer's decimal text, held inline (an `i64` or `u64` has at most 20 characters).
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct IntText {
+    bytes: [u8; 20],
+    len: u8,
+}
+
+impl IntText {
+    fn new(text: &str) -> Self {
+        let text = text.as_bytes();
+        let mut bytes = [0u8; 20];
+        let len = text.len().min(20);
+        for (b, t) in bytes.iter_mut().zip(text) {
+            *b = *t;
+        }
+        Self {
+            bytes,
+            len: len as u8,
+        }
+    }
+
+    /// The text.
+    pub fn as_str(&self) -> &str {
+        // Written from itoa's ASCII digits and sign only.
+        std::str::from_utf8(self.bytes.get(..usize::from(self.len)).unwrap_or(&[])).unwrap_or("")
+    }
+}
+
+impl std::fmt::Debug for IntText {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
 
 /// One action of one service: its parameters, and how to decode its answer.
 pub trait Call: Sized {
@@ -160,9 +231,9 @@ impl AnyCall {
 }
 
 /// `userid` as sent: a positive integer.
-pub(crate) fn check_userid(userid: UserId) -> Result<Cow<'static, str>, InvalidRequest> {
+pub(crate) fn check_userid(userid: UserId) -> Result<ParamValue<'static>, InvalidRequest> {
     if userid.get() > 0 {
-        Ok(Cow::Owned(userid.to_string()))
+        Ok(ParamValue::from(userid.get()))
     } else {
         Err(InvalidRequest::UserId)
     }
@@ -213,10 +284,10 @@ pub(crate) fn notify_params<'a>(
 ) -> Result<(), InvalidRequest> {
     out.push(("userid", check_userid(userid)?));
     if let Some(url) = callbackurl {
-        out.push(("callbackurl", Cow::Borrowed(check_callback_url(url)?)));
+        out.push(("callbackurl", ParamValue::from(check_callback_url(url)?)));
     }
     if let Some(a) = appli {
-        out.push(("appli", Cow::Owned(a.code().to_string())));
+        out.push(("appli", ParamValue::from(a.code())));
     }
     Ok(())
 }

@@ -2,8 +2,8 @@
 //! users develop against, with no account and no device.
 //!
 //! ```text
-//!   client ──HTTP on 127.0.0.1──> RunningSim (hyper) ──> Sandbox::handle(request, now)
-//!                                                          verify (wbs-oauth) → action → JSON
+//!   client ──HTTP on 127.0.0.1──> RunningSim (wbs_hyper::serve) ──> Sandbox::handle(request, now)
+//!       verify (wbs-oauth) → AnyCall::from_params (wbs-proto's parameter contract) → action → JSON
 //! ```
 //!
 //! [`Sandbox`] is the protocol without I/O: a request and the time in, a response out. It

@@ -612,9 +612,7 @@ async fn the_three_legged_flow() {
         "as the service: not sent"
     );
 
-    let authorize = endpoints
-        .authorize_url(&request_token.token.key)
-        .unwrap();
+    let authorize = endpoints.authorize_url(&request_token.token.key).unwrap();
     let (status, _) = {
         let client: Client<_, Full<Bytes>> = Client::builder(TokioExecutor::new()).build_http();
         let response = client
