@@ -17,21 +17,26 @@ pub const IMPLICIT_LIMIT: u32 = 2048;
 /// The default hard cap on pages: two million groups at the implicit page size.
 pub const DEFAULT_MAX_PAGES: u32 = 1000;
 
-/// Fetches every group of a getmeas query, page after page, each group exactly once.
+/// Fetches every group of a getmeas query, page after page, each group exactly once, in
+/// about one request per page however the data changes meanwhile.
 ///
 /// Driven from outside: ask [`MeasurePager::next_call`] what to send, send it, hand the
 /// answer to [`MeasurePager::handle_response`]; repeat until it says done. A failed page
 /// changes nothing: send the same call again.
 ///
-/// How nothing is lost or doubled, even when data changes between pages:
-/// - the end date is pinned at the first page (to its `updatetime`, unless the query has
-///   one), so groups measured meanwhile do not push the list down;
-/// - every page after the first starts one group early (and asks for one more) and checks
-///   that this group is the last one of the previous page. If it is not, the list moved under us (a group was
-///   added with an old date, or deleted), so the pager steps back one page and reads it
-///   again rather than risk a gap;
-/// - groups are delivered once, by `grpid`;
-/// - a hard cap on pages stops a server that never ends.
+/// It walks a date cursor, as the reference allows: groups are "always delivered from the
+/// newest to the oldest one" and `enddate` is inclusive. After each page, the next call asks
+/// for `enddate` = the date of the oldest group received, with `offset` = how many groups
+/// at exactly that date were received, less one: one group of overlap, so that deleting the
+/// last group received (which would shift the unseen part up by one) costs nothing. So:
+/// - a change among groups already received (a deleted weighing, an edit) cannot move the
+///   unseen part: no loss, no extra request; groups are delivered once, by `grpid`;
+/// - a change among groups not yet received is simply seen or not, as the service answers;
+/// - many groups at one date, more than a page holds, page through the offset; if two or
+///   received groups at the cursor's very date change between pages (the overlap then
+///   does not show the last group received first), the pager reads that date again;
+/// - the first page pins `updatetime` (the next sync's `lastupdate`);
+/// - a hard cap on pages stops a server that never ends, with [`PagerError::TooManyPages`].
 ///
 /// ```
 /// use wbs_model::UserId;
@@ -49,9 +54,7 @@ pub const DEFAULT_MAX_PAGES: u32 = 1000;
 #[derive(Clone)]
 pub struct MeasurePager {
     query: GetMeas,
-    start: u64,
-    position: u64,
-    anchor: Option<GroupId>,
+    cursor: Option<Cursor>,
     seen: HashSet<GroupId>,
     updatetime: Option<Timestamp>,
     pages: u32,
@@ -61,11 +64,21 @@ pub struct MeasurePager {
     skipped: Vec<SkippedGroup>,
 }
 
+/// Where the next page starts: `consumed` entries of the service's list of groups dated
+/// `enddate` or earlier are received (all at exactly `enddate` when `anchor` is known),
+/// the last of them `anchor`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Cursor {
+    enddate: Timestamp,
+    consumed: u64,
+    anchor: Option<GroupId>,
+}
+
 impl fmt::Debug for MeasurePager {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("MeasurePager")
             .field("query", &self.query)
-            .field("position", &self.position)
+            .field("cursor", &self.cursor)
             .field("pages", &self.pages)
             .field("delivered", &self.seen.len())
             .field("done", &self.done)
@@ -87,15 +100,12 @@ pub enum PagerError {
 }
 
 impl MeasurePager {
-    /// A pager over a query. Its `offset`, if any, is where to start; its `limit`, if any,
-    /// is the page size.
+    /// A pager over a query. Its `offset`, if any, is where the first page starts; its
+    /// `limit`, if any, is the number of new groups a page brings.
     pub fn new(query: GetMeas) -> Self {
-        let start = query.offset.unwrap_or(0);
         Self {
             query,
-            start,
-            position: start,
-            anchor: None,
+            cursor: None,
             seen: HashSet::new(),
             updatetime: None,
             pages: 0,
@@ -119,16 +129,16 @@ impl MeasurePager {
             return None;
         }
         let mut call = self.query.clone();
-        let offset = match self.anchor {
-            Some(_) => self.position.saturating_sub(1),
-            None => self.position,
-        };
-        call.offset = (offset > 0).then_some(offset);
-        if self.anchor.is_some() {
-            // The first group of this page is the previous page's last: ask for one more
-            // so that a page still brings `limit` new groups (with limit 1 it would bring
-            // none). With the server's implicit limit, the overlap costs one group a page.
-            call.limit = self.query.limit.map(|l| l.saturating_add(1));
+        if let Some(cursor) = self.cursor {
+            call.enddate = Some(cursor.enddate);
+            let overlap = u64::from(cursor.consumed > 0);
+            let offset = cursor.consumed - overlap;
+            call.offset = (offset > 0).then_some(offset);
+            // The overlapping group is not new: ask for one more, so that a page still
+            // brings `limit` new groups (with limit 1 it would bring none).
+            if overlap > 0 {
+                call.limit = self.query.limit.map(|l| l.saturating_add(1));
+            }
         }
         Some(call)
     }
@@ -154,29 +164,24 @@ impl MeasurePager {
             return Err(PagerError::TooManyPages(self.pages));
         }
         self.pages += 1;
+        let sent = self.next_call().unwrap_or_else(|| self.query.clone());
         let DecodedPage { page, skipped } = decoded;
         if self.updatetime.is_none() {
             self.updatetime = Some(page.updatetime);
-            if self.query.enddate.is_none() {
-                self.query.enddate = Some(page.updatetime);
-            }
         }
-        let count = (page.measuregrps.len() + skipped.len()) as u64;
-        // The id at each position of the page, skipped groups included.
-        let first_id = match skipped.first() {
-            Some(s) if s.index == 0 => s.grpid,
-            _ => page.measuregrps.first().map(|g| g.grpid),
-        };
-        let last_id = if skipped.last().is_some_and(|s| s.index as u64 + 1 == count) {
-            skipped.last().and_then(|s| s.grpid)
-        } else {
-            page.measuregrps.last().map(|g| g.grpid)
-        };
-        let limit = u64::from(self.query.limit.unwrap_or(IMPLICIT_LIMIT));
-        let moved = match self.anchor {
-            Some(anchor) => first_id != Some(anchor),
-            None => false,
-        };
+        let entries = page.measuregrps.len() + skipped.len();
+        let next = self.next_cursor(&sent, &page.measuregrps, &skipped);
+        // The overlap shows whether the groups received at the cursor's date moved: where
+        // two or more were received, the first group must be the last one received. If it
+        // is not (some were deleted, or a group was added among them), an unseen group may
+        // have slipped before the offset: read that date again from its start.
+        let shifted = self.cursor.is_some_and(|c| {
+            c.consumed >= 2
+                && c.anchor.is_some()
+                && skipped.first().is_none_or(|s| s.index > 0)
+                && page.measuregrps.first().map(|g| g.grpid) != c.anchor
+        });
+        let before = (self.seen.len(), self.skipped.len());
         let mut fresh = Vec::with_capacity(page.measuregrps.len());
         for group in page.measuregrps {
             if self.seen.insert(group.grpid) {
@@ -184,36 +189,84 @@ impl MeasurePager {
             }
         }
         for s in skipped {
-            if !self
-                .skipped
-                .iter()
-                .any(|k| k.grpid.is_some() && k.grpid == s.grpid)
-            {
+            if s.grpid.is_none() || !self.skipped.iter().any(|k| k.grpid == s.grpid) {
                 self.skipped.push(s);
             }
         }
-        if moved {
-            // The list shifted between pages: read again from one page back.
+        let progressed = (self.seen.len(), self.skipped.len()) != before;
+        if shifted {
             self.rewinds += 1;
-            self.position = self
-                .position
-                .saturating_sub(1)
-                .saturating_sub(limit)
-                .max(self.start);
-            self.anchor = None;
+            if let Some(c) = self.cursor.as_mut() {
+                c.consumed = 0;
+                c.anchor = None;
+            }
             return Ok(fresh);
         }
-        let new_positions = if self.anchor.is_some() {
-            count.saturating_sub(1)
-        } else {
-            count
-        };
-        self.position += new_positions;
-        self.anchor = last_id.or(self.anchor);
-        if count == 0 || !page.more.has_more() || new_positions == 0 {
+        let next = next.or(self.cursor);
+        let moved = next != self.cursor;
+        self.cursor = next;
+        // Done when the service says so, or when a page neither delivered anything nor
+        // moved the cursor (a server that repeats itself).
+        if entries == 0 || !page.more.has_more() || (!progressed && !moved) {
             self.done = true;
         }
         Ok(fresh)
+    }
+
+    /// The cursor after a page: the oldest date received and how many entries at exactly
+    /// that date (malformed ones included where their date is certain), or, for a page with
+    /// no well-formed group, the same date with the page's entries counted.
+    fn next_cursor(
+        &self,
+        sent: &GetMeas,
+        groups: &[MeasureGroup],
+        skipped: &[SkippedGroup],
+    ) -> Option<Cursor> {
+        let entries = (groups.len() + skipped.len()) as u64;
+        let offset = sent.offset.unwrap_or(0);
+        let Some(last) = groups.last() else {
+            // Nothing datable: count positions under the same end date.
+            let enddate = sent.enddate.or(self.cursor.map(|c| c.enddate))?;
+            return Some(Cursor {
+                enddate,
+                consumed: offset + entries,
+                anchor: None,
+            });
+        };
+        // The page's entries in order: a group's date, or None for a malformed entry.
+        let mut dates = Vec::with_capacity(entries as usize);
+        let mut groups_iter = groups.iter();
+        let mut skipped_iter = skipped.iter().peekable();
+        for index in 0..entries as usize {
+            if skipped_iter.peek().is_some_and(|s| s.index == index) {
+                skipped_iter.next();
+                dates.push(None);
+            } else if let Some(g) = groups_iter.next() {
+                dates.push(Some(g.date));
+            }
+        }
+        let last_index = dates
+            .iter()
+            .rposition(|d| *d == Some(last.date))
+            .unwrap_or(0);
+        let first_index = dates
+            .iter()
+            .position(|d| *d == Some(last.date))
+            .unwrap_or(last_index);
+        // Entries from the first to the last group at that date are all at that date;
+        // malformed ones after the last group may be older, and are read again.
+        let at_date = (last_index - first_index + 1) as u64;
+        let consumed = if sent.enddate == Some(last.date) && first_index == 0 {
+            // The whole page so far is at the cursor's date: count on from the offset.
+            offset + at_date
+        } else {
+            at_date
+        };
+        Some(Cursor {
+            enddate: last.date,
+            consumed,
+            anchor: Some(last.grpid),
+        })
     }
 
     /// Whether every page has been read.
@@ -231,7 +284,7 @@ impl MeasurePager {
         &self.skipped
     }
 
-    /// Pages read so far (re-reads after a shift included).
+    /// Pages read so far (re-reads included).
     pub fn pages(&self) -> u32 {
         self.pages
     }
@@ -241,7 +294,8 @@ impl MeasurePager {
         self.seen.len()
     }
 
-    /// How often the list moved between pages and a page was read again.
+    /// How often the groups received at the cursor's date changed under the pager and that
+    /// date was read again.
     pub fn rewinds(&self) -> u32 {
         self.rewinds
     }

@@ -3,7 +3,7 @@
 
 use std::net::SocketAddr;
 
-use crate::{Faults, RunningSim, Sandbox};
+use crate::{Churn, Faults, RunningSim, Sandbox};
 
 /// How to run the sandbox from a command line.
 #[derive(clap::Args, Debug, Clone)]
@@ -27,6 +27,10 @@ pub struct SimOptions {
     /// or "getmeas#3=503" (fail the third getmeas).
     #[arg(long, default_value = "")]
     pub faults: Faults,
+    /// Before every getmeas page after a user's first, insert this many back-dated groups
+    /// and delete this many already-sent ones (seeded with --seed): a pager's test.
+    #[arg(long)]
+    pub churn: Option<u32>,
 }
 
 /// Starts the sandbox, prints its JSON line (see [`RunningSim::describe`]) on stdout, and
@@ -40,6 +44,11 @@ pub async fn serve(options: SimOptions) -> Result<(), String> {
             .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
         sandbox.generate(options.users, options.groups, options.seed, now);
     }
+    sandbox.set_churn(options.churn.map(|n| Churn {
+        inserts: n,
+        deletes: n,
+        seed: options.seed,
+    }));
     let sim = RunningSim::start_with_faults(sandbox, options.addr, options.faults)
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", options.addr))?;

@@ -2,7 +2,9 @@
 //! (`AnyCall`): the sandbox parses no parameter itself.
 
 use serde_json::{json, Value};
-use wbs_proto::wbs_model::{DeviceType, MeasureGroup, Status, Subscription, Timestamp, UserId};
+use wbs_proto::wbs_model::{
+    DeviceType, GroupId, MeasureGroup, Status, Subscription, Timestamp, UserId,
+};
 use wbs_proto::{AnyCall, GetMeas, IMPLICIT_LIMIT};
 
 use super::{Sandbox, Stored, Sub, MAX_SUBSCRIPTIONS, NEVER_EXPIRES};
@@ -15,7 +17,15 @@ impl Sandbox {
             AnyCall::GetUser(_) => Ok(
                 json!({"status": 0, "body": {"users": [self.users.get(&user).map(|u| &u.user)]}}),
             ),
-            AnyCall::GetMeas(q) => self.getmeas(user, q, now),
+            AnyCall::GetMeas(q) => {
+                self.churn_before_page(user, now);
+                let (body, served) = self.getmeas(user, q, now)?;
+                self.getmeas_answered += 1;
+                if let Some(u) = self.users.get_mut(&user) {
+                    u.served.extend(served);
+                }
+                Ok(body)
+            }
             AnyCall::Subscribe(s) => {
                 self.subscribe(user, &s.callbackurl, &s.comment, appli(s.appli))
             }
@@ -32,7 +42,12 @@ impl Sandbox {
     /// The getmeas answer: the user's groups under the query's filters, newest first
     /// (ties by descending grpid), `limit` (at most 2048) from `offset`, with `more` and
     /// `offset` when more remain.
-    pub(super) fn getmeas(&self, userid: UserId, q: &GetMeas, now: u64) -> Result<Value, Status> {
+    pub(super) fn getmeas(
+        &self,
+        userid: UserId,
+        q: &GetMeas,
+        now: u64,
+    ) -> Result<(Value, Vec<GroupId>), Status> {
         let user = self.users.get(&userid).ok_or(Status::INVALID_USERID)?;
         let limit = q.limit.unwrap_or(IMPLICIT_LIMIT).clamp(1, IMPLICIT_LIMIT) as usize;
         let offset = usize::try_from(q.offset.unwrap_or(0)).unwrap_or(usize::MAX);
@@ -60,12 +75,13 @@ impl Sandbox {
             .map(|s| &s.group)
             .collect();
         let shown = offset.saturating_add(page.len()).min(total);
+        let served = page.iter().map(|g| g.grpid).collect();
         let mut body = json!({"updatetime": now, "measuregrps": page});
         if shown < total {
             body["more"] = json!(total - shown);
             body["offset"] = json!(shown);
         }
-        Ok(json!({"status": 0, "body": body}))
+        Ok((json!({"status": 0, "body": body}), served))
     }
 
     fn subscribe(

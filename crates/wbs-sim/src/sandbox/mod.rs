@@ -1,7 +1,7 @@
 //! The sandbox's state and its request handler, without I/O: a request and the current
 //! time in, a response out.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt;
 
 use serde_json::{json, Value};
@@ -12,6 +12,9 @@ use wbs_proto::{AnyCall, GetMeas, OAuthEndpoints, Params};
 
 mod actions;
 mod auth;
+mod churn;
+
+pub use churn::Churn;
 mod reference;
 mod tokens;
 
@@ -47,6 +50,8 @@ pub struct SimUser {
     pub token: Credentials,
     groups: Vec<Stored>,
     subscriptions: Vec<Sub>,
+    /// Groups sent in a getmeas answer (what churn deletes from).
+    served: HashSet<GroupId>,
 }
 
 impl fmt::Debug for SimUser {
@@ -102,6 +107,8 @@ pub struct Sandbox {
     pending: HashMap<String, PendingToken>,
     /// Token strings for the flow, from a fixed seed (deterministic, no OS RNG).
     tokens: fastrand::Rng,
+    churn: Option<churn::ChurnState>,
+    getmeas_answered: u64,
 }
 
 /// Why a token endpoint refused a request, answered as the service did.
@@ -152,6 +159,8 @@ impl Sandbox {
             outbox: Vec::new(),
             pending: HashMap::new(),
             tokens: fastrand::Rng::with_seed(0x5eed),
+            churn: None,
+            getmeas_answered: 0,
         }
     }
 
@@ -189,6 +198,7 @@ impl Sandbox {
                 token,
                 groups: Vec::new(),
                 subscriptions: Vec::new(),
+                served: HashSet::new(),
             },
         );
     }
@@ -280,6 +290,19 @@ impl Sandbox {
         }
     }
 
+    /// The ids of a user's groups, in no particular order (empty for an unknown user).
+    pub fn group_ids(&self, userid: UserId) -> Vec<GroupId> {
+        self.users
+            .get(&userid)
+            .map(|u| u.groups.iter().map(|s| s.group.grpid).collect())
+            .unwrap_or_default()
+    }
+
+    /// How many getmeas requests the sandbox has answered (after authentication).
+    pub fn getmeas_answered(&self) -> u64 {
+        self.getmeas_answered
+    }
+
     /// A fresh group id.
     pub fn next_grpid(&mut self) -> GroupId {
         self.next_grpid += 1;
@@ -290,7 +313,7 @@ impl Sandbox {
     /// admin path's, for benchmarks).
     pub fn raw_getmeas(&self, userid: UserId, limit: u32) -> Option<Value> {
         let query = GetMeas::new(userid).limit(limit.max(1));
-        self.getmeas(userid, &query, 0).ok()
+        self.getmeas(userid, &query, 0).ok().map(|(body, _)| body)
     }
 
     /// Answers one request at time `now` (Unix seconds). The URL's scheme and authority
