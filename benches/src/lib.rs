@@ -3,13 +3,8 @@
 /// A getmeas response of `groups` groups with one to four measures each (weight, fat
 /// ratio, fat mass, fat-free mass, or blood pressure and pulse), deterministic.
 pub fn getmeas_body(groups: usize) -> Vec<u8> {
-    let mut state: u64 = 0x2545_f491_4f6c_dd1d;
-    let mut next = move || {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        state
-    };
+    let mut rng = fastrand::Rng::with_seed(0x2545_f491_4f6c_dd1d);
+    let mut next = move || rng.u64(..);
     let mut out = String::with_capacity(groups * 170);
     out.push_str(r#"{"status":0,"body":{"updatetime":1700000000,"more":0,"timezone":"Europe/Paris","measuregrps":["#);
     for i in 0..groups {

@@ -43,15 +43,12 @@ pub(crate) async fn measures(
 
 pub(crate) async fn sync(client: &Client, user: UserId, out: &Path) -> Result<(), Failure> {
     let cursor_path = PathBuf::from(format!("{}.cursor.json", out.display()));
-    let cursor: SyncCursor = std::fs::read(&cursor_path)
-        .ok()
-        .and_then(|b| serde_json::from_slice(&b).ok())
+    let cursor: SyncCursor = read_existing(&cursor_path)?
         .filter(|c: &SyncCursor| c.userid == user)
         .unwrap_or_else(|| SyncCursor::new(user));
-    let mut stored: Vec<MeasureGroup> = std::fs::read(out)
-        .ok()
-        .and_then(|b| serde_json::from_slice(&b).ok())
-        .unwrap_or_default();
+    // Under the tolerant policy; a file that is there but unreadable is an error, never
+    // silently replaced by the changes alone.
+    let mut stored: Vec<MeasureGroup> = read_existing(out)?.unwrap_or_default();
     let bar = output::progress();
     bar.set_message("fetching changes");
     let (changed, next) = client.sync(&cursor).await?;
@@ -77,4 +74,18 @@ pub(crate) async fn sync(client: &Client, user: UserId, out: &Path) -> Result<()
         out.display()
     );
     Ok(())
+}
+
+/// A JSON file's value: `None` if it does not exist; an error naming the file if it exists
+/// and cannot be read or parsed (so that it is never overwritten).
+fn read_existing<T: serde::de::DeserializeOwned>(path: &Path) -> Result<Option<T>, Failure> {
+    let bytes = match std::fs::read(path) {
+        Ok(bytes) => bytes,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(Failure::new(format!("cannot read {}: {e}", path.display()))),
+    };
+    serde_json::from_slice(&bytes).map(Some).map_err(|e| {
+        Failure::new(format!("{} is not a wbs sync file: {e}", path.display()))
+            .hint("move it away to start afresh; it was left as it is")
+    })
 }

@@ -277,6 +277,13 @@ fn sync_is_incremental_and_survives_a_rerun() {
         "{:?}",
         text(&o)
     );
+    // A data file that is not ours is never replaced: an error naming it, bytes unchanged.
+    let corrupt = b"[{\"grpid\": 1, truncated";
+    std::fs::write(&out, corrupt).unwrap();
+    let o = with(&opts, &["sync", "--user", "10000", "--out", out_s]);
+    assert!(!o.status.success());
+    assert!(text(&o).1.contains("is not a wbs sync file"), "{:?}", text(&o));
+    assert_eq!(std::fs::read(&out).unwrap(), corrupt);
     std::fs::remove_dir_all(&dir).ok();
 }
 

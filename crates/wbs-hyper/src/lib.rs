@@ -41,12 +41,12 @@ pub use listen::{
     MAX_NOTIFICATION_CONNECTIONS,
 };
 pub use wbs_proto::wbs_model::{
-    Attribution, Category, Decimal, DeviceType, GroupId, Measure, MeasureGroup, MeasurePage,
-    MeasureType, Notification, Quantity, Status, Subscription, Timestamp, Unit, Units, User,
-    UserId,
+    ArithmeticError, Attribution, Category, Decimal, DeviceType, Gender, GroupExtra, GroupId,
+    Measure, MeasureExtra, MeasureGroup, MeasurePage, MeasureType, More, Notification, Quantity,
+    Status, Subscription, Timestamp, Unit, Units, User, UserId,
 };
 pub use wbs_proto::wbs_oauth::flow::AuthorizationCallback;
-pub use wbs_proto::wbs_oauth::{Credentials, RngError, Secret};
+pub use wbs_proto::wbs_oauth::{Credentials, Error as OAuthError, RngError, Secret};
 pub use wbs_proto::{
     AccessToken, Call, DecodedPage, GetMeas, GetSubscription, GetUser, HttpError, HttpMethod,
     InvalidRequest, ListSubscriptions, NotificationError, OAuthEndpoints, PagerError, Probe,

@@ -15,11 +15,7 @@ async fn an_export_under_churn_is_exact_in_one_request_a_page() {
         let mut sandbox = Sandbox::with_reference_data();
         let now = wbs_proto::wbs_oauth::unix_timestamp() as i64;
         sandbox.generate(1, 3_000, seed, now);
-        sandbox.set_churn(Some(Churn {
-            inserts: 4,
-            deletes: 4,
-            seed,
-        }));
+        sandbox.set_churn(Some(Churn::new(4, 4, seed)));
         let user = UserId::new(FIRST_GENERATED_USER);
         let before: HashSet<GroupId> = sandbox.group_ids(user).into_iter().collect();
         assert_eq!(before.len(), 3_000);

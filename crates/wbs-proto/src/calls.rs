@@ -90,7 +90,7 @@ impl Call for Subscribe {
             return Err(InvalidRequest::EmptyComment);
         }
         notify_params(out, self.userid, Some(&self.callbackurl), self.appli)?;
-        out.push(("comment", ParamValue::from(self.comment.as_str())));
+        out.push(("comment", ParamValue::from(self.comment.trim())));
         Ok(())
     }
 

@@ -61,15 +61,16 @@ pub struct MeasurePager {
     max_pages: u32,
     rewinds: u32,
     done: bool,
+    complete: bool,
     skipped: Vec<SkippedGroup>,
 }
 
-/// Where the next page starts: `consumed` entries of the service's list of groups dated
-/// `enddate` or earlier are received (all at exactly `enddate` when `anchor` is known),
-/// the last of them `anchor`.
+/// Where the next page starts: the first `consumed` entries of the service's list of groups
+/// dated `enddate` or earlier (the query's end date when `None`) are received, the last of
+/// them `anchor` (a malformed entry's id too, when it has one).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct Cursor {
-    enddate: Timestamp,
+    enddate: Option<Timestamp>,
     consumed: u64,
     anchor: Option<GroupId>,
 }
@@ -101,7 +102,8 @@ pub enum PagerError {
 
 impl MeasurePager {
     /// A pager over a query. Its `offset`, if any, is where the first page starts; its
-    /// `limit`, if any, is the number of new groups a page brings.
+    /// `limit`, if any, is the page size (a page after the first asks for one more, the
+    /// overlap).
     pub fn new(query: GetMeas) -> Self {
         Self {
             query,
@@ -112,6 +114,7 @@ impl MeasurePager {
             max_pages: DEFAULT_MAX_PAGES,
             rewinds: 0,
             done: false,
+            complete: false,
             skipped: Vec::new(),
         }
     }
@@ -130,7 +133,7 @@ impl MeasurePager {
         }
         let mut call = self.query.clone();
         if let Some(cursor) = self.cursor {
-            call.enddate = Some(cursor.enddate);
+            call.enddate = cursor.enddate.or(self.query.enddate);
             let overlap = u64::from(cursor.consumed > 0);
             let offset = cursor.consumed - overlap;
             call.offset = (offset > 0).then_some(offset);
@@ -175,13 +178,13 @@ impl MeasurePager {
         // two or more were received, the first group must be the last one received. If it
         // is not (some were deleted, or a group was added among them), an unseen group may
         // have slipped before the offset: read that date again from its start.
-        let shifted = self.cursor.is_some_and(|c| {
-            c.consumed >= 2
-                && c.anchor.is_some()
-                && skipped.first().is_none_or(|s| s.index > 0)
-                && page.measuregrps.first().map(|g| g.grpid) != c.anchor
-        });
-        let before = (self.seen.len(), self.skipped.len());
+        let first_id = match skipped.first() {
+            Some(s) if s.index == 0 => s.grpid,
+            _ => page.measuregrps.first().map(|g| g.grpid),
+        };
+        let shifted = self
+            .cursor
+            .is_some_and(|c| c.consumed >= 2 && c.anchor.is_some() && first_id != c.anchor);
         let mut fresh = Vec::with_capacity(page.measuregrps.len());
         for group in page.measuregrps {
             if self.seen.insert(group.grpid) {
@@ -193,7 +196,6 @@ impl MeasurePager {
                 self.skipped.push(s);
             }
         }
-        let progressed = (self.seen.len(), self.skipped.len()) != before;
         if shifted {
             self.rewinds += 1;
             if let Some(c) = self.cursor.as_mut() {
@@ -202,36 +204,43 @@ impl MeasurePager {
             }
             return Ok(fresh);
         }
-        let next = next.or(self.cursor);
-        let moved = next != self.cursor;
-        self.cursor = next;
-        // Done when the service says so, or when a page neither delivered anything nor
-        // moved the cursor (a server that repeats itself).
-        if entries == 0 || !page.more.has_more() || (!progressed && !moved) {
+        self.cursor = Some(next);
+        // Only the service ends the list: a page that brings nothing new while it says
+        // there is more is asked on, up to the page cap.
+        if entries == 0 || !page.more.has_more() {
             self.done = true;
+            self.complete = true;
         }
         Ok(fresh)
     }
 
-    /// The cursor after a page: the oldest date received and how many entries at exactly
-    /// that date (malformed ones included where their date is certain), or, for a page with
-    /// no well-formed group, the same date with the page's entries counted.
+    /// The cursor after a page. Under an unchanged end date, positions are exact: the
+    /// page's entries (malformed ones included) follow the offset. Otherwise the cursor
+    /// moves to the date of the oldest group received, counting the entries certainly at
+    /// that date; malformed entries after that group may be older, and are read again.
     fn next_cursor(
         &self,
         sent: &GetMeas,
         groups: &[MeasureGroup],
         skipped: &[SkippedGroup],
-    ) -> Option<Cursor> {
+    ) -> Cursor {
         let entries = (groups.len() + skipped.len()) as u64;
         let offset = sent.offset.unwrap_or(0);
+        // The last entry's id, malformed or not: the next page's overlap must show it.
+        let last_id = match skipped.last() {
+            Some(s) if s.index as u64 + 1 == entries => s.grpid,
+            _ => groups.last().map(|g| g.grpid),
+        };
+        let positional = Cursor {
+            // Pinned at the first page's `updatetime` when the query has no end date, so
+            // that groups measured meanwhile do not move the positions.
+            enddate: sent.enddate.or(self.updatetime),
+            consumed: offset + entries,
+            anchor: last_id,
+        };
         let Some(last) = groups.last() else {
             // Nothing datable: count positions under the same end date.
-            let enddate = sent.enddate.or(self.cursor.map(|c| c.enddate))?;
-            return Some(Cursor {
-                enddate,
-                consumed: offset + entries,
-                anchor: None,
-            });
+            return positional;
         };
         // The page's entries in order: a group's date, or None for a malformed entry.
         let mut dates = Vec::with_capacity(entries as usize);
@@ -245,33 +254,32 @@ impl MeasurePager {
                 dates.push(Some(g.date));
             }
         }
-        let last_index = dates
-            .iter()
-            .rposition(|d| *d == Some(last.date))
-            .unwrap_or(0);
-        let first_index = dates
-            .iter()
-            .position(|d| *d == Some(last.date))
-            .unwrap_or(last_index);
-        // Entries from the first to the last group at that date are all at that date;
-        // malformed ones after the last group may be older, and are read again.
-        let at_date = (last_index - first_index + 1) as u64;
-        let consumed = if sent.enddate == Some(last.date) && first_index == 0 {
-            // The whole page so far is at the cursor's date: count on from the offset.
-            offset + at_date
-        } else {
-            at_date
-        };
-        Some(Cursor {
-            enddate: last.date,
-            consumed,
+        let at = |d: &Option<Timestamp>| *d == Some(last.date);
+        let last_index = dates.iter().rposition(at).unwrap_or(0);
+        let first_index = dates.iter().position(at).unwrap_or(last_index);
+        // The same end date, or a page at one date from its start after an offset (groups
+        // at that date may precede the page): stay positional.
+        if sent.enddate == Some(last.date) || (first_index == 0 && offset > 0) {
+            return positional;
+        }
+        // A new, older date: the entries from its first group to its last are at it, and
+        // no group at it comes before the page (a newer one does, or the list starts here).
+        Cursor {
+            enddate: Some(last.date),
+            consumed: (last_index - first_index + 1) as u64,
             anchor: Some(last.grpid),
-        })
+        }
     }
 
-    /// Whether every page has been read.
+    /// Whether the pager has stopped: the list ended, or it hit the page cap.
     pub fn is_done(&self) -> bool {
         self.done
+    }
+
+    /// Whether the list ended as the service says (its last page read): only then has
+    /// every group been delivered.
+    pub fn is_complete(&self) -> bool {
+        self.complete
     }
 
     /// The first page's `updatetime`: where the next synchronisation starts.
@@ -341,7 +349,7 @@ impl SyncCursor {
     /// The cursor after a pager has finished (`None` while it has not: keep the old
     /// cursor then, so an interrupted sync is simply run again).
     pub fn advanced(&self, pager: &MeasurePager) -> Option<Self> {
-        if !pager.is_done() {
+        if !pager.is_complete() {
             return None;
         }
         Some(Self {

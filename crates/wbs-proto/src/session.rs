@@ -136,6 +136,8 @@ impl Session {
                 })?;
                 Ok(http::Request::get(url).body(Vec::new())?)
             }
+            // POST renders a form body through `Signed` (allocating): the API was called
+            // with GET, the path that is measured.
             HttpMethod::Post => {
                 let mut endpoint = String::new();
                 self.endpoint_into::<C>(&mut endpoint);

@@ -3,41 +3,15 @@
 //! start to end is delivered exactly once, nothing unknown is delivered, and the pager needs
 //! about one request per page.
 
+mod common;
+
 use std::collections::{BTreeSet, HashMap};
 
+use common::{answer_with, group, NOW};
 use http::StatusCode;
 use proptest::prelude::*;
-use wbs_model::{Attribution, Category, GroupId, MeasureGroup, Timestamp, UserId};
+use wbs_model::{GroupId, MeasureGroup, UserId};
 use wbs_proto::{GetMeas, MeasurePager};
-
-const NOW: i64 = 1_700_000_000;
-
-fn group(id: i64, date: i64) -> MeasureGroup {
-    MeasureGroup::new(
-        GroupId::new(id),
-        Attribution::DEVICE,
-        Timestamp::from_secs(date),
-        Category::MEASURE,
-        Vec::new(),
-    )
-}
-
-/// Newest first, ties by descending grpid, `enddate` inclusive, offset and limit.
-fn answer(groups: &[MeasureGroup], call: &GetMeas) -> Vec<u8> {
-    let mut all: Vec<&MeasureGroup> = groups
-        .iter()
-        .filter(|g| call.enddate.is_none_or(|e| g.date <= e))
-        .collect();
-    all.sort_by(|a, b| b.date.cmp(&a.date).then(b.grpid.cmp(&a.grpid)));
-    let offset = call.offset.unwrap_or(0) as usize;
-    let limit = call.limit.unwrap_or(2048) as usize;
-    let page: Vec<&MeasureGroup> = all.iter().skip(offset).take(limit).copied().collect();
-    let more = all.len().saturating_sub(offset + page.len());
-    serde_json::to_vec(
-        &serde_json::json!({"status":0,"body":{"updatetime":NOW,"more":more,"measuregrps":page}}),
-    )
-    .unwrap()
-}
 
 #[derive(Clone, Debug)]
 enum Change {
@@ -56,6 +30,7 @@ fn change() -> impl Strategy<Value = Change> {
 
 struct Outcome {
     delivered: HashMap<GroupId, usize>,
+    skipped: BTreeSet<i64>,
     ever: BTreeSet<i64>,
     deleted: BTreeSet<i64>,
     requests: u32,
@@ -69,6 +44,7 @@ fn run(
     limit: u32,
     churn: &[Vec<Change>],
     date_of: impl Fn(i64, u32) -> i64,
+    malformed: impl Fn(GroupId) -> bool,
 ) -> Outcome {
     let mut ever: BTreeSet<i64> = groups.iter().map(|g| g.grpid.get()).collect();
     let mut deleted = BTreeSet::new();
@@ -96,16 +72,21 @@ fn run(
             }
         }
         requests += 1;
-        for g in pager
-            .handle_response(StatusCode::OK, &answer(&groups, &call))
-            .unwrap()
-        {
+        let body = answer_with(&groups, &call, &malformed);
+        for g in pager.handle_response(StatusCode::OK, &body).unwrap() {
             *delivered.entry(g.grpid).or_insert(0) += 1;
         }
         assert!(requests < 5_000, "runaway pager");
     }
+    assert!(pager.is_complete());
     Outcome {
         delivered,
+        skipped: pager
+            .skipped()
+            .iter()
+            .filter_map(|s| s.grpid)
+            .map(|g| g.get())
+            .collect(),
         ever,
         deleted,
         requests,
@@ -124,7 +105,7 @@ fn check_exact(o: &Outcome, original: &BTreeSet<i64>) -> Result<(), TestCaseErro
     );
     for id in original.difference(&o.deleted) {
         prop_assert!(
-            o.delivered.contains_key(&GroupId::new(*id)),
+            o.delivered.contains_key(&GroupId::new(*id)) || o.skipped.contains(id),
             "group {} was lost",
             id
         );
@@ -147,7 +128,7 @@ proptest! {
         let original = (1..=n).collect();
         // Inserted dates anywhere from before the first group to after the last, never
         // equal to another group's (the id makes them distinct).
-        let o = run(groups, limit, &churn, |id, at| NOW - 2_000_000 + i64::from(at % 3_000) * 1_000 + id % 1_000 + 1);
+        let o = run(groups, limit, &churn, |id, at| NOW - 2_000_000 + i64::from(at % 3_000) * 1_000 + id % 1_000 + 1, |_| false);
         check_exact(&o, &original)?;
         let pages = (o.delivered.len() as u32).div_ceil(limit);
         prop_assert!(o.requests <= pages + 2, "{} requests for {} pages", o.requests, pages);
@@ -165,7 +146,48 @@ proptest! {
     ) {
         let groups: Vec<MeasureGroup> = (1..=n).map(|i| group(i, NOW - 100 * (i % dates))).collect();
         let original = (1..=n).collect();
-        let o = run(groups, limit, &churn, |_, at| NOW - 100 * i64::from(at % 8));
+        let o = run(groups, limit, &churn, |_, at| NOW - 100 * i64::from(at % 8), |_| false);
         check_exact(&o, &original)?;
+    }
+
+    /// Malformed groups (no usable date) anywhere, under the same churn: each is reported,
+    /// never the cause of a lost group or a stuck pager.
+    #[test]
+    fn malformed_groups_under_churn_are_reported_and_cost_nothing_else(
+        n in 0i64..300,
+        dates in 1i64..40,
+        every in 2i64..9,
+        limit in 1u32..30,
+        churn in prop::collection::vec(prop::collection::vec(change(), 0..5), 0..100),
+    ) {
+        let groups: Vec<MeasureGroup> = (1..=n).map(|i| group(i, NOW - 100 * (i % dates))).collect();
+        let original = (1..=n).collect();
+        let o = run(groups, limit, &churn, |_, at| NOW - 100 * i64::from(at % 50), |g| g.get() % every == 0);
+        check_exact(&o, &original)?;
+    }
+}
+
+/// A caller's offset skips the newest groups of the first page and no others, with groups
+/// at distinct dates or all at one date.
+#[test]
+fn a_callers_offset_skips_only_the_newest() {
+    for same_date in [false, true] {
+        let groups: Vec<MeasureGroup> = (1..=50)
+            .map(|i| group(i, if same_date { NOW - 10 } else { NOW - 1_000 + i }))
+            .collect();
+        let mut pager =
+            MeasurePager::new(GetMeas::new(UserId::new(1)).offset(5).limit(7)).with_max_pages(100);
+        let mut delivered = Vec::new();
+        while let Some(call) = pager.next_call() {
+            let body = answer_with(&groups, &call, |_| false);
+            delivered.extend(pager.handle_response(StatusCode::OK, &body).unwrap());
+        }
+        let ids: Vec<i64> = delivered.iter().map(|g| g.grpid.get()).collect();
+        assert_eq!(
+            ids,
+            (1..=45).rev().collect::<Vec<_>>(),
+            "same date: {same_date}"
+        );
+        assert!(pager.is_complete());
     }
 }

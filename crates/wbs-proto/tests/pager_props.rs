@@ -1,14 +1,15 @@
 //! The pager's invariant under random changes between pages: every group present from the
 //! first page to the end is delivered, and no group is delivered twice.
 
+mod common;
+
 use std::collections::{BTreeSet, HashMap};
 
+use common::{answer, group, NOW};
 use http::StatusCode;
 use proptest::prelude::*;
-use wbs_model::{Attribution, Category, GroupId, MeasureGroup, Timestamp, UserId};
+use wbs_model::{GroupId, MeasureGroup, Timestamp, UserId};
 use wbs_proto::{GetMeas, MeasurePager};
-
-const NOW: i64 = 1_700_000_000;
 
 #[derive(Clone, Debug)]
 enum Change {
@@ -29,32 +30,6 @@ fn change() -> impl Strategy<Value = Change> {
         any::<u16>().prop_map(Change::Delete),
         Just(Change::Fail),
     ]
-}
-
-fn group(id: i64, date: i64) -> MeasureGroup {
-    MeasureGroup::new(
-        GroupId::new(id),
-        Attribution::DEVICE,
-        Timestamp::from_secs(date),
-        Category::MEASURE,
-        Vec::new(),
-    )
-}
-
-fn answer(groups: &[MeasureGroup], call: &GetMeas) -> Vec<u8> {
-    let mut all: Vec<&MeasureGroup> = groups
-        .iter()
-        .filter(|g| call.enddate.is_none_or(|e| g.date <= e))
-        .collect();
-    all.sort_by(|a, b| b.date.cmp(&a.date).then(b.grpid.cmp(&a.grpid)));
-    let offset = call.offset.unwrap_or(0) as usize;
-    let limit = call.limit.unwrap_or(2048) as usize;
-    let page: Vec<&MeasureGroup> = all.iter().skip(offset).take(limit).copied().collect();
-    let more = all.len().saturating_sub(offset + page.len());
-    serde_json::to_vec(
-        &serde_json::json!({"status":0,"body":{"updatetime":NOW,"more":more,"measuregrps":page}}),
-    )
-    .unwrap()
 }
 
 proptest! {

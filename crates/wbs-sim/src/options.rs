@@ -44,11 +44,7 @@ pub async fn serve(options: SimOptions) -> Result<(), String> {
             .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
         sandbox.generate(options.users, options.groups, options.seed, now);
     }
-    sandbox.set_churn(options.churn.map(|n| Churn {
-        inserts: n,
-        deletes: n,
-        seed: options.seed,
-    }));
+    sandbox.set_churn(options.churn.map(|n| Churn::new(n, n, options.seed)));
     let sim = RunningSim::start_with_faults(sandbox, options.addr, options.faults)
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", options.addr))?;

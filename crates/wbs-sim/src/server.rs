@@ -250,7 +250,8 @@ fn admin(state: &Mutex<Sandbox>, request: &Request<Vec<u8>>) -> Response<Full<By
         // The getmeas body a user would get, unsigned: the baseline of the e2e bench.
         (&Method::GET, "/admin/raw-getmeas") => match param("userid") {
             Some(u) => {
-                let limit = param("limit").map_or(2048, |l| u32::try_from(l).unwrap_or(1));
+                let limit =
+                    param("limit").map_or(2048, |l| u32::try_from(l.max(1)).unwrap_or(u32::MAX));
                 match sandbox.raw_getmeas(UserId::new(u), limit) {
                     Some(body) => json_reply(body),
                     None => json_reply(json!({"status": 247})),

@@ -12,6 +12,7 @@ use super::{Sandbox, Stored};
 /// groups at random dates within the user's history, and `deletes` of groups it has
 /// already sent, chosen by a generator seeded with `seed`.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Churn {
     /// Back-dated groups inserted before each page.
     pub inserts: u32,
@@ -19,6 +20,17 @@ pub struct Churn {
     pub deletes: u32,
     /// The generator's seed.
     pub seed: u64,
+}
+
+impl Churn {
+    /// `inserts` back-dated groups and `deletes` of sent ones before every page, seeded.
+    pub fn new(inserts: u32, deletes: u32, seed: u64) -> Self {
+        Self {
+            inserts,
+            deletes,
+            seed,
+        }
+    }
 }
 
 /// The churn plan and its generator.
@@ -70,8 +82,9 @@ impl Sandbox {
             if served.is_empty() {
                 break;
             }
-            let at = served[state.rng.usize(..served.len())];
-            user.groups.swap_remove(at);
+            if let Some(&at) = served.get(state.rng.usize(..served.len())) {
+                user.groups.swap_remove(at);
+            }
         }
         for _ in 0..state.plan.inserts {
             if oldest > newest {

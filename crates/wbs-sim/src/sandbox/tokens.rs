@@ -80,8 +80,8 @@ impl Sandbox {
         let Some(token) = param("oauth_token") else {
             return text(StatusCode::BAD_REQUEST, "oauth_token is required");
         };
-        let userid = match param("userid").and_then(|u| u.parse::<i64>().ok()) {
-            Some(u) => UserId::new(u),
+        let userid = match param("userid").and_then(|u| u.parse::<UserId>().ok()) {
+            Some(u) => u,
             None => match self.users.keys().next() {
                 Some(u) => *u,
                 None => return text(StatusCode::BAD_REQUEST, "the sandbox has no user"),
