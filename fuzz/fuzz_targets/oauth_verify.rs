@@ -20,7 +20,7 @@ fuzz_target!(|data: &[u8]| {
     if let Ok(request) = attempts {
         let base = request.base_string();
         assert!(base.starts_with("GET&") || base.starts_with("POST&"));
-        let _ = request.verify(&Secret::new("consumer"), Some(&Secret::new("token")));
-        let _ = request.verify(&Secret::new("consumer"), None);
+        let _ = request.verify(wbs_oauth::SignatureMethod::ALL, &Secret::new("consumer"), Some(&Secret::new("token")));
+        let _ = request.verify(wbs_oauth::SignatureMethod::ALL, &Secret::new("consumer"), None);
     }
 });

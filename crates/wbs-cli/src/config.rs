@@ -35,8 +35,20 @@ pub(crate) async fn settings(cli: &Cli, user: Option<i64>) -> Result<Settings, F
             .await
             .map_err(|e| Failure::new(format!("cannot start the sandbox: {e}")))?;
         let user = UserId::new(user.unwrap_or(29));
-        let (consumer, token) =
-            sim.with(|s| (s.consumer().clone(), s.user(user).map(|u| u.token.clone())));
+        let (consumer, token, users) = sim.with(|s| {
+            let users: Vec<String> = s.users().map(|u| u.user.id.to_string()).collect();
+            (
+                s.consumer().clone(),
+                s.user(user).map(|u| u.token.clone()),
+                users,
+            )
+        });
+        if token.is_none() {
+            return Err(Failure::new(format!(
+                "the sandbox has no user {user}; it has users {}",
+                users.join(", ")
+            )));
+        }
         let base = sim.base_url();
         return Ok(Settings {
             base_url: base.clone(),

@@ -55,15 +55,26 @@ pub(crate) fn oauth(cmd: &OauthCommand, s: &Settings) -> Result<(), Failure> {
         OauthCommand::Verify { url, method } => {
             let got = IncomingRequest::parse(method, url, None, None)
                 .map_err(|e| Failure::new(format!("not a signed request: {e}")))?;
-            match got.verify(&consumer.secret, token_secret.as_ref()) {
+            match got.verify(
+                SignatureMethod::ALL,
+                &consumer.secret,
+                token_secret.as_ref(),
+            ) {
                 Ok(()) => println!("the signature verifies"),
                 Err(e) => {
                     println!("the signature does not verify: {e}");
                     // The usual mistakes, tried in turn.
-                    if token_secret.is_some() && got.verify(&consumer.secret, None).is_ok() {
+                    if token_secret.is_some()
+                        && got
+                            .verify(SignatureMethod::ALL, &consumer.secret, None)
+                            .is_ok()
+                    {
                         println!("it verifies without the token secret: the signer left the token secret out of the key");
                     } else if let Some(ts) = &token_secret {
-                        if got.verify(ts, Some(&consumer.secret)).is_ok() {
+                        if got
+                            .verify(SignatureMethod::ALL, ts, Some(&consumer.secret))
+                            .is_ok()
+                        {
                             println!("it verifies with the two secrets swapped");
                         }
                     }
@@ -83,7 +94,12 @@ pub(crate) fn oauth(cmd: &OauthCommand, s: &Settings) -> Result<(), Failure> {
                     };
                     let verifies_as = |m: &str, u: &str| {
                         IncomingRequest::parse(m, u, None, None).is_ok_and(|r| {
-                            r.verify(&consumer.secret, token_secret.as_ref()).is_ok()
+                            r.verify(
+                                SignatureMethod::ALL,
+                                &consumer.secret,
+                                token_secret.as_ref(),
+                            )
+                            .is_ok()
                         })
                     };
                     if verifies_as(other_method, url) {

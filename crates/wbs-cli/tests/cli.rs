@@ -196,6 +196,16 @@ fn probe_user_and_errors() {
     assert_eq!((o.status.success(), text(&o).0.trim()), (true, "ok"));
     let o = wbs(&["--sandbox", "user", "29"]);
     assert!(text(&o).0.contains("John Doe"));
+    // A user the sandbox lacks: which users it has.
+    let o = wbs(&["--sandbox", "measures", "--user", "4242"]);
+    assert!(!o.status.success());
+    assert!(
+        text(&o)
+            .1
+            .contains("the sandbox has no user 4242; it has users 29, 1229"),
+        "{:?}",
+        text(&o)
+    );
     // Another user's data with user 29's token: the API status and its meaning, one line.
     let sim = Sim::start(&[]);
     let o = with(
@@ -282,7 +292,11 @@ fn sync_is_incremental_and_survives_a_rerun() {
     std::fs::write(&out, corrupt).unwrap();
     let o = with(&opts, &["sync", "--user", "10000", "--out", out_s]);
     assert!(!o.status.success());
-    assert!(text(&o).1.contains("is not a wbs sync file"), "{:?}", text(&o));
+    assert!(
+        text(&o).1.contains("is not a wbs sync file"),
+        "{:?}",
+        text(&o)
+    );
     assert_eq!(std::fs::read(&out).unwrap(), corrupt);
     std::fs::remove_dir_all(&dir).ok();
 }

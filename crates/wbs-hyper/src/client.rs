@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use futures_util::stream::{self, Stream};
-use http_body_util::{BodyExt, Full};
+use http_body_util::{BodyExt, Full, LengthLimitError, Limited};
 use hyper_rustls::{HttpsConnector, HttpsConnectorBuilder};
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::Client as HyperClient;
@@ -70,8 +70,12 @@ pub struct ClientBuilder {
     method: HttpMethod,
     connect_timeout: Duration,
     request_timeout: Duration,
+    max_body: usize,
     retry: RetryPolicy,
 }
+
+/// The default largest answer read: a full 2048-group getmeas page is about 335 KB.
+pub const DEFAULT_MAX_BODY: usize = 16 * 1024 * 1024;
 
 impl fmt::Debug for ClientBuilder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -109,6 +113,13 @@ impl ClientBuilder {
         self
     }
 
+    /// The largest answer body read (default [`DEFAULT_MAX_BODY`]); a longer one fails
+    /// with an error naming the limit ([`Error::body_limit`]), and is not retried.
+    pub fn max_body(mut self, bytes: usize) -> Self {
+        self.max_body = bytes;
+        self
+    }
+
     /// How to retry.
     pub fn retry(mut self, policy: RetryPolicy) -> Self {
         self.retry = policy;
@@ -136,6 +147,7 @@ impl ClientBuilder {
                 hyper,
                 session,
                 request_timeout: self.request_timeout,
+                max_body: self.max_body,
                 retry: self.retry,
             }),
         })
@@ -181,6 +193,7 @@ struct Inner {
     hyper: HyperClient<Connector, Full<Bytes>>,
     session: Session,
     request_timeout: Duration,
+    max_body: usize,
     retry: RetryPolicy,
 }
 
@@ -203,6 +216,7 @@ impl Client {
             method: HttpMethod::Get,
             connect_timeout: Duration::from_secs(10),
             request_timeout: Duration::from_secs(30),
+            max_body: DEFAULT_MAX_BODY,
             retry: RetryPolicy::default(),
         }
     }
@@ -258,7 +272,7 @@ impl Client {
                 .session
                 .request(call, &nonce, wbs_proto::wbs_oauth::unix_timestamp())?;
         let request = request.map(|b| Full::new(Bytes::from(b)));
-        let exchange = send(&self.inner.hyper, request);
+        let exchange = send(&self.inner.hyper, request, self.inner.max_body);
         let (status, body) = tokio::time::timeout(self.inner.request_timeout, exchange)
             .await
             .map_err(|_| Error::new(Kind::Timeout, None))??;
@@ -405,6 +419,7 @@ impl Client {
 pub(crate) async fn send(
     hyper: &HyperClient<Connector, Full<Bytes>>,
     request: hyper::Request<Full<Bytes>>,
+    max_body: usize,
 ) -> Result<(wbs_proto::http::StatusCode, Bytes), Error> {
     let response = hyper.request(request).await.map_err(|e| {
         let kind = if e.is_connect() {
@@ -415,10 +430,15 @@ pub(crate) async fn send(
         Error::new(kind, Some(Box::new(e)))
     })?;
     let status = response.status();
-    let body = response
-        .into_body()
+    let body = Limited::new(response.into_body(), max_body)
         .collect()
         .await
-        .map_err(|e| Error::new(Kind::Transport, Some(Box::new(e))))?;
+        .map_err(|e| {
+            if e.is::<LengthLimitError>() {
+                Error::new(Kind::BodyTooLarge(max_body), Some(e))
+            } else {
+                Error::new(Kind::Transport, Some(e))
+            }
+        })?;
     Ok((status, body.to_bytes()))
 }

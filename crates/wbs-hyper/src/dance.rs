@@ -101,7 +101,9 @@ impl OAuthDance {
         &self,
         request: wbs_proto::http::Request<Vec<u8>>,
     ) -> Result<(wbs_proto::http::StatusCode, Bytes), Error> {
-        crate::client::send(&self.http, request.map(|b| Full::new(Bytes::from(b)))).await
+        let request = request.map(|b| Full::new(Bytes::from(b)));
+        // A token endpoint answers a few hundred bytes.
+        crate::client::send(&self.http, request, 64 * 1024).await
     }
 }
 

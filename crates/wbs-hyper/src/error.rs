@@ -44,6 +44,8 @@ pub(crate) enum Kind {
     Closed,
     /// The pager stopped for another reason (in the source).
     Pager,
+    /// The answer's body was longer than the limit (bytes).
+    BodyTooLarge(usize),
 }
 
 impl Error {
@@ -75,6 +77,14 @@ impl Error {
         matches!(&self.kind, Kind::Response(e) if e.api_status().is_none())
     }
 
+    /// The answer's body passed the client's size limit: the limit, in bytes.
+    pub fn body_limit(&self) -> Option<usize> {
+        match self.kind {
+            Kind::BodyTooLarge(n) => Some(n),
+            _ => None,
+        }
+    }
+
     /// The request was refused before it was sent (validation).
     pub fn is_invalid_request(&self) -> bool {
         matches!(self.kind, Kind::Invalid(_))
@@ -93,7 +103,8 @@ impl Error {
             | Kind::Rng
             | Kind::Callback(_)
             | Kind::Closed
-            | Kind::Pager => false,
+            | Kind::Pager
+            | Kind::BodyTooLarge(_) => false,
         }
     }
 
@@ -137,6 +148,7 @@ impl fmt::Display for Error {
             Kind::Callback(e) => write!(f, "the authorization callback is unusable: {e}"),
             Kind::Closed => f.write_str("the listener stopped before the callback arrived"),
             Kind::Pager => f.write_str("the pager stopped"),
+            Kind::BodyTooLarge(n) => write!(f, "the answer is longer than the limit of {n} bytes"),
         }
     }
 }

@@ -33,12 +33,12 @@ mod error;
 mod listen;
 pub mod serve;
 
-pub use client::{Client, ClientBuilder, RetryPolicy};
+pub use client::{Client, ClientBuilder, RetryPolicy, DEFAULT_MAX_BODY};
 pub use dance::OAuthDance;
 pub use error::Error;
 pub use listen::{
-    fetch_each, CallbackListener, NotificationListener, Received, MAX_NOTIFICATION_BODY,
-    MAX_NOTIFICATION_CONNECTIONS,
+    fetch_each, CallbackListener, NotificationListener, Received, ACK_TIMEOUT,
+    MAX_NOTIFICATION_BODY, MAX_NOTIFICATION_CONNECTIONS,
 };
 pub use wbs_proto::wbs_model::{
     ArithmeticError, Attribution, Category, Decimal, DeviceType, Gender, GroupExtra, GroupId,

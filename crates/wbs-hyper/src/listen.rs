@@ -4,6 +4,7 @@
 use std::io;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use bytes::Bytes;
 use futures_util::stream::{self, Stream};
@@ -20,14 +21,25 @@ use crate::serve::{self, ServerLimits};
 
 /// Largest notification body read (the service sends a few dozen bytes).
 pub const MAX_NOTIFICATION_BODY: usize = 8 * 1024;
-/// Notification requests handled at once.
-pub const MAX_NOTIFICATION_CONNECTIONS: usize = 64;
+/// Notification connections served at once (idle ones time out after the header-read
+/// timeout, so they cannot hold the listener).
+pub const MAX_NOTIFICATION_CONNECTIONS: usize = 256;
+/// How long a notification's POST waits for the consumer to take it before the answer is
+/// 503 (and the service sends it again).
+pub const ACK_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// What the listener received: a notification, or a request it refused (with why).
 pub type Received = Result<Notification, NotificationError>;
 
-/// Receives the service's notification POSTs at a path, answers 200 at once, and hands
-/// each one over as a stream item. It stops when the stream is dropped.
+/// Receives the service's notification POSTs at a path and hands each one over as a stream
+/// item. It stops when the stream is dropped.
+///
+/// The guarantee: a notification is answered 200 only once the consumer has taken it from
+/// the stream. If it does not within the acknowledgement timeout ([`ACK_TIMEOUT`] by
+/// default), the notification is withdrawn (never delivered) and answered 503, so that the
+/// service sends it again: nothing acknowledged is lost, nothing withdrawn is delivered.
+/// HEAD and GET on the path answer 200 (the service checks callback URLs so); a malformed
+/// notification is answered 400 and handed over as an error item, without waiting.
 ///
 /// ```no_run
 /// # async fn demo() -> std::io::Result<()> {
@@ -53,20 +65,43 @@ impl NotificationListener {
         addr: SocketAddr,
         path: &str,
     ) -> io::Result<(Self, impl Stream<Item = Received> + Send + 'static)> {
+        Self::bind_with_ack_timeout(addr, path, ACK_TIMEOUT).await
+    }
+
+    /// As [`NotificationListener::bind`], with another acknowledgement timeout.
+    pub async fn bind_with_ack_timeout(
+        addr: SocketAddr,
+        path: &str,
+        ack_timeout: Duration,
+    ) -> io::Result<(Self, impl Stream<Item = Received> + Send + 'static)> {
         let listener = TcpListener::bind(addr).await?;
         let addr = listener.local_addr()?;
         let path: Arc<str> = Arc::from(path);
-        let (tx, rx) = mpsc::channel::<Received>(256);
+        let (tx, rx) = mpsc::channel::<Handed>(256);
         let (stop, stopped) = oneshot::channel();
         let serve_path = path.clone();
         serve::spawn(
             listener,
-            ServerLimits::new(MAX_NOTIFICATION_CONNECTIONS),
+            ServerLimits::new(MAX_NOTIFICATION_CONNECTIONS)
+                .header_read_timeout(Duration::from_secs(5)),
             stopped,
-            move |_, req| receive(req, serve_path.clone(), tx.clone()),
+            move |_, req| receive(req, serve_path.clone(), tx.clone(), ack_timeout),
         );
-        let notifications =
-            stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|n| (n, rx)) });
+        let notifications = stream::unfold(rx, |mut rx| async move {
+            loop {
+                let (item, ack) = rx.recv().await?;
+                match ack {
+                    // Taken: tell the waiting POST; a withdrawn one (its POST gave up and
+                    // answered 503) is not delivered.
+                    Some(ack) => {
+                        if ack.send(()).is_ok() {
+                            return Some((item, rx));
+                        }
+                    }
+                    None => return Some((item, rx)),
+                }
+            }
+        });
         Ok((
             Self {
                 addr,
@@ -88,10 +123,14 @@ impl NotificationListener {
     }
 }
 
+/// A received item, with the acknowledgement its POST waits for (none for a refused one).
+type Handed = (Received, Option<oneshot::Sender<()>>);
+
 async fn receive(
     req: Request<Incoming>,
     path: Arc<str>,
-    tx: mpsc::Sender<Received>,
+    tx: mpsc::Sender<Handed>,
+    ack_timeout: Duration,
 ) -> Result<Response<Full<Bytes>>, std::convert::Infallible> {
     if req.uri().path() != &*path {
         return Ok(status(StatusCode::NOT_FOUND));
@@ -109,14 +148,28 @@ async fn receive(
         Err(_) => return Ok(status(StatusCode::PAYLOAD_TOO_LARGE)),
     };
     let parsed = parse_notification(query.as_deref(), &body);
-    let answer = if parsed.is_ok() {
+    if parsed.is_err() {
+        // Refused: reported to the consumer if there is room, answered at once.
+        let _ = tx.try_send((parsed, None));
+        return Ok(status(StatusCode::BAD_REQUEST));
+    }
+    let (ack, mut taken) = oneshot::channel();
+    if tx.try_send((parsed, Some(ack))).is_err() {
+        return Ok(status(StatusCode::SERVICE_UNAVAILABLE));
+    }
+    let delivered = match tokio::time::timeout(ack_timeout, &mut taken).await {
+        Ok(result) => result.is_ok(),
+        Err(_) => {
+            // Withdraw it; if the consumer took it in the meantime, it counts.
+            taken.close();
+            taken.try_recv().is_ok()
+        }
+    };
+    Ok(status(if delivered {
         StatusCode::OK
     } else {
-        StatusCode::BAD_REQUEST
-    };
-    // Answer at once; a full queue drops the item rather than stall the service.
-    let _ = tx.try_send(parsed);
-    Ok(status(answer))
+        StatusCode::SERVICE_UNAVAILABLE
+    }))
 }
 
 fn status(code: StatusCode) -> Response<Full<Bytes>> {

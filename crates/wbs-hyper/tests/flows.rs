@@ -91,6 +91,13 @@ async fn the_listener_refuses_malformed_notifications_and_other_paths() {
             .status(),
         404
     );
+    // A valid one is answered 200 once the consumer takes it (so a consumer runs now).
+    let consumer = tokio::spawn(async move {
+        let mut notifications = std::pin::pin!(notifications);
+        let first = notifications.next().await.unwrap();
+        let second = notifications.next().await.unwrap();
+        (first, second)
+    });
     assert_eq!(
         http.request(post("/n", "userid=7&startdate=1&enddate=2&appli=1"))
             .await
@@ -98,15 +105,9 @@ async fn the_listener_refuses_malformed_notifications_and_other_paths() {
             .status(),
         200
     );
-    let mut notifications = std::pin::pin!(notifications);
-    assert!(
-        notifications.next().await.unwrap().is_err(),
-        "the malformed one is reported"
-    );
-    assert_eq!(
-        notifications.next().await.unwrap().unwrap().userid,
-        UserId::new(7)
-    );
+    let (first, second) = consumer.await.unwrap();
+    assert!(first.is_err(), "the malformed one is reported");
+    assert_eq!(second.unwrap().userid, UserId::new(7));
 }
 
 #[tokio::test]

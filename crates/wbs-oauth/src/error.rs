@@ -25,6 +25,9 @@ pub enum Error {
     /// `oauth_signature_method` names a method this crate does not implement.
     #[error("unsupported oauth_signature_method (HMAC-SHA1 and PLAINTEXT are)")]
     UnsupportedSignatureMethod,
+    /// `oauth_signature_method` names a method the verifier does not allow.
+    #[error("oauth_signature_method is not one this server allows")]
+    SignatureMethodNotAllowed,
     /// `oauth_version` is present and is not `1.0`.
     #[error("unsupported oauth_version (only 1.0 is)")]
     UnsupportedVersion,

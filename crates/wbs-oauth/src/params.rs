@@ -11,6 +11,9 @@ pub enum SignatureMethod {
 }
 
 impl SignatureMethod {
+    /// Every method this crate implements (for a checker that accepts any).
+    pub const ALL: &'static [SignatureMethod] = &[Self::HmacSha1, Self::Plaintext];
+
     /// The method's name as sent in `oauth_signature_method`.
     pub fn as_str(self) -> &'static str {
         match self {

@@ -2,9 +2,13 @@
 
 use std::fmt;
 
+use subtle::ConstantTimeEq as _;
+use zeroize::Zeroize as _;
+
 /// A consumer secret or a token secret.
 ///
-/// `Debug` prints `Secret(<redacted>)`; there is deliberately no `Display`. Use
+/// `Debug` prints `Secret(<redacted>)`; there is deliberately no `Display`; `==` compares
+/// in constant time and the bytes are zeroed on drop. Use
 /// [`Secret::expose`] where the raw value is really needed (for example to store it).
 ///
 /// ```
@@ -13,8 +17,25 @@ use std::fmt;
 /// assert_eq!(format!("{s:?}"), "Secret(<redacted>)");
 /// assert_eq!(s.expose(), "kd94hf93k423kf44");
 /// ```
-#[derive(Clone, PartialEq, Eq, Default)]
+#[derive(Clone, Default)]
 pub struct Secret(String);
+
+/// Compares in constant time (for equal lengths), so that a comparison reveals nothing of
+/// where two secrets differ.
+impl PartialEq for Secret {
+    fn eq(&self, other: &Self) -> bool {
+        bool::from(self.0.as_bytes().ct_eq(other.0.as_bytes()))
+    }
+}
+
+impl Eq for Secret {}
+
+/// Overwrites the secret's bytes when it is dropped.
+impl Drop for Secret {
+    fn drop(&mut self) {
+        self.0.zeroize();
+    }
+}
 
 impl Secret {
     /// Wraps a secret value.

@@ -56,7 +56,8 @@ impl Signer {
         consumer_secret: &Secret,
         token_secret: Option<&Secret>,
     ) -> Self {
-        let mut key = String::with_capacity(96);
+        // The key text is zeroed when dropped, as the secrets it is made of are.
+        let mut key = zeroize::Zeroizing::new(String::with_capacity(96));
         percent_encode_into(&mut key, consumer_secret.expose());
         key.push('&');
         if let Some(ts) = token_secret {
@@ -71,7 +72,7 @@ impl Signer {
                     .expect("HMAC takes keys of any length");
                 Key::Hmac(Box::new(mac))
             }
-            SignatureMethod::Plaintext => Key::Plaintext(Secret::new(key)),
+            SignatureMethod::Plaintext => Key::Plaintext(Secret::new(key.as_str())),
         };
         Self { method, key }
     }

@@ -29,7 +29,7 @@ const PROTOCOL: [&str; 9] = [
 /// `Authorization` header and an optional form body, ready to verify.
 ///
 /// ```
-/// use wbs_oauth::{IncomingRequest, OAuthParams, Placement, Secret, Signer};
+/// use wbs_oauth::{IncomingRequest, OAuthParams, Placement, Secret, SignatureMethod, Signer};
 ///
 /// let consumer = Secret::new("kd94hf93k423kf44");
 /// let token = Secret::new("pfkkdhi9sl3r4s00");
@@ -44,8 +44,8 @@ const PROTOCOL: [&str; 9] = [
 /// let got = IncomingRequest::parse("GET", &sent.url, sent.authorization.as_deref(), None)?;
 /// assert_eq!(got.consumer_key(), "dpf43f3p2l4k3l03");
 /// assert_eq!(got.timestamp(), Some(1191242096));
-/// got.verify(&consumer, Some(&token))?;
-/// assert!(got.verify(&consumer, Some(&Secret::new("wrong"))).is_err());
+/// got.verify(&[SignatureMethod::HmacSha1], &consumer, Some(&token))?;
+/// assert!(got.verify(&[SignatureMethod::HmacSha1], &consumer, Some(&Secret::new("wrong"))).is_err());
 /// # Ok::<(), wbs_oauth::Error>(())
 /// ```
 #[derive(Clone)]
@@ -180,12 +180,19 @@ impl IncomingRequest {
     }
 
     /// Verifies the signature with the secrets of the consumer and token named in the
-    /// request, comparing in constant time.
+    /// request, comparing in constant time. The request's `oauth_signature_method` must be
+    /// one of `allowed` ([`Error::SignatureMethodNotAllowed`] otherwise): a server that
+    /// signs with HMAC-SHA1 passes `&[SignatureMethod::HmacSha1]`, so that a client cannot
+    /// downgrade to PLAINTEXT.
     pub fn verify(
         &self,
+        allowed: &[SignatureMethod],
         consumer_secret: &Secret,
         token_secret: Option<&Secret>,
     ) -> Result<(), Error> {
+        if !allowed.contains(&self.signature_method) {
+            return Err(Error::SignatureMethodNotAllowed);
+        }
         let signer = Signer::new(self.signature_method, consumer_secret, token_secret);
         signer.verify_entries(
             &self.method,
@@ -363,7 +370,7 @@ mod tests {
         let url = "http://e.com/?oauth_consumer_key=k&oauth_signature_method=HMAC-SHA1&oauth_signature=%21%21&oauth_nonce=n&oauth_timestamp=1";
         let req = IncomingRequest::parse("GET", url, None, None).unwrap();
         assert_eq!(
-            req.verify(&Secret::new("a"), None),
+            req.verify(SignatureMethod::ALL, &Secret::new("a"), None),
             Err(Error::MalformedSignature)
         );
     }

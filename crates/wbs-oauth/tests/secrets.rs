@@ -69,7 +69,13 @@ fn error_messages_hide_request_text() {
         "http://e.com/?oauth_consumer_key=k&oauth_signature_method=HMAC-SHA1&oauth_signature={sig}&oauth_nonce=n&oauth_timestamp=1"
     );
     let req = IncomingRequest::parse("GET", &url, None, None).unwrap();
-    let err = req.verify(&Secret::new(CONSUMER_SECRET), None).unwrap_err();
+    let err = req
+        .verify(
+            wbs_oauth::SignatureMethod::ALL,
+            &Secret::new(CONSUMER_SECRET),
+            None,
+        )
+        .unwrap_err();
     assert!(!err.to_string().contains(CONSUMER_SECRET) && !err.to_string().contains(sig));
 }
 
@@ -96,9 +102,16 @@ fn plaintext_signature_is_the_encoded_key_and_verifies() {
     let got =
         IncomingRequest::parse("POST", &r.url, None, r.body.as_deref().map(str::as_bytes)).unwrap();
     assert_eq!(got.signature_method(), SignatureMethod::Plaintext);
-    assert_eq!(got.verify(&cs, Some(&ts)), Ok(()));
     assert_eq!(
-        got.verify(&cs, Some(&Secret::new("other"))),
+        got.verify(wbs_oauth::SignatureMethod::ALL, &cs, Some(&ts)),
+        Ok(())
+    );
+    assert_eq!(
+        got.verify(
+            wbs_oauth::SignatureMethod::ALL,
+            &cs,
+            Some(&Secret::new("other"))
+        ),
         Err(Error::BadSignature)
     );
 }

@@ -54,7 +54,11 @@ impl Sandbox {
             return Err(Status::INVALID_SIGNATURE);
         }
         incoming
-            .verify(&self.consumer.secret, token_secret)
+            .verify(
+                &self.config.signature_methods,
+                &self.consumer.secret,
+                token_secret,
+            )
             .map_err(|_| Status::INVALID_SIGNATURE)?;
         self.remember(nonce_key, ts, now)
     }

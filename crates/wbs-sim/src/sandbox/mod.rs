@@ -7,7 +7,7 @@ use std::fmt;
 use serde_json::{json, Value};
 use wbs_proto::http::{self, header, HeaderValue, Response, StatusCode};
 use wbs_proto::wbs_model::{DeviceType, GroupId, MeasureGroup, Status, User, UserId};
-use wbs_proto::wbs_oauth::Credentials;
+use wbs_proto::wbs_oauth::{Credentials, SignatureMethod};
 use wbs_proto::{AnyCall, GetMeas, OAuthEndpoints, Params};
 
 mod actions;
@@ -30,6 +30,9 @@ pub struct SimConfig {
     pub timestamp_window: u64,
     /// Nonces remembered at most (they also expire with the window).
     pub max_nonces: usize,
+    /// The signature methods accepted: HMAC-SHA1 only, as the service (PLAINTEXT would be
+    /// a downgrade), unless a test says otherwise.
+    pub signature_methods: Vec<SignatureMethod>,
 }
 
 impl Default for SimConfig {
@@ -37,6 +40,7 @@ impl Default for SimConfig {
         Self {
             timestamp_window: 300,
             max_nonces: 100_000,
+            signature_methods: vec![SignatureMethod::HmacSha1],
         }
     }
 }
