@@ -5,7 +5,8 @@ use std::net::SocketAddr;
 use serde_json::json;
 
 use crate::args::Cli;
-use crate::config::{config_path, write_private, Settings};
+use crate::config::{config_path, Settings};
+use crate::files::write_durably;
 use crate::Failure;
 
 pub(crate) async fn login(
@@ -44,7 +45,7 @@ pub(crate) async fn login(
         "token_secret": token.secret.expose(),
         "userid": userid,
     });
-    write_private(
+    write_durably(
         &path,
         &serde_json::to_vec_pretty(&config).map_err(|e| Failure::new(e.to_string()))?,
     )?;

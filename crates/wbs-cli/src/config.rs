@@ -1,5 +1,5 @@
 //! Settings: flags, then the environment (clap reads both), then the config file that
-//! `wbs auth login` writes; the embedded sandbox with `--sandbox`; and the file writers.
+//! `wbs auth login` writes; the embedded sandbox with `--sandbox`.
 
 use std::path::{Path, PathBuf};
 
@@ -8,6 +8,7 @@ use wbs_hyper::{Client, Credentials, DeviceType, UserId};
 use wbs_sim::{RunningSim, Sandbox};
 
 use crate::args::Cli;
+use crate::files::read_existing;
 use crate::Failure;
 
 /// Resolved settings: flags and environment first, then the config file.
@@ -58,10 +59,15 @@ pub(crate) async fn settings(cli: &Cli, user: Option<i64>) -> Result<Settings, F
             _sandbox: Some(sim),
         });
     }
-    let file: Value = config_path(cli)
-        .and_then(|p| std::fs::read(p).ok())
-        .and_then(|b| serde_json::from_slice(&b).ok())
-        .unwrap_or(Value::Null);
+    // A config file that is there must be one: a bad one is an error, not ignored.
+    let file: Value = match config_path(cli) {
+        Some(path) => read_existing::<serde_json::Map<String, Value>>(
+            &path,
+            "a wbs config file (a JSON object)",
+        )?
+        .map_or(Value::Null, Value::Object),
+        None => Value::Null,
+    };
     let from_file = |k: &str| file.get(k).and_then(Value::as_str).map(str::to_owned);
     let pick = |flag: &Option<String>, key: &str| flag.clone().or_else(|| from_file(key));
     let pair = |k: Option<String>, s: Option<String>| match (k, s) {
@@ -98,29 +104,4 @@ pub(crate) fn client(s: &Settings) -> Result<Client, Failure> {
 
 pub(crate) fn appli(code: Option<i64>) -> Option<DeviceType> {
     code.map(DeviceType::from_code)
-}
-
-pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), Failure> {
-    let tmp = PathBuf::from(format!("{}.tmp", path.display()));
-    std::fs::write(&tmp, bytes)
-        .and_then(|()| std::fs::rename(&tmp, path))
-        .map_err(|e| Failure::new(format!("cannot write {}: {e}", path.display())))
-}
-
-/// Writes a file only its owner can read.
-pub(crate) fn write_private(path: &Path, bytes: &[u8]) -> Result<(), Failure> {
-    use std::io::Write;
-    let fail = |e: std::io::Error| Failure::new(format!("cannot write {}: {e}", path.display()));
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir).map_err(fail)?;
-    }
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let mut file = options.open(path).map_err(fail)?;
-    #[cfg(unix)]
-    std::fs::set_permissions(path, std::os::unix::fs::PermissionsExt::from_mode(0o600))
-        .map_err(fail)?;
-    file.write_all(bytes).map_err(fail)
 }

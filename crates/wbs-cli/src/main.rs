@@ -10,6 +10,7 @@ mod args;
 mod auth;
 mod config;
 mod dates;
+mod files;
 mod measures;
 mod notify;
 mod oauth;
@@ -24,10 +25,16 @@ use wbs_hyper::UserId;
 use crate::args::{AuthCommand, Cli, Command, NotifyCommand};
 use crate::config::{client, settings};
 
+/// The exit code when the work was done but malformed groups were left out (each was
+/// named in a warning): distinct from a failure (1).
+pub(crate) const EXIT_SKIPPED: u8 = 3;
+
 /// A failure to report: one line, no secret.
+#[derive(Debug)]
 pub(crate) struct Failure {
     what: String,
     hint: Option<&'static str>,
+    code: u8,
 }
 
 impl Failure {
@@ -35,6 +42,16 @@ impl Failure {
         Self {
             what: what.into(),
             hint: None,
+            code: 1,
+        }
+    }
+
+    /// The work is done, but `n` malformed groups were left out (already warned of).
+    pub(crate) fn skipped(n: usize) -> Self {
+        Self {
+            what: format!("{n} malformed measure groups were left out (see the warnings above)"),
+            hint: None,
+            code: EXIT_SKIPPED,
         }
     }
 
@@ -58,6 +75,7 @@ impl From<wbs_hyper::Error> for Failure {
         Self {
             what: chain(&e),
             hint,
+            code: 1,
         }
     }
 }
@@ -78,7 +96,7 @@ fn main() -> ExitCode {
                 Some(hint) => eprintln!("wbs: {} (hint: {hint})", f.what),
                 None => eprintln!("wbs: {}", f.what),
             }
-            ExitCode::FAILURE
+            ExitCode::from(f.code)
         }
     }
 }

@@ -6,7 +6,8 @@ use futures_util::StreamExt;
 use wbs_hyper::{Category, Client, GetMeas, MeasureGroup, SyncCursor, Units, UserId};
 
 use crate::args::{CategoryArg, MeasuresArgs, UnitsArg};
-use crate::config::{appli, write_atomically};
+use crate::config::appli;
+use crate::files::{read_existing, write_durably};
 use crate::output::{self, Format};
 use crate::Failure;
 
@@ -30,29 +31,53 @@ pub(crate) async fn measures(
         UnitsArg::Imperial => Units::Imperial,
     };
     let mut groups = Vec::new();
+    let mut skipped = 0;
     let mut stream = std::pin::pin!(client.measures_all(q));
-    while let Some(group) = stream.next().await {
-        groups.push(group?);
+    while let Some(item) = stream.next().await {
+        match item {
+            Ok(group) => groups.push(group),
+            Err(e) if e.skipped_group().is_some() => {
+                eprintln!("wbs: warning: {e}");
+                skipped += 1;
+            }
+            Err(e) => return Err(e.into()),
+        }
         if m.limit.is_some_and(|l| groups.len() >= l as usize) {
             break;
         }
     }
     output::groups(format, &groups, units, m.measure_type);
+    if skipped > 0 {
+        return Err(Failure::skipped(skipped));
+    }
     Ok(())
 }
 
 pub(crate) async fn sync(client: &Client, user: UserId, out: &Path) -> Result<(), Failure> {
     let cursor_path = PathBuf::from(format!("{}.cursor.json", out.display()));
-    let cursor: SyncCursor = read_existing(&cursor_path)?
+    let cursor: SyncCursor = read_existing(&cursor_path, "a wbs sync cursor")?
         .filter(|c: &SyncCursor| c.userid == user)
         .unwrap_or_else(|| SyncCursor::new(user));
     // Under the tolerant policy; a file that is there but unreadable is an error, never
     // silently replaced by the changes alone.
-    let mut stored: Vec<MeasureGroup> = read_existing(out)?.unwrap_or_default();
+    let mut stored: Vec<MeasureGroup> = read_existing(out, "a wbs sync file")?.unwrap_or_default();
     let bar = output::progress();
     bar.set_message("fetching changes");
-    let (changed, next) = client.sync(&cursor).await?;
+    let synced = client.sync(&cursor).await?;
     bar.finish_and_clear();
+    let (changed, next) = (synced.groups, synced.cursor);
+    for s in &synced.skipped {
+        match s.grpid {
+            Some(id) => eprintln!(
+                "wbs: warning: measure group {id} was malformed and left out: {}",
+                s.reason
+            ),
+            None => eprintln!(
+                "wbs: warning: a measure group was malformed and left out: {}",
+                s.reason
+            ),
+        }
+    }
     let count = changed.len();
     // Merge by grpid: a changed group replaces its old copy, so a re-run never doubles.
     let ids: std::collections::HashSet<_> = changed.iter().map(|g| g.grpid).collect();
@@ -60,11 +85,11 @@ pub(crate) async fn sync(client: &Client, user: UserId, out: &Path) -> Result<()
     stored.extend(changed);
     stored.sort_by(|a, b| b.date.cmp(&a.date).then(b.grpid.cmp(&a.grpid)));
     // Data first, then the cursor: an interruption in between only repeats work.
-    write_atomically(
+    write_durably(
         out,
         &serde_json::to_vec_pretty(&stored).map_err(|e| Failure::new(e.to_string()))?,
     )?;
-    write_atomically(
+    write_durably(
         &cursor_path,
         &serde_json::to_vec_pretty(&next).map_err(|e| Failure::new(e.to_string()))?,
     )?;
@@ -73,19 +98,9 @@ pub(crate) async fn sync(client: &Client, user: UserId, out: &Path) -> Result<()
         stored.len(),
         out.display()
     );
+    if !synced.skipped.is_empty() {
+        // The cursor did not advance: the next sync fetches them again.
+        return Err(Failure::skipped(synced.skipped.len()));
+    }
     Ok(())
-}
-
-/// A JSON file's value: `None` if it does not exist; an error naming the file if it exists
-/// and cannot be read or parsed (so that it is never overwritten).
-fn read_existing<T: serde::de::DeserializeOwned>(path: &Path) -> Result<Option<T>, Failure> {
-    let bytes = match std::fs::read(path) {
-        Ok(bytes) => bytes,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(Failure::new(format!("cannot read {}: {e}", path.display()))),
-    };
-    serde_json::from_slice(&bytes).map(Some).map_err(|e| {
-        Failure::new(format!("{} is not a wbs sync file: {e}", path.display()))
-            .hint("move it away to start afresh; it was left as it is")
-    })
 }

@@ -18,6 +18,7 @@ pub(crate) async fn notify(
         client.as_ref().map_err(|f| Failure {
             what: f.what.clone(),
             hint: f.hint,
+            code: f.code,
         })
     };
     match cmd {

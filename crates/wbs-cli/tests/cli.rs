@@ -572,6 +572,10 @@ fn auth_login_stores_a_private_config() {
 
 /// A minimal HTTP/1.1 GET over a TcpStream (the tests need no HTTP client).
 fn http_get(url: &str) -> String {
+    http_request("GET", url)
+}
+
+fn http_request(method: &str, url: &str) -> String {
     let rest = url.strip_prefix("http://").unwrap();
     let (host, path) = rest
         .split_once('/')
@@ -580,7 +584,7 @@ fn http_get(url: &str) -> String {
     let mut s = TcpStream::connect(host).unwrap();
     write!(
         s,
-        "GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
+        "{method} {path} HTTP/1.1\r\nHost: {host}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
     )
     .unwrap();
     let mut reply = String::new();
@@ -613,4 +617,66 @@ fn measures_against_a_failing_server_prints_every_group_once() {
         .map(|g| g["grpid"].as_i64().unwrap())
         .collect();
     assert_eq!((groups.as_array().unwrap().len(), ids.len()), (3000, 3000));
+}
+
+#[test]
+fn a_bad_config_file_is_an_error_and_left_alone() {
+    let dir = std::env::temp_dir().join(format!("wbs-badconfig-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("config.json");
+    for bad in [
+        &b"{\"consumer_key\": \"k\", "[..],
+        &b"[\"not\", \"an object\"]"[..],
+    ] {
+        std::fs::write(&path, bad).unwrap();
+        let o = wbs(&["--config", path.to_str().unwrap(), "probe"]);
+        let (_, err) = text(&o);
+        assert!(!o.status.success());
+        assert!(
+            err.contains("config.json is not a wbs config file"),
+            "{err}"
+        );
+        assert_eq!(std::fs::read(&path).unwrap(), bad);
+    }
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn a_malformed_group_is_named_and_the_exit_code_says_so() {
+    let sim = Sim::start(&[]);
+    let opts = sim.options(29);
+    let base = sim.info["base_url"].as_str().unwrap().to_owned();
+    let admin = |on: u8| {
+        let reply = http_request(
+            "POST",
+            &format!("{base}/admin/malformed?userid=29&grpid=2908&malformed={on}"),
+        );
+        assert!(reply.contains("\"status\":0"), "{reply}");
+    };
+    admin(1);
+    let o = with(&opts, &["measures", "--user", "29"]);
+    let (out, err) = text(&o);
+    assert_eq!(o.status.code(), Some(3), "{out}{err}");
+    assert!(
+        err.contains("warning: measure group 2908 was malformed"),
+        "{err}"
+    );
+    assert!(out.contains("79.3"), "the rest is printed: {out}");
+
+    let dir = std::env::temp_dir().join(format!("wbs-malformed-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let out_path = dir.join("data.json");
+    let out_s = out_path.to_str().unwrap();
+    let o = with(&opts, &["sync", "--user", "29", "--out", out_s]);
+    assert_eq!(o.status.code(), Some(3), "{:?}", text(&o));
+    assert!(text(&o).1.contains("measure group 2908 was malformed"));
+    let kept: Value = serde_json::from_slice(&std::fs::read(&out_path).unwrap()).unwrap();
+    assert_eq!(kept.as_array().unwrap().len(), 1);
+    // Repaired: the next sync fetches it.
+    admin(0);
+    let o = with(&opts, &["sync", "--user", "29", "--out", out_s]);
+    assert!(o.status.success(), "{:?}", text(&o));
+    let kept: Value = serde_json::from_slice(&std::fs::read(&out_path).unwrap()).unwrap();
+    assert_eq!(kept.as_array().unwrap().len(), 2);
+    std::fs::remove_dir_all(&dir).ok();
 }

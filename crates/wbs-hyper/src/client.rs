@@ -18,7 +18,7 @@ use wbs_proto::wbs_model::{DeviceType, MeasureGroup, Status, Subscription, User,
 use wbs_proto::wbs_oauth::Credentials;
 use wbs_proto::{
     Call, DecodedPage, GetMeas, GetSubscription, GetUser, HttpMethod, ListSubscriptions,
-    MeasurePager, Probe, Revoke, Session, Subscribe, SyncCursor,
+    MeasurePager, Probe, Revoke, Session, SkippedGroup, Subscribe, SyncCursor,
 };
 
 use crate::error::{Error, Kind};
@@ -168,6 +168,18 @@ pub(crate) fn tls_builder(
     builder.map_err(|e| Error::new(Kind::Tls, Some(Box::new(e))))
 }
 
+/// What a synchronisation brought.
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub struct Synced {
+    /// The groups added or modified since the cursor, newest first.
+    pub groups: Vec<MeasureGroup>,
+    /// Malformed groups left out: the cursor did not advance past them.
+    pub skipped: Vec<SkippedGroup>,
+    /// The cursor to keep for the next synchronisation.
+    pub cursor: SyncCursor,
+}
+
 /// The WBS API client. Cheap to clone (the connection pool is shared).
 ///
 /// ```no_run
@@ -301,7 +313,11 @@ impl Client {
     }
 
     /// Every group of a query, newest first, each exactly once, fetched lazily page by page
-    /// (one page in memory at a time). The stream ends after the first error.
+    /// (one page in memory at a time).
+    ///
+    /// A malformed group the service sent is an `Err` item whose
+    /// [`Error::skipped_group`] says which, and the stream goes on after it: nothing is
+    /// left out silently. Any other error ends the stream.
     pub fn measures_all(
         &self,
         query: GetMeas,
@@ -313,29 +329,35 @@ impl Client {
         client: Client,
         pager: MeasurePager,
     ) -> impl Stream<Item = Result<MeasureGroup, Error>> + Send + 'static {
-        stream::try_unfold(
-            (client, pager, VecDeque::new()),
-            |(client, mut pager, mut buffer)| async move {
-                loop {
-                    if let Some(group) = buffer.pop_front() {
-                        return Ok(Some((group, (client, pager, buffer))));
-                    }
-                    let Some(call) = pager.next_call() else {
-                        return Ok(None);
-                    };
-                    let page = client.call(&call).await?;
-                    buffer.extend(pager.handle_page(page)?);
+        stream::unfold(Some((client, pager, VecDeque::new())), |state| async move {
+            let (client, mut pager, mut buffer) = state?;
+            loop {
+                if let Some(item) = buffer.pop_front() {
+                    return Some((item, Some((client, pager, buffer))));
                 }
-            },
-        )
+                let call = pager.next_call()?;
+                let page = match client.call(&call).await {
+                    Ok(page) => page,
+                    Err(e) => return Some((Err(e), None)),
+                };
+                match pager.handle_page(page) {
+                    Ok(groups) => buffer.extend(groups.into_iter().map(Ok)),
+                    Err(e) => return Some((Err(e.into()), None)),
+                }
+                buffer.extend(
+                    pager
+                        .take_new_skipped()
+                        .into_iter()
+                        .map(|s| Err(Error::new(Kind::Skipped(s), None))),
+                );
+            }
+        })
     }
 
-    /// An incremental synchronisation: the groups added or modified since the cursor, and
-    /// the cursor to keep for next time (unchanged if the sync did not finish).
-    pub async fn sync(
-        &self,
-        cursor: &SyncCursor,
-    ) -> Result<(Vec<MeasureGroup>, SyncCursor), Error> {
+    /// An incremental synchronisation: the groups added or modified since the cursor, the
+    /// malformed groups left out, and the cursor to keep for next time (unchanged if the
+    /// sync did not finish or left a group out, so that the next one fetches it again).
+    pub async fn sync(&self, cursor: &SyncCursor) -> Result<Synced, Error> {
         let mut pager = cursor.pager();
         let mut groups = Vec::new();
         while let Some(call) = pager.next_call() {
@@ -343,7 +365,11 @@ impl Client {
             groups.extend(pager.handle_page(page)?);
         }
         let next = cursor.advanced(&pager).unwrap_or_else(|| cursor.clone());
-        Ok((groups, next))
+        Ok(Synced {
+            groups,
+            skipped: pager.skipped().to_vec(),
+            cursor: next,
+        })
     }
 
     /// The groups a notification announces (its user, between its start and end dates).

@@ -4,7 +4,7 @@ use std::error::Error as StdError;
 use std::fmt;
 
 use wbs_proto::wbs_model::Status;
-use wbs_proto::{InvalidRequest, ResponseError};
+use wbs_proto::{InvalidRequest, ResponseError, SkippedGroup};
 
 /// A request that did not give a result.
 ///
@@ -46,6 +46,8 @@ pub(crate) enum Kind {
     Pager,
     /// The answer's body was longer than the limit (bytes).
     BodyTooLarge(usize),
+    /// A group of a page was malformed and left out (the rest of the page was delivered).
+    Skipped(SkippedGroup),
 }
 
 impl Error {
@@ -85,6 +87,14 @@ impl Error {
         }
     }
 
+    /// A malformed group that a stream left out (the stream goes on after it).
+    pub fn skipped_group(&self) -> Option<&SkippedGroup> {
+        match &self.kind {
+            Kind::Skipped(g) => Some(g),
+            _ => None,
+        }
+    }
+
     /// The request was refused before it was sent (validation).
     pub fn is_invalid_request(&self) -> bool {
         matches!(self.kind, Kind::Invalid(_))
@@ -104,7 +114,8 @@ impl Error {
             | Kind::Callback(_)
             | Kind::Closed
             | Kind::Pager
-            | Kind::BodyTooLarge(_) => false,
+            | Kind::BodyTooLarge(_)
+            | Kind::Skipped(_) => false,
         }
     }
 
@@ -149,6 +160,18 @@ impl fmt::Display for Error {
             Kind::Closed => f.write_str("the listener stopped before the callback arrived"),
             Kind::Pager => f.write_str("the pager stopped"),
             Kind::BodyTooLarge(n) => write!(f, "the answer is longer than the limit of {n} bytes"),
+            Kind::Skipped(g) => match g.grpid {
+                Some(id) => write!(
+                    f,
+                    "measure group {id} was malformed and left out: {}",
+                    g.reason
+                ),
+                None => write!(
+                    f,
+                    "a measure group was malformed and left out: {}",
+                    g.reason
+                ),
+            },
         }
     }
 }

@@ -33,7 +33,7 @@ mod error;
 mod listen;
 pub mod serve;
 
-pub use client::{Client, ClientBuilder, RetryPolicy, DEFAULT_MAX_BODY};
+pub use client::{Client, ClientBuilder, RetryPolicy, Synced, DEFAULT_MAX_BODY};
 pub use dance::OAuthDance;
 pub use error::Error;
 pub use listen::{

@@ -63,6 +63,8 @@ pub struct MeasurePager {
     done: bool,
     complete: bool,
     skipped: Vec<SkippedGroup>,
+    /// How many of `skipped` were handed out by `take_new_skipped`.
+    reported: usize,
 }
 
 /// Where the next page starts: the first `consumed` entries of the service's list of groups
@@ -116,6 +118,7 @@ impl MeasurePager {
             done: false,
             complete: false,
             skipped: Vec::new(),
+            reported: 0,
         }
     }
 
@@ -292,6 +295,13 @@ impl MeasurePager {
         &self.skipped
     }
 
+    /// The malformed groups left out since the last call: what a stream reports as it goes.
+    pub fn take_new_skipped(&mut self) -> Vec<SkippedGroup> {
+        let new = self.skipped.get(self.reported..).unwrap_or(&[]).to_vec();
+        self.reported = self.skipped.len();
+        new
+    }
+
     /// Pages read so far (re-reads included).
     pub fn pages(&self) -> u32 {
         self.pages
@@ -347,9 +357,11 @@ impl SyncCursor {
     }
 
     /// The cursor after a pager has finished (`None` while it has not: keep the old
-    /// cursor then, so an interrupted sync is simply run again).
+    /// cursor then, so an interrupted sync is simply run again). A pager that left out a
+    /// malformed group does not advance the cursor either: the next synchronisation fetches
+    /// that group again (once the service sends it whole).
     pub fn advanced(&self, pager: &MeasurePager) -> Option<Self> {
-        if !pager.is_complete() {
+        if !pager.is_complete() || !pager.skipped().is_empty() {
             return None;
         }
         Some(Self {

@@ -300,6 +300,21 @@ fn admin(state: &Mutex<Sandbox>, request: &Request<Vec<u8>>) -> Response<Full<By
                 ),
             }
         }
+        // Send a group malformed (malformed=1) or whole again (malformed=0).
+        (&Method::POST, "/admin/malformed") => match (param("userid"), param("grpid")) {
+            (Some(u), Some(g)) => {
+                let on = param("malformed").unwrap_or(1) != 0;
+                if sandbox.set_malformed(UserId::new(u), GroupId::new(g), on) {
+                    json_reply(json!({"status": 0}))
+                } else {
+                    json_reply(json!({"status": 247}))
+                }
+            }
+            _ => plain(
+                StatusCode::BAD_REQUEST,
+                "expected ?userid=…&grpid=…&malformed=0|1",
+            ),
+        },
         (&Method::DELETE, "/admin/groups") => match (param("userid"), param("grpid")) {
             (Some(u), Some(g)) if sandbox.delete_group(UserId::new(u), GroupId::new(g)) => {
                 json_reply(json!({"status": 0}))
@@ -309,7 +324,7 @@ fn admin(state: &Mutex<Sandbox>, request: &Request<Vec<u8>>) -> Response<Full<By
         },
         _ => plain(
             StatusCode::NOT_FOUND,
-            "admin paths: POST /admin/groups, DELETE /admin/groups?userid=&grpid=",
+            "admin paths: POST /admin/groups, DELETE /admin/groups?userid=&grpid=, POST /admin/malformed?userid=&grpid=&malformed=",
         ),
     }
 }

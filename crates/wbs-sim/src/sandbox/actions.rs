@@ -76,6 +76,16 @@ impl Sandbox {
             .collect();
         let shown = offset.saturating_add(page.len()).min(total);
         let served = page.iter().map(|g| g.grpid).collect();
+        let page: Vec<Value> = page
+            .into_iter()
+            .map(|g| {
+                let mut v = json!(g);
+                if user.malformed.contains(&g.grpid) {
+                    v["date"] = json!("malformed by the sandbox");
+                }
+                v
+            })
+            .collect();
         let mut body = json!({"updatetime": now, "measuregrps": page});
         if shown < total {
             body["more"] = json!(total - shown);

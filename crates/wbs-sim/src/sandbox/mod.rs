@@ -56,6 +56,8 @@ pub struct SimUser {
     subscriptions: Vec<Sub>,
     /// Groups sent in a getmeas answer (what churn deletes from).
     served: HashSet<GroupId>,
+    /// Groups sent malformed (a date that is not a number), to test clients.
+    malformed: HashSet<GroupId>,
 }
 
 impl fmt::Debug for SimUser {
@@ -203,6 +205,7 @@ impl Sandbox {
                 groups: Vec::new(),
                 subscriptions: Vec::new(),
                 served: HashSet::new(),
+                malformed: HashSet::new(),
             },
         );
     }
@@ -300,6 +303,20 @@ impl Sandbox {
             .get(&userid)
             .map(|u| u.groups.iter().map(|s| s.group.grpid).collect())
             .unwrap_or_default()
+    }
+
+    /// Sends a group malformed (its `date` a string that is no number) from now on, or
+    /// whole again; returns false if there is no such user.
+    pub fn set_malformed(&mut self, userid: UserId, grpid: GroupId, malformed: bool) -> bool {
+        let Some(user) = self.users.get_mut(&userid) else {
+            return false;
+        };
+        if malformed {
+            user.malformed.insert(grpid);
+        } else {
+            user.malformed.remove(&grpid);
+        }
+        true
     }
 
     /// How many getmeas requests the sandbox has answered (after authentication).
