@@ -202,5 +202,13 @@ pub(crate) enum AuthCommand {
         /// Where the local callback listener listens.
         #[arg(long, default_value = "127.0.0.1:0")]
         callback_addr: SocketAddr,
+        /// Out of band, for a machine without a browser: print the URL to open elsewhere
+        /// and read the verifier the service shows (or the redirected URL) from standard
+        /// input.
+        #[arg(long)]
+        oob: bool,
+        /// How long to wait for the approval, in seconds.
+        #[arg(long, default_value_t = 600)]
+        wait: u64,
     },
 }

@@ -1,6 +1,7 @@
 //! `wbs auth login`: the three-legged flow, and the credentials saved for later commands.
 
 use std::net::SocketAddr;
+use std::time::Duration;
 
 use serde_json::json;
 
@@ -9,10 +10,19 @@ use crate::config::{config_path, Settings};
 use crate::files::write_durably;
 use crate::Failure;
 
+/// How the user's approval comes back.
+pub(crate) enum Approval {
+    /// A redirect to a local listener at this address.
+    Callback(SocketAddr),
+    /// Out of band: the service shows the verifier, the user pastes it on standard input.
+    OutOfBand,
+}
+
 pub(crate) async fn login(
     cli: &Cli,
     s: &Settings,
-    callback_addr: SocketAddr,
+    how: Approval,
+    wait: Duration,
 ) -> Result<(), Failure> {
     let consumer = s.consumer.clone().ok_or_else(|| {
         Failure::new("no consumer key and secret").hint("pass --consumer-key and --consumer-secret")
@@ -21,18 +31,32 @@ pub(crate) async fn login(
         consumer.clone(),
         wbs_hyper::OAuthEndpoints::under(&s.oauth_url),
     )?;
-    let callback = wbs_hyper::CallbackListener::bind(callback_addr)
-        .await
-        .map_err(|e| Failure::new(format!("cannot listen for the callback: {e}")))?;
-    let request_token = dance.request_token(&callback.url()).await?;
-    println!(
-        "Open this URL to authorize wbs:\n{}",
-        dance.authorize_url(&request_token)?
-    );
-    let approved = callback.wait().await?;
-    let access = dance
-        .access_token(&request_token, &approved.verifier)
-        .await?;
+    let verifier = match how {
+        Approval::Callback(addr) => {
+            let callback = wbs_hyper::CallbackListener::bind(addr)
+                .await
+                .map_err(|e| Failure::new(format!("cannot listen for the callback: {e}")))?;
+            let request_token = dance.request_token(&callback.url()).await?;
+            callback.expect_token(&request_token.key);
+            println!(
+                "Open this URL to authorize wbs:\n{}",
+                dance.authorize_url(&request_token)?
+            );
+            let approved = callback.wait(wait).await?;
+            (request_token, approved.verifier)
+        }
+        Approval::OutOfBand => {
+            let request_token = dance.request_token("oob").await?;
+            println!(
+                "Open this URL in any browser to authorize wbs, then paste the verifier it shows:\n{}",
+                dance.authorize_url(&request_token)?
+            );
+            let line = read_line(wait).await?;
+            (request_token, verifier_of(&line)?)
+        }
+    };
+    let (request_token, verifier) = verifier;
+    let access = dance.access_token(&request_token, &verifier).await?;
     let (token, userid) = (access.token, access.userid);
     let path = config_path(cli)
         .ok_or_else(|| Failure::new("no place for the config file").hint("pass --config PATH"))?;
@@ -54,4 +78,32 @@ pub(crate) async fn login(
         path.display()
     );
     Ok(())
+}
+
+/// One line of standard input, within `wait`.
+async fn read_line(wait: Duration) -> Result<String, Failure> {
+    let read = tokio::task::spawn_blocking(|| {
+        let mut line = String::new();
+        std::io::stdin().read_line(&mut line).map(|_| line)
+    });
+    match tokio::time::timeout(wait, read).await {
+        Ok(Ok(Ok(line))) => Ok(line),
+        Ok(Ok(Err(e))) => Err(Failure::new(format!("cannot read the verifier: {e}"))),
+        Ok(Err(_)) => Err(Failure::new("cannot read the verifier")),
+        Err(_) => Err(Failure::new("no verifier given in time").hint("run again, or pass --wait")),
+    }
+}
+
+/// The verifier in what the user pasted: the verifier itself, the page's
+/// `oauth_verifier=…&userid=…`, or a redirected URL carrying it.
+fn verifier_of(pasted: &str) -> Result<String, Failure> {
+    let pasted = pasted.trim();
+    let query = pasted.split_once('?').map_or(pasted, |(_, q)| q);
+    if let Some(v) = wbs_proto::wbs_oauth::form_pairs(query).find("oauth_verifier") {
+        return Ok(v.into_owned());
+    }
+    if !pasted.is_empty() && !pasted.contains(['=', '&', '?', ' ']) {
+        return Ok(pasted.to_owned());
+    }
+    Err(Failure::new("that is not a verifier").hint("paste the verifier the page shows"))
 }

@@ -138,8 +138,17 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             measures::sync(&client(&s)?, UserId::new(*user), out).await?
         }
         Command::Notify(n) => notify::notify(&client(&s), n, format).await?,
-        Command::Auth(AuthCommand::Login { callback_addr }) => {
-            auth::login(&cli, &s, *callback_addr).await?
+        Command::Auth(AuthCommand::Login {
+            callback_addr,
+            oob,
+            wait,
+        }) => {
+            let how = if *oob {
+                auth::Approval::OutOfBand
+            } else {
+                auth::Approval::Callback(*callback_addr)
+            };
+            auth::login(&cli, &s, how, std::time::Duration::from_secs(*wait)).await?
         }
         Command::Oauth(_) | Command::Sim(_) => {}
     }

@@ -680,3 +680,49 @@ fn a_malformed_group_is_named_and_the_exit_code_says_so() {
     assert_eq!(kept.as_array().unwrap().len(), 2);
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn auth_login_out_of_band_reads_the_verifier_from_standard_input() {
+    let sim = Sim::start(&[]);
+    let dir = std::env::temp_dir().join(format!("wbs-oob-{}", std::process::id()));
+    let config = dir.join("config.json");
+    let base = sim.info["base_url"].as_str().unwrap().to_owned();
+    let mut child = Command::new(WBS)
+        .args([
+            "--base-url",
+            &base,
+            "--oauth-url",
+            &base,
+            "--consumer-key",
+            sim.info["consumer_key"].as_str().unwrap(),
+            "--consumer-secret",
+            sim.info["consumer_secret"].as_str().unwrap(),
+            "--config",
+            config.to_str().unwrap(),
+            "auth",
+            "login",
+            "--oob",
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let authorize = lines
+        .find_map(|l| l.ok().filter(|l| l.starts_with("http")))
+        .unwrap();
+    // The browser elsewhere: no redirect, the page shows the verifier.
+    let page = http_get(&authorize);
+    assert!(page.starts_with("HTTP/1.1 200"), "{page}");
+    let shown = page.lines().last().unwrap().trim().to_owned();
+    assert!(shown.starts_with("oauth_verifier="), "{shown}");
+    // The person pastes what the page shows.
+    writeln!(child.stdin.take().unwrap(), "{shown}").unwrap();
+    assert!(child.wait().unwrap().success());
+    let saved: Value = serde_json::from_slice(&std::fs::read(&config).unwrap()).unwrap();
+    assert_eq!(saved["userid"], 29);
+    let o = wbs(&["--config", config.to_str().unwrap(), "user", "29"]);
+    assert!(text(&o).0.contains("John Doe"), "{:?}", text(&o));
+    std::fs::remove_dir_all(&dir).ok();
+}

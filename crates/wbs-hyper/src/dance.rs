@@ -1,6 +1,7 @@
 //! The OAuth dance: request token, the user's approval, access token.
 
 use std::fmt;
+use std::time::Duration;
 
 use bytes::Bytes;
 use http_body_util::Full;
@@ -10,7 +11,7 @@ use hyper_util::rt::TokioExecutor;
 use wbs_proto::wbs_oauth::Credentials;
 use wbs_proto::{decode_token_response, AccessToken, OAuthEndpoints};
 
-use crate::error::Error;
+use crate::error::{Error, Kind};
 
 /// The three-legged flow for one application.
 ///
@@ -21,7 +22,8 @@ use crate::error::Error;
 /// let callback = CallbackListener::bind("127.0.0.1:0".parse().unwrap()).await.map_err(wbs_hyper::Error::io)?;
 /// let request_token = dance.request_token(&callback.url()).await?;
 /// println!("open {}", dance.authorize_url(&request_token)?);
-/// let approved = callback.wait().await?;
+/// callback.expect_token(&request_token.key);
+/// let approved = callback.wait(std::time::Duration::from_secs(600)).await?;
 /// let access = dance.access_token(&request_token, &approved.verifier).await?;
 /// println!("user {}", access.userid);
 /// # Ok(()) }
@@ -29,6 +31,7 @@ use crate::error::Error;
 pub struct OAuthDance {
     consumer: Credentials,
     endpoints: OAuthEndpoints,
+    timeout: Duration,
     http: HyperClient<crate::client::Connector, Full<Bytes>>,
 }
 
@@ -58,8 +61,15 @@ impl OAuthDance {
         Ok(Self {
             consumer,
             endpoints,
+            timeout: Duration::from_secs(30),
             http: HyperClient::builder(TokioExecutor::new()).build(tls),
         })
+    }
+
+    /// Time for each token endpoint's complete answer (default 30 s).
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
     }
 
     /// Step 1: a request token, with the URL the user is sent back to (or `oob`).
@@ -103,7 +113,10 @@ impl OAuthDance {
     ) -> Result<(wbs_proto::http::StatusCode, Bytes), Error> {
         let request = request.map(|b| Full::new(Bytes::from(b)));
         // A token endpoint answers a few hundred bytes.
-        crate::client::send(&self.http, request, 64 * 1024).await
+        let exchange = crate::client::send(&self.http, request, 64 * 1024);
+        tokio::time::timeout(self.timeout, exchange)
+            .await
+            .map_err(|_| Error::new(Kind::Timeout, None))?
     }
 }
 

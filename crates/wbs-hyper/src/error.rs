@@ -38,8 +38,6 @@ pub(crate) enum Kind {
     Io,
     /// The operating system's random number generator failed (no nonce).
     Rng,
-    /// The OAuth callback carried no usable token and verifier.
-    Callback(wbs_proto::wbs_oauth::Error),
     /// A listener stopped before it delivered what was awaited.
     Closed,
     /// The pager stopped for another reason (in the source).
@@ -111,7 +109,6 @@ impl Error {
             | Kind::Token(_)
             | Kind::Io
             | Kind::Rng
-            | Kind::Callback(_)
             | Kind::Closed
             | Kind::Pager
             | Kind::BodyTooLarge(_)
@@ -156,7 +153,6 @@ impl fmt::Display for Error {
             Kind::Rng => {
                 f.write_str("no nonce: the operating system's random number generator failed")
             }
-            Kind::Callback(e) => write!(f, "the authorization callback is unusable: {e}"),
             Kind::Closed => f.write_str("the listener stopped before the callback arrived"),
             Kind::Pager => f.write_str("the pager stopped"),
             Kind::BodyTooLarge(n) => write!(f, "the answer is longer than the limit of {n} bytes"),
@@ -196,7 +192,6 @@ impl StdError for Error {
             Kind::Invalid(e) => e.source(),
             Kind::Response(e) => e.source(),
             Kind::Token(e) => e.source(),
-            Kind::Callback(e) => e.source(),
             _ => None,
         }
     }

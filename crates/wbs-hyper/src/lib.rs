@@ -27,18 +27,20 @@
     warn(clippy::unwrap_used, clippy::expect_used, clippy::panic)
 )]
 
+mod callback;
 mod client;
 mod dance;
 mod error;
 mod listen;
 pub mod serve;
 
+pub use callback::{CallbackListener, CALLBACK_PATH};
 pub use client::{Client, ClientBuilder, RetryPolicy, Synced, DEFAULT_MAX_BODY};
 pub use dance::OAuthDance;
 pub use error::Error;
 pub use listen::{
-    fetch_each, CallbackListener, NotificationListener, Received, ACK_TIMEOUT,
-    MAX_NOTIFICATION_BODY, MAX_NOTIFICATION_CONNECTIONS,
+    fetch_each, NotificationListener, Received, ACK_TIMEOUT, MAX_NOTIFICATION_BODY,
+    MAX_NOTIFICATION_CONNECTIONS,
 };
 pub use wbs_proto::wbs_model::{
     ArithmeticError, Attribution, Category, Decimal, DeviceType, Gender, GroupExtra, GroupId,

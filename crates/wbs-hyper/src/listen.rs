@@ -14,7 +14,6 @@ use tokio::net::TcpListener;
 use tokio::sync::{mpsc, oneshot};
 use wbs_proto::http::{Method, Request, Response, StatusCode};
 use wbs_proto::wbs_model::Notification;
-use wbs_proto::wbs_oauth::flow::AuthorizationCallback;
 use wbs_proto::{parse_notification, NotificationError};
 
 use crate::serve::{self, ServerLimits};
@@ -211,60 +210,4 @@ pub fn fetch_each(
                 (n, groups)
             }
         })
-}
-
-/// A one-shot listener for the OAuth callback: the redirect after the user approves
-/// carries `oauth_token`, `oauth_verifier` (and, from this service, `userid`).
-#[derive(Debug)]
-pub struct CallbackListener {
-    addr: SocketAddr,
-    rx: oneshot::Receiver<Result<AuthorizationCallback, wbs_proto::wbs_oauth::Error>>,
-}
-
-impl CallbackListener {
-    /// Listens on `addr` (use a loopback address; port 0 picks one).
-    pub async fn bind(addr: SocketAddr) -> io::Result<Self> {
-        let listener = TcpListener::bind(addr).await?;
-        let addr = listener.local_addr()?;
-        let (tx, rx) = oneshot::channel();
-        let (stop, stopped) = oneshot::channel::<()>();
-        // The first request with a callback query is the answer; then the server stops.
-        let once = Arc::new(std::sync::Mutex::new(Some((tx, stop))));
-        serve::spawn(listener, ServerLimits::new(4), stopped, move |_, req| {
-            let once = once.clone();
-            async move {
-                let parsed = AuthorizationCallback::parse(req.uri().query().unwrap_or(""));
-                let ok = parsed.is_ok();
-                if let Some((sender, stop)) = once.lock().unwrap_or_else(|p| p.into_inner()).take()
-                {
-                    let _ = sender.send(parsed);
-                    let _ = stop.send(());
-                }
-                let mut r = Response::new(Full::new(Bytes::from_static(if ok {
-                    b"Authorized: you can close this window."
-                } else {
-                    b"The authorization callback is missing its token or verifier."
-                })));
-                if !ok {
-                    *r.status_mut() = StatusCode::BAD_REQUEST;
-                }
-                Ok::<_, std::convert::Infallible>(r)
-            }
-        });
-        Ok(Self { addr, rx })
-    }
-
-    /// The callback URL to give the request-token step.
-    pub fn url(&self) -> String {
-        format!("http://{}/callback", self.addr)
-    }
-
-    /// Waits for the redirect.
-    pub async fn wait(self) -> Result<AuthorizationCallback, crate::Error> {
-        match self.rx.await {
-            Ok(Ok(callback)) => Ok(callback),
-            Ok(Err(e)) => Err(crate::Error::new(crate::error::Kind::Callback(e), None)),
-            Err(_) => Err(crate::Error::new(crate::error::Kind::Closed, None)),
-        }
-    }
 }

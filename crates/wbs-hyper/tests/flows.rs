@@ -146,7 +146,10 @@ async fn the_three_legged_flow() {
         .unwrap();
     assert_eq!(landed.status(), 200);
 
-    let approved = callback.wait().await.unwrap();
+    let approved = callback
+        .wait(std::time::Duration::from_secs(10))
+        .await
+        .unwrap();
     assert_eq!(approved.token, request_token.key);
     let access = dance
         .access_token(&request_token, &approved.verifier)
@@ -171,4 +174,56 @@ async fn the_three_legged_flow() {
         err.token_error(),
         Some(&wbs_hyper::TokenError::UnauthorizedToken)
     );
+}
+
+#[tokio::test]
+async fn the_callback_listener_waits_past_strays_and_times_out() {
+    let http: HyperClient<_, Full<Bytes>> = HyperClient::builder(TokioExecutor::new()).build_http();
+    let get = |url: String| {
+        let http = http.clone();
+        async move {
+            http.request(
+                wbs_proto::http::Request::get(url)
+                    .body(Full::new(Bytes::new()))
+                    .unwrap(),
+            )
+            .await
+            .unwrap()
+            .status()
+            .as_u16()
+        }
+    };
+    let callback = CallbackListener::bind("127.0.0.1:0".parse().unwrap())
+        .await
+        .unwrap();
+    callback.expect_token("rt");
+    let base = callback.url();
+    let root = base.trim_end_matches(wbs_hyper::CALLBACK_PATH).to_owned();
+    assert_eq!(get(format!("{root}/favicon.ico")).await, 404);
+    assert_eq!(get(format!("{base}?oauth_token=rt")).await, 400);
+    assert_eq!(
+        get(format!("{base}?oauth_token=other&oauth_verifier=v")).await,
+        400
+    );
+    assert_eq!(
+        get(format!("{base}?oauth_token=rt&oauth_verifier=v&userid=29")).await,
+        200
+    );
+    let approved = callback
+        .wait(std::time::Duration::from_secs(5))
+        .await
+        .unwrap();
+    assert_eq!(
+        (approved.token.as_str(), approved.verifier.as_str()),
+        ("rt", "v")
+    );
+
+    let callback = CallbackListener::bind("127.0.0.1:0".parse().unwrap())
+        .await
+        .unwrap();
+    let err = callback
+        .wait(std::time::Duration::from_millis(50))
+        .await
+        .unwrap_err();
+    assert!(err.is_timeout());
 }

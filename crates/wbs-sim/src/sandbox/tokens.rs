@@ -52,9 +52,9 @@ impl Sandbox {
             Ok(i) => i,
             Err(refusal) => return refusal.response(),
         };
-        let Some(callback) = incoming.callback().map(str::to_owned) else {
-            return text(StatusCode::BAD_REQUEST, "oauth_callback is required");
-        };
+        // Clients of the API's era sent no callback, or `oob`: the authorize page then
+        // shows the verifier instead of redirecting.
+        let callback = incoming.callback().unwrap_or("oob").to_owned();
         let token = self.fresh_token("request");
         let secret = self.fresh_token("request-secret");
         self.pending.insert(
