@@ -6,8 +6,8 @@ use std::time::Duration;
 use serde_json::json;
 
 use crate::args::Cli;
-use crate::config::{config_path, Settings};
-use crate::files::write_durably;
+use crate::config::{config_path, ConfigFile, Settings, CONFIG_FILE};
+use crate::files::{read_existing, write_durably};
 use crate::Failure;
 
 /// How the user's approval comes back.
@@ -42,7 +42,14 @@ pub(crate) async fn login(
                 "Open this URL to authorize wbs:\n{}",
                 dance.authorize_url(&request_token)?
             );
-            let approved = callback.wait(wait).await?;
+            let approved = callback.wait(wait).await.map_err(|e| {
+                if e.is_timeout() {
+                    Failure::new(format!("no approval arrived within {} s", wait.as_secs()))
+                        .hint("open the URL and approve, pass a longer --wait, or use --oob")
+                } else {
+                    Failure::from(e)
+                }
+            })?;
             (request_token, approved.verifier)
         }
         Approval::OutOfBand => {
@@ -58,8 +65,17 @@ pub(crate) async fn login(
     let (request_token, verifier) = verifier;
     let access = dance.access_token(&request_token, &verifier).await?;
     let (token, userid) = (access.token, access.userid);
+    if cli.sandbox && cli.config.is_none() {
+        return Err(Failure::new(
+            "a sandbox login would replace your config file with the sandbox's credentials",
+        )
+        .hint("pass --config PATH for the sandbox's"));
+    }
     let path = config_path(cli)
         .ok_or_else(|| Failure::new("no place for the config file").hint("pass --config PATH"))?;
+    // Read again right before replacing it: a file that became unreadable meanwhile is
+    // left alone.
+    read_existing::<ConfigFile>(&path, CONFIG_FILE)?;
     let config = json!({
         "base_url": s.base_url,
         "oauth_url": s.oauth_url,

@@ -3,13 +3,31 @@
 
 use std::path::{Path, PathBuf};
 
-use serde_json::Value;
 use wbs_hyper::{Client, Credentials, DeviceType, UserId};
 use wbs_sim::{RunningSim, Sandbox};
 
 use crate::args::Cli;
 use crate::files::read_existing;
 use crate::Failure;
+
+/// What a config file is, in messages.
+pub(crate) const CONFIG_FILE: &str = "a wbs config file";
+
+/// The config file `wbs auth login` writes: these fields and no others (a misspelt key is
+/// an error, not a silently missing credential).
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ConfigFile {
+    base_url: Option<String>,
+    oauth_url: Option<String>,
+    consumer_key: Option<String>,
+    consumer_secret: Option<String>,
+    token: Option<String>,
+    token_secret: Option<String>,
+    /// Written for the person reading the file; signing does not need it.
+    #[allow(dead_code)]
+    userid: Option<i64>,
+}
 
 /// Resolved settings: flags and environment first, then the config file.
 pub(crate) struct Settings {
@@ -60,15 +78,19 @@ pub(crate) async fn settings(cli: &Cli, user: Option<i64>) -> Result<Settings, F
         });
     }
     // A config file that is there must be one: a bad one is an error, not ignored.
-    let file: Value = match config_path(cli) {
-        Some(path) => read_existing::<serde_json::Map<String, Value>>(
-            &path,
-            "a wbs config file (a JSON object)",
-        )?
-        .map_or(Value::Null, Value::Object),
-        None => Value::Null,
+    let file: ConfigFile = match config_path(cli) {
+        Some(path) => read_existing(&path, CONFIG_FILE)?.unwrap_or_default(),
+        None => ConfigFile::default(),
     };
-    let from_file = |k: &str| file.get(k).and_then(Value::as_str).map(str::to_owned);
+    let from_file = |k: &str| match k {
+        "base_url" => file.base_url.clone(),
+        "oauth_url" => file.oauth_url.clone(),
+        "consumer_key" => file.consumer_key.clone(),
+        "consumer_secret" => file.consumer_secret.clone(),
+        "token" => file.token.clone(),
+        "token_secret" => file.token_secret.clone(),
+        _ => None,
+    };
     let pick = |flag: &Option<String>, key: &str| flag.clone().or_else(|| from_file(key));
     let pair = |k: Option<String>, s: Option<String>| match (k, s) {
         (Some(k), Some(s)) => Some(Credentials::new(k, s)),

@@ -55,8 +55,18 @@ pub(crate) async fn measures(
 
 pub(crate) async fn sync(client: &Client, user: UserId, out: &Path) -> Result<(), Failure> {
     let cursor_path = PathBuf::from(format!("{}.cursor.json", out.display()));
-    let cursor: SyncCursor = read_existing(&cursor_path, "a wbs sync cursor")?
-        .filter(|c: &SyncCursor| c.userid == user)
+    let cursor: Option<SyncCursor> = read_existing(&cursor_path, "a wbs sync cursor")?;
+    if let Some(other) = cursor.as_ref().filter(|c| c.userid != user) {
+        return Err(Failure::new(format!(
+            "{} is user {}'s sync cursor, not user {user}'s",
+            cursor_path.display(),
+            other.userid
+        ))
+        .hint("use another --out for each user"));
+    }
+    // Without the data file, the cursor's history is gone too: fetch everything.
+    let cursor = cursor
+        .filter(|_| out.exists())
         .unwrap_or_else(|| SyncCursor::new(user));
     // Under the tolerant policy; a file that is there but unreadable is an error, never
     // silently replaced by the changes alone.

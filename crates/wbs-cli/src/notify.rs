@@ -63,8 +63,20 @@ pub(crate) async fn notify(
                     Ok(n) => {
                         output::notification(format, &n);
                         if *fetch {
-                            let groups = c()?.fetch_notified(&n).await?;
-                            output::groups(format, &groups, Units::Si, None);
+                            // A failed fetch is reported; the listener goes on.
+                            match c()?.fetch_notified(&n).await {
+                                Ok(fetched) => {
+                                    for s in &fetched.skipped {
+                                        eprintln!(
+                                            "wbs: warning: a malformed measure group ({:?}) was left out: {}",
+                                            s.grpid.map(|g| g.get()),
+                                            s.reason
+                                        );
+                                    }
+                                    output::groups(format, &fetched.groups, Units::Si, None);
+                                }
+                                Err(e) => eprintln!("wbs: cannot fetch what was notified: {e}"),
+                            }
                         }
                     }
                     Err(e) => eprintln!("wbs: refused a notification: {e}"),

@@ -627,6 +627,7 @@ fn a_bad_config_file_is_an_error_and_left_alone() {
     for bad in [
         &b"{\"consumer_key\": \"k\", "[..],
         &b"[\"not\", \"an object\"]"[..],
+        &b"{\"consumer_key\": \"k\", \"tokn_secret\": \"misspelt\"}"[..],
     ] {
         std::fs::write(&path, bad).unwrap();
         let o = wbs(&["--config", path.to_str().unwrap(), "probe"]);

@@ -22,10 +22,11 @@ pub const CALLBACK_PATH: &str = "/callback";
 /// A one-shot listener for the OAuth callback: the redirect after the user approves
 /// carries `oauth_token`, `oauth_verifier` (and, from this service, `userid`).
 ///
-/// Only a request to [`CALLBACK_PATH`] with a token and a verifier (and, once
-/// [`CallbackListener::expect_token`] is called, that request token) is taken; anything
-/// else is answered 404 or 400 and waited past, so that a stray request cannot end the
-/// login. The server stops when the listener is dropped or its wait ends.
+/// Only a request to [`CALLBACK_PATH`] with a verifier and the request token named with
+/// [`CallbackListener::expect_token`] (call it as soon as the token is known; nothing is
+/// taken before) is taken; anything else is answered 404 or 400 and waited past, so that a
+/// stray or forged request cannot end the login. The server stops when the listener is
+/// dropped or its wait ends.
 #[derive(Debug)]
 pub struct CallbackListener {
     addr: SocketAddr,
@@ -63,7 +64,7 @@ impl CallbackListener {
                     }
                 };
                 let expected = wanted.lock().unwrap_or_else(|p| p.into_inner()).clone();
-                if expected.is_some_and(|t| t != callback.token) {
+                if expected.is_none_or(|t| t != callback.token) {
                     return Ok(page(
                         StatusCode::BAD_REQUEST,
                         "This callback is for another request token.",

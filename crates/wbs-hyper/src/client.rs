@@ -180,6 +180,16 @@ pub struct Synced {
     pub cursor: SyncCursor,
 }
 
+/// What fetching a notification's groups brought.
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub struct Fetched {
+    /// The groups, newest first.
+    pub groups: Vec<MeasureGroup>,
+    /// Malformed groups left out.
+    pub skipped: Vec<SkippedGroup>,
+}
+
 /// The WBS API client. Cheap to clone (the connection pool is shared).
 ///
 /// ```no_run
@@ -372,15 +382,28 @@ impl Client {
         })
     }
 
-    /// The groups a notification announces (its user, between its start and end dates).
+    /// The groups a notification announces (its user, between its start and end dates),
+    /// and the malformed ones left out (a malformed group costs only itself).
     pub async fn fetch_notified(
         &self,
         notification: &wbs_proto::wbs_model::Notification,
-    ) -> Result<Vec<MeasureGroup>, Error> {
-        use futures_util::TryStreamExt;
-        self.measures_all(GetMeas::for_notification(notification))
-            .try_collect()
-            .await
+    ) -> Result<Fetched, Error> {
+        use futures_util::StreamExt;
+        let mut fetched = Fetched {
+            groups: Vec::new(),
+            skipped: Vec::new(),
+        };
+        let mut stream = std::pin::pin!(self.measures_all(GetMeas::for_notification(notification)));
+        while let Some(item) = stream.next().await {
+            match item {
+                Ok(group) => fetched.groups.push(group),
+                Err(e) => match e.kind {
+                    Kind::Skipped(s) => fetched.skipped.push(s),
+                    _ => return Err(e),
+                },
+            }
+        }
+        Ok(fetched)
     }
 
     /// notify/subscribe.

@@ -35,7 +35,7 @@ mod listen;
 pub mod serve;
 
 pub use callback::{CallbackListener, CALLBACK_PATH};
-pub use client::{Client, ClientBuilder, RetryPolicy, Synced, DEFAULT_MAX_BODY};
+pub use client::{Client, ClientBuilder, Fetched, RetryPolicy, Synced, DEFAULT_MAX_BODY};
 pub use dance::OAuthDance;
 pub use error::Error;
 pub use listen::{

@@ -1,5 +1,5 @@
-//! Servers the client side needs: the notification listener, and the one-shot listener that
-//! catches the OAuth callback.
+//! The notification listener: the service's POSTs, handed to a consumer that acknowledges
+//! each by taking it.
 
 use std::io;
 use std::net::SocketAddr;
@@ -23,6 +23,8 @@ pub const MAX_NOTIFICATION_BODY: usize = 8 * 1024;
 /// Notification connections served at once (idle ones time out after the header-read
 /// timeout, so they cannot hold the listener).
 pub const MAX_NOTIFICATION_CONNECTIONS: usize = 256;
+/// Time a notification's body has to arrive once its headers have.
+pub const BODY_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long a notification's POST waits for the consumer to take it before the answer is
 /// 503 (and the service sends it again).
 pub const ACK_TIMEOUT: Duration = Duration::from_secs(2);
@@ -31,14 +33,16 @@ pub const ACK_TIMEOUT: Duration = Duration::from_secs(2);
 pub type Received = Result<Notification, NotificationError>;
 
 /// Receives the service's notification POSTs at a path and hands each one over as a stream
-/// item. It stops when the stream is dropped.
+/// item. It stops when the `NotificationListener` is dropped (with the stream dropped
+/// first, every notification is answered 503).
 ///
 /// The guarantee: a notification is answered 200 only once the consumer has taken it from
 /// the stream. If it does not within the acknowledgement timeout ([`ACK_TIMEOUT`] by
 /// default), the notification is withdrawn (never delivered) and answered 503, so that the
 /// service sends it again: nothing acknowledged is lost, nothing withdrawn is delivered.
 /// HEAD and GET on the path answer 200 (the service checks callback URLs so); a malformed
-/// notification is answered 400 and handed over as an error item, without waiting.
+/// notification is answered 400 and handed over as an error item when the queue has room,
+/// without waiting.
 ///
 /// ```no_run
 /// # async fn demo() -> std::io::Result<()> {
@@ -139,12 +143,11 @@ async fn receive(
         return Ok(status(StatusCode::OK));
     }
     let query = req.uri().query().map(str::to_owned);
-    let body = match Limited::new(req.into_body(), MAX_NOTIFICATION_BODY)
-        .collect()
-        .await
-    {
-        Ok(b) => b.to_bytes(),
-        Err(_) => return Ok(status(StatusCode::PAYLOAD_TOO_LARGE)),
+    let collect = Limited::new(req.into_body(), MAX_NOTIFICATION_BODY).collect();
+    let body = match tokio::time::timeout(BODY_TIMEOUT, collect).await {
+        Ok(Ok(b)) => b.to_bytes(),
+        Ok(Err(_)) => return Ok(status(StatusCode::PAYLOAD_TOO_LARGE)),
+        Err(_) => return Ok(status(StatusCode::REQUEST_TIMEOUT)),
     };
     let parsed = parse_notification(query.as_deref(), &body);
     if parsed.is_err() {
@@ -186,20 +189,14 @@ fn status(code: StatusCode) -> Response<Full<Bytes>> {
 /// let (_listener, notifications) = wbs_hyper::NotificationListener::bind("127.0.0.1:0".parse().unwrap(), "/wbs").await?;
 /// let mut fetched = std::pin::pin!(wbs_hyper::fetch_each(client, notifications));
 /// while let Some((notification, groups)) = fetched.next().await {
-///     println!("{notification:?}: {} groups", groups.map(|g| g.len()).unwrap_or(0));
+///     println!("{notification:?}: {} groups", groups.map(|f| f.groups.len()).unwrap_or(0));
 /// }
 /// # Ok(()) }
 /// ```
 pub fn fetch_each(
     client: crate::Client,
     notifications: impl Stream<Item = Received> + Send + 'static,
-) -> impl Stream<
-    Item = (
-        Notification,
-        Result<Vec<wbs_proto::wbs_model::MeasureGroup>, crate::Error>,
-    ),
-> + Send
-       + 'static {
+) -> impl Stream<Item = (Notification, Result<crate::Fetched, crate::Error>)> + Send + 'static {
     use futures_util::StreamExt;
     notifications
         .filter_map(|received| async move { received.ok() })

@@ -86,6 +86,8 @@ pub fn spawn<H, F, B, E>(
                 accepted = listener.accept() => accepted,
             };
             let Ok((stream, peer)) = accepted else {
+                // Out of file descriptors, say: pause rather than spin.
+                tokio::time::sleep(Duration::from_millis(100)).await;
                 continue;
             };
             let handle = handle.clone();

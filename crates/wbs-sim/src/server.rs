@@ -165,14 +165,17 @@ async fn serve(
     req: Request<Incoming>,
 ) -> Result<Response<Full<Bytes>>, Dropped> {
     let (parts, body) = req.into_parts();
-    let body = match Limited::new(body, MAX_BODY).collect().await {
-        Ok(collected) => collected.to_bytes().to_vec(),
-        Err(_) => {
+    // The body has 10 s once the headers are in: a stalled client cannot hold a slot.
+    let collect = Limited::new(body, MAX_BODY).collect();
+    let body = match tokio::time::timeout(Duration::from_secs(10), collect).await {
+        Ok(Ok(collected)) => collected.to_bytes().to_vec(),
+        Ok(Err(_)) => {
             return Ok(plain(
                 StatusCode::PAYLOAD_TOO_LARGE,
                 "request body too large",
             ))
         }
+        Err(_) => return Ok(plain(StatusCode::REQUEST_TIMEOUT, "request body too slow")),
     };
     let request = Request::from_parts(parts, body);
     if request.uri().path().starts_with("/admin/") {

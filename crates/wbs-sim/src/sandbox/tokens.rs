@@ -42,7 +42,8 @@ impl Sandbox {
         Ok(incoming)
     }
 
-    /// Temporary credentials (RFC 5849 §2.1), with `oauth_callback` (a URL or `oob`).
+    /// Temporary credentials (RFC 5849 §2.1), with `oauth_callback` (a URL, `oob`, or none,
+    /// which is `oob`).
     pub(super) fn request_token(
         &mut self,
         request: &http::Request<Vec<u8>>,
@@ -73,7 +74,8 @@ impl Sandbox {
     }
 
     /// Resource owner authorization (§2.2): the sandbox approves at once, for `userid` if
-    /// the query names one (else the first user), and redirects to the callback.
+    /// the query names one (else the first user), and redirects to the callback; out of
+    /// band, the page shows `oauth_verifier=…&userid=…` instead.
     pub(super) fn authorize(&mut self, request: &http::Request<Vec<u8>>) -> Response<Vec<u8>> {
         let query = request.uri().query().unwrap_or("");
         let param = |name: &str| form_pairs(query).find(name).map(|v| v.into_owned());
