@@ -519,30 +519,7 @@ fn auth_login_stores_a_private_config() {
     let sim = Sim::start(&[]);
     let dir = std::env::temp_dir().join(format!("wbs-login-{}", std::process::id()));
     let config = dir.join("config.json");
-    let base = sim.info["base_url"].as_str().unwrap().to_owned();
-    let mut child = Command::new(WBS)
-        .args([
-            "--base-url",
-            &base,
-            "--oauth-url",
-            &base,
-            "--consumer-key",
-            sim.info["consumer_key"].as_str().unwrap(),
-            "--consumer-secret",
-            sim.info["consumer_secret"].as_str().unwrap(),
-            "--config",
-            config.to_str().unwrap(),
-            "auth",
-            "login",
-        ])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let authorize = lines
-        .find_map(|l| l.ok().filter(|l| l.starts_with("http")))
-        .unwrap();
+    let (mut child, authorize) = login(&sim, &config, &[]);
     // The user's browser: the authorize URL redirects to the CLI's callback listener.
     let location = http_get(&authorize)
         .lines()
@@ -687,32 +664,7 @@ fn auth_login_out_of_band_reads_the_verifier_from_standard_input() {
     let sim = Sim::start(&[]);
     let dir = std::env::temp_dir().join(format!("wbs-oob-{}", std::process::id()));
     let config = dir.join("config.json");
-    let base = sim.info["base_url"].as_str().unwrap().to_owned();
-    let mut child = Command::new(WBS)
-        .args([
-            "--base-url",
-            &base,
-            "--oauth-url",
-            &base,
-            "--consumer-key",
-            sim.info["consumer_key"].as_str().unwrap(),
-            "--consumer-secret",
-            sim.info["consumer_secret"].as_str().unwrap(),
-            "--config",
-            config.to_str().unwrap(),
-            "auth",
-            "login",
-            "--oob",
-        ])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let authorize = lines
-        .find_map(|l| l.ok().filter(|l| l.starts_with("http")))
-        .unwrap();
+    let (mut child, authorize) = login(&sim, &config, &["--oob"]);
     // The browser elsewhere: no redirect, the page shows the verifier.
     let page = http_get(&authorize);
     assert!(page.starts_with("HTTP/1.1 200"), "{page}");
@@ -778,4 +730,36 @@ fn sync_killed_at_random_moments_never_tears_the_file() {
         "{finished} runs finished"
     );
     std::fs::remove_dir_all(&dir).ok();
+}
+
+/// Starts `wbs auth login` against the sandbox, with stdin and stdout piped; returns it and
+/// the authorize URL it printed.
+fn login(sim: &Sim, config: &std::path::Path, extra: &[&str]) -> (Child, String) {
+    let base = sim.info["base_url"].as_str().unwrap();
+    let mut child = Command::new(WBS)
+        .args([
+            "--base-url",
+            base,
+            "--oauth-url",
+            base,
+            "--consumer-key",
+            sim.info["consumer_key"].as_str().unwrap(),
+            "--consumer-secret",
+            sim.info["consumer_secret"].as_str().unwrap(),
+            "--config",
+            config.to_str().unwrap(),
+            "auth",
+            "login",
+        ])
+        .args(extra)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let authorize = lines
+        .find_map(|l| l.ok().filter(|l| l.starts_with("http")))
+        .unwrap();
+    (child, authorize)
 }

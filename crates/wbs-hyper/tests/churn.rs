@@ -2,12 +2,13 @@
 //! inserts back-dated groups and deletes served ones before every page stays exact, in
 //! about one getmeas request per page.
 
+mod common;
+
 use std::collections::{HashMap, HashSet};
-use std::time::Duration;
 
 use futures_util::StreamExt;
-use wbs_hyper::{Client, GetMeas, GroupId, UserId};
-use wbs_sim::{Churn, RunningSim, Sandbox, FIRST_GENERATED_USER};
+use wbs_hyper::{GetMeas, GroupId, UserId};
+use wbs_sim::{Churn, Sandbox, FIRST_GENERATED_USER};
 
 #[tokio::test]
 async fn an_export_under_churn_is_exact_in_one_request_a_page() {
@@ -19,16 +20,7 @@ async fn an_export_under_churn_is_exact_in_one_request_a_page() {
         let user = UserId::new(FIRST_GENERATED_USER);
         let before: HashSet<GroupId> = sandbox.group_ids(user).into_iter().collect();
         assert_eq!(before.len(), 3_000);
-        let sim = RunningSim::start(sandbox, "127.0.0.1:0".parse().unwrap())
-            .await
-            .unwrap();
-        let (consumer, token) =
-            sim.with(|s| (s.consumer().clone(), s.user(user).unwrap().token.clone()));
-        let client = Client::builder(consumer, token)
-            .base_url(sim.base_url())
-            .request_timeout(Duration::from_secs(10))
-            .build()
-            .unwrap();
+        let (sim, client) = common::serve(sandbox, user).await;
         let mut delivered: HashMap<GroupId, usize> = HashMap::new();
         let mut groups = std::pin::pin!(client.measures_all(GetMeas::new(user).limit(300)));
         while let Some(group) = groups.next().await {

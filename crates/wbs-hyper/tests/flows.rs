@@ -1,5 +1,7 @@
 //! The notification round trip and the three-legged flow, against the sandbox.
 
+mod common;
+
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -24,14 +26,8 @@ async fn sandbox() -> RunningSim {
 
 #[tokio::test]
 async fn notification_round_trip() {
-    let sim = sandbox().await;
     let user = UserId::new(29);
-    let (consumer, token) =
-        sim.with(|s| (s.consumer().clone(), s.user(user).unwrap().token.clone()));
-    let client = Client::builder(consumer, token)
-        .base_url(sim.base_url())
-        .build()
-        .unwrap();
+    let (sim, client) = common::serve(Sandbox::with_reference_data(), user).await;
     let (listener, notifications) =
         NotificationListener::bind("127.0.0.1:0".parse().unwrap(), "/wbs/notify")
             .await

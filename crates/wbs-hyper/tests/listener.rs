@@ -29,12 +29,11 @@ async fn post(client: &Http, url: &str, userid: u32) -> u16 {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn idle_and_slow_clients_do_not_block_a_notification() {
-    let (listener, notifications) =
-        NotificationListener::bind("127.0.0.1:0".parse().unwrap(), "/wbs")
-            .await
-            .unwrap();
+/// Takes every notification, pausing `pause` after each; counts what it took.
+fn consume(
+    notifications: impl futures_util::Stream<Item = wbs_hyper::Received> + Send + 'static,
+    pause: Duration,
+) -> Arc<AtomicU64> {
     let delivered = Arc::new(AtomicU64::new(0));
     let seen = delivered.clone();
     tokio::spawn(async move {
@@ -42,8 +41,19 @@ async fn idle_and_slow_clients_do_not_block_a_notification() {
         while let Some(n) = notifications.next().await {
             assert!(n.is_ok());
             seen.fetch_add(1, Ordering::SeqCst);
+            tokio::time::sleep(pause).await;
         }
     });
+    delivered
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn idle_and_slow_clients_do_not_block_a_notification() {
+    let (listener, notifications) =
+        NotificationListener::bind("127.0.0.1:0".parse().unwrap(), "/wbs")
+            .await
+            .unwrap();
+    let delivered = consume(notifications, Duration::ZERO);
     let mut idle = Vec::new();
     for _ in 0..64 {
         idle.push(TcpStream::connect(listener.addr()).await.unwrap());
@@ -72,17 +82,8 @@ async fn every_200_is_a_delivered_notification() {
     )
     .await
     .unwrap();
-    let delivered = Arc::new(AtomicU64::new(0));
-    let seen = delivered.clone();
     // A consumer slower than the senders.
-    tokio::spawn(async move {
-        let mut notifications = std::pin::pin!(notifications);
-        while let Some(n) = notifications.next().await {
-            assert!(n.is_ok());
-            seen.fetch_add(1, Ordering::SeqCst);
-            tokio::time::sleep(Duration::from_millis(2)).await;
-        }
-    });
+    let delivered = consume(notifications, Duration::from_millis(2));
     let url = listener.url();
     let (ok, unavailable) = (Arc::new(AtomicU64::new(0)), Arc::new(AtomicU64::new(0)));
     let mut senders = Vec::new();

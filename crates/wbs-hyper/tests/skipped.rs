@@ -1,11 +1,13 @@
 //! A malformed group is never silent: the stream reports it and goes on, sync reports it
 //! and does not advance past it, and once repaired the next sync fetches it.
 
+mod common;
+
 use std::collections::HashSet;
 
 use futures_util::StreamExt;
-use wbs_hyper::{Client, GetMeas, GroupId, SyncCursor, UserId};
-use wbs_sim::{RunningSim, Sandbox, FIRST_GENERATED_USER};
+use wbs_hyper::{GetMeas, GroupId, SyncCursor, UserId};
+use wbs_sim::{Sandbox, FIRST_GENERATED_USER};
 
 #[tokio::test]
 async fn a_malformed_group_is_reported_kept_and_fetched_once_repaired() {
@@ -18,15 +20,7 @@ async fn a_malformed_group_is_reported_kept_and_fetched_once_repaired() {
     ids.sort();
     let broken = ids[250];
     assert!(sandbox.set_malformed(user, broken, true));
-    let sim = RunningSim::start(sandbox, "127.0.0.1:0".parse().unwrap())
-        .await
-        .unwrap();
-    let (consumer, token) =
-        sim.with(|s| (s.consumer().clone(), s.user(user).unwrap().token.clone()));
-    let client = Client::builder(consumer, token)
-        .base_url(sim.base_url())
-        .build()
-        .unwrap();
+    let (sim, client) = common::serve(sandbox, user).await;
 
     // The stream: an Err item naming the group, then the rest.
     let mut delivered = HashSet::new();
