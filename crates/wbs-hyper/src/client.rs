@@ -397,9 +397,9 @@ impl Client {
         while let Some(item) = stream.next().await {
             match item {
                 Ok(group) => fetched.groups.push(group),
-                Err(e) => match e.kind {
-                    Kind::Skipped(s) => fetched.skipped.push(s),
-                    _ => return Err(e),
+                Err(e) => match e.skipped_group().cloned() {
+                    Some(s) => fetched.skipped.push(s),
+                    None => return Err(e),
                 },
             }
         }

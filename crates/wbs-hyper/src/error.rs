@@ -12,7 +12,7 @@ use wbs_proto::{InvalidRequest, ResponseError, SkippedGroup};
 /// transport failures (`is_connect`, `is_timeout`), the API's refusals (`api_status`) and
 /// unusable responses (`is_decode`) apart.
 pub struct Error {
-    pub(crate) kind: Kind,
+    kind: Kind,
     source: Option<Box<dyn StdError + Send + Sync>>,
 }
 

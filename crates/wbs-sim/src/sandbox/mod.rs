@@ -341,9 +341,17 @@ impl Sandbox {
     /// come from the request URI when absolute, else from its `Host` header.
     pub fn handle(&mut self, request: &http::Request<Vec<u8>>, now: u64) -> Response<Vec<u8>> {
         match request.uri().path() {
-            OAuthEndpoints::REQUEST_TOKEN_PATH => return self.request_token(request, now),
+            OAuthEndpoints::REQUEST_TOKEN_PATH => {
+                return self
+                    .request_token(request, now)
+                    .unwrap_or_else(Refusal::response)
+            }
             OAuthEndpoints::AUTHORIZE_PATH => return self.authorize(request),
-            OAuthEndpoints::ACCESS_TOKEN_PATH => return self.access_token(request, now),
+            OAuthEndpoints::ACCESS_TOKEN_PATH => {
+                return self
+                    .access_token(request, now)
+                    .unwrap_or_else(Refusal::response)
+            }
             _ => {}
         }
         match self.answer(request, now) {

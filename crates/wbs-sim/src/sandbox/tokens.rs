@@ -48,11 +48,8 @@ impl Sandbox {
         &mut self,
         request: &http::Request<Vec<u8>>,
         now: u64,
-    ) -> Response<Vec<u8>> {
-        let incoming = match self.verify_token_request(request, now, false) {
-            Ok(i) => i,
-            Err(refusal) => return refusal.response(),
-        };
+    ) -> Result<Response<Vec<u8>>, Refusal> {
+        let incoming = self.verify_token_request(request, now, false)?;
         // Clients of the API's era sent no callback, or `oob`: the authorize page then
         // shows the verifier instead of redirecting.
         let callback = incoming.callback().unwrap_or("oob").to_owned();
@@ -67,10 +64,10 @@ impl Sandbox {
             },
         );
         // As the service answered: no oauth_callback_confirmed.
-        text(
+        Ok(text(
             StatusCode::OK,
             &format!("oauth_token={token}&oauth_token_secret={secret}"),
-        )
+        ))
     }
 
     /// Resource owner authorization (§2.2): the sandbox approves at once, for `userid` if
@@ -125,30 +122,25 @@ impl Sandbox {
         &mut self,
         request: &http::Request<Vec<u8>>,
         now: u64,
-    ) -> Response<Vec<u8>> {
-        let incoming = match self.verify_token_request(request, now, true) {
-            Ok(i) => i,
-            Err(refusal) => return refusal.response(),
-        };
+    ) -> Result<Response<Vec<u8>>, Refusal> {
+        let incoming = self.verify_token_request(request, now, true)?;
         let token = incoming.token().unwrap_or("").to_owned();
         let approved = self.pending.get(&token).and_then(|p| p.approved.clone());
         match approved {
             Some((userid, verifier)) if incoming.verifier() == Some(verifier.as_str()) => {
                 // A request token is good for one exchange.
                 self.pending.remove(&token);
-                match self.users.get(&userid) {
-                    Some(u) => text(
-                        StatusCode::OK,
-                        &format!(
-                            "oauth_token={}&oauth_token_secret={}&userid={userid}",
-                            u.token.key,
-                            u.token.secret.expose()
-                        ),
+                let u = self.users.get(&userid).ok_or(Refusal::Token)?;
+                Ok(text(
+                    StatusCode::OK,
+                    &format!(
+                        "oauth_token={}&oauth_token_secret={}&userid={userid}",
+                        u.token.key,
+                        u.token.secret.expose()
                     ),
-                    None => Refusal::Token.response(),
-                }
+                ))
             }
-            _ => Refusal::Token.response(),
+            _ => Err(Refusal::Token),
         }
     }
 }
