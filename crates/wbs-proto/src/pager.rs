@@ -65,6 +65,8 @@ pub struct MeasurePager {
     skipped: Vec<SkippedGroup>,
     /// How many of `skipped` were handed out by `take_new_skipped`.
     reported: usize,
+    /// Malformed groups left out before the checkpoint this pager resumed from.
+    prior_skipped: u32,
 }
 
 /// Where the next page starts: the first `consumed` entries of the service's list of groups
@@ -119,7 +121,49 @@ impl MeasurePager {
             complete: false,
             skipped: Vec::new(),
             reported: 0,
+            prior_skipped: 0,
         }
+    }
+
+    /// A pager that goes on where an interrupted one stopped: the same query, from the
+    /// [`PagerCheckpoint`] taken after the last page it handed out (and that page's groups
+    /// kept). Groups are then delivered once more at most (the one group of overlap), never
+    /// fewer; the page cap counts the pages read before the interruption.
+    pub fn resume(query: GetMeas, checkpoint: &PagerCheckpoint) -> Self {
+        let mut pager = Self::new(query);
+        pager.cursor = Some(Cursor {
+            enddate: checkpoint.enddate,
+            consumed: checkpoint.consumed,
+            anchor: checkpoint.anchor,
+        });
+        pager.updatetime = Some(checkpoint.updatetime);
+        pager.pages = checkpoint.pages;
+        pager.prior_skipped = checkpoint.skipped;
+        pager
+    }
+
+    /// Where this pager would resume after an interruption, once a page has been read and
+    /// while more remain (`None` before the first page and once done). Keep it together
+    /// with the groups delivered so far, atomically, and [`MeasurePager::resume`] from it.
+    pub fn checkpoint(&self) -> Option<PagerCheckpoint> {
+        if self.done {
+            return None;
+        }
+        let cursor = self.cursor?;
+        Some(PagerCheckpoint {
+            updatetime: self.updatetime?,
+            enddate: cursor.enddate,
+            consumed: cursor.consumed,
+            anchor: cursor.anchor,
+            pages: self.pages,
+            skipped: self.left_out(),
+        })
+    }
+
+    /// How many malformed groups were left out, those before a resumed checkpoint included.
+    pub fn left_out(&self) -> u32 {
+        let here = u32::try_from(self.skipped.len()).unwrap_or(u32::MAX);
+        self.prior_skipped.saturating_add(here)
     }
 
     /// Another cap on the number of pages.
@@ -319,8 +363,26 @@ impl MeasurePager {
     }
 }
 
+/// Where an interrupted [`MeasurePager`] resumes: its date cursor, the `updatetime` its
+/// first page pinned, the pages read and the malformed groups left out so far. Serialise
+/// it to keep it (see [`SyncCursor::progress`]); its fields are the pager's business.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PagerCheckpoint {
+    updatetime: Timestamp,
+    #[serde(default)]
+    enddate: Option<Timestamp>,
+    consumed: u64,
+    #[serde(default)]
+    anchor: Option<GroupId>,
+    pages: u32,
+    #[serde(default)]
+    skipped: u32,
+}
+
 /// Where the next incremental synchronisation of a user starts. Serialise it to keep it
-/// between runs.
+/// between runs; keep it after every page ([`SyncCursor::after_page`]), in the same
+/// transaction as that page's groups, and an interrupted synchronisation resumes at the
+/// next page instead of starting over.
 ///
 /// ```
 /// use wbs_model::{Timestamp, UserId};
@@ -338,6 +400,9 @@ pub struct SyncCursor {
     /// The `updatetime` of the last complete synchronisation; `None` fetches everything.
     #[serde(default)]
     pub lastupdate: Option<Timestamp>,
+    /// A synchronisation under way: where it resumes (`None` between synchronisations).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub progress: Option<PagerCheckpoint>,
 }
 
 impl SyncCursor {
@@ -346,14 +411,41 @@ impl SyncCursor {
         Self {
             userid,
             lastupdate: None,
+            progress: None,
         }
     }
 
-    /// A pager over the groups added or modified since the last synchronisation.
+    /// A pager over the groups added or modified since the last synchronisation, resumed
+    /// where an interrupted one stopped.
     pub fn pager(&self) -> MeasurePager {
         let mut query = GetMeas::new(self.userid);
         query.lastupdate = self.lastupdate;
-        MeasurePager::new(query)
+        match &self.progress {
+            Some(checkpoint) => MeasurePager::resume(query, checkpoint),
+            None => MeasurePager::new(query),
+        }
+    }
+
+    /// The cursor to keep with the groups the pager has delivered so far: finished, the
+    /// next synchronisation's cursor (the old `lastupdate` kept if a malformed group was
+    /// left out, so that it is fetched again); under way, this one with the pager's
+    /// checkpoint; before any page, this one unchanged.
+    pub fn after_page(&self, pager: &MeasurePager) -> Self {
+        if pager.is_complete() {
+            return self.advanced(pager).unwrap_or_else(|| Self {
+                userid: self.userid,
+                lastupdate: self.lastupdate,
+                progress: None,
+            });
+        }
+        match pager.checkpoint() {
+            Some(checkpoint) => Self {
+                userid: self.userid,
+                lastupdate: self.lastupdate,
+                progress: Some(checkpoint),
+            },
+            None => self.clone(),
+        }
     }
 
     /// The cursor after a pager has finished (`None` while it has not: keep the old
@@ -361,12 +453,13 @@ impl SyncCursor {
     /// malformed group does not advance the cursor either: the next synchronisation fetches
     /// that group again (once the service sends it whole).
     pub fn advanced(&self, pager: &MeasurePager) -> Option<Self> {
-        if !pager.is_complete() || !pager.skipped().is_empty() {
+        if !pager.is_complete() || pager.left_out() > 0 {
             return None;
         }
         Some(Self {
             userid: self.userid,
             lastupdate: pager.updatetime().or(self.lastupdate),
+            progress: None,
         })
     }
 }
