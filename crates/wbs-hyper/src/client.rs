@@ -14,7 +14,7 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::Client as HyperClient;
 use hyper_util::rt::TokioExecutor;
 use tracing::Instrument;
-use wbs_proto::wbs_model::{DeviceType, MeasureGroup, Status, Subscription, User, UserId};
+use wbs_proto::wbs_model::{DeviceType, MeasureGroup, More, Status, Subscription, User, UserId};
 use wbs_proto::wbs_oauth::Credentials;
 use wbs_proto::{
     Call, DecodedPage, GetMeas, GetSubscription, GetUser, HttpMethod, ListSubscriptions,
@@ -178,6 +178,23 @@ pub struct Synced {
     pub skipped: Vec<SkippedGroup>,
     /// The cursor to keep for the next synchronisation.
     pub cursor: SyncCursor,
+}
+
+/// One page of a synchronisation ([`Client::sync_pages`]).
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub struct SyncPage {
+    /// The page's groups not delivered before, newest first.
+    pub groups: Vec<MeasureGroup>,
+    /// The malformed groups of this page, left out.
+    pub skipped: Vec<SkippedGroup>,
+    /// The cursor to keep with this page's groups, in the same write: an interrupted
+    /// synchronisation resumes from it at the next page.
+    pub cursor: SyncCursor,
+    /// Groups the service said were still to come after this page, when it counts them.
+    pub remaining: Option<u64>,
+    /// Whether this is the last page.
+    pub last: bool,
 }
 
 /// What fetching a notification's groups brought.
@@ -367,18 +384,64 @@ impl Client {
     /// An incremental synchronisation: the groups added or modified since the cursor, the
     /// malformed groups left out, and the cursor to keep for next time (unchanged if the
     /// sync did not finish or left a group out, so that the next one fetches it again).
+    ///
+    /// Everything is held in memory until the end; to keep each page as it comes, and
+    /// resume an interrupted synchronisation at the page it stopped, use
+    /// [`Client::sync_pages`].
     pub async fn sync(&self, cursor: &SyncCursor) -> Result<Synced, Error> {
-        let mut pager = cursor.pager();
-        let mut groups = Vec::new();
-        while let Some(call) = pager.next_call() {
-            let page = self.call(&call).await?;
-            groups.extend(pager.handle_page(page)?);
+        use futures_util::StreamExt;
+        let mut synced = Synced {
+            groups: Vec::new(),
+            skipped: Vec::new(),
+            cursor: cursor.clone(),
+        };
+        let mut pages = std::pin::pin!(self.sync_pages(cursor.clone()));
+        while let Some(page) = pages.next().await {
+            let page = page?;
+            synced.groups.extend(page.groups);
+            synced.skipped.extend(page.skipped);
+            if page.last {
+                synced.cursor = page.cursor;
+            }
         }
-        let next = cursor.advanced(&pager).unwrap_or_else(|| cursor.clone());
-        Ok(Synced {
-            groups,
-            skipped: pager.skipped().to_vec(),
-            cursor: next,
+        // Unfinished (it cannot be, short of an error): the old cursor, not a checkpoint.
+        Ok(synced)
+    }
+
+    /// An incremental synchronisation page by page, lazily: keep each page's groups and
+    /// its cursor together (one transaction), and a synchronisation interrupted at any
+    /// moment resumes at the page after the last one kept. The cursor may carry a
+    /// checkpoint ([`SyncCursor::progress`]); it starts where that says.
+    ///
+    /// Any error ends the stream; the last cursor handed out is where to start again.
+    pub fn sync_pages(
+        &self,
+        cursor: SyncCursor,
+    ) -> impl Stream<Item = Result<SyncPage, Error>> + Send + 'static {
+        let pager = cursor.pager();
+        stream::unfold(Some((self.clone(), cursor, pager)), |state| async move {
+            let (client, cursor, mut pager) = state?;
+            let call = pager.next_call()?;
+            let page = match client.call(&call).await {
+                Ok(page) => page,
+                Err(e) => return Some((Err(e), None)),
+            };
+            let remaining = match page.page.more {
+                More::Remaining(n) => Some(n),
+                More::Flag(_) => None,
+            };
+            let groups = match pager.handle_page(page) {
+                Ok(groups) => groups,
+                Err(e) => return Some((Err(e.into()), None)),
+            };
+            let page = SyncPage {
+                groups,
+                skipped: pager.take_new_skipped(),
+                cursor: cursor.after_page(&pager),
+                remaining,
+                last: pager.is_done(),
+            };
+            Some((Ok(page), Some((client, cursor, pager))))
         })
     }
 

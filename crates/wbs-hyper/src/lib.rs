@@ -35,7 +35,7 @@ mod listen;
 pub mod serve;
 
 pub use callback::{CallbackListener, CALLBACK_PATH};
-pub use client::{Client, ClientBuilder, Fetched, RetryPolicy, Synced, DEFAULT_MAX_BODY};
+pub use client::{Client, ClientBuilder, Fetched, RetryPolicy, SyncPage, Synced, DEFAULT_MAX_BODY};
 pub use dance::OAuthDance;
 pub use error::Error;
 pub use listen::{
@@ -51,6 +51,6 @@ pub use wbs_proto::wbs_oauth::flow::AuthorizationCallback;
 pub use wbs_proto::wbs_oauth::{Credentials, Error as OAuthError, RngError, Secret};
 pub use wbs_proto::{
     AccessToken, Call, DecodedPage, GetMeas, GetSubscription, GetUser, HttpError, HttpMethod,
-    InvalidRequest, ListSubscriptions, NotificationError, OAuthEndpoints, PagerError, Probe,
-    ResponseError, Revoke, SkippedGroup, Subscribe, SyncCursor, TokenError,
+    InvalidRequest, ListSubscriptions, NotificationError, OAuthEndpoints, PagerCheckpoint,
+    PagerError, Probe, ResponseError, Revoke, SkippedGroup, Subscribe, SyncCursor, TokenError,
 };

@@ -432,7 +432,7 @@ impl SyncCursor {
     /// checkpoint; before any page, this one unchanged.
     pub fn after_page(&self, pager: &MeasurePager) -> Self {
         if pager.is_complete() {
-            return self.advanced(pager).unwrap_or_else(|| Self {
+            return self.advanced(pager).unwrap_or(Self {
                 userid: self.userid,
                 lastupdate: self.lastupdate,
                 progress: None,

@@ -1,0 +1,185 @@
+//! Opening a store: the backend from the URL, the SQLite file's permissions, migrations.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
+use sqlx::any::AnyPoolOptions;
+use sqlx::{AnyConnection, AnyPool, Connection, Executor};
+
+use crate::error::{Error, Result};
+
+/// Which database a store is in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Backend {
+    /// A SQLite file (embedded).
+    Sqlite,
+    /// A PostgreSQL server.
+    Postgres,
+}
+
+/// A person's (or many people's) history in a database. Cheap to clone: the connection
+/// pool is shared.
+#[derive(Clone, Debug)]
+pub struct Store {
+    pub(crate) pool: AnyPool,
+    backend: Backend,
+}
+
+/// The SQLite file the `wbs` command uses by default: `$XDG_DATA_HOME/wbs/wbs.sqlite`, or
+/// `~/.local/share/wbs/wbs.sqlite` (`None` without either variable).
+pub fn default_sqlite_path() -> Option<PathBuf> {
+    let data = std::env::var_os("XDG_DATA_HOME")
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| {
+            std::env::var_os("HOME")
+                .filter(|v| !v.is_empty())
+                .map(|home| Path::new(&home).join(".local/share"))
+        })?;
+    Some(data.join("wbs").join("wbs.sqlite"))
+}
+
+impl Store {
+    /// Opens (creating if need be) the database a URL names, and brings its schema to this
+    /// version: `sqlite:PATH` (or `sqlite://PATH`), or `postgres://user@host/db`
+    /// (`postgresql://` too). A plain path is taken as a SQLite file.
+    pub async fn open(url: &str) -> Result<Self> {
+        let scheme = url.split_once(':').map(|(s, _)| s);
+        match scheme {
+            Some("postgres" | "postgresql") => Self::open_postgres(url).await,
+            Some("sqlite") => {
+                let rest = url.trim_start_matches("sqlite:");
+                let rest = rest.strip_prefix("//").unwrap_or(rest);
+                let path = rest.split('?').next().unwrap_or(rest);
+                Self::open_sqlite(Path::new(path)).await
+            }
+            // A Windows drive letter or a plain relative path with a colon is a file too.
+            Some(s) if s.contains('/') || s.len() == 1 => Self::open_sqlite(Path::new(url)).await,
+            Some(s) => Err(Error::UnsupportedUrl {
+                scheme: s.to_owned(),
+            }),
+            None => Self::open_sqlite(Path::new(url)).await,
+        }
+    }
+
+    /// Opens (creating if need be) a SQLite file, readable and writable by its owner only
+    /// (it holds access tokens), with its directory; WAL journal, full synchronous commits
+    /// (a commit is on disk when it returns), foreign keys on.
+    pub async fn open_sqlite(path: &Path) -> Result<Self> {
+        prepare_file(path)?;
+        sqlx::any::install_default_drivers();
+        let url = format!("sqlite://{}?mode=rw", encode_path(path)?);
+        // One connection first: a file that is not a database fails here at once (the pool
+        // would retry it until its timeout).
+        let mut first = AnyConnection::connect(&url).await?;
+        sqlite_pragmas(&mut first).await?;
+        first.close().await?;
+        let pool = AnyPoolOptions::new()
+            .max_connections(4)
+            .acquire_timeout(Duration::from_secs(30))
+            .after_connect(|conn, _| Box::pin(sqlite_pragmas(conn)))
+            .connect(&url)
+            .await?;
+        sqlx::migrate!("migrations/sqlite").run(&pool).await?;
+        Ok(Self {
+            pool,
+            backend: Backend::Sqlite,
+        })
+    }
+
+    /// Connects to PostgreSQL and migrates (once, under the migrator's advisory lock, however
+    /// many instances start together).
+    pub async fn open_postgres(url: &str) -> Result<Self> {
+        sqlx::any::install_default_drivers();
+        let pool = AnyPoolOptions::new()
+            .max_connections(8)
+            .acquire_timeout(Duration::from_secs(30))
+            .connect(url)
+            .await?;
+        sqlx::migrate!("migrations/postgres").run(&pool).await?;
+        Ok(Self {
+            pool,
+            backend: Backend::Postgres,
+        })
+    }
+
+    /// Which database this is.
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// The connection pool, for queries of your own (the schema is in the crate's
+    /// `migrations/` folder).
+    pub fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
+    /// Closes every connection (waits for those in use).
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+/// Every SQLite connection's settings: wait for a busy database rather than fail, WAL,
+/// commits on disk when they return, foreign keys enforced.
+async fn sqlite_pragmas(conn: &mut AnyConnection) -> Result<(), sqlx::Error> {
+    conn.execute("PRAGMA busy_timeout = 10000").await?;
+    conn.execute("PRAGMA journal_mode = WAL").await?;
+    conn.execute("PRAGMA synchronous = FULL").await?;
+    conn.execute("PRAGMA foreign_keys = ON").await?;
+    Ok(())
+}
+
+/// Creates the file (0600) and its directory (0700) if missing; tightens an existing file's
+/// permissions to its owner.
+fn prepare_file(path: &Path) -> Result<()> {
+    let err = |source| Error::File {
+        path: path.to_owned(),
+        source,
+    };
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        let mut builder = std::fs::DirBuilder::new();
+        builder.recursive(true);
+        #[cfg(unix)]
+        std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+        builder.create(dir).map_err(err)?;
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true).write(true).create(true).truncate(false);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let file = options.open(path).map_err(err)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = file.metadata().map_err(err)?.permissions().mode();
+        if mode & 0o077 != 0 {
+            file.set_permissions(std::fs::Permissions::from_mode(mode & 0o700))
+                .map_err(err)?;
+        }
+    }
+    Ok(())
+}
+
+/// What the driver's URL must escape in a path: all but `/` and unreserved characters, so
+/// that `?`, `#`, `%` and spaces in a file name stay in the name.
+const PATH: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'/')
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
+/// The path as the driver's URL reads it.
+fn encode_path(path: &Path) -> Result<String> {
+    let text = path.to_str().ok_or_else(|| Error::File {
+        path: path.to_owned(),
+        source: std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            "the database path is not UTF-8",
+        ),
+    })?;
+    Ok(utf8_percent_encode(text, PATH).to_string())
+}

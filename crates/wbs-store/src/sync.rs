@@ -1,0 +1,145 @@
+//! Synchronisation state: each page with its cursor in one transaction; malformed groups
+//! kept as pending until the service sends them whole.
+
+use sqlx::Row;
+use wbs_proto::wbs_model::{GroupId, MeasureGroup, Timestamp, UserId};
+use wbs_proto::{PagerCheckpoint, SkippedGroup, SyncCursor};
+
+use crate::error::{Error, Result};
+use crate::groups::{now, upsert_groups};
+use crate::open::Store;
+use crate::users::ensure_user;
+
+/// A group the service sent malformed and a synchronisation left out: it is fetched again
+/// by the next one, and pending until it arrives whole.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Malformed {
+    /// Its id, when the service sent a readable one.
+    pub grpid: Option<GroupId>,
+    /// Why it was left out.
+    pub reason: String,
+    /// When it was last seen so.
+    pub seen_at: Timestamp,
+}
+
+impl Store {
+    /// A user's synchronisation cursor (`None` before the first page was ever kept).
+    pub async fn cursor(&self, userid: UserId) -> Result<Option<SyncCursor>> {
+        let row = sqlx::query("SELECT lastupdate, progress FROM sync_cursors WHERE userid = $1")
+            .bind(userid.get())
+            .fetch_optional(&self.pool)
+            .await?;
+        let Some(row) = row else {
+            return Ok(None);
+        };
+        let lastupdate: Option<i64> = row.try_get(0)?;
+        let progress: Option<String> = row.try_get(1)?;
+        let progress = progress
+            .map(|p| serde_json::from_str::<PagerCheckpoint>(p.as_str()))
+            .transpose()
+            .map_err(|e| Error::Corrupt {
+                what: "sync checkpoint",
+                why: e.to_string(),
+            })?;
+        let mut cursor = SyncCursor::new(userid);
+        cursor.lastupdate = lastupdate.map(Timestamp::from_secs);
+        cursor.progress = progress;
+        Ok(Some(cursor))
+    }
+
+    /// Keeps one page of a synchronisation, in one transaction: its groups (upserted by
+    /// id), its malformed groups (pending), and the cursor that follows the page. Killed at
+    /// any moment, the store holds either all of it or none.
+    ///
+    /// A cursor that finishes a synchronisation and advances `lastupdate` means nothing
+    /// was left out since the last one: every pending malformed group of the user was
+    /// then read again, whole or gone, and is pending no more.
+    pub async fn commit_page(
+        &self,
+        userid: UserId,
+        groups: &[MeasureGroup],
+        skipped: &[SkippedGroup],
+        cursor: &SyncCursor,
+    ) -> Result<()> {
+        let progress = cursor
+            .progress
+            .as_ref()
+            .map(serde_json::to_string)
+            .transpose()
+            .map_err(|e| Error::Corrupt {
+                what: "sync checkpoint",
+                why: e.to_string(),
+            })?;
+        let uid = userid.get();
+        let at = now();
+        let mut tx = self.pool.begin().await?;
+        ensure_user(&mut tx, userid).await?;
+        let stored: Option<Option<i64>> =
+            sqlx::query_scalar("SELECT lastupdate FROM sync_cursors WHERE userid = $1")
+                .bind(uid)
+                .fetch_optional(&mut *tx)
+                .await?;
+        upsert_groups(&mut tx, userid, groups).await?;
+        let lastupdate = cursor.lastupdate.map(Timestamp::secs);
+        if cursor.progress.is_none() && stored.flatten() != lastupdate && skipped.is_empty() {
+            sqlx::query("DELETE FROM malformed_groups WHERE userid = $1")
+                .bind(uid)
+                .execute(&mut *tx)
+                .await?;
+        }
+        for s in skipped {
+            let grpid = s.grpid.map(GroupId::get);
+            if grpid.is_some() {
+                sqlx::query("DELETE FROM malformed_groups WHERE userid = $1 AND grpid = $2")
+                    .bind(uid)
+                    .bind(grpid)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            sqlx::query(
+                "INSERT INTO malformed_groups (userid, grpid, reason, seen_at) \
+                 VALUES ($1, $2, $3, $4)",
+            )
+            .bind(uid)
+            .bind(grpid)
+            .bind(s.reason.as_str())
+            .bind(at)
+            .execute(&mut *tx)
+            .await?;
+        }
+        sqlx::query(
+            "INSERT INTO sync_cursors (userid, lastupdate, progress, updated_at) \
+             VALUES ($1, $2, $3, $4) ON CONFLICT (userid) DO UPDATE SET \
+             lastupdate = excluded.lastupdate, progress = excluded.progress, \
+             updated_at = excluded.updated_at",
+        )
+        .bind(uid)
+        .bind(lastupdate)
+        .bind(progress)
+        .bind(at)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The malformed groups pending for a user, oldest first.
+    pub async fn malformed(&self, userid: UserId) -> Result<Vec<Malformed>> {
+        let rows = sqlx::query(
+            "SELECT grpid, reason, seen_at FROM malformed_groups WHERE userid = $1 ORDER BY id",
+        )
+        .bind(userid.get())
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(Malformed {
+                    grpid: row.try_get::<Option<i64>, _>(0)?.map(GroupId::new),
+                    reason: row.try_get(1)?,
+                    seen_at: Timestamp::from_secs(row.try_get(2)?),
+                })
+            })
+            .collect()
+    }
+}

@@ -1,0 +1,110 @@
+//! Users and their credentials.
+
+use sqlx::{AnyConnection, Row};
+use wbs_proto::wbs_model::{Timestamp, User, UserId};
+use wbs_proto::wbs_oauth::Credentials;
+
+use crate::error::{Error, Result};
+use crate::groups::now;
+use crate::open::Store;
+
+/// A user's stored access token. Its `Debug` shows no secret.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum StoredToken {
+    /// An OAuth 1.0a access token and its secret.
+    OAuth1(Credentials),
+}
+
+/// Adds the user's row if it is not there yet.
+pub(crate) async fn ensure_user(conn: &mut AnyConnection, userid: UserId) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO users (userid, added_at) VALUES ($1, $2) ON CONFLICT (userid) DO NOTHING",
+    )
+    .bind(userid.get())
+    .bind(now())
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+impl Store {
+    /// Keeps what the service says of a user (user/getbyuserid), replacing what was kept.
+    pub async fn put_user(&self, user: &User) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO users (userid, firstname, lastname, shortname, gender, fatmethod, \
+             birthdate, added_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
+             ON CONFLICT (userid) DO UPDATE SET firstname = excluded.firstname, \
+             lastname = excluded.lastname, shortname = excluded.shortname, \
+             gender = excluded.gender, fatmethod = excluded.fatmethod, \
+             birthdate = excluded.birthdate",
+        )
+        .bind(user.id.get())
+        .bind(user.firstname.as_deref())
+        .bind(user.lastname.as_deref())
+        .bind(user.shortname.as_deref())
+        .bind(user.gender.map(|g| g.code()))
+        .bind(user.fatmethod)
+        .bind(user.birthdate.map(Timestamp::secs))
+        .bind(now())
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// The users the store knows, by id.
+    pub async fn users(&self) -> Result<Vec<UserId>> {
+        let ids: Vec<i64> = sqlx::query_scalar("SELECT userid FROM users ORDER BY userid")
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(ids.into_iter().map(UserId::new).collect())
+    }
+
+    /// Keeps a user's access token (replacing the one kept), and clears a need to
+    /// authorize again.
+    pub async fn save_token(&self, userid: UserId, token: &StoredToken) -> Result<()> {
+        let StoredToken::OAuth1(c) = token;
+        let mut tx = self.pool.begin().await?;
+        ensure_user(&mut tx, userid).await?;
+        sqlx::query(
+            "INSERT INTO credentials (userid, kind, token, secret, needs_reauth, updated_at) \
+             VALUES ($1, 'oauth1', $2, $3, 0, $4) ON CONFLICT (userid) DO UPDATE SET \
+             kind = excluded.kind, token = excluded.token, secret = excluded.secret, \
+             refresh_token = NULL, expires_at = NULL, scope = NULL, needs_reauth = 0, \
+             updated_at = excluded.updated_at",
+        )
+        .bind(userid.get())
+        .bind(c.key.as_str())
+        .bind(c.secret.expose())
+        .bind(now())
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// A user's access token, if one is kept.
+    pub async fn token(&self, userid: UserId) -> Result<Option<StoredToken>> {
+        let row = sqlx::query("SELECT kind, token, secret FROM credentials WHERE userid = $1")
+            .bind(userid.get())
+            .fetch_optional(&self.pool)
+            .await?;
+        let Some(row) = row else {
+            return Ok(None);
+        };
+        let kind: String = row.try_get(0)?;
+        match kind.as_str() {
+            "oauth1" => {
+                let secret: Option<String> = row.try_get(2)?;
+                Ok(Some(StoredToken::OAuth1(Credentials::new(
+                    row.try_get::<String, _>(1)?,
+                    secret.unwrap_or_default(),
+                ))))
+            }
+            other => Err(Error::Corrupt {
+                what: "credentials",
+                why: format!("unknown kind {other:?}"),
+            }),
+        }
+    }
+}
