@@ -8,6 +8,7 @@ use wbs_hyper::MeasureType;
 
 use crate::dates;
 use crate::output::Format;
+use crate::plot::PlotKind;
 
 /// The Withings Body metrics Services (WBS) API from the command line.
 #[derive(Parser, Debug)]
@@ -42,6 +43,10 @@ pub(crate) struct Cli {
     /// How to print data.
     #[arg(long, global = true, value_enum, default_value_t = Format::Table)]
     pub(crate) format: Format,
+    /// The history store: a SQLite file (default $XDG_DATA_HOME/wbs/wbs.sqlite), `sqlite:PATH`
+    /// or `postgres://…`.
+    #[arg(long, global = true, env = "WBS_DB")]
+    pub(crate) db: Option<String>,
     /// Run against an embedded sandbox on 127.0.0.1, seeded with the reference's examples.
     #[arg(long, global = true)]
     pub(crate) sandbox: bool,
@@ -60,15 +65,21 @@ pub(crate) enum Command {
     },
     /// Export measure groups (every page, newest first).
     Measures(MeasuresArgs),
-    /// Keep a file in step with a user's data: only new or changed groups are fetched.
+    /// Keep the history store (or, with --out, a file) in step with a user's data: only new
+    /// or changed groups are fetched, and a sync interrupted at any moment resumes.
     Sync {
         /// The user's id.
         #[arg(long)]
         user: i64,
-        /// The file (a JSON array of groups; the cursor is kept beside it).
+        /// Export to this file instead of the store (a JSON array of groups; the cursor is
+        /// kept beside it).
         #[arg(long)]
-        out: PathBuf,
+        out: Option<PathBuf>,
     },
+    /// Print a user's stored history (no network).
+    History(HistoryArgs),
+    /// Draw a user's stored history as an SVG chart (no network).
+    Plot(PlotArgs),
     /// Notification subscriptions, and a listener for them.
     #[command(subcommand)]
     Notify(NotifyCommand),
@@ -111,6 +122,47 @@ pub(crate) struct MeasuresArgs {
     /// SI as sent, or imperial.
     #[arg(long, value_enum, default_value_t = UnitsArg::Si)]
     pub(crate) units: UnitsArg,
+}
+
+#[derive(Args, Debug)]
+pub(crate) struct HistoryArgs {
+    /// The user's id.
+    #[arg(long)]
+    pub(crate) user: i64,
+    /// One measure type: a name (weight, height, fat_ratio, …) or a code.
+    #[arg(long = "type")]
+    pub(crate) measure_type: Option<MeasureType>,
+    /// Nothing before (epoch seconds, YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ, UTC).
+    #[arg(long, value_parser = dates::parse)]
+    pub(crate) since: Option<i64>,
+    /// Nothing after (same forms).
+    #[arg(long, value_parser = dates::parse)]
+    pub(crate) until: Option<i64>,
+    /// SI as sent, or imperial.
+    #[arg(long, value_enum, default_value_t = UnitsArg::Si)]
+    pub(crate) units: UnitsArg,
+}
+
+#[derive(Args, Debug)]
+pub(crate) struct PlotArgs {
+    /// The user's id.
+    #[arg(long)]
+    pub(crate) user: i64,
+    /// What to draw.
+    #[arg(long = "type", value_enum)]
+    pub(crate) kind: PlotKind,
+    /// Nothing before (epoch seconds, YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ, UTC).
+    #[arg(long, value_parser = dates::parse)]
+    pub(crate) since: Option<i64>,
+    /// Nothing after (same forms).
+    #[arg(long, value_parser = dates::parse)]
+    pub(crate) until: Option<i64>,
+    /// SI as sent, or imperial.
+    #[arg(long, value_enum, default_value_t = UnitsArg::Si)]
+    pub(crate) units: UnitsArg,
+    /// The SVG file to write (replaced whole).
+    #[arg(long)]
+    pub(crate) out: PathBuf,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]

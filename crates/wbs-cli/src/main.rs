@@ -11,10 +11,12 @@ mod auth;
 mod config;
 mod dates;
 mod files;
+mod history;
 mod measures;
 mod notify;
 mod oauth;
 mod output;
+mod plot;
 
 use std::process::ExitCode;
 
@@ -124,6 +126,8 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             let s = settings(&cli, user_of).await?;
             return oauth::oauth(cmd, &s);
         }
+        Command::History(h) => return history::history(h, cli.db.as_deref(), cli.format).await,
+        Command::Plot(p) => return history::plot(p, cli.db.as_deref()).await,
         _ => {}
     }
     let s = settings(&cli, user_of).await?;
@@ -138,8 +142,12 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             output::users(format, &users);
         }
         Command::Measures(m) => measures::measures(&client(&s)?, m, format).await?,
-        Command::Sync { user, out } => {
-            measures::sync(&client(&s)?, UserId::new(*user), out).await?
+        Command::Sync {
+            user,
+            out: Some(out),
+        } => measures::sync(&client(&s)?, UserId::new(*user), out).await?,
+        Command::Sync { user, out: None } => {
+            history::sync(&client(&s)?, UserId::new(*user), cli.db.as_deref()).await?
         }
         Command::Notify(n) => notify::notify(&client(&s), n, format).await?,
         Command::Auth(AuthCommand::Login {
@@ -154,7 +162,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             };
             auth::login(&cli, &s, how, std::time::Duration::from_secs(*wait)).await?
         }
-        Command::Oauth(_) | Command::Sim(_) => {}
+        Command::Oauth(_) | Command::Sim(_) | Command::History(_) | Command::Plot(_) => {}
     }
     Ok(())
 }

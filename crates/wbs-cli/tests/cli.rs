@@ -1,30 +1,16 @@
 //! Every subcommand of `wbs`, against the embedded sandbox or a `wbs sim` child, including
 //! the error exits, and never a secret in the output.
 
+mod common;
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::process::{Child, Command, Output, Stdio};
 
+use common::{http_get, http_request, text, wbs, with, Sim, WBS};
 use serde_json::Value;
 
-const WBS: &str = env!("CARGO_BIN_EXE_wbs");
 const SECRETS: [&str; 2] = ["wbs-sandbox-consumer-secret", "wbs-sandbox-token-secret-29"];
-
-fn wbs(args: &[&str]) -> Output {
-    Command::new(WBS)
-        .args(args)
-        .env_remove("WBS_CONSUMER_SECRET")
-        .env("XDG_CONFIG_HOME", "/nonexistent")
-        .output()
-        .unwrap()
-}
-
-fn text(o: &Output) -> (String, String) {
-    (
-        String::from_utf8_lossy(&o.stdout).into_owned(),
-        String::from_utf8_lossy(&o.stderr).into_owned(),
-    )
-}
 
 fn assert_no_secret(o: &Output) {
     let (out, err) = text(o);
@@ -34,69 +20,6 @@ fn assert_no_secret(o: &Output) {
             "a secret was printed: {out}{err}"
         );
     }
-}
-
-/// A `wbs sim` child and its JSON line.
-struct Sim {
-    child: Child,
-    info: Value,
-}
-
-impl Sim {
-    fn start(extra: &[&str]) -> Self {
-        let mut child = Command::new(WBS)
-            .arg("sim")
-            .args(extra)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        Self {
-            child,
-            info: serde_json::from_str(&line).unwrap(),
-        }
-    }
-
-    /// Global options for a user of this sandbox.
-    fn options(&self, userid: i64) -> Vec<String> {
-        let user = self.info["users"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|u| u["userid"] == userid)
-            .unwrap();
-        vec![
-            "--base-url".into(),
-            self.info["base_url"].as_str().unwrap().into(),
-            "--oauth-url".into(),
-            self.info["base_url"].as_str().unwrap().into(),
-            "--consumer-key".into(),
-            self.info["consumer_key"].as_str().unwrap().into(),
-            "--consumer-secret".into(),
-            self.info["consumer_secret"].as_str().unwrap().into(),
-            "--token".into(),
-            user["token"].as_str().unwrap().into(),
-            "--token-secret".into(),
-            user["token_secret"].as_str().unwrap().into(),
-        ]
-    }
-}
-
-impl Drop for Sim {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn with(opts: &[String], args: &[&str]) -> Output {
-    let mut all: Vec<&str> = opts.iter().map(String::as_str).collect();
-    all.extend_from_slice(args);
-    wbs(&all)
 }
 
 #[test]
@@ -548,27 +471,6 @@ fn auth_login_stores_a_private_config() {
 }
 
 /// A minimal HTTP/1.1 GET over a TcpStream (the tests need no HTTP client).
-fn http_get(url: &str) -> String {
-    http_request("GET", url)
-}
-
-fn http_request(method: &str, url: &str) -> String {
-    let rest = url.strip_prefix("http://").unwrap();
-    let (host, path) = rest
-        .split_once('/')
-        .map(|(h, p)| (h, format!("/{p}")))
-        .unwrap_or((rest, "/".into()));
-    let mut s = TcpStream::connect(host).unwrap();
-    write!(
-        s,
-        "{method} {path} HTTP/1.1\r\nHost: {host}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
-    )
-    .unwrap();
-    let mut reply = String::new();
-    s.read_to_string(&mut reply).unwrap();
-    reply
-}
-
 #[test]
 fn measures_against_a_failing_server_prints_every_group_once() {
     let sim = Sim::start(&[

@@ -391,7 +391,8 @@ pub struct PagerCheckpoint {
 /// let first = SyncCursor::new(UserId::new(29));
 /// assert_eq!(first.pager().next_call().unwrap().lastupdate, None); // everything, the first time
 /// let later = SyncCursor { lastupdate: Some(Timestamp::from_secs(1249409679)), ..first };
-/// assert_eq!(later.pager().next_call().unwrap().lastupdate, Some(Timestamp::from_secs(1249409679)));
+/// // One second of overlap: see `SyncCursor::pager`.
+/// assert_eq!(later.pager().next_call().unwrap().lastupdate, Some(Timestamp::from_secs(1249409678)));
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SyncCursor {
@@ -417,9 +418,14 @@ impl SyncCursor {
 
     /// A pager over the groups added or modified since the last synchronisation, resumed
     /// where an interrupted one stopped.
+    ///
+    /// It asks from one second before `lastupdate`: the service counts time in seconds and
+    /// selects what changed *after* `lastupdate`, so a group changed in the very second the
+    /// last answer was made, just after it, would otherwise never be fetched. The groups
+    /// changed in that second come again; stores upsert them.
     pub fn pager(&self) -> MeasurePager {
         let mut query = GetMeas::new(self.userid);
-        query.lastupdate = self.lastupdate;
+        query.lastupdate = self.lastupdate.map(|t| t.saturating_add(-1));
         match &self.progress {
             Some(checkpoint) => MeasurePager::resume(query, checkpoint),
             None => MeasurePager::new(query),

@@ -242,7 +242,7 @@ fn action_of(request: &Request<Vec<u8>>) -> String {
 
 /// `POST /admin/groups` with `{"userid":…, "devtype":…, "group":{…}}` adds or replaces a
 /// group (`grpid` 0 or absent takes a fresh one); `DELETE /admin/groups?userid=…&grpid=…`
-/// deletes one. Both notify subscribers.
+/// deletes one. Both notify subscribers. `GET /admin/stats` counts the getmeas answered.
 fn admin(state: &Mutex<Sandbox>, request: &Request<Vec<u8>>) -> Response<Full<Bytes>> {
     let mut sandbox = state
         .lock()
@@ -303,6 +303,10 @@ fn admin(state: &Mutex<Sandbox>, request: &Request<Vec<u8>>) -> Response<Full<By
                 ),
             }
         }
+        // What the sandbox has served: tests count a sync's requests with it.
+        (&Method::GET, "/admin/stats") => json_reply(json!({
+            "getmeas": sandbox.getmeas_answered(),
+        })),
         // Send a group malformed (malformed=1) or whole again (malformed=0).
         (&Method::POST, "/admin/malformed") => match (param("userid"), param("grpid")) {
             (Some(u), Some(g)) => {
@@ -327,7 +331,7 @@ fn admin(state: &Mutex<Sandbox>, request: &Request<Vec<u8>>) -> Response<Full<By
         },
         _ => plain(
             StatusCode::NOT_FOUND,
-            "admin paths: POST /admin/groups, DELETE /admin/groups?userid=&grpid=, POST /admin/malformed?userid=&grpid=&malformed=",
+            "admin paths: GET /admin/stats, POST /admin/groups, DELETE /admin/groups?userid=&grpid=, POST /admin/malformed?userid=&grpid=&malformed=",
         ),
     }
 }

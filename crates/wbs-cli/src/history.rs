@@ -1,0 +1,154 @@
+//! The history store: `wbs sync` into it, `wbs history` and `wbs plot` out of it (no
+//! network for those two).
+
+use std::path::{Path, PathBuf};
+
+use futures_util::StreamExt;
+use wbs_hyper::{Client, MeasureType, Timestamp, Units, UserId};
+use wbs_store::{HistoryQuery, Store};
+
+use crate::args::{HistoryArgs, PlotArgs, UnitsArg};
+use crate::output::{self, Format};
+use crate::plot;
+use crate::Failure;
+
+impl From<wbs_store::Error> for Failure {
+    fn from(e: wbs_store::Error) -> Self {
+        Failure::new(crate::chain(&e))
+    }
+}
+
+/// Where the history is: `--db` (a SQLite path, `sqlite:PATH` or `postgres://…`), else the
+/// default SQLite file.
+fn location(db: Option<&str>) -> Result<String, Failure> {
+    match db {
+        Some(db) => Ok(db.to_owned()),
+        None => wbs_store::default_sqlite_path()
+            .map(|p| p.display().to_string())
+            .ok_or_else(|| {
+                Failure::new("no place for the history store")
+                    .hint("pass --db PATH, or set XDG_DATA_HOME or HOME")
+            }),
+    }
+}
+
+/// Opens the store to read: a SQLite file that is not there is an error (nothing was
+/// synced), not a new empty store.
+async fn open_to_read(db: Option<&str>) -> Result<Store, Failure> {
+    let url = location(db)?;
+    if !url.contains("://") || url.starts_with("sqlite:") {
+        let path = url.trim_start_matches("sqlite:").trim_start_matches("//");
+        let path = PathBuf::from(path.split('?').next().unwrap_or(path));
+        if !path.exists() {
+            return Err(
+                Failure::new(format!("no history store at {}", path.display()))
+                    .hint("run `wbs sync --user N` first (or pass --db)"),
+            );
+        }
+    }
+    Ok(Store::open(&url).await?)
+}
+
+/// `wbs sync` into the store: page after page, each page's groups and the cursor after it
+/// in one transaction, so that a sync killed at any moment resumes where it stopped.
+pub(crate) async fn sync(client: &Client, user: UserId, db: Option<&str>) -> Result<(), Failure> {
+    let url = location(db)?;
+    let store = Store::open(&url).await?;
+    let cursor = store
+        .cursor(user)
+        .await?
+        .unwrap_or_else(|| wbs_hyper::SyncCursor::new(user));
+    let resumed = cursor.progress.is_some();
+    let bar = output::progress();
+    bar.set_message(if resumed {
+        "resuming the sync"
+    } else {
+        "syncing"
+    });
+    let (mut fetched, mut skipped, mut pages) = (0u64, 0usize, 0u32);
+    let mut stream = std::pin::pin!(client.sync_pages(cursor));
+    while let Some(page) = stream.next().await {
+        let page = page?;
+        store
+            .commit_page(user, &page.groups, &page.skipped, &page.cursor)
+            .await?;
+        pages += 1;
+        fetched += page.groups.len() as u64;
+        for s in &page.skipped {
+            bar.suspend(|| match s.grpid {
+                Some(id) => eprintln!(
+                    "wbs: warning: measure group {id} was malformed and left out: {}",
+                    s.reason
+                ),
+                None => eprintln!(
+                    "wbs: warning: a measure group was malformed and left out: {}",
+                    s.reason
+                ),
+            });
+        }
+        skipped += page.skipped.len();
+        if let Some(remaining) = page.remaining {
+            bar.set_length(fetched + remaining);
+            bar.set_position(fetched);
+        }
+        bar.set_message(format!("{fetched} groups, {pages} pages"));
+    }
+    bar.finish_and_clear();
+    let total = store.count_groups(&HistoryQuery::new(user)).await?;
+    eprintln!(
+        "wbs: {fetched} new or changed groups in {pages} requests; {total} groups of user {user} in {url}"
+    );
+    store.close().await;
+    if skipped > 0 {
+        // The cursor did not advance past them: the next sync fetches them again.
+        return Err(Failure::skipped(skipped));
+    }
+    Ok(())
+}
+
+fn units(u: UnitsArg) -> Units {
+    match u {
+        UnitsArg::Si => Units::Si,
+        UnitsArg::Imperial => Units::Imperial,
+    }
+}
+
+fn query(user: i64, since: Option<i64>, until: Option<i64>, types: &[MeasureType]) -> HistoryQuery {
+    let mut q = HistoryQuery::new(UserId::new(user));
+    q.since = since.map(Timestamp::from_secs);
+    q.until = until.map(Timestamp::from_secs);
+    q.types = types.to_vec();
+    q
+}
+
+/// `wbs history`: the stored groups, printed as `wbs measures` prints them.
+pub(crate) async fn history(
+    h: &HistoryArgs,
+    db: Option<&str>,
+    format: Format,
+) -> Result<(), Failure> {
+    let store = open_to_read(db).await?;
+    let types: Vec<MeasureType> = h.measure_type.into_iter().collect();
+    let groups = store
+        .groups(&query(h.user, h.since, h.until, &types))
+        .await?;
+    store.close().await;
+    output::groups(format, &groups, units(h.units), h.measure_type);
+    Ok(())
+}
+
+/// `wbs plot`: an SVG chart of the stored history.
+pub(crate) async fn plot(p: &PlotArgs, db: Option<&str>) -> Result<(), Failure> {
+    let store = open_to_read(db).await?;
+    let groups = store
+        .groups(&query(p.user, p.since, p.until, p.kind.types()))
+        .await?;
+    store.close().await;
+    let drawn = plot::plot(p.kind, &groups, units(p.units), &p.out)?;
+    eprintln!("wbs: {drawn} measurements drawn in {}", display(&p.out));
+    Ok(())
+}
+
+fn display(p: &Path) -> String {
+    p.display().to_string()
+}

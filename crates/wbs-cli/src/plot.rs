@@ -1,0 +1,239 @@
+//! `wbs plot`: a chart of a user's history, as SVG, from the store.
+//!
+//! Each measurement is one circle (and nothing else is drawn as a circle), so that the
+//! chart can be checked against the store. Weight, fat ratio and pulse get a 7-day
+//! trailing moving average and their minimum and maximum labelled; blood pressure gets
+//! systolic and diastolic with reference lines at 120 and 80 mmHg.
+
+use std::path::Path;
+
+use plotters::prelude::*;
+use wbs_hyper::{MeasureGroup, MeasureType, Units};
+
+use crate::dates;
+use crate::files::write_durably;
+use crate::Failure;
+
+/// What a chart shows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum PlotKind {
+    /// Weight, with a 7-day moving average.
+    Weight,
+    /// Fat ratio, with a 7-day moving average.
+    Fat,
+    /// Systolic and diastolic blood pressure, with reference lines at 120/80.
+    Bp,
+    /// Heart pulse, with a 7-day moving average.
+    Pulse,
+}
+
+impl PlotKind {
+    /// The measure types the chart draws, each a series.
+    pub(crate) fn types(self) -> &'static [MeasureType] {
+        match self {
+            Self::Weight => &[MeasureType::WEIGHT],
+            Self::Fat => &[MeasureType::FAT_RATIO],
+            Self::Bp => &[
+                MeasureType::SYSTOLIC_BLOOD_PRESSURE,
+                MeasureType::DIASTOLIC_BLOOD_PRESSURE,
+            ],
+            Self::Pulse => &[MeasureType::HEART_PULSE],
+        }
+    }
+
+    fn title(self) -> &'static str {
+        match self {
+            Self::Weight => "Weight",
+            Self::Fat => "Fat ratio",
+            Self::Bp => "Blood pressure",
+            Self::Pulse => "Heart pulse",
+        }
+    }
+}
+
+/// One series: (date, value in the chart's unit), oldest first.
+struct Series {
+    name: &'static str,
+    points: Vec<(i64, f64)>,
+    color: RGBColor,
+}
+
+const WEEK: i64 = 7 * 86_400;
+const BLUE: RGBColor = RGBColor(31, 119, 180);
+const ORANGE: RGBColor = RGBColor(255, 127, 14);
+const GREY: RGBColor = RGBColor(150, 150, 150);
+
+/// Draws the chart of `groups` (newest first, as the store gives them) into `out`.
+/// Returns how many measurements it drew.
+pub(crate) fn plot(
+    kind: PlotKind,
+    groups: &[MeasureGroup],
+    units: Units,
+    out: &Path,
+) -> Result<usize, Failure> {
+    let colors = [BLUE, ORANGE];
+    let mut unit = String::new();
+    let mut series = Vec::new();
+    for (ty, color) in kind.types().iter().zip(colors) {
+        let mut points = Vec::new();
+        for g in groups.iter().rev() {
+            for m in g.measures.iter().filter(|m| m.measure_type == *ty) {
+                let q = m.quantity();
+                let shown = q.in_units(units).unwrap_or(q);
+                unit = shown.unit.symbol().to_owned();
+                points.push((g.date.secs(), shown.value.to_f64()));
+            }
+        }
+        series.push(Series {
+            name: ty.name(),
+            points,
+            color,
+        });
+    }
+    let drawn: usize = series.iter().map(|s| s.points.len()).sum();
+    if drawn == 0 {
+        return Err(Failure::new(format!(
+            "no {} measurements in that range",
+            kind.title().to_lowercase()
+        ))
+        .hint("run `wbs sync --user N` first, or widen --since/--until"));
+    }
+    let mut svg = String::new();
+    draw(kind, &series, &unit, &mut svg)
+        .map_err(|e| Failure::new(format!("cannot draw the chart: {e}")))?;
+    // Replaced whole or not at all.
+    write_durably(out, svg.as_bytes())?;
+    Ok(drawn)
+}
+
+fn draw(
+    kind: PlotKind,
+    series: &[Series],
+    unit: &str,
+    out: &mut String,
+) -> Result<(), Box<dyn std::error::Error>> {
+    let all = || series.iter().flat_map(|s| s.points.iter());
+    let (mut x0, mut x1) = (i64::MAX, i64::MIN);
+    let (mut y0, mut y1) = (f64::INFINITY, f64::NEG_INFINITY);
+    for &(x, y) in all() {
+        (x0, x1) = (x0.min(x), x1.max(x));
+        (y0, y1) = (y0.min(y), y1.max(y));
+    }
+    if kind == PlotKind::Bp {
+        (y0, y1) = (y0.min(80.0), y1.max(120.0));
+    }
+    let pad_x = ((x1 - x0) / 40).max(86_400);
+    let pad_y = ((y1 - y0) * 0.08).max(0.5);
+    let (x0, x1) = (x0.saturating_sub(pad_x), x1.saturating_add(pad_x));
+    let (y0, y1) = (y0 - pad_y, y1 + pad_y);
+
+    let root = SVGBackend::with_string(out, (1000, 560)).into_drawing_area();
+    root.fill(&WHITE)?;
+    let mut chart = ChartBuilder::on(&root)
+        .caption(format!("{} ({unit})", kind.title()), ("sans-serif", 24))
+        .margin(16)
+        .x_label_area_size(48)
+        .y_label_area_size(64)
+        .build_cartesian_2d(x0..x1, y0..y1)?;
+    chart
+        .configure_mesh()
+        .x_desc("date (UTC)")
+        .y_desc(format!("{} ({unit})", kind.title().to_lowercase()))
+        .x_labels(8)
+        .x_label_formatter(&|x| dates::format(*x).get(..10).unwrap_or("").to_owned())
+        .light_line_style(WHITE.mix(0.0))
+        .draw()?;
+
+    if kind == PlotKind::Bp {
+        for (level, name) in [(120.0, "120 mmHg"), (80.0, "80 mmHg")] {
+            chart
+                .draw_series(LineSeries::new(
+                    [(x0, level), (x1, level)],
+                    GREY.stroke_width(1),
+                ))?
+                .label(name)
+                .legend(|(x, y)| PathElement::new([(x, y), (x + 16, y)], GREY));
+        }
+    }
+    for s in series {
+        let color = s.color;
+        chart
+            .draw_series(
+                s.points
+                    .iter()
+                    .map(|&(x, y)| Circle::new((x, y), 2, color.mix(0.6).filled())),
+            )?
+            .label(s.name)
+            .legend(move |(x, y)| PathElement::new([(x, y), (x + 16, y)], color));
+        if kind == PlotKind::Bp {
+            chart.draw_series(LineSeries::new(s.points.iter().copied(), color.mix(0.5)))?;
+            continue;
+        }
+        chart
+            .draw_series(LineSeries::new(
+                moving_average(&s.points),
+                color.stroke_width(2),
+            ))?
+            .label("7-day moving average")
+            .legend(move |(x, y)| PathElement::new([(x, y), (x + 16, y)], color.stroke_width(2)));
+        // The extremes, labelled with their value and date.
+        let cmp = |a: &&(i64, f64), b: &&(i64, f64)| a.1.total_cmp(&b.1);
+        if let (Some(lo), Some(hi)) = (s.points.iter().min_by(cmp), s.points.iter().max_by(cmp)) {
+            for (p, what, dy) in [(lo, "min", 18), (hi, "max", -8)] {
+                let date = dates::format(p.0);
+                let text = format!(
+                    "{what} {:.1} {unit} ({})",
+                    p.1,
+                    date.get(..10).unwrap_or("")
+                );
+                chart.draw_series(std::iter::once(
+                    EmptyElement::at(*p)
+                        + Text::new(
+                            text,
+                            (-40, dy),
+                            ("sans-serif", 13).into_font().color(&BLACK),
+                        ),
+                ))?;
+            }
+        }
+    }
+    chart
+        .configure_series_labels()
+        .background_style(WHITE.mix(0.85))
+        .border_style(GREY)
+        .position(SeriesLabelPosition::UpperRight)
+        .draw()?;
+    root.present()?;
+    Ok(())
+}
+
+/// The mean of the points of the trailing 7 days, at each point.
+fn moving_average(points: &[(i64, f64)]) -> Vec<(i64, f64)> {
+    let mut out = Vec::with_capacity(points.len());
+    let (mut start, mut sum) = (0, 0.0);
+    for (i, &(x, y)) in points.iter().enumerate() {
+        sum += y;
+        while points[start].0 <= x - WEEK {
+            sum -= points[start].1;
+            start += 1;
+        }
+        out.push((x, sum / (i + 1 - start) as f64));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_moving_average_trails_seven_days() {
+        let day = 86_400;
+        let points = [(0, 1.0), (day, 3.0), (8 * day, 5.0), (8 * day + 1, 7.0)];
+        let avg = moving_average(&points);
+        assert_eq!(avg[0], (0, 1.0));
+        assert_eq!(avg[1], (day, 2.0));
+        assert_eq!(avg[2], (8 * day, 5.0)); // 0 and 1 day are 7 days or more before
+        assert_eq!(avg[3], (8 * day + 1, 6.0));
+    }
+}

@@ -1,0 +1,116 @@
+//! What the `wbs` command's tests share: running it, a `wbs sim` child, raw HTTP.
+#![allow(dead_code)] // each test file uses its part
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::process::{Child, Command, Output, Stdio};
+
+use serde_json::Value;
+
+pub const WBS: &str = env!("CARGO_BIN_EXE_wbs");
+pub fn wbs(args: &[&str]) -> Output {
+    Command::new(WBS)
+        .args(args)
+        .env_remove("WBS_CONSUMER_SECRET")
+        .env("XDG_CONFIG_HOME", "/nonexistent")
+        .env("XDG_DATA_HOME", "/nonexistent")
+        .output()
+        .unwrap()
+}
+
+pub fn text(o: &Output) -> (String, String) {
+    (
+        String::from_utf8_lossy(&o.stdout).into_owned(),
+        String::from_utf8_lossy(&o.stderr).into_owned(),
+    )
+}
+
+/// A `wbs sim` child and its JSON line.
+pub struct Sim {
+    pub child: Child,
+    pub info: Value,
+}
+
+impl Sim {
+    pub fn start(extra: &[&str]) -> Self {
+        let mut child = Command::new(WBS)
+            .arg("sim")
+            .args(extra)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        Self {
+            child,
+            info: serde_json::from_str(&line).unwrap(),
+        }
+    }
+
+    /// Global options for a user of this sandbox.
+    pub fn options(&self, userid: i64) -> Vec<String> {
+        let user = self.info["users"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|u| u["userid"] == userid)
+            .unwrap();
+        vec![
+            "--base-url".into(),
+            self.info["base_url"].as_str().unwrap().into(),
+            "--oauth-url".into(),
+            self.info["base_url"].as_str().unwrap().into(),
+            "--consumer-key".into(),
+            self.info["consumer_key"].as_str().unwrap().into(),
+            "--consumer-secret".into(),
+            self.info["consumer_secret"].as_str().unwrap().into(),
+            "--token".into(),
+            user["token"].as_str().unwrap().into(),
+            "--token-secret".into(),
+            user["token_secret"].as_str().unwrap().into(),
+        ]
+    }
+}
+
+impl Drop for Sim {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+pub fn with(opts: &[String], args: &[&str]) -> Output {
+    let mut all: Vec<&str> = opts.iter().map(String::as_str).collect();
+    all.extend_from_slice(args);
+    wbs(&all)
+}
+
+pub fn http_get(url: &str) -> String {
+    http_request("GET", url)
+}
+
+pub fn http_request(method: &str, url: &str) -> String {
+    http_send(method, url, "")
+}
+
+/// A request with a body, on a fresh connection; the whole reply.
+pub fn http_send(method: &str, url: &str, body: &str) -> String {
+    let rest = url.strip_prefix("http://").unwrap();
+    let (host, path) = rest
+        .split_once('/')
+        .map(|(h, p)| (h, format!("/{p}")))
+        .unwrap_or((rest, "/".into()));
+    let mut s = TcpStream::connect(host).unwrap();
+    write!(
+        s,
+        "{method} {path} HTTP/1.1\r\nHost: {host}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut reply = String::new();
+    s.read_to_string(&mut reply).unwrap();
+    reply
+}
