@@ -38,7 +38,7 @@ pub(crate) async fn login(
                 .map_err(|e| Failure::new(format!("cannot listen for the callback: {e}")))?;
             let request_token = dance.request_token(&callback.url()).await?;
             callback.expect_token(&request_token.key);
-            println!(
+            out!(
                 "Open this URL to authorize wbs:\n{}",
                 dance.authorize_url(&request_token)?
             );
@@ -54,7 +54,7 @@ pub(crate) async fn login(
         }
         Approval::OutOfBand => {
             let request_token = dance.request_token("oob").await?;
-            println!(
+            out!(
                 "Open this URL in any browser to authorize wbs, then paste the verifier it shows:\n{}",
                 dance.authorize_url(&request_token)?
             );

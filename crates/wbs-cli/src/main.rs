@@ -6,6 +6,17 @@
 //!                                                                 └─> wbs-hyper ─> output
 //! ```
 
+/// `println!` that ends the process quietly when the reader of standard output has gone
+/// (`wbs history | head`), where `println!` would panic.
+macro_rules! out {
+    () => {
+        $crate::emit(format_args!(""))
+    };
+    ($($arg:tt)*) => {
+        $crate::emit(format_args!($($arg)*))
+    };
+}
+
 mod args;
 mod auth;
 mod config;
@@ -165,6 +176,23 @@ async fn run(cli: Cli) -> Result<(), Failure> {
         Command::Oauth(_) | Command::Sim(_) | Command::History(_) | Command::Plot(_) => {}
     }
     Ok(())
+}
+
+/// Writes one line to standard output (see `out!`).
+pub(crate) fn emit(args: std::fmt::Arguments<'_>) {
+    use std::io::Write;
+    let mut stdout = std::io::stdout().lock();
+    if let Err(e) = stdout
+        .write_fmt(args)
+        .and_then(|()| stdout.write_all(b"\n"))
+    {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            // The reader has all it wanted; everything durable is already written.
+            std::process::exit(0);
+        }
+        eprintln!("wbs: cannot write to standard output: {e}");
+        std::process::exit(1);
+    }
 }
 
 /// An error and its causes, as one line: `what: why: …`.

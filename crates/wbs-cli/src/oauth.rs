@@ -47,10 +47,10 @@ pub(crate) fn oauth(cmd: &OauthCommand, s: &Settings) -> Result<(), Failure> {
             let signed = signer
                 .sign(method, url, &pairs, &oauth)
                 .map_err(|e| Failure::new(format!("cannot sign: {e}")))?;
-            println!("normalized parameters: {}", signed.normalized_parameters());
-            println!("base string:           {}", signed.base_string());
-            println!("signature:             {}", signed.signature().to_wire());
-            println!("signed URL:            {}", signed.query_url());
+            out!("normalized parameters: {}", signed.normalized_parameters());
+            out!("base string:           {}", signed.base_string());
+            out!("signature:             {}", signed.signature().to_wire());
+            out!("signed URL:            {}", signed.query_url());
         }
         OauthCommand::Verify { url, method } => {
             let got = IncomingRequest::parse(method, url, None, None)
@@ -60,22 +60,22 @@ pub(crate) fn oauth(cmd: &OauthCommand, s: &Settings) -> Result<(), Failure> {
                 &consumer.secret,
                 token_secret.as_ref(),
             ) {
-                Ok(()) => println!("the signature verifies"),
+                Ok(()) => out!("the signature verifies"),
                 Err(e) => {
-                    println!("the signature does not verify: {e}");
+                    out!("the signature does not verify: {e}");
                     // The usual mistakes, tried in turn.
                     if token_secret.is_some()
                         && got
                             .verify(SignatureMethod::ALL, &consumer.secret, None)
                             .is_ok()
                     {
-                        println!("it verifies without the token secret: the signer left the token secret out of the key");
+                        out!("it verifies without the token secret: the signer left the token secret out of the key");
                     } else if let Some(ts) = &token_secret {
                         if got
                             .verify(SignatureMethod::ALL, ts, Some(&consumer.secret))
                             .is_ok()
                         {
-                            println!("it verifies with the two secrets swapped");
+                            out!("it verifies with the two secrets swapped");
                         }
                     }
                     // The other parts of the base string that signers get wrong: the method
@@ -103,10 +103,10 @@ pub(crate) fn oauth(cmd: &OauthCommand, s: &Settings) -> Result<(), Failure> {
                         })
                     };
                     if verifies_as(other_method, url) {
-                        println!("it verifies as a {other_method} request: the method differs");
+                        out!("it verifies as a {other_method} request: the method differs");
                     }
                     if let Some(u) = other_scheme.as_deref().filter(|u| verifies_as(method, u)) {
-                        println!(
+                        out!(
                             "it verifies as {}: the scheme differs",
                             u.split("://").next().unwrap_or("")
                         );
@@ -115,13 +115,13 @@ pub(crate) fn oauth(cmd: &OauthCommand, s: &Settings) -> Result<(), Failure> {
                         .as_ref()
                         .is_some_and(|c| c.key != got.consumer_key())
                     {
-                        println!("the URL's oauth_consumer_key is not the one given");
+                        out!("the URL's oauth_consumer_key is not the one given");
                     }
-                    println!(
+                    out!(
                         "the base string these secrets sign is:\n{}",
                         got.base_string()
                     );
-                    println!("compare it with the signer's: the first difference is the bug");
+                    out!("compare it with the signer's: the first difference is the bug");
                     return Err(Failure::new("signature does not verify"));
                 }
             }

@@ -19,18 +19,18 @@ pub enum Format {
 
 pub fn message(format: Format, text: &str, value: Value) {
     match format {
-        Format::Json => println!("{value}"),
-        Format::Table | Format::Csv => println!("{text}"),
+        Format::Json => out!("{value}"),
+        Format::Table | Format::Csv => out!("{text}"),
     }
 }
 
 pub fn users(format: Format, users: &[User]) {
     match format {
-        Format::Json => println!("{}", json!(users)),
+        Format::Json => out!("{}", json!(users)),
         Format::Csv => {
-            println!("id,firstname,lastname,shortname,gender,birthdate");
+            out!("id,firstname,lastname,shortname,gender,birthdate");
             for u in users {
-                println!(
+                out!(
                     "{},{},{},{},{},{}",
                     u.id,
                     csv(u.firstname.as_deref().unwrap_or("")),
@@ -45,14 +45,14 @@ pub fn users(format: Format, users: &[User]) {
         }
         Format::Table => {
             for u in users {
-                println!(
+                out!(
                     "user {}: {} {}",
                     u.id,
                     u.firstname.as_deref().unwrap_or("?"),
                     u.lastname.as_deref().unwrap_or("")
                 );
                 if let Some(b) = u.birthdate {
-                    println!("  born {}", dates::format(b.secs()).get(..10).unwrap_or(""));
+                    out!("  born {}", dates::format(b.secs()).get(..10).unwrap_or(""));
                 }
             }
         }
@@ -89,14 +89,14 @@ pub fn groups(format: Format, groups: &[MeasureGroup], units: Units, only: Optio
                     })
                 })
                 .collect();
-            println!("{}", Value::Array(list));
+            out!("{}", Value::Array(list));
         }
         Format::Csv => {
-            println!("date,grpid,attrib,category,type,value,unit,scaled,unit_name");
+            out!("date,grpid,attrib,category,type,value,unit,scaled,unit_name");
             for g in groups {
                 for m in g.measures.iter().filter(keep) {
                     let j = measure_json(m, units);
-                    println!(
+                    out!(
                         "{},{},{},{},{},{},{},{},{}",
                         dates::format(g.date.secs()),
                         g.grpid,
@@ -112,15 +112,17 @@ pub fn groups(format: Format, groups: &[MeasureGroup], units: Units, only: Optio
             }
         }
         Format::Table => {
-            println!(
+            out!(
                 "{:<20}  {:>10}  {:<26}  VALUE",
-                "DATE (UTC)", "GROUP", "TYPE"
+                "DATE (UTC)",
+                "GROUP",
+                "TYPE"
             );
             for g in groups {
                 for m in g.measures.iter().filter(keep) {
                     let q = m.quantity();
                     let shown = q.in_units(units).unwrap_or(q);
-                    println!(
+                    out!(
                         "{:<20}  {:>10}  {:<26}  {}",
                         dates::format(g.date.secs()),
                         g.grpid.get(),
@@ -135,16 +137,16 @@ pub fn groups(format: Format, groups: &[MeasureGroup], units: Units, only: Optio
 
 pub fn subscriptions(format: Format, list: &[Subscription]) {
     match format {
-        Format::Json => println!("{}", json!(list)),
+        Format::Json => out!("{}", json!(list)),
         Format::Csv => {
-            println!("expires,comment");
+            out!("expires,comment");
             for s in list {
-                println!("{},{}", s.expires, csv(&s.comment));
+                out!("{},{}", s.expires, csv(&s.comment));
             }
         }
         Format::Table => {
             if list.is_empty() {
-                println!("no subscriptions");
+                out!("no subscriptions");
             }
             for s in list {
                 let expires = if s.expires.secs() == i64::from(i32::MAX) {
@@ -152,7 +154,7 @@ pub fn subscriptions(format: Format, list: &[Subscription]) {
                 } else {
                     dates::format(s.expires.secs())
                 };
-                println!("{}  (expires {expires})", s.comment);
+                out!("{}  (expires {expires})", s.comment);
             }
         }
     }
@@ -160,15 +162,15 @@ pub fn subscriptions(format: Format, list: &[Subscription]) {
 
 pub fn notification(format: Format, n: &Notification) {
     match format {
-        Format::Json => println!("{}", json!(n)),
-        Format::Csv => println!(
+        Format::Json => out!("{}", json!(n)),
+        Format::Csv => out!(
             "{},{},{},{}",
             n.userid,
             n.startdate,
             n.enddate,
             n.appli.map(|a| a.code().to_string()).unwrap_or_default()
         ),
-        Format::Table => println!(
+        Format::Table => out!(
             "user {}: new data between {} and {}",
             n.userid,
             dates::format(n.startdate.secs()),

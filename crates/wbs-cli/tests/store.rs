@@ -315,6 +315,20 @@ fn a_second_sync_fetches_only_the_changes_and_the_charts_hold_every_measurement(
     let o = common::wbs(&["--db", missing.to_str().unwrap(), "history", "--user", "1"]);
     assert!(text(&o).1.contains("no history store at"), "{:?}", text(&o));
     assert!(!missing.exists(), "reading never creates a store");
+
+    // A reader that goes away (`wbs history | head -1`): no panic, a quiet end.
+    let mut child = Command::new(WBS)
+        .args(["--db", db_s, "history", "--user", "10000"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = [0u8; 16];
+    std::io::Read::read_exact(child.stdout.as_mut().unwrap(), &mut first).unwrap();
+    drop(child.stdout.take());
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(o.status.code(), Some(0), "{:?}", text(&o));
+    assert!(o.stderr.is_empty(), "{:?}", text(&o));
 }
 
 /// The circles and the texts of an SVG document (which must parse).
