@@ -123,9 +123,10 @@ fn draw(
         (y0, y1) = (y0.min(80.0), y1.max(120.0));
     }
     let pad_x = ((x1 - x0) / 40).max(86_400);
-    let pad_y = ((y1 - y0) * 0.08).max(0.5);
+    // Room below for the minimum's label, above for the maximum's and the legend.
+    let span = (y1 - y0).max(1.0);
     let (x0, x1) = (x0.saturating_sub(pad_x), x1.saturating_add(pad_x));
-    let (y0, y1) = (y0 - pad_y, y1 + pad_y);
+    let (y0, y1) = (y0 - span * 0.1, y1 + span * 0.3);
 
     let root = SVGBackend::with_string(out, (1000, 560)).into_drawing_area();
     root.fill(&WHITE)?;
@@ -134,12 +135,11 @@ fn draw(
         .margin(16)
         .x_label_area_size(48)
         .y_label_area_size(64)
-        .build_cartesian_2d(x0..x1, y0..y1)?;
+        .build_cartesian_2d((x0..x1).with_key_points(date_ticks(x0, x1)), y0..y1)?;
     chart
         .configure_mesh()
         .x_desc("date (UTC)")
         .y_desc(format!("{} ({unit})", kind.title().to_lowercase()))
-        .x_labels(8)
         .x_label_formatter(&|x| dates::format(*x).get(..10).unwrap_or("").to_owned())
         .light_line_style(WHITE.mix(0.0))
         .draw()?;
@@ -179,20 +179,22 @@ fn draw(
         // The extremes, labelled with their value and date.
         let cmp = |a: &&(i64, f64), b: &&(i64, f64)| a.1.total_cmp(&b.1);
         if let (Some(lo), Some(hi)) = (s.points.iter().min_by(cmp), s.points.iter().max_by(cmp)) {
-            for (p, what, dy) in [(lo, "min", 18), (hi, "max", -8)] {
+            for (p, what, dy) in [(lo, "min", 8), (hi, "max", -22)] {
                 let date = dates::format(p.0);
                 let text = format!(
                     "{what} {:.1} {unit} ({})",
                     p.1,
                     date.get(..10).unwrap_or("")
                 );
+                // Beside the point, on the side with room for the text.
+                let right_half = (p.0 - x0) as f64 > (x1 - x0) as f64 * 0.55;
+                let width = i32::try_from(text.chars().count()).unwrap_or(40) * 7;
+                let dx = if right_half { -width - 8 } else { 8 };
+                let font = ("sans-serif", 13).into_font().color(&BLACK);
                 chart.draw_series(std::iter::once(
                     EmptyElement::at(*p)
-                        + Text::new(
-                            text,
-                            (-40, dy),
-                            ("sans-serif", 13).into_font().color(&BLACK),
-                        ),
+                        + Cross::new((0, 0), 4, BLACK.stroke_width(2))
+                        + Text::new(text, (dx, dy), font),
                 ))?;
             }
         }
@@ -201,10 +203,41 @@ fn draw(
         .configure_series_labels()
         .background_style(WHITE.mix(0.85))
         .border_style(GREY)
-        .position(SeriesLabelPosition::UpperRight)
+        .position(SeriesLabelPosition::UpperLeft)
         .draw()?;
     root.present()?;
     Ok(())
+}
+
+/// Ticks at the first day of months between two instants: every month, or every second,
+/// third, … so that there are at most 8.
+fn date_ticks(x0: i64, x1: i64) -> Vec<i64> {
+    use time::{Date, Month, OffsetDateTime};
+    let (Ok(start), Ok(end)) = (
+        OffsetDateTime::from_unix_timestamp(x0),
+        OffsetDateTime::from_unix_timestamp(x1),
+    ) else {
+        return vec![x0, x1];
+    };
+    let months = |t: OffsetDateTime| i64::from(t.year()) * 12 + i64::from(u8::from(t.month())) - 1;
+    let (first, last) = (months(start) + 1, months(end));
+    let step = ((last - first) / 8 + 1).max(1);
+    let mut ticks = Vec::new();
+    let mut m = first;
+    while m <= last {
+        let (Ok(year), Ok(month)) = (i32::try_from(m / 12), Month::try_from((m % 12 + 1) as u8))
+        else {
+            break;
+        };
+        if let Ok(date) = Date::from_calendar_date(year, month, 1) {
+            ticks.push(date.midnight().assume_utc().unix_timestamp());
+        }
+        m += step;
+    }
+    if ticks.is_empty() {
+        ticks = vec![x0, x1];
+    }
+    ticks
 }
 
 /// The mean of the points of the trailing 7 days, at each point.
@@ -225,6 +258,21 @@ fn moving_average(points: &[(i64, f64)]) -> Vec<(i64, f64)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ticks_fall_on_month_starts_at_most_eight() {
+        // 2024-01-15 .. 2024-04-10: Feb 1, Mar 1, Apr 1.
+        let ticks = date_ticks(1_705_276_800, 1_712_707_200);
+        assert_eq!(ticks, [1_706_745_600, 1_709_251_200, 1_711_929_600]);
+        // Ten years: at most 8, on month starts.
+        let ticks = date_ticks(1_400_000_000, 1_715_000_000);
+        assert!(ticks.len() <= 8 && ticks.len() >= 4, "{ticks:?}");
+        assert!(ticks
+            .iter()
+            .all(|t| dates::format(*t).get(8..19) == Some("01T00:00:00")));
+        // Out of range: the ends.
+        assert_eq!(date_ticks(i64::MIN, i64::MAX), [i64::MIN, i64::MAX]);
+    }
 
     #[test]
     fn the_moving_average_trails_seven_days() {
