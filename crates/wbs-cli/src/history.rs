@@ -96,7 +96,8 @@ pub(crate) async fn sync(client: &Client, user: UserId, db: Option<&str>) -> Res
     bar.finish_and_clear();
     let total = store.count_groups(&HistoryQuery::new(user)).await?;
     eprintln!(
-        "wbs: {fetched} new or changed groups in {pages} requests; {total} groups of user {user} in {url}"
+        "wbs: {fetched} new or changed groups in {pages} requests; {total} groups of user {user} in {}",
+        without_password(&url)
     );
     store.close().await;
     if skipped > 0 {
@@ -149,6 +150,36 @@ pub(crate) async fn plot(p: &PlotArgs, db: Option<&str>) -> Result<(), Failure> 
     Ok(())
 }
 
+/// A database URL to print: any password in it replaced by `***`.
+fn without_password(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+    match authority.rsplit_once('@') {
+        Some((userinfo, host)) if userinfo.contains(':') => {
+            let user = userinfo.split(':').next().unwrap_or("");
+            format!("{scheme}://{user}:***@{host}{path}")
+        }
+        _ => url.to_owned(),
+    }
+}
+
 fn display(p: &Path) -> String {
     p.display().to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn passwords_are_not_printed() {
+        use super::without_password as w;
+        assert_eq!(
+            w("postgres://wbs:s3cr@t@db:5432/x"),
+            "postgres://wbs:***@db:5432/x"
+        );
+        assert_eq!(w("postgres://wbs@db/x"), "postgres://wbs@db/x");
+        assert_eq!(w("/home/a/wbs.sqlite"), "/home/a/wbs.sqlite");
+        assert_eq!(w("postgres://u:p@h"), "postgres://u:***@h");
+    }
 }
