@@ -60,6 +60,11 @@ pub(crate) async fn sync(client: &Client, user: UserId, db: Option<&str>) -> Res
         .unwrap_or_else(|| wbs_hyper::SyncCursor::new(user));
     let resumed = cursor.progress.is_some();
     let bar = output::progress();
+    if let Ok(style) =
+        indicatif::ProgressStyle::with_template("{spinner} {msg} [{bar:30}] {pos}/{len} groups")
+    {
+        bar.set_style(style.progress_chars("=> "));
+    }
     bar.set_message(if resumed {
         "resuming the sync"
     } else {

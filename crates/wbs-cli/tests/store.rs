@@ -377,3 +377,44 @@ fn assert_not_blank(doc: &str) {
         pixmap.save_png(png).unwrap();
     }
 }
+
+/// The same sync, history and resumption against PostgreSQL (when `WBS_TEST_POSTGRES`
+/// names a server; CI always does).
+#[test]
+fn sync_and_history_on_postgres() {
+    let Ok(url) = std::env::var("WBS_TEST_POSTGRES") else {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI must give WBS_TEST_POSTGRES"
+        );
+        eprintln!("note: WBS_TEST_POSTGRES is not set: the PostgreSQL sync test is skipped");
+        return;
+    };
+    // A clean slate for this test's user (its rows cascade from the user's).
+    rt().block_on(async {
+        let store = Store::open(&url).await.unwrap();
+        sqlx::query("DELETE FROM users WHERE userid = 10000")
+            .execute(store.pool())
+            .await
+            .unwrap();
+        store.close().await;
+    });
+    let sim = Sim::start(&["--users", "1", "--groups", "5000", "--seed", "3"]);
+    let opts = sim.options(USER);
+    let mut args: Vec<&str> = opts.iter().map(String::as_str).collect();
+    args.extend_from_slice(&["--db", &url, "sync", "--user", "10000"]);
+    // Killed once mid-way, then run to the end.
+    let mut child = Command::new(WBS)
+        .args(&args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    child.kill().ok();
+    child.wait().unwrap();
+    let o = common::wbs(&args);
+    assert!(o.status.success(), "{:?}", text(&o));
+    assert!(!text(&o).1.contains("password"), "{:?}", text(&o));
+    assert_eq!(history_json(&url, &[]), sandbox_json(&opts, &[]));
+}
