@@ -85,7 +85,7 @@ fn store(c: &mut Criterion) {
             let user = UserId::new(next_user.fetch_add(1, Ordering::Relaxed));
             let mut cursor = SyncCursor::new(user);
             cursor.lastupdate = Some(wbs_proto::wbs_model::Timestamp::from_secs(1_700_000_000));
-            rt.block_on(ingest.commit_page(user, &groups, &[], &cursor))
+            rt.block_on(ingest.commit_page(user, &groups, &[], &cursor, true))
                 .expect("commits");
         })
     });

@@ -45,7 +45,7 @@ pub(crate) struct Cli {
     pub(crate) format: Format,
     /// The history store: a SQLite file (default $XDG_DATA_HOME/wbs/wbs.sqlite), `sqlite:PATH`
     /// or `postgres://…`.
-    #[arg(long, global = true, env = "WBS_DB")]
+    #[arg(long, global = true, env = "WBS_DB", hide_env_values = true)]
     pub(crate) db: Option<String>,
     /// Run against an embedded sandbox on 127.0.0.1, seeded with the reference's examples.
     #[arg(long, global = true)]

@@ -1,10 +1,10 @@
 //! The history store: `wbs sync` into it, `wbs history` and `wbs plot` out of it (no
 //! network for those two).
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use futures_util::StreamExt;
-use wbs_hyper::{Client, MeasureType, Timestamp, Units, UserId};
+use wbs_hyper::{Category, Client, MeasureType, Timestamp, Units, UserId};
 use wbs_store::{HistoryQuery, Store};
 
 use crate::args::{HistoryArgs, PlotArgs, UnitsArg};
@@ -36,9 +36,7 @@ fn location(db: Option<&str>) -> Result<String, Failure> {
 /// synced), not a new empty store.
 async fn open_to_read(db: Option<&str>) -> Result<Store, Failure> {
     let url = location(db)?;
-    if !url.contains("://") || url.starts_with("sqlite:") {
-        let path = url.trim_start_matches("sqlite:").trim_start_matches("//");
-        let path = PathBuf::from(path.split('?').next().unwrap_or(path));
+    if let Some(path) = wbs_store::sqlite_path(&url) {
         if !path.exists() {
             return Err(
                 Failure::new(format!("no history store at {}", path.display()))
@@ -75,7 +73,13 @@ pub(crate) async fn sync(client: &Client, user: UserId, db: Option<&str>) -> Res
     while let Some(page) = stream.next().await {
         let page = page?;
         store
-            .commit_page(user, &page.groups, &page.skipped, &page.cursor)
+            .commit_page(
+                user,
+                &page.groups,
+                &page.skipped,
+                &page.cursor,
+                page.complete,
+            )
             .await?;
         pages += 1;
         fetched += page.groups.len() as u64;
@@ -146,27 +150,39 @@ pub(crate) async fn history(
 /// `wbs plot`: an SVG chart of the stored history.
 pub(crate) async fn plot(p: &PlotArgs, db: Option<&str>) -> Result<(), Failure> {
     let store = open_to_read(db).await?;
-    let groups = store
-        .groups(&query(p.user, p.since, p.until, p.kind.types()))
-        .await?;
+    // Measurements only: targets are not a history.
+    let q = query(p.user, p.since, p.until, p.kind.types()).category(Category::MEASURE);
+    let groups = store.groups(&q).await?;
     store.close().await;
-    let drawn = plot::plot(p.kind, &groups, units(p.units), &p.out)?;
-    eprintln!("wbs: {drawn} measurements drawn in {}", display(&p.out));
+    let chart = plot::plot(p.kind, &groups, units(p.units), &p.out)?;
+    eprintln!(
+        "wbs: {} measurements drawn in {}",
+        chart.drawn,
+        display(&p.out)
+    );
+    if chart.left_out > 0 {
+        eprintln!(
+            "wbs: warning: {} measurements left out: a date or a value beyond what a chart can show",
+            chart.left_out
+        );
+    }
     Ok(())
 }
 
-/// A database URL to print: any password in it replaced by `***`.
+/// A database URL to print: without its password or query (where a password may be too).
 fn without_password(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else {
-        return url.to_owned();
-    };
-    let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
-    match authority.rsplit_once('@') {
-        Some((userinfo, host)) if userinfo.contains(':') => {
-            let user = userinfo.split(':').next().unwrap_or("");
-            format!("{scheme}://{user}:***@{host}{path}")
+    match url::Url::parse(url) {
+        Ok(mut u) if u.scheme() != "sqlite" && u.has_host() => {
+            if u.password().is_some() {
+                let _ = u.set_password(Some("***"));
+            }
+            u.set_query(None);
+            u.to_string()
         }
-        _ => url.to_owned(),
+        // A path (or sqlite:PATH): nothing secret in it.
+        _ if wbs_store::sqlite_path(url).is_some() => url.to_owned(),
+        // Anything else that does not parse: its scheme alone.
+        _ => format!("{}://…", url.split(':').next().unwrap_or("")),
     }
 }
 

@@ -59,29 +59,47 @@ struct Series {
 }
 
 const WEEK: i64 = 7 * 86_400;
+/// The dates a chart can show: years 1 to 9999 (what the date labels can write).
+const DATES: std::ops::RangeInclusive<i64> = -62_135_596_800..=253_402_300_799;
+/// The values a chart can show: beyond, the axis arithmetic overflows (a unit of 10^400
+/// is a valid wire value, and infinite as a float).
+const VALUES: f64 = 1e15;
 const BLUE: RGBColor = RGBColor(31, 119, 180);
 const ORANGE: RGBColor = RGBColor(255, 127, 14);
 const GREY: RGBColor = RGBColor(150, 150, 150);
 
+/// What a chart holds: measurements drawn, and those that could not be (a date or a value
+/// beyond what an axis can show).
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) struct Drawn {
+    pub(crate) drawn: usize,
+    pub(crate) left_out: usize,
+}
+
 /// Draws the chart of `groups` (newest first, as the store gives them) into `out`.
-/// Returns how many measurements it drew.
 pub(crate) fn plot(
     kind: PlotKind,
     groups: &[MeasureGroup],
     units: Units,
     out: &Path,
-) -> Result<usize, Failure> {
+) -> Result<Drawn, Failure> {
     let colors = [BLUE, ORANGE];
     let mut unit = String::new();
     let mut series = Vec::new();
+    let mut left_out = 0;
     for (ty, color) in kind.types().iter().zip(colors) {
         let mut points = Vec::new();
         for g in groups.iter().rev() {
             for m in g.measures.iter().filter(|m| m.measure_type == *ty) {
                 let q = m.quantity();
                 let shown = q.in_units(units).unwrap_or(q);
+                let value = shown.value.to_f64();
+                if !DATES.contains(&g.date.secs()) || !value.is_finite() || value.abs() > VALUES {
+                    left_out += 1;
+                    continue;
+                }
                 unit = shown.unit.symbol().to_owned();
-                points.push((g.date.secs(), shown.value.to_f64()));
+                points.push((g.date.secs(), value));
             }
         }
         series.push(Series {
@@ -92,8 +110,13 @@ pub(crate) fn plot(
     }
     let drawn: usize = series.iter().map(|s| s.points.len()).sum();
     if drawn == 0 {
+        let why = if left_out > 0 {
+            format!(", only {left_out} beyond what a chart can show")
+        } else {
+            String::new()
+        };
         return Err(Failure::new(format!(
-            "no {} measurements in that range",
+            "no {} measurements in that range{why}",
             kind.title().to_lowercase()
         ))
         .hint("run `wbs sync --user N` first, or widen --since/--until"));
@@ -103,7 +126,7 @@ pub(crate) fn plot(
         .map_err(|e| Failure::new(format!("cannot draw the chart: {e}")))?;
     // Replaced whole or not at all.
     write_durably(out, svg.as_bytes())?;
-    Ok(drawn)
+    Ok(Drawn { drawn, left_out })
 }
 
 fn draw(
@@ -246,7 +269,7 @@ fn moving_average(points: &[(i64, f64)]) -> Vec<(i64, f64)> {
     let (mut start, mut sum) = (0, 0.0);
     for (i, &(x, y)) in points.iter().enumerate() {
         sum += y;
-        while points[start].0 <= x - WEEK {
+        while start < i && points[start].0 <= x.saturating_sub(WEEK) {
             sum -= points[start].1;
             start += 1;
         }
@@ -258,6 +281,72 @@ fn moving_average(points: &[(i64, f64)]) -> Vec<(i64, f64)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    use wbs_hyper::{Attribution, Category, GroupId, Measure, Timestamp};
+
+    fn weighing(date: i64, value: i64, unit: i32) -> MeasureGroup {
+        MeasureGroup::new(
+            GroupId::new(date),
+            Attribution::DEVICE,
+            Timestamp::from_secs(date),
+            Category::MEASURE,
+            vec![Measure::new(MeasureType::WEIGHT, value, unit)],
+        )
+    }
+
+    /// One point, equal values, values no float holds, dates no calendar holds: a chart
+    /// of what can be drawn, the rest counted, never a panic or a hang.
+    #[test]
+    fn odd_histories_draw_or_say_why() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("c.svg");
+        let cases: Vec<(Vec<MeasureGroup>, Option<Drawn>)> = vec![
+            (
+                vec![weighing(1_700_000_000, 80_000, -3)],
+                Some(Drawn {
+                    drawn: 1,
+                    left_out: 0,
+                }),
+            ),
+            (
+                (0..50)
+                    .map(|i| weighing(1_700_000_000 + i * 3_600, 80_000, -3))
+                    .collect(),
+                Some(Drawn {
+                    drawn: 50,
+                    left_out: 0,
+                }),
+            ),
+            (
+                vec![
+                    weighing(1_700_000_000, 1, 400),
+                    weighing(1_700_000_100, 1, i32::MAX),
+                    weighing(1_700_000_200, i64::MIN, i32::MIN),
+                    weighing(i64::MAX, 80_000, -3),
+                    weighing(i64::MIN, 80_000, -3),
+                    weighing(1_700_000_300, 80_000, -3),
+                ],
+                Some(Drawn {
+                    drawn: 2,
+                    left_out: 4,
+                }),
+            ),
+            (vec![weighing(i64::MAX, 1, 0), weighing(1, 1, 999)], None),
+        ];
+        for (groups, expected) in cases {
+            for kind in [PlotKind::Weight, PlotKind::Bp] {
+                let result = plot(kind, &groups, Units::Imperial, &out);
+                match (&expected, kind) {
+                    (Some(e), PlotKind::Weight) => {
+                        assert_eq!(result.as_ref().ok(), Some(e));
+                        let svg = std::fs::read_to_string(&out).unwrap();
+                        assert_eq!(svg.matches("<circle").count(), e.drawn);
+                    }
+                    _ => assert!(result.is_err()),
+                }
+            }
+        }
+    }
 
     #[test]
     fn ticks_fall_on_month_starts_at_most_eight() {

@@ -1,26 +1,15 @@
-//! Every subcommand of `wbs`, against the embedded sandbox or a `wbs sim` child, including
-//! the error exits, and never a secret in the output.
+//! The data subcommands of `wbs` (measures, sync to a file, notify, probe, user), against the
+//! embedded sandbox or a `wbs sim` child, including the error exits, and never a secret in
+//! the output. `auth.rs` has the OAuth commands, `store.rs` the history store.
 
 mod common;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Stdio};
 
-use common::{http_get, http_request, text, wbs, with, Sim, WBS};
+use common::{assert_no_secret, http_request, text, wbs, with, Sim, WBS};
 use serde_json::Value;
-
-const SECRETS: [&str; 2] = ["wbs-sandbox-consumer-secret", "wbs-sandbox-token-secret-29"];
-
-fn assert_no_secret(o: &Output) {
-    let (out, err) = text(o);
-    for s in SECRETS {
-        assert!(
-            !out.contains(s) && !err.contains(s),
-            "a secret was printed: {out}{err}"
-        );
-    }
-}
 
 #[test]
 fn the_quick_start_prints_the_reference_measures() {
@@ -311,166 +300,6 @@ fn notify_subcommands_and_listen() {
     );
 }
 
-/// The credentials of OAuth Core 1.0 Appendix A (the first six: without the token secret).
-const PHOTOS: [&str; 8] = [
-    "--consumer-key",
-    "dpf43f3p2l4k3l03",
-    "--consumer-secret",
-    "kd94hf93k423kf44",
-    "--token",
-    "nnch734d00sl2jdk",
-    "--token-secret",
-    "pfkkdhi9sl3r4s00",
-];
-
-/// `wbs CREDENTIALS oauth REST…`.
-fn oauth(credentials: &[&str], rest: &[&str]) -> Output {
-    let mut args = credentials.to_vec();
-    args.push("oauth");
-    args.extend_from_slice(rest);
-    wbs(&args)
-}
-
-/// The signed URL that `wbs oauth sign` printed.
-fn signed_url(o: &Output) -> String {
-    text(o)
-        .0
-        .lines()
-        .find_map(|l| l.strip_prefix("signed URL:            "))
-        .unwrap()
-        .to_owned()
-}
-
-#[test]
-fn oauth_sign_and_verify() {
-    let o = oauth(
-        &PHOTOS,
-        &[
-            "sign",
-            "--url",
-            "http://photos.example.net/photos",
-            "--param",
-            "file=vacation.jpg",
-            "--param",
-            "size=original",
-            "--nonce",
-            "kllo9940pd9333jh",
-            "--timestamp",
-            "1191242096",
-        ],
-    );
-    let (out, _) = text(&o);
-    // OAuth Core 1.0 Appendix A.5, with oauth_version=1.0 as this signs it.
-    assert!(out.contains("base string:           GET&http%3A%2F%2Fphotos.example.net%2Fphotos&file%3Dvacation.jpg"), "{out}");
-    assert!(
-        out.contains("signature:             tR3+Ty81lMeYAr/Fid0kMTYa/WM="),
-        "{out}"
-    );
-    assert!(!out.contains("kd94hf93k423kf44") && !out.contains("pfkkdhi9sl3r4s00"));
-    let url = signed_url(&o);
-
-    let o = oauth(&PHOTOS, &["verify", &url]);
-    assert!(o.status.success() && text(&o).0.contains("the signature verifies"));
-
-    // A tampered URL: not verified, with the base string to compare; still no secret.
-    let o = oauth(
-        &PHOTOS,
-        &["verify", &url.replace("size=original", "size=large")],
-    );
-    let (out, err) = text(&o);
-    assert!(
-        !o.status.success() && out.contains("does not verify") && out.contains("size%3Dlarge"),
-        "{out}{err}"
-    );
-    assert!(!out.contains("kd94hf93k423kf44") && !err.contains("pfkkdhi9sl3r4s00"));
-
-    // Signed as a POST, or for https: the checker names the part that differs.
-    let post = signed_url(&oauth(
-        &PHOTOS,
-        &[
-            "sign",
-            "--method",
-            "POST",
-            "--url",
-            "http://e.com/x",
-            "--nonce",
-            "n",
-            "--timestamp",
-            "1",
-        ],
-    ));
-    assert!(text(&oauth(&PHOTOS, &["verify", &post]))
-        .0
-        .contains("it verifies as a POST request: the method differs"));
-    let https = signed_url(&oauth(
-        &PHOTOS,
-        &[
-            "sign",
-            "--url",
-            "https://e.com/x",
-            "--nonce",
-            "n",
-            "--timestamp",
-            "1",
-        ],
-    ));
-    let as_http = https.replace("https://", "http://");
-    assert!(text(&oauth(&PHOTOS, &["verify", &as_http]))
-        .0
-        .contains("it verifies as https: the scheme differs"));
-
-    // Signed without the token secret: the checker says so.
-    let no_token_secret = signed_url(&oauth(
-        &PHOTOS[..6],
-        &[
-            "sign",
-            "--url",
-            "http://e.com/x",
-            "--nonce",
-            "n",
-            "--timestamp",
-            "1",
-        ],
-    ));
-    assert!(text(&oauth(&PHOTOS, &["verify", &no_token_secret]))
-        .0
-        .contains("without the token secret"));
-}
-
-#[test]
-fn auth_login_stores_a_private_config() {
-    let sim = Sim::start(&[]);
-    let dir = std::env::temp_dir().join(format!("wbs-login-{}", std::process::id()));
-    let config = dir.join("config.json");
-    let (mut child, authorize) = login(&sim, &config, &[]);
-    // The user's browser: the authorize URL redirects to the CLI's callback listener.
-    let location = http_get(&authorize)
-        .lines()
-        .find_map(|l| {
-            l.strip_prefix("location: ")
-                .or_else(|| l.strip_prefix("Location: "))
-                .map(str::to_owned)
-        })
-        .unwrap();
-    assert!(http_get(location.trim()).starts_with("HTTP/1.1 200"));
-    assert!(child.wait().unwrap().success());
-    let saved: Value = serde_json::from_slice(&std::fs::read(&config).unwrap()).unwrap();
-    assert_eq!(saved["userid"], 29);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        assert_eq!(
-            std::fs::metadata(&config).unwrap().permissions().mode() & 0o777,
-            0o600
-        );
-    }
-    // The stored credentials work.
-    let o = wbs(&["--config", config.to_str().unwrap(), "user", "29"]);
-    assert!(text(&o).0.contains("John Doe"), "{:?}", text(&o));
-    std::fs::remove_dir_all(&dir).ok();
-}
-
-/// A minimal HTTP/1.1 GET over a TcpStream (the tests need no HTTP client).
 #[test]
 fn measures_against_a_failing_server_prints_every_group_once() {
     let sim = Sim::start(&[
@@ -561,27 +390,6 @@ fn a_malformed_group_is_named_and_the_exit_code_says_so() {
     std::fs::remove_dir_all(&dir).ok();
 }
 
-#[test]
-fn auth_login_out_of_band_reads_the_verifier_from_standard_input() {
-    let sim = Sim::start(&[]);
-    let dir = std::env::temp_dir().join(format!("wbs-oob-{}", std::process::id()));
-    let config = dir.join("config.json");
-    let (mut child, authorize) = login(&sim, &config, &["--oob"]);
-    // The browser elsewhere: no redirect, the page shows the verifier.
-    let page = http_get(&authorize);
-    assert!(page.starts_with("HTTP/1.1 200"), "{page}");
-    let shown = page.lines().last().unwrap().trim().to_owned();
-    assert!(shown.starts_with("oauth_verifier="), "{shown}");
-    // The person pastes what the page shows.
-    writeln!(child.stdin.take().unwrap(), "{shown}").unwrap();
-    assert!(child.wait().unwrap().success());
-    let saved: Value = serde_json::from_slice(&std::fs::read(&config).unwrap()).unwrap();
-    assert_eq!(saved["userid"], 29);
-    let o = wbs(&["--config", config.to_str().unwrap(), "user", "29"]);
-    assert!(text(&o).0.contains("John Doe"), "{:?}", text(&o));
-    std::fs::remove_dir_all(&dir).ok();
-}
-
 /// `wbs sync` killed (SIGKILL) at 20 moments against a 20,000-group history: the data file
 /// always parses (the old or the new one, never a torn one), and a run to the end is exact.
 #[test]
@@ -632,36 +440,4 @@ fn sync_killed_at_random_moments_never_tears_the_file() {
         "{finished} runs finished"
     );
     std::fs::remove_dir_all(&dir).ok();
-}
-
-/// Starts `wbs auth login` against the sandbox, with stdin and stdout piped; returns it and
-/// the authorize URL it printed.
-fn login(sim: &Sim, config: &std::path::Path, extra: &[&str]) -> (Child, String) {
-    let base = sim.info["base_url"].as_str().unwrap();
-    let mut child = Command::new(WBS)
-        .args([
-            "--base-url",
-            base,
-            "--oauth-url",
-            base,
-            "--consumer-key",
-            sim.info["consumer_key"].as_str().unwrap(),
-            "--consumer-secret",
-            sim.info["consumer_secret"].as_str().unwrap(),
-            "--config",
-            config.to_str().unwrap(),
-            "auth",
-            "login",
-        ])
-        .args(extra)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let authorize = lines
-        .find_map(|l| l.ok().filter(|l| l.starts_with("http")))
-        .unwrap();
-    (child, authorize)
 }

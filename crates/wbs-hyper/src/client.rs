@@ -195,6 +195,10 @@ pub struct SyncPage {
     pub remaining: Option<u64>,
     /// Whether this is the last page.
     pub last: bool,
+    /// Whether this last page completes a synchronisation that left nothing out: every
+    /// group changed since the old cursor has now been delivered whole (a store may forget
+    /// the malformed groups it kept as pending).
+    pub complete: bool,
 }
 
 /// What fetching a notification's groups brought.
@@ -440,6 +444,7 @@ impl Client {
                 cursor: cursor.after_page(&pager),
                 remaining,
                 last: pager.is_done(),
+                complete: pager.is_clean(),
             };
             Some((Ok(page), Some((client, cursor, pager))))
         })

@@ -128,7 +128,7 @@ impl MeasurePager {
     /// A pager that goes on where an interrupted one stopped: the same query, from the
     /// [`PagerCheckpoint`] taken after the last page it handed out (and that page's groups
     /// kept). Groups are then delivered once more at most (the one group of overlap), never
-    /// fewer; the page cap counts the pages read before the interruption.
+    /// fewer. The page cap counts this run's pages: a checkpoint never stops a later run.
     pub fn resume(query: GetMeas, checkpoint: &PagerCheckpoint) -> Self {
         let mut pager = Self::new(query);
         pager.cursor = Some(Cursor {
@@ -137,7 +137,6 @@ impl MeasurePager {
             anchor: checkpoint.anchor,
         });
         pager.updatetime = Some(checkpoint.updatetime);
-        pager.pages = checkpoint.pages;
         pager.prior_skipped = checkpoint.skipped;
         pager
     }
@@ -155,9 +154,14 @@ impl MeasurePager {
             enddate: cursor.enddate,
             consumed: cursor.consumed,
             anchor: cursor.anchor,
-            pages: self.pages,
             skipped: self.left_out(),
         })
+    }
+
+    /// Whether every group of the query has been delivered: the list ended and no malformed
+    /// group was left out (before a resumed checkpoint either).
+    pub fn is_clean(&self) -> bool {
+        self.complete && self.left_out() == 0
     }
 
     /// How many malformed groups were left out, those before a resumed checkpoint included.
@@ -364,7 +368,7 @@ impl MeasurePager {
 }
 
 /// Where an interrupted [`MeasurePager`] resumes: its date cursor, the `updatetime` its
-/// first page pinned, the pages read and the malformed groups left out so far. Serialise
+/// first page pinned, and how many malformed groups were left out so far. Serialise
 /// it to keep it (see [`SyncCursor::progress`]); its fields are the pager's business.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PagerCheckpoint {
@@ -374,7 +378,6 @@ pub struct PagerCheckpoint {
     consumed: u64,
     #[serde(default)]
     anchor: Option<GroupId>,
-    pages: u32,
     #[serde(default)]
     skipped: u32,
 }

@@ -11,7 +11,7 @@ use wbs_proto::wbs_model::{
 };
 
 use crate::error::{Error, Result};
-use crate::open::Store;
+use crate::open::{Backend, Store};
 
 /// Groups a statement upserts at once (14 parameters each: well under both backends'
 /// limits, and few statements a page).
@@ -160,7 +160,7 @@ impl Store {
     pub async fn ingest(&self, userid: UserId, groups: &[MeasureGroup]) -> Result<()> {
         let mut tx = self.pool.begin().await?;
         crate::users::ensure_user(&mut tx, userid).await?;
-        upsert_groups(&mut tx, userid, groups).await?;
+        upsert_groups(&mut tx, self.backend(), userid, groups).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -171,6 +171,17 @@ pub(crate) fn now() -> i64 {
     Timestamp::from_system_time(std::time::SystemTime::now())
         .map(Timestamp::secs)
         .unwrap_or(0)
+}
+
+/// Text as a backend keeps it: PostgreSQL's `TEXT` cannot hold NUL, which becomes U+FFFD
+/// there (the one place the two backends differ); SQLite keeps every character.
+pub(crate) fn text(s: Option<&str>, backend: Backend) -> Option<String> {
+    let s = s?;
+    Some(if backend == Backend::Postgres && s.contains('\0') {
+        s.replace('\0', "\u{FFFD}")
+    } else {
+        s.to_owned()
+    })
 }
 
 /// Writes `rows` tuples of `cols` placeholders, numbered from `$first`.
@@ -191,6 +202,7 @@ fn placeholders(sql: &mut String, rows: usize, cols: usize, first: usize) {
 /// `groups`, the first of two with one id wins (the newest, in the service's order).
 pub(crate) async fn upsert_groups(
     conn: &mut AnyConnection,
+    backend: Backend,
     userid: UserId,
     groups: &[MeasureGroup],
 ) -> Result<()> {
@@ -224,12 +236,12 @@ pub(crate) async fn upsert_groups(
                 .bind(g.category.code())
                 .bind(x.and_then(|x| x.created).map(Timestamp::secs))
                 .bind(x.and_then(|x| x.modified).map(Timestamp::secs))
-                .bind(x.and_then(|x| x.deviceid.as_deref()))
-                .bind(x.and_then(|x| x.hash_deviceid.as_deref()))
-                .bind(x.and_then(|x| x.model.as_deref()))
+                .bind(text(x.and_then(|x| x.deviceid.as_deref()), backend))
+                .bind(text(x.and_then(|x| x.hash_deviceid.as_deref()), backend))
+                .bind(text(x.and_then(|x| x.model.as_deref()), backend))
                 .bind(x.and_then(|x| x.modelid))
-                .bind(x.and_then(|x| x.timezone.as_deref()))
-                .bind(x.and_then(|x| x.comment.as_deref()))
+                .bind(text(x.and_then(|x| x.timezone.as_deref()), backend))
+                .bind(text(x.and_then(|x| x.comment.as_deref()), backend))
                 .bind(stored_at);
         }
         q.execute(&mut *conn).await?;

@@ -39,7 +39,7 @@
 //!     vec![Measure::new(MeasureType::WEIGHT, 79300, -3)]);
 //! let mut cursor = SyncCursor::new(john);
 //! cursor.lastupdate = Some(Timestamp::from_secs(1249409679));
-//! store.commit_page(john, &[weighing.clone()], &[], &cursor).await?;
+//! store.commit_page(john, &[weighing.clone()], &[], &cursor, true).await?;
 //!
 //! assert_eq!(store.groups(&HistoryQuery::new(john)).await?, vec![weighing]);
 //! assert_eq!(store.cursor(john).await?, Some(cursor));
@@ -60,6 +60,6 @@ mod users;
 
 pub use error::{Error, Result};
 pub use groups::HistoryQuery;
-pub use open::{default_sqlite_path, Backend, Store};
+pub use open::{default_sqlite_path, sqlite_path, Backend, Store};
 pub use sync::Malformed;
 pub use users::StoredToken;

@@ -41,26 +41,43 @@ pub fn default_sqlite_path() -> Option<PathBuf> {
     Some(data.join("wbs").join("wbs.sqlite"))
 }
 
+/// The SQLite file a database URL names: `sqlite:PATH`, `sqlite://PATH` (a query after `?`
+/// is ignored), or a plain path; `None` for any other scheme (`postgres://…`).
+pub fn sqlite_path(url: &str) -> Option<PathBuf> {
+    if let Some(rest) = url.strip_prefix("sqlite:") {
+        let rest = rest.strip_prefix("//").unwrap_or(rest);
+        let path = rest.split('?').next().unwrap_or(rest);
+        return Some(PathBuf::from(path));
+    }
+    match url.split_once(':') {
+        // A scheme is letters (then digits, +, -, .) before a colon; a colon after a slash,
+        // or a drive letter, is part of a path.
+        Some((scheme, _))
+            if scheme.len() > 1
+                && scheme.starts_with(|c: char| c.is_ascii_alphabetic())
+                && scheme
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c)) =>
+        {
+            None
+        }
+        _ => Some(PathBuf::from(url)),
+    }
+}
+
 impl Store {
     /// Opens (creating if need be) the database a URL names, and brings its schema to this
     /// version: `sqlite:PATH` (or `sqlite://PATH`), or `postgres://user@host/db`
     /// (`postgresql://` too). A plain path is taken as a SQLite file.
     pub async fn open(url: &str) -> Result<Self> {
-        let scheme = url.split_once(':').map(|(s, _)| s);
-        match scheme {
+        if let Some(path) = sqlite_path(url) {
+            return Self::open_sqlite(&path).await;
+        }
+        match url.split_once(':').map(|(s, _)| s) {
             Some("postgres" | "postgresql") => Self::open_postgres(url).await,
-            Some("sqlite") => {
-                let rest = url.trim_start_matches("sqlite:");
-                let rest = rest.strip_prefix("//").unwrap_or(rest);
-                let path = rest.split('?').next().unwrap_or(rest);
-                Self::open_sqlite(Path::new(path)).await
-            }
-            // A Windows drive letter or a plain relative path with a colon is a file too.
-            Some(s) if s.contains('/') || s.len() == 1 => Self::open_sqlite(Path::new(url)).await,
-            Some(s) => Err(Error::UnsupportedUrl {
-                scheme: s.to_owned(),
+            scheme => Err(Error::UnsupportedUrl {
+                scheme: scheme.unwrap_or_default().to_owned(),
             }),
-            None => Self::open_sqlite(Path::new(url)).await,
         }
     }
 

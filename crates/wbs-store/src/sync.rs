@@ -6,7 +6,7 @@ use wbs_proto::wbs_model::{GroupId, MeasureGroup, Timestamp, UserId};
 use wbs_proto::{PagerCheckpoint, SkippedGroup, SyncCursor};
 
 use crate::error::{Error, Result};
-use crate::groups::{now, upsert_groups};
+use crate::groups::{now, text, upsert_groups};
 use crate::open::Store;
 use crate::users::ensure_user;
 
@@ -24,7 +24,9 @@ pub struct Malformed {
 }
 
 impl Store {
-    /// A user's synchronisation cursor (`None` before the first page was ever kept).
+    /// A user's synchronisation cursor (`None` before the first page was ever kept). A
+    /// checkpoint this version cannot read is dropped: the synchronisation then starts
+    /// again from `lastupdate`, which costs requests and loses nothing.
     pub async fn cursor(&self, userid: UserId) -> Result<Option<SyncCursor>> {
         let row = sqlx::query("SELECT lastupdate, progress FROM sync_cursors WHERE userid = $1")
             .bind(userid.get())
@@ -35,13 +37,8 @@ impl Store {
         };
         let lastupdate: Option<i64> = row.try_get(0)?;
         let progress: Option<String> = row.try_get(1)?;
-        let progress = progress
-            .map(|p| serde_json::from_str::<PagerCheckpoint>(p.as_str()))
-            .transpose()
-            .map_err(|e| Error::Corrupt {
-                what: "sync checkpoint",
-                why: e.to_string(),
-            })?;
+        let progress =
+            progress.and_then(|p| serde_json::from_str::<PagerCheckpoint>(p.as_str()).ok());
         let mut cursor = SyncCursor::new(userid);
         cursor.lastupdate = lastupdate.map(Timestamp::from_secs);
         cursor.progress = progress;
@@ -52,15 +49,17 @@ impl Store {
     /// id), its malformed groups (pending), and the cursor that follows the page. Killed at
     /// any moment, the store holds either all of it or none.
     ///
-    /// A cursor that finishes a synchronisation and advances `lastupdate` means nothing
-    /// was left out since the last one: every pending malformed group of the user was
-    /// then read again, whole or gone, and is pending no more.
+    /// `complete` says that this page ends a synchronisation that left nothing out
+    /// (`wbs_hyper::SyncPage::complete`, `MeasurePager::is_clean`): every group changed
+    /// since the old cursor was then read whole, the pending malformed ones included (or
+    /// they are gone), and none of the user's is pending any more.
     pub async fn commit_page(
         &self,
         userid: UserId,
         groups: &[MeasureGroup],
         skipped: &[SkippedGroup],
         cursor: &SyncCursor,
+        complete: bool,
     ) -> Result<()> {
         let progress = cursor
             .progress
@@ -75,35 +74,43 @@ impl Store {
         let at = now();
         let mut tx = self.pool.begin().await?;
         ensure_user(&mut tx, userid).await?;
-        let stored: Option<Option<i64>> =
-            sqlx::query_scalar("SELECT lastupdate FROM sync_cursors WHERE userid = $1")
-                .bind(uid)
-                .fetch_optional(&mut *tx)
-                .await?;
-        upsert_groups(&mut tx, userid, groups).await?;
+        upsert_groups(&mut tx, self.backend(), userid, groups).await?;
         let lastupdate = cursor.lastupdate.map(Timestamp::secs);
-        if cursor.progress.is_none() && stored.flatten() != lastupdate && skipped.is_empty() {
+        if complete && skipped.is_empty() {
             sqlx::query("DELETE FROM malformed_groups WHERE userid = $1")
                 .bind(uid)
                 .execute(&mut *tx)
                 .await?;
         }
         for s in skipped {
-            let grpid = s.grpid.map(GroupId::get);
-            if grpid.is_some() {
-                sqlx::query("DELETE FROM malformed_groups WHERE userid = $1 AND grpid = $2")
+            // One row a group: by id, or, for a group without one, by what was wrong.
+            match s.grpid {
+                Some(grpid) => {
+                    sqlx::query("DELETE FROM malformed_groups WHERE userid = $1 AND grpid = $2")
+                        .bind(uid)
+                        .bind(grpid.get())
+                        .execute(&mut *tx)
+                        .await?
+                }
+                None => {
+                    sqlx::query(
+                        "DELETE FROM malformed_groups \
+                         WHERE userid = $1 AND grpid IS NULL AND reason = $2",
+                    )
                     .bind(uid)
-                    .bind(grpid)
+                    .bind(text(Some(&s.reason), self.backend()))
                     .execute(&mut *tx)
-                    .await?;
-            }
+                    .await?
+                }
+            };
+            let grpid = s.grpid.map(GroupId::get);
             sqlx::query(
                 "INSERT INTO malformed_groups (userid, grpid, reason, seen_at) \
                  VALUES ($1, $2, $3, $4)",
             )
             .bind(uid)
             .bind(grpid)
-            .bind(s.reason.as_str())
+            .bind(text(Some(&s.reason), self.backend()))
             .bind(at)
             .execute(&mut *tx)
             .await?;

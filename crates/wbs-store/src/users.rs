@@ -5,7 +5,7 @@ use wbs_proto::wbs_model::{Timestamp, User, UserId};
 use wbs_proto::wbs_oauth::Credentials;
 
 use crate::error::{Error, Result};
-use crate::groups::now;
+use crate::groups::{now, text};
 use crate::open::Store;
 
 /// A user's stored access token. Its `Debug` shows no secret.
@@ -40,9 +40,9 @@ impl Store {
              birthdate = excluded.birthdate",
         )
         .bind(user.id.get())
-        .bind(user.firstname.as_deref())
-        .bind(user.lastname.as_deref())
-        .bind(user.shortname.as_deref())
+        .bind(text(user.firstname.as_deref(), self.backend()))
+        .bind(text(user.lastname.as_deref(), self.backend()))
+        .bind(text(user.shortname.as_deref(), self.backend()))
         .bind(user.gender.map(|g| g.code()))
         .bind(user.fatmethod)
         .bind(user.birthdate.map(Timestamp::secs))

@@ -62,61 +62,83 @@ async fn sqlite() -> (tempfile::TempDir, Store) {
     (dir, store)
 }
 
+/// Every field back exactly, upserts that replace, filters: on any backend, for a user of
+/// the caller's.
+async fn groups_read_back_exactly_and_upserts_replace(store: &Store, user: UserId) {
+    let cursor = SyncCursor::new(user);
+    let g1 = rich_group();
+    let g2 = group(
+        2908,
+        1_222_930_967,
+        vec![Measure::new(MeasureType::HEIGHT, 173, -2)],
+    );
+    store
+        .commit_page(user, &[g1.clone(), g2.clone()], &[], &cursor, false)
+        .await
+        .unwrap();
+    let all = store.groups(&HistoryQuery::new(user)).await.unwrap();
+    assert_eq!(
+        all,
+        vec![g2.clone(), g1.clone()],
+        "newest first, every field"
+    );
+
+    // Replaced: fewer measures, a new date; the other group untouched; no doubles.
+    let g2b = group(
+        2908,
+        1_300_000_000,
+        vec![Measure::new(MeasureType::FAT_RATIO, 178, -1)],
+    );
+    store
+        .commit_page(user, &[g2b.clone(), g2b.clone()], &[], &cursor, false)
+        .await
+        .unwrap();
+    let all = store.groups(&HistoryQuery::new(user)).await.unwrap();
+    assert_eq!(all, vec![g2b.clone(), g1.clone()]);
+    assert_eq!(
+        store.count_groups(&HistoryQuery::new(user)).await.unwrap(),
+        2
+    );
+
+    // Filters.
+    let q = HistoryQuery::new(user).measure_type(MeasureType::FAT_RATIO);
+    assert_eq!(store.groups(&q).await.unwrap(), vec![g2b.clone()]);
+    let q = HistoryQuery::new(user)
+        .measure_type(MeasureType::HEIGHT)
+        .measure_type(MeasureType::from_code(229));
+    assert_eq!(store.groups(&q).await.unwrap(), vec![g1.clone()]);
+    let q = HistoryQuery::new(user).since(Timestamp::from_secs(0));
+    assert_eq!(store.groups(&q).await.unwrap(), vec![g2b.clone()]);
+    let q = HistoryQuery::new(user).until(Timestamp::from_secs(0));
+    assert_eq!(store.groups(&q).await.unwrap(), vec![g1.clone()]);
+    let q = HistoryQuery::new(user).category(Category::MEASURE);
+    assert_eq!(store.groups(&q).await.unwrap(), vec![g2b]);
+    let other = UserId::new(user.get() + 1);
+    assert!(store
+        .groups(&HistoryQuery::new(other))
+        .await
+        .unwrap()
+        .is_empty());
+
+    // A token: kept, replaced, never in Debug.
+    let token = |s: &str| StoredToken::OAuth1(wbs_proto::wbs_oauth::Credentials::new("tk", s));
+    store
+        .save_token(user, &token("first-secret"))
+        .await
+        .unwrap();
+    store.save_token(user, &token("very-secret")).await.unwrap();
+    let kept = store.token(user).await.unwrap().unwrap();
+    assert!(!format!("{kept:?}").contains("very-secret"));
+    assert_eq!(kept, token("very-secret"));
+    assert!(store.users().await.unwrap().contains(&user));
+}
+
 #[test]
-fn groups_read_back_exactly_and_upserts_replace() {
+fn groups_on_sqlite() {
     rt().block_on(async {
         let (dir, store) = sqlite().await;
         let user = UserId::new(29);
-        let cursor = SyncCursor::new(user);
-        let g1 = rich_group();
-        let g2 = group(
-            2908,
-            1_222_930_967,
-            vec![Measure::new(MeasureType::HEIGHT, 173, -2)],
-        );
-        store
-            .commit_page(user, &[g1.clone(), g2.clone()], &[], &cursor)
-            .await
-            .unwrap();
-        let all = store.groups(&HistoryQuery::new(user)).await.unwrap();
-        assert_eq!(
-            all,
-            vec![g2.clone(), g1.clone()],
-            "newest first, every field"
-        );
-
-        // Replaced: fewer measures, a new date; the other group untouched; no doubles.
-        let g2b = group(
-            2908,
-            1_300_000_000,
-            vec![Measure::new(MeasureType::FAT_RATIO, 178, -1)],
-        );
-        store
-            .commit_page(user, &[g2b.clone(), g2b.clone()], &[], &cursor)
-            .await
-            .unwrap();
-        let all = store.groups(&HistoryQuery::new(user)).await.unwrap();
-        assert_eq!(all, vec![g2b.clone(), g1.clone()]);
-        assert_eq!(
-            store.count_groups(&HistoryQuery::new(user)).await.unwrap(),
-            2
-        );
-
-        // Filters.
-        let q = HistoryQuery::new(user).measure_type(MeasureType::FAT_RATIO);
-        assert_eq!(store.groups(&q).await.unwrap(), vec![g2b.clone()]);
-        let q = HistoryQuery::new(user).since(Timestamp::from_secs(0));
-        assert_eq!(store.groups(&q).await.unwrap(), vec![g2b.clone()]);
-        let q = HistoryQuery::new(user).until(Timestamp::from_secs(0));
-        assert_eq!(store.groups(&q).await.unwrap(), vec![g1.clone()]);
-        let q = HistoryQuery::new(user).category(Category::MEASURE);
-        assert_eq!(store.groups(&q).await.unwrap(), vec![g2b]);
-        assert!(store
-            .groups(&HistoryQuery::new(UserId::new(1)))
-            .await
-            .unwrap()
-            .is_empty());
-
+        groups_read_back_exactly_and_upserts_replace(&store, user).await;
         // Reopened: the same.
         store.close().await;
         let again = Store::open_sqlite(&dir.path().join("a dir/w?b#s%20.sqlite"))
@@ -174,11 +196,12 @@ fn a_file_that_is_not_a_database_is_an_error_and_left_alone() {
     });
 }
 
-#[test]
-fn the_cursor_follows_the_pages_and_malformed_groups_stay_pending_until_whole() {
-    rt().block_on(async {
-        let (_dir, store) = sqlite().await;
-        let user = UserId::new(7);
+/// Checkpoints, the pending malformed groups: on any backend, for a user of the caller's.
+async fn the_cursor_follows_the_pages_and_malformed_groups_stay_pending_until_whole(
+    store: &Store,
+    user: UserId,
+) {
+    {
         assert_eq!(store.cursor(user).await.unwrap(), None);
         // A checkpoint mid-sync, through a real pager.
         let mut pager = MeasurePager::new(GetMeas::new(user));
@@ -190,7 +213,7 @@ fn the_cursor_follows_the_pages_and_malformed_groups_stay_pending_until_whole() 
         let mid = SyncCursor::new(user).after_page(&pager);
         assert!(mid.progress.is_some());
         store
-            .commit_page(user, &groups, &skipped, &mid)
+            .commit_page(user, &groups, &skipped, &mid, false)
             .await
             .unwrap();
         assert_eq!(store.cursor(user).await.unwrap(), Some(mid.clone()));
@@ -211,17 +234,21 @@ fn the_cursor_follows_the_pages_and_malformed_groups_stay_pending_until_whole() 
         // The sync ends having left a group out: lastupdate stays, the group stays pending.
         let mut done = mid.clone();
         done.progress = None;
-        store.commit_page(user, &[], &[], &done).await.unwrap();
+        store
+            .commit_page(user, &[], &[], &done, false)
+            .await
+            .unwrap();
         assert_eq!(store.malformed(user).await.unwrap().len(), 1);
 
         // Group 4 arrives whole: pending no more.
         store
-            .commit_page(user, &[group(4, 40, vec![])], &[], &done)
+            .commit_page(user, &[group(4, 40, vec![])], &[], &done, false)
             .await
             .unwrap();
         assert!(store.malformed(user).await.unwrap().is_empty());
 
-        // A nameless malformed group stays pending until a sync advances past everything.
+        // A nameless malformed group stays pending (one row, however often it is seen) until
+        // a synchronisation completes with nothing left out.
         let mut pager = MeasurePager::new(GetMeas::new(user));
         let body = br#"{"status":0,"body":{"updatetime":100,"more":0,"measuregrps":[{"date":1}]}}"#;
         assert!(pager
@@ -230,16 +257,49 @@ fn the_cursor_follows_the_pages_and_malformed_groups_stay_pending_until_whole() 
             .is_empty());
         let nameless: Vec<SkippedGroup> = pager.take_new_skipped();
         assert_eq!(nameless[0].grpid, None);
+        for _ in 0..3 {
+            store
+                .commit_page(user, &[], &nameless, &done, false)
+                .await
+                .unwrap();
+        }
+        assert_eq!(store.malformed(user).await.unwrap().len(), 1);
+        // Even a changed lastupdate does not clear it unless the sync says it is complete.
+        let mut moved = done.clone();
+        moved.lastupdate = Some(Timestamp::from_secs(150));
         store
-            .commit_page(user, &[], &nameless, &done)
+            .commit_page(user, &[], &[], &moved, false)
             .await
             .unwrap();
         assert_eq!(store.malformed(user).await.unwrap().len(), 1);
         let mut advanced = done.clone();
         advanced.lastupdate = Some(Timestamp::from_secs(200));
-        store.commit_page(user, &[], &[], &advanced).await.unwrap();
+        store
+            .commit_page(user, &[], &[], &advanced, true)
+            .await
+            .unwrap();
         assert!(store.malformed(user).await.unwrap().is_empty());
+        assert_eq!(store.cursor(user).await.unwrap(), Some(advanced.clone()));
+
+        // A checkpoint this version cannot read: dropped, the sync starts from lastupdate.
+        sqlx::query("UPDATE sync_cursors SET progress = 'not json' WHERE userid = $1")
+            .bind(user.get())
+            .execute(store.pool())
+            .await
+            .unwrap();
         assert_eq!(store.cursor(user).await.unwrap(), Some(advanced));
+    }
+}
+
+#[test]
+fn cursor_on_sqlite() {
+    rt().block_on(async {
+        let (_dir, store) = sqlite().await;
+        the_cursor_follows_the_pages_and_malformed_groups_stay_pending_until_whole(
+            &store,
+            UserId::new(7),
+        )
+        .await;
     });
 }
 
@@ -276,6 +336,8 @@ fn one_schema_for_both_backends() {
     }
 }
 
+/// The same checks on PostgreSQL, when `WBS_TEST_POSTGRES` names a server (CI always
+/// does), with users of this run's own that are removed at the end.
 #[test]
 fn on_postgres_too() {
     let Ok(url) = std::env::var("WBS_TEST_POSTGRES") else {
@@ -289,19 +351,23 @@ fn on_postgres_too() {
     rt().block_on(async {
         let store = Store::open(&url).await.unwrap();
         assert_eq!(store.backend(), wbs_store::Backend::Postgres);
-        // A user of its own, so that runs against one server do not meet.
-        let user = UserId::new(1_000_000 + i64::from(std::process::id()));
-        let g = rich_group();
-        store
-            .commit_page(user, &[g.clone(), g.clone()], &[], &SyncCursor::new(user))
-            .await
-            .unwrap();
-        assert_eq!(
-            store.groups(&HistoryQuery::new(user)).await.unwrap(),
-            vec![g]
-        );
-        sqlx::query("DELETE FROM users WHERE userid = $1")
-            .bind(user.get())
+        let base = 1_000_000 + 10 * i64::from(std::process::id());
+        groups_read_back_exactly_and_upserts_replace(&store, UserId::new(base)).await;
+        the_cursor_follows_the_pages_and_malformed_groups_stay_pending_until_whole(
+            &store,
+            UserId::new(base + 2),
+        )
+        .await;
+        // NUL, which PostgreSQL text cannot hold, is kept as U+FFFD; the rest exactly.
+        let user = UserId::new(base + 4);
+        let mut g = group(1, 1, vec![]);
+        g.extra_mut().timezone = Some("a\0b".into());
+        store.ingest(user, &[g]).await.unwrap();
+        let back = store.groups(&HistoryQuery::new(user)).await.unwrap();
+        assert_eq!(back[0].timezone(), Some("a\u{FFFD}b"));
+        sqlx::query("DELETE FROM users WHERE userid >= $1 AND userid < $2")
+            .bind(base)
+            .bind(base + 10)
             .execute(store.pool())
             .await
             .unwrap();

@@ -8,6 +8,18 @@ use std::process::{Child, Command, Output, Stdio};
 use serde_json::Value;
 
 pub const WBS: &str = env!("CARGO_BIN_EXE_wbs");
+pub const SECRETS: [&str; 2] = ["wbs-sandbox-consumer-secret", "wbs-sandbox-token-secret-29"];
+
+pub fn assert_no_secret(o: &Output) {
+    let (out, err) = text(o);
+    for s in SECRETS {
+        assert!(
+            !out.contains(s) && !err.contains(s),
+            "a secret was printed: {out}{err}"
+        );
+    }
+}
+
 pub fn wbs(args: &[&str]) -> Output {
     Command::new(WBS)
         .args(args)
@@ -88,6 +100,7 @@ pub fn with(opts: &[String], args: &[&str]) -> Output {
     wbs(&all)
 }
 
+/// A minimal HTTP/1.1 GET over a TcpStream (the tests need no HTTP client).
 pub fn http_get(url: &str) -> String {
     http_request("GET", url)
 }
