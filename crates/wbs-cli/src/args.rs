@@ -98,12 +98,8 @@ pub(crate) struct MeasuresArgs {
     /// The user's id.
     #[arg(long)]
     pub(crate) user: i64,
-    /// Nothing before (epoch seconds, YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ, UTC).
-    #[arg(long, value_parser = dates::parse)]
-    pub(crate) since: Option<i64>,
-    /// Nothing after (same forms).
-    #[arg(long, value_parser = dates::parse)]
-    pub(crate) until: Option<i64>,
+    #[command(flatten)]
+    pub(crate) view: View,
     /// One measure type: a name (weight, height, fat_ratio, …) or a code.
     #[arg(long = "type")]
     pub(crate) measure_type: Option<MeasureType>,
@@ -119,6 +115,17 @@ pub(crate) struct MeasuresArgs {
     /// At most this many groups (default: all).
     #[arg(long)]
     pub(crate) limit: Option<u32>,
+}
+
+/// Which dates, shown in which units: the options every reading command shares.
+#[derive(Args, Debug)]
+pub(crate) struct View {
+    /// Nothing before (epoch seconds, YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ, UTC).
+    #[arg(long, value_parser = dates::parse)]
+    pub(crate) since: Option<i64>,
+    /// Nothing after (same forms).
+    #[arg(long, value_parser = dates::parse)]
+    pub(crate) until: Option<i64>,
     /// SI as sent, or imperial.
     #[arg(long, value_enum, default_value_t = UnitsArg::Si)]
     pub(crate) units: UnitsArg,
@@ -132,15 +139,8 @@ pub(crate) struct HistoryArgs {
     /// One measure type: a name (weight, height, fat_ratio, …) or a code.
     #[arg(long = "type")]
     pub(crate) measure_type: Option<MeasureType>,
-    /// Nothing before (epoch seconds, YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ, UTC).
-    #[arg(long, value_parser = dates::parse)]
-    pub(crate) since: Option<i64>,
-    /// Nothing after (same forms).
-    #[arg(long, value_parser = dates::parse)]
-    pub(crate) until: Option<i64>,
-    /// SI as sent, or imperial.
-    #[arg(long, value_enum, default_value_t = UnitsArg::Si)]
-    pub(crate) units: UnitsArg,
+    #[command(flatten)]
+    pub(crate) view: View,
 }
 
 #[derive(Args, Debug)]
@@ -151,15 +151,8 @@ pub(crate) struct PlotArgs {
     /// What to draw.
     #[arg(long = "type", value_enum)]
     pub(crate) kind: PlotKind,
-    /// Nothing before (epoch seconds, YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ, UTC).
-    #[arg(long, value_parser = dates::parse)]
-    pub(crate) since: Option<i64>,
-    /// Nothing after (same forms).
-    #[arg(long, value_parser = dates::parse)]
-    pub(crate) until: Option<i64>,
-    /// SI as sent, or imperial.
-    #[arg(long, value_enum, default_value_t = UnitsArg::Si)]
-    pub(crate) units: UnitsArg,
+    #[command(flatten)]
+    pub(crate) view: View,
     /// The SVG file to write (replaced whole).
     #[arg(long)]
     pub(crate) out: PathBuf,
@@ -175,6 +168,15 @@ pub(crate) enum CategoryArg {
 pub(crate) enum UnitsArg {
     Si,
     Imperial,
+}
+
+impl From<UnitsArg> for wbs_hyper::Units {
+    fn from(u: UnitsArg) -> Self {
+        match u {
+            UnitsArg::Si => Self::Si,
+            UnitsArg::Imperial => Self::Imperial,
+        }
+    }
 }
 
 #[derive(Subcommand, Debug)]

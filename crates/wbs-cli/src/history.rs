@@ -4,10 +4,10 @@
 use std::path::Path;
 
 use futures_util::StreamExt;
-use wbs_hyper::{Category, Client, MeasureType, Timestamp, Units, UserId};
+use wbs_hyper::{Category, Client, MeasureType, Timestamp, UserId};
 use wbs_store::{HistoryQuery, Store};
 
-use crate::args::{HistoryArgs, PlotArgs, UnitsArg};
+use crate::args::{HistoryArgs, PlotArgs, View};
 use crate::output::{self, Format};
 use crate::plot;
 use crate::Failure;
@@ -84,16 +84,7 @@ pub(crate) async fn sync(client: &Client, user: UserId, db: Option<&str>) -> Res
         pages += 1;
         fetched += page.groups.len() as u64;
         for s in &page.skipped {
-            bar.suspend(|| match s.grpid {
-                Some(id) => eprintln!(
-                    "wbs: warning: measure group {id} was malformed and left out: {}",
-                    s.reason
-                ),
-                None => eprintln!(
-                    "wbs: warning: a measure group was malformed and left out: {}",
-                    s.reason
-                ),
-            });
+            bar.suspend(|| output::warn_skipped(s));
         }
         skipped += page.skipped.len();
         if let Some(remaining) = page.remaining {
@@ -116,17 +107,10 @@ pub(crate) async fn sync(client: &Client, user: UserId, db: Option<&str>) -> Res
     Ok(())
 }
 
-fn units(u: UnitsArg) -> Units {
-    match u {
-        UnitsArg::Si => Units::Si,
-        UnitsArg::Imperial => Units::Imperial,
-    }
-}
-
-fn query(user: i64, since: Option<i64>, until: Option<i64>, types: &[MeasureType]) -> HistoryQuery {
+fn query(user: i64, view: &View, types: &[MeasureType]) -> HistoryQuery {
     let mut q = HistoryQuery::new(UserId::new(user));
-    q.since = since.map(Timestamp::from_secs);
-    q.until = until.map(Timestamp::from_secs);
+    q.since = view.since.map(Timestamp::from_secs);
+    q.until = view.until.map(Timestamp::from_secs);
     q.types = types.to_vec();
     q
 }
@@ -139,11 +123,9 @@ pub(crate) async fn history(
 ) -> Result<(), Failure> {
     let store = open_to_read(db).await?;
     let types: Vec<MeasureType> = h.measure_type.into_iter().collect();
-    let groups = store
-        .groups(&query(h.user, h.since, h.until, &types))
-        .await?;
+    let groups = store.groups(&query(h.user, &h.view, &types)).await?;
     store.close().await;
-    output::groups(format, &groups, units(h.units), h.measure_type);
+    output::groups(format, &groups, h.view.units.into(), h.measure_type);
     Ok(())
 }
 
@@ -151,10 +133,10 @@ pub(crate) async fn history(
 pub(crate) async fn plot(p: &PlotArgs, db: Option<&str>) -> Result<(), Failure> {
     let store = open_to_read(db).await?;
     // Measurements only: targets are not a history.
-    let q = query(p.user, p.since, p.until, p.kind.types()).category(Category::MEASURE);
+    let q = query(p.user, &p.view, p.kind.types()).category(Category::MEASURE);
     let groups = store.groups(&q).await?;
     store.close().await;
-    let chart = plot::plot(p.kind, &groups, units(p.units), &p.out)?;
+    let chart = plot::plot(p.kind, &groups, p.view.units.into(), &p.out)?;
     eprintln!(
         "wbs: {} measurements drawn in {}",
         chart.drawn,

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use futures_util::StreamExt;
 use wbs_hyper::{Category, Client, GetMeas, MeasureGroup, SyncCursor, Units, UserId};
 
-use crate::args::{CategoryArg, MeasuresArgs, UnitsArg};
+use crate::args::{CategoryArg, MeasuresArgs};
 use crate::config::appli;
 use crate::files::{read_existing, write_durably};
 use crate::output::{self, Format};
@@ -17,8 +17,8 @@ pub(crate) async fn measures(
     format: Format,
 ) -> Result<(), Failure> {
     let mut q = GetMeas::new(UserId::new(m.user));
-    q.startdate = m.since.map(wbs_hyper::Timestamp::from_secs);
-    q.enddate = m.until.map(wbs_hyper::Timestamp::from_secs);
+    q.startdate = m.view.since.map(wbs_hyper::Timestamp::from_secs);
+    q.enddate = m.view.until.map(wbs_hyper::Timestamp::from_secs);
     q.meastype = m.measure_type;
     q.category = m.category.map(|c| match c {
         CategoryArg::Measure => Category::MEASURE,
@@ -26,10 +26,7 @@ pub(crate) async fn measures(
     });
     q.devtype = appli(m.devtype);
     q.lastupdate = m.last_update.map(wbs_hyper::Timestamp::from_secs);
-    let units = match m.units {
-        UnitsArg::Si => Units::Si,
-        UnitsArg::Imperial => Units::Imperial,
-    };
+    let units: Units = m.view.units.into();
     let mut groups = Vec::new();
     let mut skipped = 0;
     let mut stream = std::pin::pin!(client.measures_all(q));
@@ -77,16 +74,7 @@ pub(crate) async fn sync(client: &Client, user: UserId, out: &Path) -> Result<()
     bar.finish_and_clear();
     let (changed, next) = (synced.groups, synced.cursor);
     for s in &synced.skipped {
-        match s.grpid {
-            Some(id) => eprintln!(
-                "wbs: warning: measure group {id} was malformed and left out: {}",
-                s.reason
-            ),
-            None => eprintln!(
-                "wbs: warning: a measure group was malformed and left out: {}",
-                s.reason
-            ),
-        }
+        output::warn_skipped(s);
     }
     let count = changed.len();
     // Merge by grpid: a changed group replaces its old copy, so a re-run never doubles.

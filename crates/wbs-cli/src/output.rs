@@ -17,6 +17,20 @@ pub enum Format {
     Csv,
 }
 
+/// The warning for a malformed group a sync or an export left out.
+pub fn warn_skipped(s: &wbs_hyper::SkippedGroup) {
+    match s.grpid {
+        Some(id) => eprintln!(
+            "wbs: warning: measure group {id} was malformed and left out: {}",
+            s.reason
+        ),
+        None => eprintln!(
+            "wbs: warning: a measure group was malformed and left out: {}",
+            s.reason
+        ),
+    }
+}
+
 pub fn message(format: Format, text: &str, value: Value) {
     match format {
         Format::Json => out!("{value}"),

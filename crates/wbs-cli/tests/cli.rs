@@ -408,19 +408,10 @@ fn sync_killed_at_random_moments_never_tears_the_file() {
         if i % 4 == 0 {
             std::fs::remove_file(dir.join("data.json.cursor.json")).ok();
         }
-        let mut child = Command::new(WBS)
-            .args(&args)
-            .env("XDG_CONFIG_HOME", "/nonexistent")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        std::thread::sleep(std::time::Duration::from_millis(i * 151 % 2_000));
-        if child.try_wait().unwrap().is_some() {
+        let after = std::time::Duration::from_millis(i * 151 % 2_000);
+        if common::run_and_kill(&args, after) {
             finished += 1;
         }
-        child.kill().ok();
-        child.wait().unwrap();
         if out.exists() {
             let bytes = std::fs::read(&out).unwrap();
             let parsed: Result<Vec<Value>, _> = serde_json::from_slice(&bytes);

@@ -110,19 +110,9 @@ fn a_20000_group_sync_is_exact_and_survives_sigkill() {
     let mut rng = fastrand::Rng::with_seed(u64::from(std::process::id()));
     let (mut finished, mut mid_way) = (0, 0);
     for i in 0..10 {
-        let mut child = Command::new(WBS)
-            .args(&args)
-            .env("XDG_CONFIG_HOME", "/nonexistent")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        std::thread::sleep(Duration::from_millis(rng.u64(0..1_500)));
-        if child.try_wait().unwrap().is_some() {
+        if common::run_and_kill(&args, Duration::from_millis(rng.u64(0..1_500))) {
             finished += 1;
         }
-        child.kill().ok();
-        child.wait().unwrap();
         // Killed between two pages: some groups kept, and where to resume beside them.
         if killed.exists() {
             let kept = sql_count(&killed, "SELECT COUNT(*) FROM measure_groups");
@@ -229,20 +219,7 @@ fn a_second_sync_fetches_only_the_changes_and_the_charts_hold_every_measurement(
 
     // The weight chart of a range: one circle a measurement, units on the axis.
     let svg = dir.path().join("weight.svg");
-    let o = common::wbs(&[
-        "--db",
-        db_s,
-        "plot",
-        "--user",
-        "10000",
-        "--type",
-        "weight",
-        "--since",
-        "2022-01-01",
-        "--out",
-        svg.to_str().unwrap(),
-    ]);
-    assert!(o.status.success(), "{:?}", text(&o));
+    plot(db_s, &["--type", "weight", "--since", "2022-01-01"], &svg);
     let in_range = sql_count(
         &db,
         "SELECT COUNT(*) FROM measures m JOIN measure_groups g ON g.userid = m.userid AND g.grpid = m.grpid \
@@ -263,34 +240,10 @@ fn a_second_sync_fetches_only_the_changes_and_the_charts_hold_every_measurement(
     assert_not_blank(&doc);
 
     // Imperial, and blood pressure with its reference lines.
-    let o = common::wbs(&[
-        "--db",
-        db_s,
-        "plot",
-        "--user",
-        "10000",
-        "--type",
-        "weight",
-        "--units",
-        "imperial",
-        "--out",
-        svg.to_str().unwrap(),
-    ]);
-    assert!(o.status.success(), "{:?}", text(&o));
+    plot(db_s, &["--type", "weight", "--units", "imperial"], &svg);
     let (_, texts) = parse(&std::fs::read_to_string(&svg).unwrap());
     assert!(texts.iter().any(|t| t.contains("(lb)")), "{texts:?}");
-    let o = common::wbs(&[
-        "--db",
-        db_s,
-        "plot",
-        "--user",
-        "10000",
-        "--type",
-        "bp",
-        "--out",
-        svg.to_str().unwrap(),
-    ]);
-    assert!(o.status.success(), "{:?}", text(&o));
+    plot(db_s, &["--type", "bp"], &svg);
     let doc = std::fs::read_to_string(&svg).unwrap();
     let (circles, texts) = parse(&doc);
     let bp = sql_count(
@@ -343,6 +296,22 @@ fn a_second_sync_fetches_only_the_changes_and_the_charts_hold_every_measurement(
     let o = child.wait_with_output().unwrap();
     assert_eq!(o.status.code(), Some(0), "{:?}", text(&o));
     assert!(o.stderr.is_empty(), "{:?}", text(&o));
+}
+
+/// `wbs plot` of the user into `out`, which must succeed.
+fn plot(db: &str, args: &[&str], out: &Path) {
+    let mut all = vec![
+        "--db",
+        db,
+        "plot",
+        "--user",
+        "10000",
+        "--out",
+        out.to_str().unwrap(),
+    ];
+    all.extend_from_slice(args);
+    let o = common::wbs(&all);
+    assert!(o.status.success(), "{:?}", text(&o));
 }
 
 /// The circles and the texts of an SVG document (which must parse).
@@ -418,15 +387,7 @@ fn sync_and_history_on_postgres() {
     let mut args: Vec<&str> = opts.iter().map(String::as_str).collect();
     args.extend_from_slice(&["--db", &url, "sync", "--user", "10000"]);
     // Killed once mid-way, then run to the end.
-    let mut child = Command::new(WBS)
-        .args(&args)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    std::thread::sleep(Duration::from_millis(300));
-    child.kill().ok();
-    child.wait().unwrap();
+    common::run_and_kill(&args, Duration::from_millis(300));
     let o = common::wbs(&args);
     assert!(o.status.success(), "{:?}", text(&o));
     assert!(!text(&o).1.contains("password"), "{:?}", text(&o));

@@ -37,6 +37,23 @@ pub fn text(o: &Output) -> (String, String) {
     )
 }
 
+/// Runs `wbs ARGS` quietly and SIGKILLs it after `after`; whether it had finished by then.
+pub fn run_and_kill(args: &[&str], after: std::time::Duration) -> bool {
+    let mut child = Command::new(WBS)
+        .args(args)
+        .env("XDG_CONFIG_HOME", "/nonexistent")
+        .env("XDG_DATA_HOME", "/nonexistent")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(after);
+    let finished = child.try_wait().unwrap().is_some();
+    child.kill().ok();
+    child.wait().unwrap();
+    finished
+}
+
 /// A `wbs sim` child and its JSON line.
 pub struct Sim {
     pub child: Child,
