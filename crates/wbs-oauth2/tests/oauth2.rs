@@ -1,0 +1,177 @@
+//! The OAuth 2 layer against values computed independently (Python's hmac and hashlib for
+//! the signatures), the envelope in its every form, and arbitrary input.
+
+use proptest::prelude::*;
+use wbs_oauth::Secret;
+use wbs_oauth2::*;
+
+#[test]
+fn signatures_match_independent_values() {
+    let secret = Secret::new("client-secret");
+    // python3: hmac.new(b'client-secret', b'getnonce,my-client,1700000000', sha256).hexdigest()
+    let getnonce = [
+        ("action", "getnonce"),
+        ("client_id", "my-client"),
+        ("timestamp", "1700000000"),
+    ];
+    let expected = "8302182fbbc03c5863f05cd18ecc804e83f26e9ea178fe22d11ca75d11a2b5e9";
+    assert_eq!(sign(&secret, &getnonce), expected);
+    // Order of the names, not of the slice.
+    let shuffled = [getnonce[2], getnonce[0], getnonce[1]];
+    assert_eq!(sign(&secret, &shuffled), expected);
+    assert!(verify(&secret, &getnonce, &expected.to_ascii_uppercase()));
+    assert!(!verify(&secret, &getnonce, &expected[1..]));
+    assert!(!verify(&Secret::new("other"), &getnonce, expected));
+    // python3: hmac.new(b'client-secret', b'requesttoken,my-client,a-nonce', sha256).hexdigest()
+    let signed = [
+        ("nonce", "a-nonce"),
+        ("action", "requesttoken"),
+        ("client_id", "my-client"),
+    ];
+    assert_eq!(
+        sign(&secret, &signed),
+        "432f22d148655eb54e1ca76ec06c1788327f3bd21e9b933fbb6d3136a99801de"
+    );
+    // python3: hmac.new(b'', b'', sha256).hexdigest()
+    assert_eq!(
+        sign(&Secret::new(""), &[]),
+        "b613679a0814d9ec772f95d778c35fc5ff1697c493715653c6c712144292c5ad"
+    );
+    // The signed token request carries that signature and no secret.
+    let app = ClientCredentials::new("my-client", "client-secret");
+    let refresh = Secret::new("r1");
+    let body = token_request_body(
+        &app,
+        Grant::RefreshToken(&refresh),
+        ClientAuth::Signed { nonce: "a-nonce" },
+    );
+    assert_eq!(
+        body,
+        "action=requesttoken&grant_type=refresh_token&client_id=my-client&nonce=a-nonce\
+         &signature=432f22d148655eb54e1ca76ec06c1788327f3bd21e9b933fbb6d3136a99801de&refresh_token=r1"
+    );
+    assert!(!format!("{app:?}").contains("client-secret"));
+}
+
+#[test]
+fn redirects_are_checked() {
+    let ok = parse_redirect("http://127.0.0.1:9/cb?state=s%20t&code=abc#frag", "s t");
+    assert_eq!(ok.as_deref(), Ok("abc"));
+    for (redirect, expected) in [
+        ("http://x/cb?code=abc", RedirectError::StateMismatch),
+        ("http://x/cb?code=abc&state=", RedirectError::StateMismatch),
+        (
+            "http://x/cb?code=abc&state=S%20T",
+            RedirectError::StateMismatch,
+        ),
+        ("http://x/cb?state=s%20t", RedirectError::NoCode),
+        ("http://x/cb?state=s%20t&code=", RedirectError::NoCode),
+        (
+            "http://x/cb?state=s%20t&error=access_denied",
+            RedirectError::Refused("access_denied".into()),
+        ),
+    ] {
+        assert_eq!(parse_redirect(redirect, "s t"), Err(expected), "{redirect}");
+    }
+    let url = authorize_url(
+        AUTHORIZE_URL,
+        "id",
+        "http://127.0.0.1:9/cb",
+        DEFAULT_SCOPE,
+        "s t",
+    );
+    assert!(
+        url.contains("&state=s%20t&scope=user.info%2Cuser.metrics&"),
+        "{url}"
+    );
+}
+
+#[test]
+fn the_envelope_in_every_form() {
+    let now = 1_000;
+    let good = |userid: &str| {
+        format!(
+            r#"{{"status":0,"body":{{"userid":{userid},"access_token":"at","refresh_token":"rt","expires_in":"10800","scope":"user.metrics","csrf_token":"x","token_type":"Bearer"}}}}"#
+        )
+    };
+    for userid in ["29", "\"29\"", "29.0e0"] {
+        let decoded = decode_token_response(good(userid).as_bytes(), now);
+        if userid == "29.0e0" {
+            assert_eq!(decoded, Err(TokenError::Field { field: "userid" }));
+            continue;
+        }
+        let set = decoded.unwrap();
+        assert_eq!((set.userid, set.expires_at), (29, 11_800));
+        assert_eq!(
+            (set.access_token.expose(), set.refresh_token.expose()),
+            ("at", "rt")
+        );
+        assert!(!format!("{set:?}").contains("\"at\"") && !format!("{set:?}").contains("rt"));
+    }
+    let refused = decode_token_response(
+        br#"{"status":503,"body":{},"error":"Invalid Params: invalid code"}"#,
+        now,
+    );
+    assert_eq!(
+        refused,
+        Err(TokenError::Refused {
+            status: 503,
+            error: Some("Invalid Params: invalid code".into())
+        })
+    );
+    assert!(refused.unwrap_err().to_string().contains("invalid code"));
+    assert!(decode_token_response(br#"{"status":601,"body":{}}"#, now)
+        .unwrap_err()
+        .is_transient());
+    // An empty or missing refresh token never makes a token set.
+    for (body, field) in [
+        (r#"{"status":0,"body":{}}"#, "access_token"),
+        (
+            r#"{"status":0,"body":{"userid":1,"access_token":"a","refresh_token":"","expires_in":1}}"#,
+            "refresh_token",
+        ),
+        (
+            r#"{"status":0,"body":{"userid":1,"access_token":"a","refresh_token":"r","expires_in":0}}"#,
+            "expires_in",
+        ),
+        (
+            r#"{"status":0,"body":{"userid":1,"access_token":"a","refresh_token":"r","expires_in":5,"token_type":"mac"}}"#,
+            "token_type",
+        ),
+    ] {
+        let field = if field == "access_token" {
+            "userid"
+        } else {
+            field
+        };
+        assert_eq!(
+            decode_token_response(body.as_bytes(), now),
+            Err(TokenError::Field { field }),
+            "{body}"
+        );
+    }
+    assert!(matches!(
+        decode_token_response(b"<html>", now),
+        Err(TokenError::NotEnvelope(_))
+    ));
+    assert!(matches!(
+        decode_token_response(br#"{"body":{}}"#, now),
+        Err(TokenError::NotEnvelope(_))
+    ));
+    // An expiry far away saturates.
+    let far = br#"{"status":0,"body":{"userid":1,"access_token":"a","refresh_token":"r","expires_in":9223372036854775807}}"#;
+    assert_eq!(
+        decode_token_response(far, now).unwrap().expires_at,
+        i64::MAX
+    );
+}
+
+proptest! {
+    /// Any bytes: a token set or a typed error, never a panic; any redirect likewise.
+    #[test]
+    fn arbitrary_input_is_a_value_or_an_error(bytes in proptest::collection::vec(any::<u8>(), 0..300), text in ".{0,200}", now in any::<i64>()) {
+        let _ = decode_token_response(&bytes, now);
+        let _ = decode_token_response(text.as_bytes(), now);
+        let _ = parse_redirect(&text, "state");
+    }
+}
