@@ -41,6 +41,12 @@ pub enum InvalidRequest {
     /// The `http` crate refused the request parts.
     #[error("invalid HTTP request parts")]
     Http(#[from] HttpError),
+    /// An OAuth 1 request from a session without OAuth 1 credentials (an OAuth 2 one).
+    #[error("this session has no OAuth 1 credentials: send a Bearer request")]
+    NotOAuth1,
+    /// An access token that cannot travel in an `Authorization` header.
+    #[error("the access token is not valid header text")]
+    AccessToken,
 }
 
 impl InvalidRequest {

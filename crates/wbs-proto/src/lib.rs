@@ -91,3 +91,4 @@ pub mod internal {
 pub use http;
 pub use wbs_model;
 pub use wbs_oauth;
+pub use wbs_oauth2;

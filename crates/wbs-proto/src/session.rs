@@ -43,20 +43,28 @@ pub enum HttpMethod {
 #[derive(Clone)]
 pub struct Session {
     base_url: String,
+    /// `None` for a session that authenticates with `Authorization: Bearer` (OAuth 2).
+    oauth1: Option<OAuth1>,
+    method: HttpMethod,
+}
+
+/// What OAuth 1 signing needs: the keys, and the signer keyed with both secrets.
+#[derive(Clone)]
+struct OAuth1 {
     consumer_key: String,
     token: String,
     signer: Signer,
-    method: HttpMethod,
 }
 
 impl fmt::Debug for Session {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Session")
-            .field("base_url", &self.base_url)
-            .field("consumer_key", &self.consumer_key)
-            .field("token", &self.token)
-            .field("method", &self.method)
-            .finish_non_exhaustive()
+        let mut d = f.debug_struct("Session");
+        d.field("base_url", &self.base_url);
+        if let Some(o) = &self.oauth1 {
+            d.field("consumer_key", &o.consumer_key)
+                .field("token", &o.token);
+        }
+        d.field("method", &self.method).finish_non_exhaustive()
     }
 }
 
@@ -67,11 +75,79 @@ impl Session {
         let signer = Signer::hmac_sha1(&consumer.secret, Some(&token.secret));
         Self {
             base_url: DEFAULT_BASE_URL.to_owned(),
-            consumer_key: consumer.key,
-            token: token.key,
-            signer,
+            oauth1: Some(OAuth1 {
+                consumer_key: consumer.key,
+                token: token.key,
+                signer,
+            }),
             method: HttpMethod::Get,
         }
+    }
+
+    /// A session for today's service, OAuth 2: each request carries an access token in
+    /// `Authorization: Bearer` ([`Session::request_bearer`]), given per request because it
+    /// changes at every refresh.
+    ///
+    /// ```
+    /// use wbs_oauth::Secret;
+    /// use wbs_proto::{GetMeas, Session};
+    /// use wbs_model::UserId;
+    ///
+    /// let session = Session::bearer().with_base_url("http://127.0.0.1:8080")?;
+    /// let request = session.request_bearer(&GetMeas::new(UserId::new(29)), &Secret::new("at"))?;
+    /// assert_eq!(request.uri(), "http://127.0.0.1:8080/measure?action=getmeas&userid=29");
+    /// assert_eq!(request.headers()["authorization"], "Bearer at");
+    /// # Ok::<(), wbs_proto::InvalidRequest>(())
+    /// ```
+    pub fn bearer() -> Self {
+        Self {
+            base_url: DEFAULT_BASE_URL.to_owned(),
+            oauth1: None,
+            method: HttpMethod::Get,
+        }
+    }
+
+    /// Builds a call's request with `Authorization: Bearer ACCESS_TOKEN` (marked sensitive:
+    /// `http` keeps it out of `Debug`), the parameters in the query (GET) or a form body
+    /// (POST). Any session can send one.
+    pub fn request_bearer<C: Call>(
+        &self,
+        call: &C,
+        access_token: &wbs_oauth::Secret,
+    ) -> Result<http::Request<Vec<u8>>, InvalidRequest> {
+        let mut params: ParamsOut<'_> = Vec::with_capacity(8);
+        params.push(("action", ParamValue::from(C::ACTION)));
+        call.params(&mut params)?;
+        let mut form = String::with_capacity(64);
+        for (i, (name, value)) in params.iter().enumerate() {
+            if i > 0 {
+                form.push('&');
+            }
+            form.push_str(name);
+            form.push('=');
+            wbs_oauth::percent_encode_into(&mut form, value.as_ref());
+        }
+        let mut url = String::new();
+        self.endpoint_into::<C>(&mut url);
+        let mut bearer = HeaderValue::try_from(format!("Bearer {}", access_token.expose()))
+            .map_err(|_| InvalidRequest::AccessToken)?;
+        bearer.set_sensitive(true);
+        let request = match self.method {
+            HttpMethod::Get => {
+                url.push('?');
+                url.push_str(&form);
+                http::Request::get(url).body(Vec::new())?
+            }
+            HttpMethod::Post => http::Request::post(url)
+                .header(
+                    CONTENT_TYPE,
+                    HeaderValue::from_static("application/x-www-form-urlencoded"),
+                )
+                .body(form.into_bytes())?,
+        };
+        let (mut parts, body) = request.into_parts();
+        parts.headers.insert(http::header::AUTHORIZATION, bearer);
+        Ok(http::Request::from_parts(parts, body))
     }
 
     /// Another base URL (the sandbox's, say): absolute http(s), no query or fragment.
@@ -107,12 +183,13 @@ impl Session {
         nonce: &str,
         timestamp: u64,
     ) -> Result<http::Request<Vec<u8>>, InvalidRequest> {
+        let o = self.oauth1.as_ref().ok_or(InvalidRequest::NotOAuth1)?;
         let mut params: ParamsOut<'_> = Vec::with_capacity(12);
         params.push(("action", ParamValue::from(C::ACTION)));
         call.params(&mut params)?;
         let mut timestamp_text = itoa::Buffer::new();
         let timestamp = timestamp_text.format(timestamp);
-        let oauth = OAuthParams::new(&self.consumer_key, nonce, timestamp).token(&self.token);
+        let oauth = OAuthParams::new(&o.consumer_key, nonce, timestamp).token(&o.token);
         match self.method {
             // The zero-allocation engine into this thread's reused buffers (the path the
             // `sign/session_request` bench measures); the URL is the one copy made.
@@ -121,7 +198,7 @@ impl Session {
                     Ok(mut scratch) => {
                         let Scratch { endpoint, buffer } = &mut *scratch;
                         self.endpoint_into::<C>(endpoint);
-                        self.signer
+                        o.signer
                             .sign_url_into("GET", endpoint, &params, &oauth, buffer)
                             .map(str::to_owned)
                     }
@@ -129,7 +206,7 @@ impl Session {
                     Err(_) => {
                         let mut endpoint = String::new();
                         self.endpoint_into::<C>(&mut endpoint);
-                        self.signer
+                        o.signer
                             .sign_url_into("GET", &endpoint, &params, &oauth, &mut UrlBuffer::new())
                             .map(str::to_owned)
                     }
@@ -141,7 +218,7 @@ impl Session {
             HttpMethod::Post => {
                 let mut endpoint = String::new();
                 self.endpoint_into::<C>(&mut endpoint);
-                let rendered = self
+                let rendered = o
                     .signer
                     .sign("POST", &endpoint, &params, &oauth)?
                     .render(Placement::Body);
