@@ -36,5 +36,8 @@ pub use faults::{Fault, FaultSpecError, Faults};
 pub use generate::FIRST_GENERATED_USER;
 #[cfg(feature = "cli")]
 pub use options::{serve, SimOptions};
-pub use sandbox::{Churn, Outgoing, Sandbox, SimConfig, SimUser, MAX_SUBSCRIPTIONS, NEVER_EXPIRES};
+pub use sandbox::{
+    Churn, Outgoing, Sandbox, SimConfig, SimUser, CLIENT_ID, CLIENT_SECRET, MAX_SUBSCRIPTIONS,
+    NEVER_EXPIRES,
+};
 pub use server::{RunningSim, MAX_BODY, MAX_CONNECTIONS, NOTIFY_ATTEMPTS};

@@ -98,13 +98,16 @@ impl RunningSim {
     }
 
     /// The one JSON line the `wbs-sim` binary prints: `base_url`, `consumer_key`,
-    /// `consumer_secret`, and `users` with `userid`, `token` and `token_secret`.
+    /// `consumer_secret`, `client_id` and `client_secret` (OAuth 2), and `users` with
+    /// `userid`, `token` and `token_secret`.
     pub fn describe(&self) -> Value {
         self.with(|s| {
             json!({
                 "base_url": self.base_url(),
                 "consumer_key": s.consumer().key,
                 "consumer_secret": s.consumer().secret.expose(),
+                "client_id": s.oauth2_client().client_id,
+                "client_secret": s.oauth2_client().client_secret.expose(),
                 "users": s.users().map(|u| json!({
                     "userid": u.user.id,
                     "token": u.token.key,
@@ -304,9 +307,23 @@ fn admin(state: &Mutex<Sandbox>, request: &Request<Vec<u8>>) -> Response<Full<By
             }
         }
         // What the sandbox has served: tests count a sync's requests with it.
-        (&Method::GET, "/admin/stats") => json_reply(json!({
-            "getmeas": sandbox.getmeas_answered(),
-        })),
+        (&Method::GET, "/admin/stats") => {
+            let (codes, refreshes) = sandbox.oauth2_issued();
+            json_reply(json!({
+                "getmeas": sandbox.getmeas_answered(),
+                "oauth2_codes": codes,
+                "oauth2_refreshes": refreshes,
+                "clock_offset": sandbox.clock_offset(),
+            }))
+        }
+        // Move the OAuth 2 clock forward: tokens and codes expire by it.
+        (&Method::POST, "/admin/clock") => match param("advance") {
+            Some(seconds) if seconds >= 0 => {
+                sandbox.advance_clock(seconds);
+                json_reply(json!({"status": 0, "body": {"clock_offset": sandbox.clock_offset()}}))
+            }
+            _ => plain(StatusCode::BAD_REQUEST, "expected ?advance=SECONDS"),
+        },
         // Send a group malformed (malformed=1) or whole again (malformed=0).
         (&Method::POST, "/admin/malformed") => match (param("userid"), param("grpid")) {
             (Some(u), Some(g)) => {
@@ -331,7 +348,7 @@ fn admin(state: &Mutex<Sandbox>, request: &Request<Vec<u8>>) -> Response<Full<By
         },
         _ => plain(
             StatusCode::NOT_FOUND,
-            "admin paths: GET /admin/stats, POST /admin/groups, DELETE /admin/groups?userid=&grpid=, POST /admin/malformed?userid=&grpid=&malformed=",
+            "admin paths: GET /admin/stats, POST /admin/clock?advance=, POST /admin/groups, DELETE /admin/groups?userid=&grpid=, POST /admin/malformed?userid=&grpid=&malformed=",
         ),
     }
 }

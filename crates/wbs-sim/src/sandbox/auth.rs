@@ -3,7 +3,7 @@
 
 use wbs_proto::http::{self, header};
 use wbs_proto::wbs_model::{Status, UserId};
-use wbs_proto::wbs_oauth::{IncomingRequest, Secret};
+use wbs_proto::wbs_oauth::{form_pairs, IncomingRequest, Secret};
 use wbs_proto::AnyCall;
 
 use super::Sandbox;
@@ -79,6 +79,17 @@ impl Sandbox {
 
 /// The call's `userid` must name the token's owner (250 if another user's); probe names
 /// none.
+/// The parameters of an unsigned request: its query, and its form body when it has one.
+pub(super) fn plain_params(request: &http::Request<Vec<u8>>) -> Vec<(String, String)> {
+    let query = request.uri().query().unwrap_or("");
+    let body = std::str::from_utf8(request.body()).unwrap_or("");
+    form_pairs(query)
+        .chain(form_pairs(body))
+        .filter_map(Result::ok)
+        .map(|(n, v)| (n.into_owned(), v.into_owned()))
+        .collect()
+}
+
 pub(super) fn check_owner(call: &AnyCall, owner: UserId) -> Result<(), Status> {
     match call.userid() {
         Some(userid) if userid != owner => Err(Status::CREDENTIALS_MISMATCH),

@@ -13,8 +13,10 @@ use wbs_proto::{AnyCall, GetMeas, OAuthEndpoints, Params};
 mod actions;
 mod auth;
 mod churn;
+mod oauth2;
 
 pub use churn::Churn;
+pub use oauth2::{CLIENT_ID, CLIENT_SECRET};
 mod reference;
 mod tokens;
 
@@ -115,6 +117,7 @@ pub struct Sandbox {
     tokens: fastrand::Rng,
     churn: Option<churn::ChurnState>,
     getmeas_answered: u64,
+    oauth2: oauth2::OAuth2,
 }
 
 /// Why a token endpoint refused a request, answered as the service did.
@@ -167,7 +170,35 @@ impl Sandbox {
             tokens: fastrand::Rng::with_seed(0x5eed),
             churn: None,
             getmeas_answered: 0,
+            oauth2: oauth2::OAuth2::default(),
         }
+    }
+
+    /// The OAuth 2 application credentials the sandbox accepts ([`CLIENT_ID`],
+    /// [`CLIENT_SECRET`]).
+    pub fn oauth2_client(&self) -> &wbs_oauth2::ClientCredentials {
+        &self.oauth2.app
+    }
+
+    /// Moves the OAuth 2 clock forward (codes, access and refresh tokens, nonces expire by
+    /// it): how tests cross expiries in seconds.
+    pub fn advance_clock(&mut self, seconds: i64) {
+        self.oauth2.clock_offset = self.oauth2.clock_offset.saturating_add(seconds);
+    }
+
+    /// How far the OAuth 2 clock is ahead of the server's, in seconds.
+    pub fn clock_offset(&self) -> i64 {
+        self.oauth2.clock_offset
+    }
+
+    /// An OAuth 2 access token's lifetime (default 3 hours).
+    pub fn set_access_lifetime(&mut self, seconds: i64) {
+        self.oauth2.access_lifetime = seconds.max(1);
+    }
+
+    /// Token sets issued: for an authorization code, and for a refresh token.
+    pub fn oauth2_issued(&self) -> (u64, u64) {
+        (self.oauth2.issued_codes, self.oauth2.refreshes)
     }
 
     /// Changes how many nonces are remembered (benchmarks send many requests a second).
@@ -352,6 +383,9 @@ impl Sandbox {
                     .access_token(request, now)
                     .unwrap_or_else(Refusal::response)
             }
+            wbs_oauth2::AUTHORIZE_PATH => return self.authorize2(request, now),
+            wbs_oauth2::TOKEN_PATH => return self.requesttoken(request, now),
+            wbs_oauth2::SIGNATURE_PATH => return self.getnonce(request, now),
             _ => {}
         }
         match self.answer(request, now) {
@@ -360,12 +394,28 @@ impl Sandbox {
         }
     }
 
-    /// A data call: authenticated, read through the parameter contract, answered.
+    /// A data call: authenticated (OAuth 2 Bearer, or an OAuth 1 signature), read through
+    /// the parameter contract, answered.
     fn answer(&mut self, request: &http::Request<Vec<u8>>, now: u64) -> Result<Value, Status> {
-        let (incoming, owner) = self.authenticate(request, now)?;
-        let params: Params = incoming.params().collect();
-        let call =
-            AnyCall::from_params(request.uri().path(), &params).map_err(|e| e.api_status())?;
+        let path = request.uri().path();
+        let call = match self.bearer_owner(request, now) {
+            Some(owner) => {
+                let owner = owner?;
+                let pairs = auth::plain_params(request);
+                let params: Params = pairs
+                    .iter()
+                    .filter(|(n, _)| n != "access_token")
+                    .map(|(n, v)| (n.as_str(), v.as_str()))
+                    .collect();
+                (AnyCall::from_params(path, &params), owner)
+            }
+            None => {
+                let (incoming, owner) = self.authenticate(request, now)?;
+                let params: Params = incoming.params().collect();
+                (AnyCall::from_params(path, &params), owner)
+            }
+        };
+        let (call, owner) = (call.0.map_err(|e| e.api_status())?, call.1);
         auth::check_owner(&call, owner)?;
         self.act(&call, owner, now)
     }

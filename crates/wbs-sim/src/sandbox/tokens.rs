@@ -11,7 +11,7 @@ use super::{text, PendingToken, Refusal, Sandbox};
 impl Sandbox {
     /// A fresh token string from the sandbox's seeded generator: deterministic for tests,
     /// unguessable enough for a local sandbox, and no OS RNG in this core.
-    fn fresh_token(&mut self, kind: &str) -> String {
+    pub(super) fn fresh_token(&mut self, kind: &str) -> String {
         format!("sandbox-{kind}-{:016x}", self.tokens.u64(..))
     }
 

@@ -1,0 +1,367 @@
+//! Today's service beside the 2013 one: OAuth 2 as `shared/spec/oauth2-notes.md` describes
+//! it. The authorize page approves at once and redirects with a code (30 s, once); the
+//! token endpoint trades a code or a refresh token for a token set in the status envelope;
+//! access tokens expire (3 h by default); each refresh rotates the refresh token, the old
+//! one valid until the new access token is first used or 8 h; expired or unknown access
+//! tokens answer status 401; the v2 signature service hands out single-use nonces. A clock
+//! offset (the admin path's) moves the tokens' time forward.
+
+use std::collections::HashMap;
+
+use serde_json::{json, Value};
+use wbs_oauth2::{verify, ClientCredentials};
+use wbs_proto::http::{self, header, HeaderValue, Response, StatusCode};
+use wbs_proto::wbs_model::{Status, UserId};
+use wbs_proto::wbs_oauth::{form_pairs, percent_encode};
+
+use super::{reply, text, Sandbox};
+
+/// The sandbox application's OAuth 2 client id.
+pub const CLIENT_ID: &str = "wbs-sandbox-client-id";
+/// Its client secret.
+pub const CLIENT_SECRET: &str = "wbs-sandbox-client-secret";
+/// How long a code is valid, in seconds.
+pub const CODE_LIFETIME: i64 = 30;
+/// How long a rotated-out refresh token keeps working at most, in seconds.
+pub const OLD_REFRESH_GRACE: i64 = 8 * 3600;
+/// A refresh token's lifetime, in seconds (a year).
+pub const REFRESH_LIFETIME: i64 = 365 * 86_400;
+/// How long a signature nonce is valid, in seconds.
+pub const NONCE_LIFETIME: i64 = 30 * 60;
+
+/// The OAuth 2 side of the sandbox.
+#[derive(Clone, Debug)]
+pub(super) struct OAuth2 {
+    pub(super) app: ClientCredentials,
+    /// Added to the server's clock for everything here.
+    pub(super) clock_offset: i64,
+    pub(super) access_lifetime: i64,
+    codes: HashMap<String, Code>,
+    access: HashMap<String, Access>,
+    refresh: HashMap<String, Refresh>,
+    nonces: HashMap<String, i64>,
+    /// Token requests answered with a token set, by grant.
+    pub(super) issued_codes: u64,
+    pub(super) refreshes: u64,
+}
+
+#[derive(Clone, Debug)]
+struct Code {
+    userid: UserId,
+    redirect_uri: String,
+    expires: i64,
+}
+
+#[derive(Clone, Debug)]
+struct Access {
+    userid: UserId,
+    expires: i64,
+    used: bool,
+    /// The refresh token this one was issued with, retired at its first use.
+    retires: Option<String>,
+}
+
+#[derive(Clone, Debug)]
+struct Refresh {
+    userid: UserId,
+    expires: i64,
+    /// The token set it was last traded for: a second trade invalidates that one, as two
+    /// concurrent refreshes do on the service.
+    successor: Option<(String, String)>,
+}
+
+impl Default for OAuth2 {
+    fn default() -> Self {
+        Self {
+            app: ClientCredentials::new(CLIENT_ID, CLIENT_SECRET),
+            clock_offset: 0,
+            access_lifetime: 3 * 3600,
+            codes: HashMap::new(),
+            access: HashMap::new(),
+            refresh: HashMap::new(),
+            nonces: HashMap::new(),
+            issued_codes: 0,
+            refreshes: 0,
+        }
+    }
+}
+
+/// The envelope of a refusal, as the token endpoint answers it.
+fn refused(status: u16, error: &str) -> Value {
+    json!({"status": status, "body": {}, "error": error})
+}
+
+impl Sandbox {
+    /// The sandbox's clock for OAuth 2: the server's plus the admin offset.
+    fn oauth2_now(&self, now: u64) -> i64 {
+        i64::try_from(now)
+            .unwrap_or(i64::MAX)
+            .saturating_add(self.oauth2.clock_offset)
+    }
+
+    /// `GET /oauth2_user/authorize2`: approves at once, for `userid` if named (else the
+    /// first user), and redirects to `redirect_uri` with `code` and `state`.
+    pub(super) fn authorize2(
+        &mut self,
+        request: &http::Request<Vec<u8>>,
+        now: u64,
+    ) -> Response<Vec<u8>> {
+        let query = request.uri().query().unwrap_or("");
+        let param = |name: &str| form_pairs(query).find(name).map(|v| v.into_owned());
+        if param("response_type").as_deref() != Some("code") {
+            return text(StatusCode::BAD_REQUEST, "response_type must be code");
+        }
+        if param("client_id").as_deref() != Some(self.oauth2.app.client_id.as_str()) {
+            return text(StatusCode::BAD_REQUEST, "unknown client_id");
+        }
+        let (Some(redirect_uri), Some(state)) = (param("redirect_uri"), param("state")) else {
+            return text(
+                StatusCode::BAD_REQUEST,
+                "redirect_uri and state are required",
+            );
+        };
+        if !(redirect_uri.starts_with("http://") || redirect_uri.starts_with("https://")) {
+            return text(
+                StatusCode::BAD_REQUEST,
+                "redirect_uri must be an http(s) URL",
+            );
+        }
+        let userid = match param("userid").and_then(|u| u.parse::<UserId>().ok()) {
+            Some(u) if self.users.contains_key(&u) => u,
+            Some(_) => return text(StatusCode::BAD_REQUEST, "no such user"),
+            None => match self.users.keys().next() {
+                Some(u) => *u,
+                None => return text(StatusCode::BAD_REQUEST, "the sandbox has no user"),
+            },
+        };
+        let code = self.fresh_token("code");
+        let expires = self.oauth2_now(now) + CODE_LIFETIME;
+        self.oauth2.codes.insert(
+            code.clone(),
+            Code {
+                userid,
+                redirect_uri: redirect_uri.clone(),
+                expires,
+            },
+        );
+        let separator = if redirect_uri.contains('?') { '&' } else { '?' };
+        let location = format!(
+            "{redirect_uri}{separator}code={}&state={}",
+            percent_encode(&code),
+            percent_encode(&state)
+        );
+        let mut response = text(StatusCode::FOUND, "");
+        if let Ok(value) = HeaderValue::from_str(&location) {
+            response.headers_mut().insert(header::LOCATION, value);
+        }
+        response
+    }
+
+    /// `POST /v2/oauth2` with `action=requesttoken`, for both grants.
+    pub(super) fn requesttoken(
+        &mut self,
+        request: &http::Request<Vec<u8>>,
+        now: u64,
+    ) -> Response<Vec<u8>> {
+        let now = self.oauth2_now(now);
+        let body = std::str::from_utf8(request.body()).unwrap_or("");
+        let param = |name: &str| form_pairs(body).find(name).map(|v| v.into_owned());
+        if param("action").as_deref() != Some("requesttoken") {
+            return reply(refused(503, "Invalid Params: action"));
+        }
+        if param("client_id").as_deref() != Some(self.oauth2.app.client_id.as_str()) {
+            return reply(refused(503, "Invalid Params: invalid client_id"));
+        }
+        let proven = match (param("client_secret"), param("nonce"), param("signature")) {
+            (Some(secret), _, _) => secret == self.oauth2.app.client_secret.expose(),
+            (None, Some(nonce), Some(signature)) => {
+                let fresh = self
+                    .oauth2
+                    .nonces
+                    .remove(&nonce)
+                    .is_some_and(|until| now <= until);
+                fresh
+                    && verify(
+                        &self.oauth2.app.client_secret,
+                        &[
+                            ("action", "requesttoken"),
+                            ("client_id", CLIENT_ID),
+                            ("nonce", &nonce),
+                        ],
+                        &signature,
+                    )
+            }
+            _ => false,
+        };
+        if !proven {
+            return reply(refused(
+                503,
+                "Invalid Params: invalid client_secret or signature",
+            ));
+        }
+        let userid = match param("grant_type").as_deref() {
+            Some("authorization_code") => {
+                let code = param("code").unwrap_or_default();
+                // Once: taken out whether it is then valid or not.
+                match self.oauth2.codes.remove(&code) {
+                    Some(c) if now > c.expires => {
+                        return reply(refused(503, "Invalid Params: the code has expired"))
+                    }
+                    Some(c)
+                        if param("redirect_uri").as_deref() != Some(c.redirect_uri.as_str()) =>
+                    {
+                        return reply(refused(503, "Invalid Params: redirect_uri mismatch"))
+                    }
+                    Some(c) => {
+                        self.oauth2.issued_codes += 1;
+                        c.userid
+                    }
+                    None => return reply(refused(503, "Invalid Params: invalid code")),
+                }
+            }
+            Some("refresh_token") => {
+                let token = param("refresh_token").unwrap_or_default();
+                let Some(r) = self.oauth2.refresh.get(&token).filter(|r| now <= r.expires) else {
+                    return reply(refused(503, "Invalid Params: invalid refresh_token"));
+                };
+                let userid = r.userid;
+                // Traded again (a client that lost the answer, or two concurrent
+                // refreshes): the earlier trade's tokens die.
+                if let Some((access, refresh)) = r.successor.clone() {
+                    self.oauth2.access.remove(&access);
+                    self.oauth2.refresh.remove(&refresh);
+                }
+                self.oauth2.refreshes += 1;
+                let set = self.issue(userid, now, Some(token.clone()));
+                if let Some(r) = self.oauth2.refresh.get_mut(&token) {
+                    r.successor = Some(set.clone());
+                    // Valid 8 hours at most from now (or until the new access token's use).
+                    r.expires = r.expires.min(now + OLD_REFRESH_GRACE);
+                }
+                return self.token_reply(userid, set);
+            }
+            _ => return reply(refused(503, "Invalid Params: grant_type")),
+        };
+        let set = self.issue(userid, now, None);
+        self.token_reply(userid, set)
+    }
+
+    /// A new access and refresh token for a user; the access token retires `retires` (the
+    /// refresh token it was traded for) at its first use.
+    fn issue(&mut self, userid: UserId, now: i64, retires: Option<String>) -> (String, String) {
+        let access = self.fresh_token("access2");
+        let refresh = self.fresh_token("refresh2");
+        self.oauth2.access.insert(
+            access.clone(),
+            Access {
+                userid,
+                expires: now + self.oauth2.access_lifetime,
+                used: false,
+                retires,
+            },
+        );
+        self.oauth2.refresh.insert(
+            refresh.clone(),
+            Refresh {
+                userid,
+                expires: now + REFRESH_LIFETIME,
+                successor: None,
+            },
+        );
+        (access, refresh)
+    }
+
+    fn token_reply(
+        &self,
+        userid: UserId,
+        (access, refresh): (String, String),
+    ) -> Response<Vec<u8>> {
+        // The user id as a string here (the service sends either).
+        reply(json!({"status": 0, "body": {
+            "userid": userid.to_string(),
+            "access_token": access,
+            "refresh_token": refresh,
+            "expires_in": self.oauth2.access_lifetime,
+            "scope": "user.info,user.metrics",
+            "csrf_token": "sandbox",
+            "token_type": "Bearer",
+        }}))
+    }
+
+    /// `POST /v2/signature` with `action=getnonce`: a single-use nonce for a request signed
+    /// over `action,client_id,timestamp`.
+    pub(super) fn getnonce(
+        &mut self,
+        request: &http::Request<Vec<u8>>,
+        now: u64,
+    ) -> Response<Vec<u8>> {
+        let now = self.oauth2_now(now);
+        let body = std::str::from_utf8(request.body()).unwrap_or("");
+        let param = |name: &str| form_pairs(body).find(name).map(|v| v.into_owned());
+        let (Some(timestamp), Some(signature)) = (param("timestamp"), param("signature")) else {
+            return reply(refused(503, "Invalid Params: timestamp and signature"));
+        };
+        let signed = param("action").as_deref() == Some("getnonce")
+            && param("client_id").as_deref() == Some(CLIENT_ID)
+            && verify(
+                &self.oauth2.app.client_secret,
+                &[
+                    ("action", "getnonce"),
+                    ("client_id", CLIENT_ID),
+                    ("timestamp", &timestamp),
+                ],
+                &signature,
+            );
+        if !signed {
+            return reply(refused(503, "Invalid Params: invalid signature"));
+        }
+        let nonce = self.fresh_token("nonce");
+        self.oauth2
+            .nonces
+            .insert(nonce.clone(), now + NONCE_LIFETIME);
+        reply(json!({"status": 0, "body": {"nonce": nonce}}))
+    }
+
+    /// The owner of a request's OAuth 2 access token (`Authorization: Bearer`, or
+    /// `access_token` in the query), if it carries one: `Some(Err(401))` for an expired or
+    /// unknown one. Its first use retires the refresh token it was traded for.
+    pub(super) fn bearer_owner(
+        &mut self,
+        request: &http::Request<Vec<u8>>,
+        now: u64,
+    ) -> Option<Result<UserId, Status>> {
+        let header = request
+            .headers()
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer ").map(str::to_owned));
+        let token = header.or_else(|| {
+            form_pairs(request.uri().query().unwrap_or(""))
+                .find("access_token")
+                .map(|v| v.into_owned())
+        })?;
+        let now = self.oauth2_now(now);
+        let Some(access) = self
+            .oauth2
+            .access
+            .get_mut(&token)
+            .filter(|a| now <= a.expires)
+        else {
+            return Some(Err(Status::from_code(401)));
+        };
+        let userid = access.userid;
+        access.used = true;
+        if let Some(old) = access.retires.take() {
+            self.oauth2.refresh.remove(&old);
+        }
+        Some(Ok(userid))
+    }
+}
+
+impl Sandbox {
+    /// Whether an OAuth 2 access token has been used (tests check that a client kept a
+    /// refreshed token set before its first use).
+    pub fn access_token_used(&self, token: &str) -> bool {
+        self.oauth2.access.get(token).is_some_and(|a| a.used)
+    }
+}
