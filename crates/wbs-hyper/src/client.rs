@@ -9,19 +9,20 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use futures_util::stream::{self, Stream};
 use http_body_util::{BodyExt, Full, LengthLimitError, Limited};
-use hyper_rustls::{HttpsConnector, HttpsConnectorBuilder};
-use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::Client as HyperClient;
-use hyper_util::rt::TokioExecutor;
 use tracing::Instrument;
 use wbs_proto::wbs_model::{DeviceType, MeasureGroup, More, Status, Subscription, User, UserId};
-use wbs_proto::wbs_oauth::Credentials;
 use wbs_proto::{
-    Call, DecodedPage, GetMeas, GetSubscription, GetUser, HttpMethod, ListSubscriptions,
-    MeasurePager, Probe, Revoke, Session, SkippedGroup, Subscribe, SyncCursor,
+    Call, DecodedPage, GetMeas, GetSubscription, GetUser, ListSubscriptions, MeasurePager, Probe,
+    Revoke, Session, SkippedGroup, Subscribe, SyncCursor,
 };
 
+use crate::bearer::{Bearer, Transport};
+use crate::builder::Connector;
 use crate::error::{Error, Kind};
+
+/// The default largest answer read: a full 2048-group getmeas page is about 335 KB.
+pub const DEFAULT_MAX_BODY: usize = 16 * 1024 * 1024;
 
 /// How failed requests are tried again.
 #[derive(Clone, Debug)]
@@ -59,113 +60,6 @@ impl RetryPolicy {
             ..Self::default()
         }
     }
-}
-
-/// Builds a [`Client`].
-#[derive(Clone)]
-pub struct ClientBuilder {
-    consumer: Credentials,
-    token: Credentials,
-    base_url: String,
-    method: HttpMethod,
-    connect_timeout: Duration,
-    request_timeout: Duration,
-    max_body: usize,
-    retry: RetryPolicy,
-}
-
-/// The default largest answer read: a full 2048-group getmeas page is about 335 KB.
-pub const DEFAULT_MAX_BODY: usize = 16 * 1024 * 1024;
-
-impl fmt::Debug for ClientBuilder {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ClientBuilder")
-            .field("consumer", &self.consumer)
-            .field("token", &self.token)
-            .field("base_url", &self.base_url)
-            .field("retry", &self.retry)
-            .finish_non_exhaustive()
-    }
-}
-
-impl ClientBuilder {
-    /// The API's base URL (default `https://wbsapi.withings.net`; the sandbox's for tests).
-    pub fn base_url(mut self, url: impl Into<String>) -> Self {
-        self.base_url = url.into();
-        self
-    }
-
-    /// GET (default) or POST.
-    pub fn method(mut self, method: HttpMethod) -> Self {
-        self.method = method;
-        self
-    }
-
-    /// Time to establish a connection (default 10 s).
-    pub fn connect_timeout(mut self, d: Duration) -> Self {
-        self.connect_timeout = d;
-        self
-    }
-
-    /// Time for one complete answer, body included (default 30 s).
-    pub fn request_timeout(mut self, d: Duration) -> Self {
-        self.request_timeout = d;
-        self
-    }
-
-    /// The largest answer body read (default [`DEFAULT_MAX_BODY`]); a longer one fails
-    /// with an error naming the limit ([`Error::body_limit`]), and is not retried.
-    pub fn max_body(mut self, bytes: usize) -> Self {
-        self.max_body = bytes;
-        self
-    }
-
-    /// How to retry.
-    pub fn retry(mut self, policy: RetryPolicy) -> Self {
-        self.retry = policy;
-        self
-    }
-
-    /// The client: HTTPS through rustls (with the root store the crate features choose) and
-    /// plain HTTP (for the loopback sandbox).
-    pub fn build(self) -> Result<Client, Error> {
-        let session = Session::new(self.consumer, self.token)
-            .with_base_url(&self.base_url)?
-            .with_method(self.method);
-        let mut http = HttpConnector::new();
-        http.set_connect_timeout(Some(self.connect_timeout));
-        http.enforce_http(false);
-        let tls = tls_builder()?
-            .https_or_http()
-            .enable_http1()
-            .wrap_connector(http);
-        let hyper = HyperClient::builder(TokioExecutor::new())
-            .pool_idle_timeout(Duration::from_secs(90))
-            .build(tls);
-        Ok(Client {
-            inner: Arc::new(Inner {
-                hyper,
-                session,
-                request_timeout: self.request_timeout,
-                max_body: self.max_body,
-                retry: self.retry,
-            }),
-        })
-    }
-}
-
-pub(crate) type Connector = HttpsConnector<HttpConnector>;
-
-pub(crate) fn tls_builder(
-) -> Result<HttpsConnectorBuilder<hyper_rustls::builderstates::WantsSchemes>, Error> {
-    let provider = rustls::crypto::ring::default_provider();
-    #[cfg(feature = "webpki-roots")]
-    let builder = HttpsConnectorBuilder::new().with_provider_and_webpki_roots(provider);
-    #[cfg(all(not(feature = "webpki-roots"), feature = "native-roots"))]
-    let builder = HttpsConnectorBuilder::new().with_provider_and_native_roots(provider);
-    #[cfg(not(any(feature = "webpki-roots", feature = "native-roots")))]
-    compile_error!("enable the webpki-roots or the native-roots feature of wbs-hyper");
-    builder.map_err(|e| Error::new(Kind::Tls, Some(Box::new(e))))
 }
 
 /// What a synchronisation brought.
@@ -229,15 +123,17 @@ pub struct Fetched {
 /// ```
 #[derive(Clone)]
 pub struct Client {
-    inner: Arc<Inner>,
+    pub(crate) inner: Arc<Inner>,
 }
 
-struct Inner {
-    hyper: HyperClient<Connector, Full<Bytes>>,
-    session: Session,
-    request_timeout: Duration,
-    max_body: usize,
-    retry: RetryPolicy,
+pub(crate) struct Inner {
+    pub(crate) hyper: HyperClient<Connector, Full<Bytes>>,
+    pub(crate) session: Session,
+    /// OAuth 2: the user's token set (`None`: OAuth 1, signed by the session).
+    pub(crate) bearer: Option<Bearer>,
+    pub(crate) request_timeout: Duration,
+    pub(crate) max_body: usize,
+    pub(crate) retry: RetryPolicy,
 }
 
 impl fmt::Debug for Client {
@@ -250,20 +146,6 @@ impl fmt::Debug for Client {
 }
 
 impl Client {
-    /// A builder for the application's credentials and a user's access token.
-    pub fn builder(consumer: Credentials, token: Credentials) -> ClientBuilder {
-        ClientBuilder {
-            consumer,
-            token,
-            base_url: wbs_proto::DEFAULT_BASE_URL.to_owned(),
-            method: HttpMethod::Get,
-            connect_timeout: Duration::from_secs(10),
-            request_timeout: Duration::from_secs(30),
-            max_body: DEFAULT_MAX_BODY,
-            retry: RetryPolicy::default(),
-        }
-    }
-
     /// Sends any call, with the retry policy: transient failures (connection errors,
     /// timeouts, dropped or truncated answers, HTTP 5xx, status 2555, and 601 after a longer
     /// pause) are tried again, each time signed with a fresh nonce. A call that changes
@@ -307,19 +189,66 @@ impl Client {
         }
     }
 
-    /// One attempt: sign, send, read within the timeout, decode.
+    /// One attempt: sign (OAuth 1) or take the access token (OAuth 2), send, read within
+    /// the timeout, decode. With OAuth 2, a 401 refreshes the token (once, whoever of the
+    /// concurrent callers comes first) and the call is sent again at once.
     async fn attempt<C: Call>(&self, call: &C) -> Result<C::Output, Error> {
-        let nonce = wbs_proto::wbs_oauth::random_nonce()?;
-        let request =
-            self.inner
-                .session
-                .request(call, &nonce, wbs_proto::wbs_oauth::unix_timestamp())?;
+        let Some(bearer) = &self.inner.bearer else {
+            let nonce = wbs_proto::wbs_oauth::random_nonce()?;
+            let request =
+                self.inner
+                    .session
+                    .request(call, &nonce, wbs_proto::wbs_oauth::unix_timestamp())?;
+            return self.exchange::<C>(request).await;
+        };
+        let transport = self.transport();
+        let token = bearer.token(&transport).await?;
+        let request = self.inner.session.request_bearer(call, &token)?;
+        match self.exchange::<C>(request).await {
+            Err(e) if e.api_status() == Some(Status::from_code(401)) => {
+                bearer.refresh_after_401(&transport, &token).await?;
+                let token = bearer.token(&transport).await?;
+                let request = self.inner.session.request_bearer(call, &token)?;
+                self.exchange::<C>(request).await
+            }
+            other => other,
+        }
+    }
+
+    /// Sends a built request and decodes the answer.
+    async fn exchange<C: Call>(
+        &self,
+        request: wbs_proto::http::Request<Vec<u8>>,
+    ) -> Result<C::Output, Error> {
         let request = request.map(|b| Full::new(Bytes::from(b)));
         let exchange = send(&self.inner.hyper, request, self.inner.max_body);
         let (status, body) = tokio::time::timeout(self.inner.request_timeout, exchange)
             .await
             .map_err(|_| Error::new(Kind::Timeout, None))??;
         Ok(C::decode(status, &body)?)
+    }
+
+    fn transport(&self) -> Transport<'_> {
+        Transport {
+            hyper: &self.inner.hyper,
+            timeout: self.inner.request_timeout,
+            max_body: self.inner.max_body,
+        }
+    }
+
+    /// OAuth 2: the user's current token set (`None` for an OAuth 1 client).
+    pub async fn token_set(&self) -> Option<wbs_proto::wbs_oauth2::TokenSet> {
+        match &self.inner.bearer {
+            Some(b) => Some(b.current.lock().await.clone()),
+            None => None,
+        }
+    }
+
+    /// OAuth 2: how many times this client refreshed the access token.
+    pub fn token_refreshes(&self) -> u64 {
+        self.inner.bearer.as_ref().map_or(0, |b| {
+            b.refreshes.load(std::sync::atomic::Ordering::Relaxed)
+        })
     }
 
     /// A random pause between half and all of `backoff` (fastrand's thread-local

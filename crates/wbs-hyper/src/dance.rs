@@ -5,9 +5,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use http_body_util::Full;
-use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::Client as HyperClient;
-use hyper_util::rt::TokioExecutor;
 use wbs_proto::wbs_oauth::Credentials;
 use wbs_proto::{decode_token_response, AccessToken, OAuthEndpoints};
 
@@ -32,7 +30,7 @@ pub struct OAuthDance {
     consumer: Credentials,
     endpoints: OAuthEndpoints,
     timeout: Duration,
-    http: HyperClient<crate::client::Connector, Full<Bytes>>,
+    http: HyperClient<crate::builder::Connector, Full<Bytes>>,
 }
 
 impl fmt::Debug for OAuthDance {
@@ -52,17 +50,11 @@ impl OAuthDance {
 
     /// Against other endpoints (the sandbox's: `OAuthEndpoints::under(base_url)`).
     pub fn with_endpoints(consumer: Credentials, endpoints: OAuthEndpoints) -> Result<Self, Error> {
-        let mut http = HttpConnector::new();
-        http.enforce_http(false);
-        let tls = crate::client::tls_builder()?
-            .https_or_http()
-            .enable_http1()
-            .wrap_connector(http);
         Ok(Self {
             consumer,
             endpoints,
             timeout: Duration::from_secs(30),
-            http: HyperClient::builder(TokioExecutor::new()).build(tls),
+            http: crate::builder::http_client(Duration::from_secs(10))?,
         })
     }
 

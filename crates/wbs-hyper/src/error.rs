@@ -34,6 +34,10 @@ pub(crate) enum Kind {
     TooManyPages(u32),
     /// A token endpoint refused (OAuth dance).
     Token(wbs_proto::TokenError),
+    /// The OAuth 2 token endpoint refused, or its answer is no token set.
+    Token2(wbs_proto::wbs_oauth2::TokenError),
+    /// A refreshed token set could not be kept (its access token was not used).
+    Persist,
     /// A local listener could not be set up.
     Io,
     /// The operating system's random number generator failed (no nonce).
@@ -103,10 +107,12 @@ impl Error {
         match &self.kind {
             Kind::Connect | Kind::Timeout | Kind::Transport => true,
             Kind::Response(e) => e.is_transient(),
+            Kind::Token2(e) => e.is_transient(),
             Kind::Invalid(_)
             | Kind::Tls
             | Kind::TooManyPages(_)
             | Kind::Token(_)
+            | Kind::Persist
             | Kind::Io
             | Kind::Rng
             | Kind::Closed
@@ -129,6 +135,19 @@ impl Error {
         }
     }
 
+    /// The OAuth 2 token endpoint's refusal (a refresh, or a code exchange).
+    pub fn oauth2_error(&self) -> Option<&wbs_proto::wbs_oauth2::TokenError> {
+        match &self.kind {
+            Kind::Token2(e) => Some(e),
+            _ => None,
+        }
+    }
+
+    /// A refreshed token set could not be kept: the old one is still in use.
+    pub fn is_persist(&self) -> bool {
+        matches!(self.kind, Kind::Persist)
+    }
+
     /// The response error, when the failure is one.
     pub fn response_error(&self) -> Option<&ResponseError> {
         match &self.kind {
@@ -149,6 +168,8 @@ impl fmt::Display for Error {
             Kind::Tls => f.write_str("TLS could not be set up"),
             Kind::TooManyPages(n) => write!(f, "the service was still sending pages after {n}"),
             Kind::Token(e) => e.fmt(f),
+            Kind::Token2(e) => e.fmt(f),
+            Kind::Persist => f.write_str("the refreshed token set could not be kept"),
             Kind::Io => f.write_str("a local listener could not be set up"),
             Kind::Rng => {
                 f.write_str("no nonce: the operating system's random number generator failed")
@@ -192,6 +213,7 @@ impl StdError for Error {
             Kind::Invalid(e) => e.source(),
             Kind::Response(e) => e.source(),
             Kind::Token(e) => e.source(),
+            Kind::Token2(e) => e.source(),
             _ => None,
         }
     }

@@ -27,6 +27,8 @@
     warn(clippy::unwrap_used, clippy::expect_used, clippy::panic)
 )]
 
+mod bearer;
+mod builder;
 mod callback;
 mod client;
 mod dance;
@@ -34,8 +36,10 @@ mod error;
 mod listen;
 pub mod serve;
 
+pub use bearer::{exchange_code, system_clock, Clock};
+pub use builder::ClientBuilder;
 pub use callback::{CallbackListener, CALLBACK_PATH};
-pub use client::{Client, ClientBuilder, Fetched, RetryPolicy, SyncPage, Synced, DEFAULT_MAX_BODY};
+pub use client::{Client, Fetched, RetryPolicy, SyncPage, Synced, DEFAULT_MAX_BODY};
 pub use dance::OAuthDance;
 pub use error::Error;
 pub use listen::{
@@ -49,6 +53,7 @@ pub use wbs_proto::wbs_model::{
 };
 pub use wbs_proto::wbs_oauth::flow::AuthorizationCallback;
 pub use wbs_proto::wbs_oauth::{Credentials, Error as OAuthError, RngError, Secret};
+pub use wbs_proto::wbs_oauth2::{BoxFuture, ClientCredentials, NoSink, TokenSet, TokenSink};
 pub use wbs_proto::{
     AccessToken, Call, DecodedPage, GetMeas, GetSubscription, GetUser, HttpError, HttpMethod,
     InvalidRequest, ListSubscriptions, NotificationError, OAuthEndpoints, PagerCheckpoint,

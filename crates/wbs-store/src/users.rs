@@ -3,6 +3,7 @@
 use sqlx::{AnyConnection, Row};
 use wbs_proto::wbs_model::{Timestamp, User, UserId};
 use wbs_proto::wbs_oauth::Credentials;
+use wbs_proto::wbs_oauth2::{BoxFuture, TokenSet, TokenSink};
 
 use crate::error::{Error, Result};
 use crate::groups::{now, text};
@@ -14,6 +15,23 @@ use crate::open::Store;
 pub enum StoredToken {
     /// An OAuth 1.0a access token and its secret.
     OAuth1(Credentials),
+    /// An OAuth 2 token set (access and refresh token, expiry, scope).
+    OAuth2(TokenSet),
+}
+
+/// The store keeps a client's refreshed token sets (`Client::builder_oauth2`'s sink): each
+/// is committed (on disk, for SQLite) before `save` returns, so before the client uses it.
+impl TokenSink for Store {
+    fn save<'a>(
+        &'a self,
+        set: &'a TokenSet,
+    ) -> BoxFuture<'a, Result<(), Box<dyn std::error::Error + Send + Sync>>> {
+        Box::pin(async move {
+            self.save_token(UserId::new(set.userid), &StoredToken::OAuth2(set.clone()))
+                .await
+                .map_err(|e| Box::new(e) as Box<dyn std::error::Error + Send + Sync>)
+        })
+    }
 }
 
 /// Adds the user's row if it is not there yet.
@@ -63,19 +81,41 @@ impl Store {
     /// Keeps a user's access token (replacing the one kept), and clears a need to
     /// authorize again.
     pub async fn save_token(&self, userid: UserId, token: &StoredToken) -> Result<()> {
-        let StoredToken::OAuth1(c) = token;
+        let (kind, token, secret, refresh, expires, scope) = match token {
+            StoredToken::OAuth1(c) => (
+                "oauth1",
+                c.key.as_str(),
+                Some(c.secret.expose()),
+                None,
+                None,
+                None,
+            ),
+            StoredToken::OAuth2(t) => (
+                "oauth2",
+                t.access_token.expose(),
+                None,
+                Some(t.refresh_token.expose()),
+                Some(t.expires_at),
+                Some(t.scope.as_str()),
+            ),
+        };
         let mut tx = self.pool.begin().await?;
         ensure_user(&mut tx, userid).await?;
         sqlx::query(
-            "INSERT INTO credentials (userid, kind, token, secret, needs_reauth, updated_at) \
-             VALUES ($1, 'oauth1', $2, $3, 0, $4) ON CONFLICT (userid) DO UPDATE SET \
-             kind = excluded.kind, token = excluded.token, secret = excluded.secret, \
-             refresh_token = NULL, expires_at = NULL, scope = NULL, needs_reauth = 0, \
+            "INSERT INTO credentials (userid, kind, token, secret, refresh_token, expires_at, \
+             scope, needs_reauth, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, 0, $8) \
+             ON CONFLICT (userid) DO UPDATE SET kind = excluded.kind, token = excluded.token, \
+             secret = excluded.secret, refresh_token = excluded.refresh_token, \
+             expires_at = excluded.expires_at, scope = excluded.scope, needs_reauth = 0, \
              updated_at = excluded.updated_at",
         )
         .bind(userid.get())
-        .bind(c.key.as_str())
-        .bind(c.secret.expose())
+        .bind(kind)
+        .bind(token)
+        .bind(secret)
+        .bind(refresh)
+        .bind(expires)
+        .bind(scope)
         .bind(now())
         .execute(&mut *tx)
         .await?;
@@ -85,10 +125,13 @@ impl Store {
 
     /// A user's access token, if one is kept.
     pub async fn token(&self, userid: UserId) -> Result<Option<StoredToken>> {
-        let row = sqlx::query("SELECT kind, token, secret FROM credentials WHERE userid = $1")
-            .bind(userid.get())
-            .fetch_optional(&self.pool)
-            .await?;
+        let row = sqlx::query(
+            "SELECT kind, token, secret, refresh_token, expires_at, scope \
+             FROM credentials WHERE userid = $1",
+        )
+        .bind(userid.get())
+        .fetch_optional(&self.pool)
+        .await?;
         let Some(row) = row else {
             return Ok(None);
         };
@@ -99,6 +142,18 @@ impl Store {
                 Ok(Some(StoredToken::OAuth1(Credentials::new(
                     row.try_get::<String, _>(1)?,
                     secret.unwrap_or_default(),
+                ))))
+            }
+            "oauth2" => {
+                let refresh: Option<String> = row.try_get(3)?;
+                let expires: Option<i64> = row.try_get(4)?;
+                let scope: Option<String> = row.try_get(5)?;
+                Ok(Some(StoredToken::OAuth2(TokenSet::new(
+                    userid.get(),
+                    row.try_get::<String, _>(1)?,
+                    refresh.unwrap_or_default(),
+                    expires.unwrap_or(0),
+                    scope.unwrap_or_default(),
                 ))))
             }
             other => Err(Error::Corrupt {

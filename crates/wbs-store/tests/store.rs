@@ -131,6 +131,21 @@ async fn groups_read_back_exactly_and_upserts_replace(store: &Store, user: UserI
     assert!(!format!("{kept:?}").contains("very-secret"));
     assert_eq!(kept, token("very-secret"));
     assert!(store.users().await.unwrap().contains(&user));
+
+    // An OAuth 2 token set, kept through the client's hook, replaces it.
+    let set = wbs_proto::wbs_oauth2::TokenSet::new(
+        user.get(),
+        "access",
+        "refresh",
+        1_700_010_800,
+        "user.metrics",
+    );
+    wbs_proto::wbs_oauth2::TokenSink::save(store, &set)
+        .await
+        .unwrap();
+    let kept = store.token(user).await.unwrap().unwrap();
+    assert_eq!(kept, StoredToken::OAuth2(set));
+    assert!(!format!("{kept:?}").contains("refresh\""));
 }
 
 #[test]

@@ -1,0 +1,166 @@
+//! OAuth 2 for the client: a user's token set, refreshed before it expires and once on
+//! status 401, by one caller at a time (single flight: concurrent callers wait for that one
+//! refresh), and handed to a [`TokenSink`] that keeps it **before** the new access token is
+//! used: the old refresh token stays valid until then, so a crash between the refresh and
+//! the write is retried with the old one.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use http_body_util::Full;
+use hyper_util::client::legacy::Client as HyperClient;
+use wbs_proto::http::header::{HeaderValue, CONTENT_TYPE};
+use wbs_proto::wbs_oauth::Secret;
+use wbs_proto::wbs_oauth2::{
+    decode_token_response, token_request_body, ClientAuth, ClientCredentials, Grant, TokenSet,
+    TokenSink, TOKEN_PATH,
+};
+
+use crate::builder::Connector;
+use crate::client::send;
+use crate::error::{Error, Kind};
+
+/// The clock the token manager reads: Unix seconds (the system's by default; a test's to
+/// follow the sandbox's).
+pub type Clock = Arc<dyn Fn() -> i64 + Send + Sync>;
+
+/// The system clock, in Unix seconds.
+pub fn system_clock() -> Clock {
+    Arc::new(|| {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+            .unwrap_or(0)
+    })
+}
+
+/// One user's OAuth 2 state inside a client.
+pub(crate) struct Bearer {
+    pub(crate) app: ClientCredentials,
+    pub(crate) token_url: String,
+    pub(crate) current: tokio::sync::Mutex<TokenSet>,
+    pub(crate) sink: Arc<dyn TokenSink>,
+    pub(crate) clock: Clock,
+    /// Refresh this many seconds before the expiry.
+    pub(crate) margin: i64,
+    pub(crate) refreshes: AtomicU64,
+}
+
+/// What a token request needs of the client: its pool, timeout and size limit.
+pub(crate) struct Transport<'a> {
+    pub(crate) hyper: &'a HyperClient<Connector, Full<Bytes>>,
+    pub(crate) timeout: Duration,
+    pub(crate) max_body: usize,
+}
+
+impl Bearer {
+    /// The access token to use now, refreshed first if it expires within the margin.
+    pub(crate) async fn token(&self, t: &Transport<'_>) -> Result<Secret, Error> {
+        let mut set = self.current.lock().await;
+        if set.expires_at.saturating_sub(self.margin) <= (self.clock)() {
+            self.refresh(t, &mut set).await?;
+        }
+        Ok(set.access_token.clone())
+    }
+
+    /// After a 401 for `used`: refreshed, unless another caller already did.
+    pub(crate) async fn refresh_after_401(
+        &self,
+        t: &Transport<'_>,
+        used: &Secret,
+    ) -> Result<(), Error> {
+        let mut set = self.current.lock().await;
+        if set.access_token == *used {
+            self.refresh(t, &mut set).await?;
+        }
+        Ok(())
+    }
+
+    /// Trades the refresh token for a new set, keeps it through the sink, then uses it.
+    /// On any failure the current set stays (its refresh token still valid).
+    async fn refresh(&self, t: &Transport<'_>, set: &mut TokenSet) -> Result<(), Error> {
+        let body = token_request_body(
+            &self.app,
+            Grant::RefreshToken(&set.refresh_token),
+            ClientAuth::Secret,
+        );
+        let new = request_tokens(t, &self.token_url, body, &self.clock).await?;
+        if new.userid != set.userid {
+            return Err(Error::new(
+                Kind::Token2(wbs_proto::wbs_oauth2::TokenError::Field { field: "userid" }),
+                None,
+            ));
+        }
+        self.sink
+            .save(&new)
+            .await
+            .map_err(|e| Error::new(Kind::Persist, Some(e)))?;
+        *set = new;
+        self.refreshes.fetch_add(1, Ordering::Relaxed);
+        tracing::debug!(
+            userid = set.userid,
+            expires_at = set.expires_at,
+            "access token refreshed"
+        );
+        Ok(())
+    }
+}
+
+/// POSTs a token request form and reads the token set from the envelope.
+pub(crate) async fn request_tokens(
+    t: &Transport<'_>,
+    url: &str,
+    body: String,
+    clock: &Clock,
+) -> Result<TokenSet, Error> {
+    let request = hyper::Request::post(url)
+        .header(
+            CONTENT_TYPE,
+            HeaderValue::from_static("application/x-www-form-urlencoded"),
+        )
+        .body(Full::new(Bytes::from(body)))
+        .map_err(|e| Error::new(Kind::Transport, Some(Box::new(e))))?;
+    let (status, bytes) = tokio::time::timeout(t.timeout, send(t.hyper, request, t.max_body))
+        .await
+        .map_err(|_| Error::new(Kind::Timeout, None))??;
+    if !status.is_success() {
+        return Err(Error::new(
+            Kind::Token2(wbs_proto::wbs_oauth2::TokenError::NotEnvelope(format!(
+                "HTTP {status}"
+            ))),
+            None,
+        ));
+    }
+    decode_token_response(&bytes, clock()).map_err(|e| Error::new(Kind::Token2(e), None))
+}
+
+/// The token endpoint of an API base URL.
+pub(crate) fn token_url(base_url: &str) -> String {
+    format!("{}{TOKEN_PATH}", base_url.trim_end_matches('/'))
+}
+
+/// Trades an authorization code (from the redirect, once its `state` is checked with
+/// `wbs_oauth2::parse_redirect`) for the user's token set: `POST {base_url}/v2/oauth2`.
+/// The code is valid 30 seconds, once; a refusal says why
+/// ([`Error::oauth2_error`](crate::Error::oauth2_error)).
+pub async fn exchange_code(
+    base_url: &str,
+    app: &ClientCredentials,
+    code: &str,
+    redirect_uri: &str,
+) -> Result<TokenSet, Error> {
+    let hyper = crate::builder::http_client(Duration::from_secs(10))?;
+    let transport = Transport {
+        hyper: &hyper,
+        timeout: Duration::from_secs(30),
+        max_body: 1024 * 1024,
+    };
+    let body = token_request_body(
+        app,
+        Grant::AuthorizationCode { code, redirect_uri },
+        ClientAuth::Secret,
+    );
+    request_tokens(&transport, &token_url(base_url), body, &system_clock()).await
+}

@@ -1,0 +1,206 @@
+//! Building a [`Client`]: OAuth 1 credentials or an OAuth 2 token set, the base URL,
+//! timeouts, size limit and retries; the TLS connector.
+
+use std::fmt;
+use std::sync::atomic::AtomicU64;
+use std::sync::Arc;
+use std::time::Duration;
+
+use hyper_rustls::{HttpsConnector, HttpsConnectorBuilder};
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::client::legacy::Client as HyperClient;
+use hyper_util::rt::TokioExecutor;
+use wbs_proto::wbs_oauth::Credentials;
+use wbs_proto::wbs_oauth2::{ClientCredentials, TokenSet, TokenSink};
+use wbs_proto::{HttpMethod, Session};
+
+use crate::bearer::{system_clock, token_url, Bearer, Clock};
+use crate::client::{Client, Inner, RetryPolicy, DEFAULT_MAX_BODY};
+use crate::error::{Error, Kind};
+
+/// How the client authenticates.
+#[derive(Clone)]
+enum Auth {
+    OAuth1 {
+        consumer: Credentials,
+        token: Credentials,
+    },
+    OAuth2 {
+        app: ClientCredentials,
+        tokens: TokenSet,
+        sink: Arc<dyn TokenSink>,
+    },
+}
+
+impl Client {
+    /// A builder for the application's credentials and a user's access token (OAuth 1).
+    pub fn builder(consumer: Credentials, token: Credentials) -> ClientBuilder {
+        ClientBuilder::with(Auth::OAuth1 { consumer, token })
+    }
+
+    /// A builder for today's service (OAuth 2): the application, a user's token set, and
+    /// where a refreshed token set is kept before it is used.
+    pub fn builder_oauth2(
+        app: ClientCredentials,
+        tokens: TokenSet,
+        sink: Arc<dyn TokenSink>,
+    ) -> ClientBuilder {
+        ClientBuilder::with(Auth::OAuth2 { app, tokens, sink })
+    }
+}
+
+/// Builds a [`Client`].
+#[derive(Clone)]
+pub struct ClientBuilder {
+    auth: Auth,
+    clock: Clock,
+    refresh_margin: i64,
+    base_url: String,
+    method: HttpMethod,
+    connect_timeout: Duration,
+    request_timeout: Duration,
+    max_body: usize,
+    retry: RetryPolicy,
+}
+
+impl fmt::Debug for ClientBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut d = f.debug_struct("ClientBuilder");
+        match &self.auth {
+            Auth::OAuth1 { consumer, token } => d.field("consumer", consumer).field("token", token),
+            Auth::OAuth2 { app, tokens, .. } => d.field("app", app).field("tokens", tokens),
+        };
+        d.field("base_url", &self.base_url)
+            .field("retry", &self.retry)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ClientBuilder {
+    fn with(auth: Auth) -> Self {
+        Self {
+            auth,
+            clock: system_clock(),
+            refresh_margin: 300,
+            base_url: wbs_proto::DEFAULT_BASE_URL.to_owned(),
+            method: HttpMethod::Get,
+            connect_timeout: Duration::from_secs(10),
+            request_timeout: Duration::from_secs(30),
+            max_body: DEFAULT_MAX_BODY,
+            retry: RetryPolicy::default(),
+        }
+    }
+
+    /// OAuth 2: the clock expiries are read by (default the system's, Unix seconds).
+    pub fn clock(mut self, clock: Clock) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// OAuth 2: refresh this many seconds before the access token expires (default 300).
+    pub fn refresh_margin(mut self, seconds: i64) -> Self {
+        self.refresh_margin = seconds.max(0);
+        self
+    }
+
+    /// The API's base URL (default `https://wbsapi.withings.net`; the sandbox's for tests).
+    pub fn base_url(mut self, url: impl Into<String>) -> Self {
+        self.base_url = url.into();
+        self
+    }
+
+    /// GET (default) or POST.
+    pub fn method(mut self, method: HttpMethod) -> Self {
+        self.method = method;
+        self
+    }
+
+    /// Time to establish a connection (default 10 s).
+    pub fn connect_timeout(mut self, d: Duration) -> Self {
+        self.connect_timeout = d;
+        self
+    }
+
+    /// Time for one complete answer, body included (default 30 s).
+    pub fn request_timeout(mut self, d: Duration) -> Self {
+        self.request_timeout = d;
+        self
+    }
+
+    /// The largest answer body read (default [`DEFAULT_MAX_BODY`]); a longer one fails
+    /// with an error naming the limit ([`Error::body_limit`]), and is not retried.
+    pub fn max_body(mut self, bytes: usize) -> Self {
+        self.max_body = bytes;
+        self
+    }
+
+    /// How to retry.
+    pub fn retry(mut self, policy: RetryPolicy) -> Self {
+        self.retry = policy;
+        self
+    }
+
+    /// The client: HTTPS through rustls (with the root store the crate features choose) and
+    /// plain HTTP (for the loopback sandbox).
+    pub fn build(self) -> Result<Client, Error> {
+        let (session, bearer) = match self.auth {
+            Auth::OAuth1 { consumer, token } => (Session::new(consumer, token), None),
+            Auth::OAuth2 { app, tokens, sink } => (
+                Session::bearer(),
+                Some(Bearer {
+                    app,
+                    token_url: token_url(&self.base_url),
+                    current: tokio::sync::Mutex::new(tokens),
+                    sink,
+                    clock: self.clock,
+                    margin: self.refresh_margin,
+                    refreshes: AtomicU64::new(0),
+                }),
+            ),
+        };
+        let session = session
+            .with_base_url(&self.base_url)?
+            .with_method(self.method);
+        let hyper = http_client(self.connect_timeout)?;
+        Ok(Client {
+            inner: Arc::new(Inner {
+                hyper,
+                session,
+                bearer,
+                request_timeout: self.request_timeout,
+                max_body: self.max_body,
+                retry: self.retry,
+            }),
+        })
+    }
+}
+
+pub(crate) type Connector = HttpsConnector<HttpConnector>;
+
+/// A pooled HTTP(S) client: HTTPS through rustls, plain HTTP for the loopback sandbox.
+pub(crate) fn http_client(
+    connect_timeout: Duration,
+) -> Result<HyperClient<Connector, http_body_util::Full<bytes::Bytes>>, Error> {
+    let mut http = HttpConnector::new();
+    http.set_connect_timeout(Some(connect_timeout));
+    http.enforce_http(false);
+    let tls = tls_builder()?
+        .https_or_http()
+        .enable_http1()
+        .wrap_connector(http);
+    Ok(HyperClient::builder(TokioExecutor::new())
+        .pool_idle_timeout(Duration::from_secs(90))
+        .build(tls))
+}
+
+pub(crate) fn tls_builder(
+) -> Result<HttpsConnectorBuilder<hyper_rustls::builderstates::WantsSchemes>, Error> {
+    let provider = rustls::crypto::ring::default_provider();
+    #[cfg(feature = "webpki-roots")]
+    let builder = HttpsConnectorBuilder::new().with_provider_and_webpki_roots(provider);
+    #[cfg(all(not(feature = "webpki-roots"), feature = "native-roots"))]
+    let builder = HttpsConnectorBuilder::new().with_provider_and_native_roots(provider);
+    #[cfg(not(any(feature = "webpki-roots", feature = "native-roots")))]
+    compile_error!("enable the webpki-roots or the native-roots feature of wbs-hyper");
+    builder.map_err(|e| Error::new(Kind::Tls, Some(Box::new(e))))
+}

@@ -1,0 +1,310 @@
+//! Today's service, OAuth 2, against the sandbox over HTTP: the whole flow and its
+//! refusals, 30 simulated days of hourly syncs without a new authorization, the refreshed
+//! token kept before its first use, a crash between refresh and write recovered, and 50
+//! concurrent requests at the expiry costing one refresh.
+
+use std::error::Error as StdError;
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use futures_util::StreamExt;
+use wbs_hyper::{
+    exchange_code, BoxFuture, Client, ClientCredentials, GetMeas, MeasureGroup, SyncCursor,
+    TokenSet, TokenSink, UserId,
+};
+use wbs_proto::wbs_oauth2::{authorize_url, parse_redirect, RedirectError, DEFAULT_SCOPE};
+use wbs_sim::{RunningSim, Sandbox};
+
+const REDIRECT: &str = "http://127.0.0.1:9/callback";
+
+async fn sandbox() -> RunningSim {
+    let mut sandbox = Sandbox::with_reference_data();
+    sandbox.generate(2, 300, 3, 1_700_000_000);
+    RunningSim::start(sandbox, "127.0.0.1:0".parse().unwrap())
+        .await
+        .unwrap()
+}
+
+/// The authorize page's redirect for a user (the sandbox approves at once).
+async fn approve(sim: &RunningSim, userid: i64, state: &str) -> String {
+    let url = authorize_url(
+        &format!(
+            "{}{}",
+            sim.base_url(),
+            wbs_proto::wbs_oauth2::AUTHORIZE_PATH
+        ),
+        wbs_sim::CLIENT_ID,
+        REDIRECT,
+        DEFAULT_SCOPE,
+        state,
+    );
+    let url = format!("{url}&userid={userid}");
+    let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+        .build_http::<http_body_util::Empty<bytes::Bytes>>();
+    let response = client.get(url.parse().unwrap()).await.unwrap();
+    assert_eq!(response.status(), 302);
+    response.headers()["location"].to_str().unwrap().to_owned()
+}
+
+fn app() -> ClientCredentials {
+    ClientCredentials::new(wbs_sim::CLIENT_ID, wbs_sim::CLIENT_SECRET)
+}
+
+/// A sink that records every set it keeps, checks (through the sandbox) that its access
+/// token was not used before, and can be told to fail.
+struct Recorder {
+    sim: Arc<RunningSim>,
+    saved: Mutex<Vec<TokenSet>>,
+    fail: AtomicBool,
+}
+
+impl TokenSink for Recorder {
+    fn save<'a>(
+        &'a self,
+        set: &'a TokenSet,
+    ) -> BoxFuture<'a, Result<(), Box<dyn StdError + Send + Sync>>> {
+        Box::pin(async move {
+            if self.fail.load(Ordering::SeqCst) {
+                return Err("the disk is full".into());
+            }
+            let used = self
+                .sim
+                .with(|s| s.access_token_used(set.access_token.expose()));
+            assert!(
+                !used,
+                "a refreshed access token was used before it was kept"
+            );
+            self.saved.lock().unwrap().push(set.clone());
+            Ok(())
+        })
+    }
+}
+
+async fn all_groups(client: &Client, user: i64) -> Vec<MeasureGroup> {
+    let stream = client.measures_all(GetMeas::new(UserId::new(user)));
+    stream.map(|g| g.unwrap()).collect().await
+}
+
+#[tokio::test]
+async fn the_flow_over_http_and_its_refusals() {
+    let sim = Arc::new(sandbox().await);
+    let redirect = approve(&sim, 10_000, "st@te 1").await;
+    assert!(redirect.starts_with(REDIRECT), "{redirect}");
+    // A wrong state is refused before any code is used.
+    assert_eq!(
+        parse_redirect(&redirect, "another"),
+        Err(RedirectError::StateMismatch)
+    );
+    let code = parse_redirect(&redirect, "st@te 1").unwrap();
+    let set = exchange_code(&sim.base_url(), &app(), &code, REDIRECT)
+        .await
+        .unwrap();
+    assert_eq!(set.userid, 10_000);
+    assert!(!format!("{set:?}").contains(set.access_token.expose()));
+
+    // Reused: refused, and says so.
+    let again = exchange_code(&sim.base_url(), &app(), &code, REDIRECT)
+        .await
+        .unwrap_err();
+    assert!(again.to_string().contains("invalid code"), "{again}");
+    assert!(again.oauth2_error().is_some());
+    // Expired: 31 seconds later.
+    let code = parse_redirect(&approve(&sim, 10_000, "s2").await, "s2").unwrap();
+    sim.with(|s| s.advance_clock(31));
+    let expired = exchange_code(&sim.base_url(), &app(), &code, REDIRECT)
+        .await
+        .unwrap_err();
+    assert!(expired.to_string().contains("expired"), "{expired}");
+    // Another redirect_uri, or a wrong secret.
+    let code = parse_redirect(&approve(&sim, 10_000, "s3").await, "s3").unwrap();
+    let other = exchange_code(&sim.base_url(), &app(), &code, "http://127.0.0.1:9/other").await;
+    assert!(other.unwrap_err().to_string().contains("redirect_uri"));
+    let code = parse_redirect(&approve(&sim, 10_000, "s4").await, "s4").unwrap();
+    let wrong = ClientCredentials::new(wbs_sim::CLIENT_ID, "not-the-secret");
+    assert!(exchange_code(&sim.base_url(), &wrong, &code, REDIRECT)
+        .await
+        .is_err());
+
+    // The same export over Bearer as over OAuth 1.
+    let bearer = Client::builder_oauth2(app(), set, Arc::new(wbs_hyper::NoSink))
+        .base_url(sim.base_url())
+        .build()
+        .unwrap();
+    let (consumer, token) = sim.with(|s| {
+        (
+            s.consumer().clone(),
+            s.user(UserId::new(10_000)).unwrap().token.clone(),
+        )
+    });
+    let oauth1 = Client::builder(consumer, token)
+        .base_url(sim.base_url())
+        .build()
+        .unwrap();
+    let groups = all_groups(&bearer, 10_000).await;
+    assert_eq!(groups.len(), 300);
+    assert_eq!(groups, all_groups(&oauth1, 10_000).await);
+    // Another user's data with this user's token: refused as with OAuth 1.
+    let err = bearer
+        .measures(&GetMeas::new(UserId::new(10_001)))
+        .await
+        .unwrap_err();
+    assert!(err.api_status().is_some(), "{err}");
+}
+
+#[tokio::test]
+async fn thirty_days_of_hourly_syncs_never_ask_to_authorize_again() {
+    let sim = Arc::new(sandbox().await);
+    let code = parse_redirect(&approve(&sim, 10_000, "s").await, "s").unwrap();
+    let first = exchange_code(&sim.base_url(), &app(), &code, REDIRECT)
+        .await
+        .unwrap();
+    // The client's clock follows the sandbox's moved one.
+    let offset = Arc::new(AtomicI64::new(0));
+    let clock_offset = offset.clone();
+    let system = wbs_hyper::system_clock();
+    let recorder = Arc::new(Recorder {
+        sim: sim.clone(),
+        saved: Mutex::new(Vec::new()),
+        fail: AtomicBool::new(false),
+    });
+    let client = Client::builder_oauth2(app(), first.clone(), recorder.clone())
+        .base_url(sim.base_url())
+        .clock(Arc::new(move || {
+            system() + clock_offset.load(Ordering::SeqCst)
+        }))
+        .build()
+        .unwrap();
+    let mut cursor = SyncCursor::new(UserId::new(10_000));
+    let mut fetched = 0;
+    for hour in 0..(30 * 24) {
+        let synced = client
+            .sync(&cursor)
+            .await
+            .unwrap_or_else(|e| panic!("hour {hour}: {e}"));
+        fetched += synced.groups.len();
+        cursor = synced.cursor;
+        sim.with(|s| s.advance_clock(3_600));
+        offset.fetch_add(3_600, Ordering::SeqCst);
+    }
+    assert_eq!(fetched, 300);
+    let saved = recorder.saved.lock().unwrap().clone();
+    // Refreshed before each 3-hour expiry (5 minutes ahead): every third hour.
+    assert_eq!(saved.len() as u64, client.token_refreshes());
+    assert!(
+        (235..=245).contains(&saved.len()),
+        "{} refreshes",
+        saved.len()
+    );
+    let mut refresh_tokens: Vec<&str> = saved.iter().map(|s| s.refresh_token.expose()).collect();
+    refresh_tokens.push(first.refresh_token.expose());
+    refresh_tokens.sort();
+    refresh_tokens.dedup();
+    assert_eq!(
+        refresh_tokens.len(),
+        saved.len() + 1,
+        "a refresh token came back twice"
+    );
+    assert_eq!(client.token_set().await.unwrap(), *saved.last().unwrap());
+
+    // Without the clock (the sandbox's clock ahead of the client's): a 401, one refresh,
+    // the call goes through.
+    let lagging = Client::builder_oauth2(app(), saved.last().unwrap().clone(), recorder.clone())
+        .base_url(sim.base_url())
+        .build()
+        .unwrap();
+    sim.with(|s| s.advance_clock(4 * 3_600));
+    lagging.probe().await.unwrap();
+    assert_eq!(lagging.token_refreshes(), 1);
+}
+
+#[tokio::test]
+async fn a_crash_between_refresh_and_write_recovers_with_the_old_refresh_token() {
+    let sim = Arc::new(sandbox().await);
+    let code = parse_redirect(&approve(&sim, 10_000, "s").await, "s").unwrap();
+    let kept = exchange_code(&sim.base_url(), &app(), &code, REDIRECT)
+        .await
+        .unwrap();
+    let recorder = Arc::new(Recorder {
+        sim: sim.clone(),
+        saved: Mutex::new(Vec::new()),
+        fail: AtomicBool::new(true),
+    });
+    let client = Client::builder_oauth2(app(), kept.clone(), recorder.clone())
+        .base_url(sim.base_url())
+        .build()
+        .unwrap();
+    sim.with(|s| s.advance_clock(4 * 3_600));
+    // The refresh succeeds at the service, the write fails: the call fails, nothing used.
+    let err = client.probe().await.unwrap_err();
+    assert!(err.is_persist(), "{err}");
+    drop(client);
+    // The next run starts from what was kept: the old refresh token still works.
+    recorder.fail.store(false, Ordering::SeqCst);
+    let next = Client::builder_oauth2(app(), kept.clone(), recorder.clone())
+        .base_url(sim.base_url())
+        .build()
+        .unwrap();
+    next.probe().await.unwrap();
+    assert_eq!(next.token_refreshes(), 1);
+    assert_eq!(recorder.saved.lock().unwrap().len(), 1);
+    // The old refresh token died with the new access token's first use; the new one works.
+    let old = exchange_refresh(&sim, kept.refresh_token.expose()).await;
+    assert!(old
+        .unwrap_err()
+        .to_string()
+        .contains("invalid refresh_token"));
+    let newest = recorder.saved.lock().unwrap()[0]
+        .refresh_token
+        .expose()
+        .to_owned();
+    assert!(exchange_refresh(&sim, &newest).await.is_ok());
+}
+
+/// A refresh by hand (what another process holding the token would send).
+async fn exchange_refresh(sim: &RunningSim, refresh: &str) -> Result<TokenSet, wbs_hyper::Error> {
+    let set = TokenSet::new(10_000, "unused", refresh.to_owned(), 0, "");
+    let client = Client::builder_oauth2(app(), set, Arc::new(wbs_hyper::NoSink))
+        .base_url(sim.base_url())
+        .build()
+        .unwrap();
+    client.probe().await?;
+    Ok(client.token_set().await.unwrap())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fifty_concurrent_requests_at_the_expiry_cost_one_refresh() {
+    let sim = Arc::new(sandbox().await);
+    let code = parse_redirect(&approve(&sim, 10_000, "s").await, "s").unwrap();
+    let set = exchange_code(&sim.base_url(), &app(), &code, REDIRECT)
+        .await
+        .unwrap();
+    let recorder = Arc::new(Recorder {
+        sim: sim.clone(),
+        saved: Mutex::new(Vec::new()),
+        fail: AtomicBool::new(false),
+    });
+    let client = Client::builder_oauth2(app(), set, recorder.clone())
+        .base_url(sim.base_url())
+        .build()
+        .unwrap();
+    client.probe().await.unwrap();
+    // Past the expiry by the sandbox's clock only: every request meets a 401 first.
+    sim.with(|s| s.advance_clock(3 * 3_600 + 1));
+    let before = sim.with(|s| s.oauth2_issued().1);
+    let tasks: Vec<_> = (0..50)
+        .map(|_| {
+            let client = client.clone();
+            tokio::spawn(async move { client.measures(&GetMeas::new(UserId::new(10_000))).await })
+        })
+        .collect();
+    for t in tasks {
+        t.await.unwrap().unwrap();
+    }
+    assert_eq!(
+        sim.with(|s| s.oauth2_issued().1) - before,
+        1,
+        "one refresh at the service"
+    );
+    assert_eq!(client.token_refreshes(), 1);
+    assert_eq!(recorder.saved.lock().unwrap().len(), 1);
+}
