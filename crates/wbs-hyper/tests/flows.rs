@@ -58,7 +58,10 @@ async fn notification_round_trip() {
     );
     let fetched = groups.unwrap();
     assert!(fetched.skipped.is_empty());
-    let fetched = fetched.groups;
+    let mut fetched = fetched.groups;
+    // The sandbox adds what today's service always sends: when the group was stored.
+    let stored = fetched[0].extra.take().unwrap();
+    assert!(stored.created.is_some() && stored.modified.is_some());
     assert_eq!(fetched, vec![group]);
     assert_eq!(fetched[0].measures[0].quantity().to_string(), "81.25 kg");
 }

@@ -127,6 +127,28 @@ code_type! {
         BODY_SCALE = 1 => "body scale",
         /// 4: blood pressure monitor.
         BLOOD_PRESSURE_MONITOR = 4 => "blood pressure monitor",
+        /// 2: temperature (today's notification `appli`).
+        TEMPERATURE = 2 => "temperature",
+        /// 16: activity (today's `appli`).
+        ACTIVITY = 16 => "activity",
+        /// 44: sleep (today's `appli`).
+        SLEEP = 44 => "sleep",
+        /// 46: user actions (today's `appli`: delete, unlink, update).
+        USER_ACTION = 46 => "user",
+        /// 50: bed in (today's `appli`).
+        BED_IN = 50 => "bed in",
+        /// 51: bed out (today's `appli`).
+        BED_OUT = 51 => "bed out",
+        /// 52: inflate done (today's `appli`).
+        INFLATE_DONE = 52 => "inflate done",
+        /// 53: no account associated (today's `appli`).
+        NO_ACCOUNT = 53 => "no account associated",
+        /// 54: ECG (today's `appli`).
+        ECG = 54 => "ECG",
+        /// 55: ECG failed (today's `appli`).
+        ECG_FAILED = 55 => "ECG failed",
+        /// 58: glucose (today's `appli`).
+        GLUCOSE = 58 => "glucose",
     }
 }
 

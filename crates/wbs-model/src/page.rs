@@ -275,7 +275,8 @@ impl<'de> Visitor<'de> for GroupVisitor {
                 "measures" => measures = Some(map.next_value::<MeasuresOutcome>()?.0),
                 "created" => created = Some(map.next_value::<TolerantInt>()?.0),
                 "modified" => modified = Some(map.next_value::<TolerantInt>()?.0),
-                "modelid" => modelid = Some(map.next_value::<TolerantInt>()?.0),
+                // `model_id` today, `modelid` before.
+                "modelid" | "model_id" => modelid = Some(map.next_value::<TolerantInt>()?.0),
                 "deviceid" => deviceid = Some(map.next_value::<TolerantText>()?.0),
                 "hash_deviceid" => hash_deviceid = Some(map.next_value::<TolerantText>()?.0),
                 "model" => model = Some(map.next_value::<TolerantText>()?.0),

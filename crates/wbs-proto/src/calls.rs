@@ -5,7 +5,9 @@ use wbs_model::{DeviceType, Subscription, User, UserId};
 
 use crate::decode::{self, BodyOf};
 use crate::error::{InvalidRequest, ResponseError};
-use crate::params::{check_userid, notify_params, Call, ParamValue, Params, ParamsOut};
+use crate::params::{
+    check_callback_url, check_userid, notify_params, Call, ParamValue, Params, ParamsOut,
+};
 
 /// once/probe: checks that the service answers and the signature is right.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -208,5 +210,59 @@ impl Call for ListSubscriptions {
 
     fn decode(status: http::StatusCode, body: &[u8]) -> Result<Vec<Subscription>, ResponseError> {
         decode::response::<BodyOf<decode::Profiles>>(status, body).map(|b| b.0.profiles)
+    }
+}
+
+/// notify/update (today's service): move a subscription to another callback URL and/or
+/// device type.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UpdateSubscription {
+    /// The user.
+    pub userid: UserId,
+    /// The URL given when subscribing.
+    pub callbackurl: String,
+    /// Its device type (default 1, body scale).
+    pub appli: Option<DeviceType>,
+    /// The new callback URL (under the same rule as `callbackurl`).
+    pub new_callbackurl: String,
+    /// The new device type (default: unchanged).
+    pub new_appli: Option<DeviceType>,
+}
+
+impl Call for UpdateSubscription {
+    type Output = ();
+    const SERVICE: &'static str = "notify";
+    const ACTION: &'static str = "update";
+    const IDEMPOTENT: bool = false;
+
+    fn userid(&self) -> Option<UserId> {
+        Some(self.userid)
+    }
+
+    fn params<'a>(&'a self, out: &mut ParamsOut<'a>) -> Result<(), InvalidRequest> {
+        notify_params(out, self.userid, Some(&self.callbackurl), self.appli)?;
+        out.push((
+            "new_callbackurl",
+            ParamValue::from(check_callback_url(&self.new_callbackurl)?),
+        ));
+        if let Some(a) = self.new_appli {
+            out.push(("new_appli", ParamValue::from(a.code())));
+        }
+        Ok(())
+    }
+
+    fn from_params(params: &Params<'_>) -> Result<Self, InvalidRequest> {
+        Ok(Self {
+            userid: params.userid()?,
+            callbackurl: params.callbackurl()?,
+            appli: params.appli()?,
+            new_callbackurl: check_callback_url(params.get("new_callbackurl").unwrap_or(""))?
+                .to_owned(),
+            new_appli: params.int::<i64>("new_appli")?.map(DeviceType::from_code),
+        })
+    }
+
+    fn decode(status: http::StatusCode, body: &[u8]) -> Result<(), ResponseError> {
+        decode::response::<decode::NoBody>(status, body).map(|_| ())
     }
 }

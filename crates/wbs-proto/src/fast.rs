@@ -251,7 +251,7 @@ impl<'a> Parser<'a> {
                 b"measures" => 16,
                 b"created" => 32,
                 b"modified" => 64,
-                b"modelid" => 128,
+                b"modelid" | b"model_id" => 128,
                 b"deviceid" => 256,
                 b"hash_deviceid" => 512,
                 b"model" => 1024,

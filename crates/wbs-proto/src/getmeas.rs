@@ -43,6 +43,8 @@ pub struct GetMeas {
     pub devtype: Option<DeviceType>,
     /// One measure type (the reference: weight and height only).
     pub meastype: Option<MeasureType>,
+    /// Several measure types (today's service: `meastypes`, a comma list); empty for none.
+    pub meastypes: Vec<MeasureType>,
     /// Only groups added or modified since this time (synchronisation).
     pub lastupdate: Option<Timestamp>,
     /// Measurements or targets.
@@ -62,6 +64,7 @@ impl GetMeas {
             enddate: None,
             devtype: None,
             meastype: None,
+            meastypes: Vec::new(),
             lastupdate: None,
             category: None,
             limit: None,
@@ -112,6 +115,14 @@ impl Call for GetMeas {
         opt("enddate", self.enddate.map(|t| int(t.secs())));
         opt("devtype", self.devtype.map(|d| int(d.code())));
         opt("meastype", self.meastype.map(|t| int(t.code())));
+        if !self.meastypes.is_empty() {
+            let list: Vec<String> = self
+                .meastypes
+                .iter()
+                .map(|t| t.code().to_string())
+                .collect();
+            opt("meastypes", Some(ParamValue::Text(list.join(",").into())));
+        }
         opt("lastupdate", self.lastupdate.map(|t| int(t.secs())));
         opt("category", self.category.map(|c| int(c.code())));
         opt("limit", self.limit.map(|n| int(i64::from(n))));
@@ -128,6 +139,14 @@ impl Call for GetMeas {
             enddate: time("enddate")?,
             devtype: params.int("devtype")?.map(DeviceType::from_code),
             meastype: params.int("meastype")?.map(MeasureType::from_code),
+            meastypes: match params.get("meastypes") {
+                None => Vec::new(),
+                Some(list) => list
+                    .split(',')
+                    .map(|t| t.trim().parse::<i64>().map(MeasureType::from_code))
+                    .collect::<Result<_, _>>()
+                    .map_err(|_| InvalidRequest::InvalidParameter("meastypes"))?,
+            },
             lastupdate: time("lastupdate")?,
             category: params.int("category")?.map(Category::from_code),
             limit: params.int("limit")?,

@@ -55,7 +55,9 @@ mod pager;
 mod params;
 mod session;
 
-pub use calls::{GetSubscription, GetUser, ListSubscriptions, Probe, Revoke, Subscribe};
+pub use calls::{
+    GetSubscription, GetUser, ListSubscriptions, Probe, Revoke, Subscribe, UpdateSubscription,
+};
 pub use error::{HttpError, InvalidRequest, ResponseError};
 pub use getmeas::GetMeas;
 pub use notify::{parse_notification, NotificationError};

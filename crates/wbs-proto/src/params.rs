@@ -6,7 +6,9 @@ use std::borrow::Cow;
 
 use wbs_model::{DeviceType, UserId};
 
-use crate::calls::{GetSubscription, GetUser, ListSubscriptions, Probe, Revoke, Subscribe};
+use crate::calls::{
+    GetSubscription, GetUser, ListSubscriptions, Probe, Revoke, Subscribe, UpdateSubscription,
+};
 use crate::error::{InvalidRequest, ResponseError};
 use crate::getmeas::GetMeas;
 
@@ -189,6 +191,8 @@ pub enum AnyCall {
     ListSubscriptions(ListSubscriptions),
     /// notify/revoke.
     Revoke(Revoke),
+    /// notify/update.
+    UpdateSubscription(UpdateSubscription),
 }
 
 impl AnyCall {
@@ -211,7 +215,8 @@ impl AnyCall {
             Subscribe,
             GetSubscription,
             ListSubscriptions,
-            Revoke
+            Revoke,
+            UpdateSubscription
         );
         Err(InvalidRequest::UnknownAction)
     }
@@ -226,6 +231,7 @@ impl AnyCall {
             Self::GetSubscription(c) => c.userid(),
             Self::ListSubscriptions(c) => c.userid(),
             Self::Revoke(c) => c.userid(),
+            Self::UpdateSubscription(c) => c.userid(),
         }
     }
 }

@@ -217,3 +217,31 @@ fn one_malformed_group_never_loses_its_page() {
         (17, Some("6"), 9999)
     );
 }
+
+/// Today's getmeas answer, as `oauth2-notes.md` describes it: every field kept, `model` as
+/// text or a number, `model_id` or `modelid`, `more` and `offset`, `position`, `algo`, `fm`.
+#[test]
+fn todays_getmeas_fields_are_kept() {
+    for (model, id_key) in [(r#""Body+""#, "model_id"), ("6", "modelid")] {
+        let body = format!(
+            r#"{{"status":0,"body":{{"updatetime":1700000000,"timezone":"Europe/Paris","more":1,"offset":1,
+            "measuregrps":[{{"grpid":12,"attrib":0,"date":1699990000,"created":1699990005,"modified":1699990010,
+            "category":1,"deviceid":null,"hash_deviceid":"abc","model":{model},"{id_key}":6,"comment":null,
+            "measures":[{{"value":7123,"type":1,"unit":-2,"algo":3,"fm":131,"position":12}}]}}]}}}}"#
+        );
+        let page = GetMeas::decode(OK, body.as_bytes()).unwrap();
+        assert!(page.skipped.is_empty(), "{:?}", page.skipped);
+        let g = &page.page.measuregrps[0];
+        assert_eq!(g.created(), Some(Timestamp::from_secs(1_699_990_005)));
+        assert_eq!(g.modified(), Some(Timestamp::from_secs(1_699_990_010)));
+        let x = g.extra.as_deref().unwrap();
+        assert_eq!(x.modelid, Some(6), "{id_key}");
+        assert_eq!(x.hash_deviceid.as_deref(), Some("abc"));
+        assert_eq!(x.deviceid, None);
+        assert_eq!(x.model.as_deref(), Some(model.trim_matches('"')));
+        let m = &g.measures[0];
+        assert_eq!((m.value, m.unit, m.position()), (7123, -2, Some(12)));
+        assert_eq!(page.page.timezone.as_deref(), Some("Europe/Paris"));
+        assert!(page.page.more.has_more());
+    }
+}

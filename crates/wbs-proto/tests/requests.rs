@@ -299,10 +299,34 @@ fn every_call_reads_back_from_its_parameters() {
     round_trip(
         Revoke {
             userid: u,
-            callbackurl: url,
+            callbackurl: url.clone(),
             appli: None,
         },
         AnyCall::Revoke,
+    );
+    // Today's service: several measure types, and notify/update.
+    let mut today = GetMeas::new(u).lastupdate(Timestamp::from_secs(3));
+    today.meastypes = vec![MeasureType::WEIGHT, MeasureType::from_code(229)];
+    round_trip(today, AnyCall::GetMeas);
+    round_trip(
+        wbs_proto::UpdateSubscription {
+            userid: u,
+            callbackurl: url,
+            appli: Some(DeviceType::SLEEP),
+            new_callbackurl: "https://example.com/new?x=1".into(),
+            new_appli: Some(DeviceType::GLUCOSE),
+        },
+        AnyCall::UpdateSubscription,
+    );
+    assert_eq!(
+        AnyCall::from_params(
+            "measure",
+            &[("action", "getmeas"), ("userid", "1"), ("meastypes", "1,x")]
+                .into_iter()
+                .collect()
+        )
+        .unwrap_err(),
+        wbs_proto::InvalidRequest::InvalidParameter("meastypes")
     );
 
     let refused = |service: &str, pairs: &[(&str, &str)]| {

@@ -2,9 +2,7 @@
 //! (`AnyCall`): the sandbox parses no parameter itself.
 
 use serde_json::{json, Value};
-use wbs_proto::wbs_model::{
-    DeviceType, GroupId, MeasureGroup, Status, Subscription, Timestamp, UserId,
-};
+use wbs_proto::wbs_model::{DeviceType, GroupId, Status, Subscription, Timestamp, UserId};
 use wbs_proto::{AnyCall, GetMeas, IMPLICIT_LIMIT};
 
 use super::{Sandbox, Stored, Sub, MAX_SUBSCRIPTIONS, NEVER_EXPIRES};
@@ -35,6 +33,21 @@ impl Sandbox {
             }
             AnyCall::ListSubscriptions(l) => self.notify_list(user, appli(l.appli)),
             AnyCall::Revoke(r) => self.revoke(user, &r.callbackurl, appli(r.appli)),
+            AnyCall::UpdateSubscription(u) => {
+                let from = appli(u.appli);
+                let to = u.new_appli.unwrap_or(from);
+                let sub = self
+                    .users
+                    .get_mut(&user)
+                    .ok_or(Status::INVALID_USERID)?
+                    .subscriptions
+                    .iter_mut()
+                    .find(|s| s.callbackurl == u.callbackurl && s.appli == from)
+                    .ok_or(Status::NO_SUCH_SUBSCRIPTION)?;
+                sub.callbackurl.clone_from(&u.new_callbackurl);
+                sub.appli = to;
+                Ok(json!({"status": 0}))
+            }
             _ => Err(Status::UNKNOWN_ACTION),
         }
     }
@@ -59,6 +72,9 @@ impl Sandbox {
             .filter(|s| q.lastupdate.is_none_or(|t| s.changed > t.secs()))
             .filter(|s| q.devtype.is_none_or(|d| covers(d, s.devtype)))
             .filter(|s| q.meastype.is_none_or(|t| s.group.get(t).is_some()))
+            .filter(|s| {
+                q.meastypes.is_empty() || q.meastypes.iter().any(|t| s.group.get(*t).is_some())
+            })
             .filter(|s| q.category.is_none_or(|c| s.group.category == c))
             .collect();
         groups.sort_by(|a, b| {
@@ -68,25 +84,28 @@ impl Sandbox {
                 .then(b.group.grpid.cmp(&a.group.grpid))
         });
         let total = groups.len();
-        let page: Vec<&MeasureGroup> = groups
-            .iter()
-            .skip(offset)
-            .take(limit)
-            .map(|s| &s.group)
-            .collect();
+        let page: Vec<&Stored> = groups.iter().skip(offset).take(limit).copied().collect();
         let shown = offset.saturating_add(page.len()).min(total);
-        let served = page.iter().map(|g| g.grpid).collect();
+        let served = page.iter().map(|s| s.group.grpid).collect();
         let page: Vec<Value> = page
             .into_iter()
-            .map(|g| {
-                let mut v = json!(g);
-                if user.malformed.contains(&g.grpid) {
+            .map(|s| {
+                let mut v = json!(s.group);
+                // Today's service sends `created` and `modified` on every group (clients of
+                // it require them): when they were stored, if the group does not say.
+                for field in ["created", "modified"] {
+                    if v.get(field).is_none() {
+                        v[field] = json!(s.changed);
+                    }
+                }
+                if user.malformed.contains(&s.group.grpid) {
                     v["date"] = json!("malformed by the sandbox");
                 }
                 v
             })
             .collect();
-        let mut body = json!({"updatetime": now, "measuregrps": page});
+        // Today's answers always carry the user's time zone.
+        let mut body = json!({"updatetime": now, "timezone": "Europe/Paris", "measuregrps": page});
         if shown < total {
             body["more"] = json!(total - shown);
             body["offset"] = json!(shown);
