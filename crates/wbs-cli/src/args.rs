@@ -37,6 +37,12 @@ pub(crate) struct Cli {
     /// The user's access token secret.
     #[arg(long, global = true, env = "WBS_TOKEN_SECRET", hide_env_values = true)]
     pub(crate) token_secret: Option<String>,
+    /// The application's OAuth 2 client id (today's service).
+    #[arg(long, global = true, env = "WBS_CLIENT_ID")]
+    pub(crate) client_id: Option<String>,
+    /// The application's OAuth 2 client secret.
+    #[arg(long, global = true, env = "WBS_CLIENT_SECRET", hide_env_values = true)]
+    pub(crate) client_secret: Option<String>,
     /// The configuration file `wbs auth login` writes (default: $XDG_CONFIG_HOME/wbs/config.json).
     #[arg(long, global = true, env = "WBS_CONFIG")]
     pub(crate) config: Option<PathBuf>,
@@ -264,5 +270,16 @@ pub(crate) enum AuthCommand {
         /// How long to wait for the approval, in seconds.
         #[arg(long, default_value_t = 600)]
         wait: u64,
+        /// Today's service: OAuth 2 (with --client-id and --client-secret) instead of the
+        /// 2013 OAuth 1.
+        #[arg(long)]
+        oauth2: bool,
+        /// OAuth 2 scopes, comma-separated.
+        #[arg(long, default_value = wbs_hyper::DEFAULT_SCOPE)]
+        scope: String,
+        /// OAuth 2 with --oob: the redirect URI registered for the application (the browser
+        /// is sent there; paste the URL it shows).
+        #[arg(long, default_value = "http://localhost/callback")]
+        redirect_uri: String,
     },
 }

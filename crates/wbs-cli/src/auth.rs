@@ -96,6 +96,105 @@ pub(crate) async fn login(
     Ok(())
 }
 
+/// What an OAuth 2 login asks for.
+pub(crate) struct OAuth2Login<'a> {
+    pub(crate) scope: &'a str,
+    /// The registered redirect URI, for `--oob` (else the local listener's).
+    pub(crate) redirect_uri: &'a str,
+}
+
+/// `wbs auth login --oauth2`: the authorize URL with an unguessable state, the redirect
+/// caught by a local listener (or pasted, `--oob`) and its state checked, the code traded
+/// for a token set, saved in the config file.
+pub(crate) async fn login_oauth2(
+    cli: &Cli,
+    s: &Settings,
+    how: Approval,
+    login: OAuth2Login<'_>,
+    wait: Duration,
+) -> Result<(), Failure> {
+    let app = s.app.clone().ok_or_else(|| {
+        Failure::new("no OAuth 2 client id and secret").hint(
+            "pass --client-id and --client-secret (or set WBS_CLIENT_ID and WBS_CLIENT_SECRET)",
+        )
+    })?;
+    let endpoint = match &cli.oauth_url {
+        Some(base) => format!(
+            "{}{}",
+            base.trim_end_matches('/'),
+            wbs_proto::wbs_oauth2::AUTHORIZE_PATH
+        ),
+        None => wbs_proto::wbs_oauth2::AUTHORIZE_URL.to_owned(),
+    };
+    let state = wbs_proto::wbs_oauth::random_nonce().map_err(wbs_hyper::Error::from)?;
+    let refused = |e: wbs_hyper::RedirectError| {
+        Failure::new(format!("the authorization did not come back: {e}"))
+    };
+    let (code, redirect_uri) = match how {
+        Approval::Callback(addr) => {
+            let listener = wbs_hyper::CallbackListener::bind_oauth2(addr, &state)
+                .await
+                .map_err(|e| Failure::new(format!("cannot listen for the callback: {e}")))?;
+            let redirect_uri = listener.url();
+            let url = wbs_proto::wbs_oauth2::authorize_url(
+                &endpoint,
+                &app.client_id,
+                &redirect_uri,
+                login.scope,
+                &state,
+            );
+            out!("Open this URL to authorize wbs:\n{url}");
+            let code = listener.wait(wait).await.map_err(|e| {
+                if e.is_timeout() {
+                    Failure::new(format!("no approval arrived within {} s", wait.as_secs()))
+                        .hint("open the URL and approve, pass a longer --wait, or use --oob")
+                } else {
+                    Failure::from(e)
+                }
+            })?;
+            (code.map_err(refused)?, redirect_uri)
+        }
+        Approval::OutOfBand => {
+            let redirect_uri = login.redirect_uri.to_owned();
+            let url = wbs_proto::wbs_oauth2::authorize_url(
+                &endpoint,
+                &app.client_id,
+                &redirect_uri,
+                login.scope,
+                &state,
+            );
+            out!("Open this URL in any browser to authorize wbs, then paste the URL it is sent to:\n{url}");
+            let line = read_line(wait).await?;
+            let code =
+                wbs_proto::wbs_oauth2::parse_redirect(line.trim(), &state).map_err(refused)?;
+            (code, redirect_uri)
+        }
+    };
+    let set = wbs_hyper::exchange_code(&s.base_url, &app, &code, &redirect_uri).await?;
+    let path = config_path(cli)
+        .ok_or_else(|| Failure::new("no place for the config file").hint("pass --config PATH"))?;
+    // Read again right before replacing it: a file that became unreadable meanwhile is
+    // left alone.
+    read_existing::<ConfigFile>(&path, CONFIG_FILE)?;
+    let mut config = serde_json::Map::new();
+    config.insert("base_url".into(), json!(s.base_url));
+    config.insert("oauth_url".into(), json!(s.oauth_url));
+    config.insert("client_id".into(), json!(app.client_id));
+    config.insert("client_secret".into(), json!(app.client_secret.expose()));
+    crate::config::put_tokens(&mut config, &set);
+    write_durably(
+        &path,
+        &serde_json::to_vec_pretty(&config).map_err(|e| Failure::new(e.to_string()))?,
+    )?;
+    eprintln!(
+        "wbs: authorized for user {} (OAuth 2, {}); tokens saved in {}",
+        set.userid,
+        set.scope,
+        path.display()
+    );
+    Ok(())
+}
+
 /// One line of standard input, within `wait`.
 async fn read_line(wait: Duration) -> Result<String, Failure> {
     let read = tokio::task::spawn_blocking(|| {

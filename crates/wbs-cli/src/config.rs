@@ -3,11 +3,15 @@
 
 use std::path::{Path, PathBuf};
 
-use wbs_hyper::{Client, Credentials, DeviceType, UserId};
+use std::sync::Arc;
+
+use wbs_hyper::{
+    BoxFuture, Client, ClientCredentials, Credentials, DeviceType, TokenSet, TokenSink, UserId,
+};
 use wbs_sim::{RunningSim, Sandbox};
 
 use crate::args::Cli;
-use crate::files::read_existing;
+use crate::files::{read_existing, write_durably};
 use crate::Failure;
 
 /// What a config file is, in messages.
@@ -24,9 +28,14 @@ pub(crate) struct ConfigFile {
     consumer_secret: Option<String>,
     token: Option<String>,
     token_secret: Option<String>,
-    /// Written for the person reading the file; signing does not need it.
-    #[allow(dead_code)]
+    /// The user (OAuth 2's token sets name it; OAuth 1 signing does not need it).
     userid: Option<i64>,
+    client_id: Option<String>,
+    client_secret: Option<String>,
+    access_token: Option<String>,
+    refresh_token: Option<String>,
+    expires_at: Option<i64>,
+    scope: Option<String>,
 }
 
 /// Resolved settings: flags and environment first, then the config file.
@@ -35,6 +44,12 @@ pub(crate) struct Settings {
     pub(crate) oauth_url: String,
     pub(crate) consumer: Option<Credentials>,
     pub(crate) token: Option<Credentials>,
+    /// The OAuth 2 application (flags, environment, file).
+    pub(crate) app: Option<ClientCredentials>,
+    /// An OAuth 2 token set from the config file: used before OAuth 1 credentials.
+    pub(crate) tokens: Option<TokenSet>,
+    /// Where the config file is (a refreshed token set is written back to it).
+    pub(crate) config: Option<PathBuf>,
     _sandbox: Option<RunningSim>,
 }
 
@@ -74,12 +89,16 @@ pub(crate) async fn settings(cli: &Cli, user: Option<i64>) -> Result<Settings, F
             oauth_url: base,
             consumer: Some(consumer),
             token,
+            app: None,
+            tokens: None,
+            config: None,
             _sandbox: Some(sim),
         });
     }
     // A config file that is there must be one: a bad one is an error, not ignored.
-    let file: ConfigFile = match config_path(cli) {
-        Some(path) => read_existing(&path, CONFIG_FILE)?.unwrap_or_default(),
+    let path = config_path(cli);
+    let file: ConfigFile = match &path {
+        Some(path) => read_existing(path, CONFIG_FILE)?.unwrap_or_default(),
         None => ConfigFile::default(),
     };
     let from_file = |k: &str| match k {
@@ -89,6 +108,8 @@ pub(crate) async fn settings(cli: &Cli, user: Option<i64>) -> Result<Settings, F
         "consumer_secret" => file.consumer_secret.clone(),
         "token" => file.token.clone(),
         "token_secret" => file.token_secret.clone(),
+        "client_id" => file.client_id.clone(),
+        "client_secret" => file.client_secret.clone(),
         _ => None,
     };
     let pick = |flag: &Option<String>, key: &str| flag.clone().or_else(|| from_file(key));
@@ -109,11 +130,51 @@ pub(crate) async fn settings(cli: &Cli, user: Option<i64>) -> Result<Settings, F
             pick(&cli.token, "token"),
             pick(&cli.token_secret, "token_secret"),
         ),
+        app: match (
+            pick(&cli.client_id, "client_id"),
+            pick(&cli.client_secret, "client_secret"),
+        ) {
+            (Some(id), Some(secret)) => Some(ClientCredentials::new(id, secret)),
+            _ => None,
+        },
+        tokens: match (
+            file.userid,
+            file.access_token,
+            file.refresh_token,
+            file.expires_at,
+        ) {
+            (Some(userid), Some(access), Some(refresh), Some(expires)) => Some(TokenSet::new(
+                userid,
+                access,
+                refresh,
+                expires,
+                file.scope.unwrap_or_default(),
+            )),
+            _ => None,
+        },
+        config: path,
         _sandbox: None,
     })
 }
 
 pub(crate) fn client(s: &Settings) -> Result<Client, Failure> {
+    // OAuth 2 first: a token set from `wbs auth login --oauth2`.
+    if let Some(tokens) = s.tokens.clone() {
+        let app = s.app.clone().ok_or_else(|| {
+            Failure::new("an OAuth 2 token set, but no client id and secret").hint(
+                "pass --client-id and --client-secret, or run `wbs auth login --oauth2` again",
+            )
+        })?;
+        let path = s
+            .config
+            .clone()
+            .ok_or_else(|| Failure::new("no config file to keep tokens in"))?;
+        return Ok(
+            Client::builder_oauth2(app, tokens, Arc::new(ConfigSink { path }))
+                .base_url(s.base_url.clone())
+                .build()?,
+        );
+    }
     let consumer = s.consumer.clone().ok_or_else(|| Failure::new("no consumer key and secret").hint("pass --consumer-key and --consumer-secret, set WBS_CONSUMER_KEY and WBS_CONSUMER_SECRET, or use --sandbox"))?;
     let token = s.token.clone().ok_or_else(|| {
         Failure::new("no access token")
@@ -122,6 +183,57 @@ pub(crate) fn client(s: &Settings) -> Result<Client, Failure> {
     Ok(Client::builder(consumer, token)
         .base_url(s.base_url.clone())
         .build()?)
+}
+
+/// Keeps refreshed OAuth 2 token sets in the config file: the file is read, its token
+/// fields replaced, and written atomically and durably (a file that does not read is left
+/// alone, and the new access token is not used).
+struct ConfigSink {
+    path: PathBuf,
+}
+
+impl TokenSink for ConfigSink {
+    fn save<'a>(
+        &'a self,
+        set: &'a TokenSet,
+    ) -> BoxFuture<'a, Result<(), Box<dyn std::error::Error + Send + Sync>>> {
+        Box::pin(async move {
+            let path = self.path.clone();
+            let set = set.clone();
+            tokio::task::spawn_blocking(move || save_tokens(&path, &set))
+                .await
+                .map_err(|e| Box::new(e) as Box<dyn std::error::Error + Send + Sync>)?
+                .map_err(|f| f.what.into())
+        })
+    }
+}
+
+/// Sets a config's token fields.
+pub(crate) fn put_tokens(config: &mut serde_json::Map<String, serde_json::Value>, set: &TokenSet) {
+    for (key, value) in [
+        ("userid", serde_json::json!(set.userid)),
+        ("access_token", serde_json::json!(set.access_token.expose())),
+        (
+            "refresh_token",
+            serde_json::json!(set.refresh_token.expose()),
+        ),
+        ("expires_at", serde_json::json!(set.expires_at)),
+        ("scope", serde_json::json!(set.scope)),
+    ] {
+        config.insert(key.to_owned(), value);
+    }
+}
+
+/// Replaces the token fields of the config file at `path` (creating it if need be).
+pub(crate) fn save_tokens(path: &Path, set: &TokenSet) -> Result<(), Failure> {
+    let mut config: serde_json::Map<String, serde_json::Value> =
+        read_existing(path, CONFIG_FILE)?.unwrap_or_default();
+    // The file must stay a config file this version reads.
+    serde_json::from_value::<ConfigFile>(serde_json::Value::Object(config.clone()))
+        .map_err(|e| Failure::new(format!("{} is not {CONFIG_FILE}: {e}", path.display())))?;
+    put_tokens(&mut config, set);
+    let bytes = serde_json::to_vec_pretty(&config).map_err(|e| Failure::new(e.to_string()))?;
+    write_durably(path, &bytes)
 }
 
 pub(crate) fn appli(code: Option<i64>) -> Option<DeviceType> {

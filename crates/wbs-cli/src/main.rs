@@ -165,13 +165,25 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             callback_addr,
             oob,
             wait,
+            oauth2,
+            scope,
+            redirect_uri,
         }) => {
             let how = if *oob {
                 auth::Approval::OutOfBand
             } else {
                 auth::Approval::Callback(*callback_addr)
             };
-            auth::login(&cli, &s, how, std::time::Duration::from_secs(*wait)).await?
+            let wait = std::time::Duration::from_secs(*wait);
+            if *oauth2 {
+                let login = auth::OAuth2Login {
+                    scope,
+                    redirect_uri,
+                };
+                auth::login_oauth2(&cli, &s, how, login, wait).await?
+            } else {
+                auth::login(&cli, &s, how, wait).await?
+            }
         }
         Command::Oauth(_) | Command::Sim(_) | Command::History(_) | Command::Plot(_) => {}
     }

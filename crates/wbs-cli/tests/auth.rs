@@ -220,3 +220,140 @@ fn login(sim: &Sim, config: &std::path::Path, extra: &[&str]) -> (Child, String)
         .unwrap();
     (child, authorize)
 }
+
+/// `wbs auth login --oauth2` against a `wbs sim` child: the redirect comes back to the
+/// local listener, the tokens land in the config file (0600), every command then speaks
+/// Bearer; past the expiry (the sandbox's clock moved), a command refreshes once and the
+/// rotated tokens are written back before use. Out of band, the pasted redirect works;
+/// a forged one (another state) is refused.
+#[test]
+fn auth_login_oauth2_then_commands_refresh_and_keep_the_rotated_token() {
+    let sim = Sim::start(&["--users", "1", "--groups", "50", "--seed", "2"]);
+    let base = sim.info["base_url"].as_str().unwrap().to_owned();
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("config.json");
+    let config_s = config.to_str().unwrap();
+    let app = [
+        "--base-url",
+        &base,
+        "--oauth-url",
+        &base,
+        "--client-id",
+        sim.info["client_id"].as_str().unwrap(),
+        "--client-secret",
+        sim.info["client_secret"].as_str().unwrap(),
+        "--config",
+        config_s,
+    ];
+    let start = |extra: &[&str]| {
+        let mut child = Command::new(WBS)
+            .args(app)
+            .args(["auth", "login", "--oauth2"])
+            .args(extra)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        let url = lines
+            .find_map(|l| l.ok().filter(|l| l.starts_with("http")))
+            .unwrap();
+        (child, format!("{url}&userid=10000"))
+    };
+    let location = |reply: &str| {
+        reply
+            .lines()
+            .find_map(|l| {
+                l.strip_prefix("location: ")
+                    .or_else(|| l.strip_prefix("Location: "))
+            })
+            .unwrap()
+            .trim()
+            .to_owned()
+    };
+
+    let (child, authorize) = start(&[]);
+    let redirect = location(&http_get(&authorize));
+    // A forged redirect (another state) is refused and waited past.
+    let forged = redirect.replace("state=", "state=x");
+    assert!(http_get(&forged).starts_with("HTTP/1.1 400"));
+    assert!(http_get(&redirect).starts_with("HTTP/1.1 200"));
+    let o = child.wait_with_output().unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let saved: Value = serde_json::from_slice(&std::fs::read(&config).unwrap()).unwrap();
+    assert_eq!(saved["userid"], 10_000);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&config).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+
+    // Every command over Bearer, with nothing but the config file.
+    let measures = || {
+        wbs(&[
+            "--config", config_s, "--format", "json", "measures", "--user", "10000",
+        ])
+    };
+    let o = measures();
+    assert!(o.status.success(), "{:?}", text(&o));
+    let first: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(first.as_array().unwrap().len(), 50);
+    assert!(!text(&o).1.contains(saved["access_token"].as_str().unwrap()));
+
+    // Four hours later by the sandbox's clock: one refresh, the rotated tokens kept.
+    let moved = common::http_send("POST", &format!("{base}/admin/clock?advance=14400"), "");
+    assert!(moved.contains("\"status\":0"), "{moved}");
+    let o = measures();
+    assert!(o.status.success(), "{:?}", text(&o));
+    assert_eq!(serde_json::from_slice::<Value>(&o.stdout).unwrap(), first);
+    let rotated: Value = serde_json::from_slice(&std::fs::read(&config).unwrap()).unwrap();
+    assert_ne!(rotated["refresh_token"], saved["refresh_token"]);
+    assert_ne!(rotated["access_token"], saved["access_token"]);
+    assert_eq!(
+        rotated["client_id"], saved["client_id"],
+        "the rest of the file kept"
+    );
+    let stats = http_get(&format!("{base}/admin/stats"));
+    assert!(stats.contains("\"oauth2_refreshes\":1"), "{stats}");
+    // And again: no refresh needed now.
+    assert!(measures().status.success());
+    assert!(http_get(&format!("{base}/admin/stats")).contains("\"oauth2_refreshes\":1"));
+
+    // Out of band: paste the redirected URL.
+    let oob_config = dir.path().join("oob.json");
+    let mut oob = app.to_vec();
+    let oob_s = oob_config.to_str().unwrap().to_owned();
+    *oob.last_mut().unwrap() = &oob_s;
+    let mut child = Command::new(WBS)
+        .args(&oob)
+        .args([
+            "auth",
+            "login",
+            "--oauth2",
+            "--oob",
+            "--redirect-uri",
+            "http://127.0.0.1:9/cb",
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let url = lines
+        .find_map(|l| l.ok().filter(|l| l.starts_with("http")))
+        .unwrap();
+    let pasted = location(&http_get(&url));
+    assert!(
+        pasted.starts_with("http://127.0.0.1:9/cb?code="),
+        "{pasted}"
+    );
+    writeln!(child.stdin.take().unwrap(), "{pasted}").unwrap();
+    let o = child.wait_with_output().unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(std::fs::read_to_string(&oob_config)
+        .unwrap()
+        .contains("refresh_token"));
+}

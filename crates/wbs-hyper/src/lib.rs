@@ -53,7 +53,9 @@ pub use wbs_proto::wbs_model::{
 };
 pub use wbs_proto::wbs_oauth::flow::AuthorizationCallback;
 pub use wbs_proto::wbs_oauth::{Credentials, Error as OAuthError, RngError, Secret};
-pub use wbs_proto::wbs_oauth2::{BoxFuture, ClientCredentials, NoSink, TokenSet, TokenSink};
+pub use wbs_proto::wbs_oauth2::{
+    BoxFuture, ClientCredentials, NoSink, RedirectError, TokenSet, TokenSink, DEFAULT_SCOPE,
+};
 pub use wbs_proto::{
     AccessToken, Call, DecodedPage, GetMeas, GetSubscription, GetUser, HttpError, HttpMethod,
     InvalidRequest, ListSubscriptions, NotificationError, OAuthEndpoints, PagerCheckpoint,
