@@ -320,6 +320,17 @@ fn auth_login_oauth2_then_commands_refresh_and_keep_the_rotated_token() {
     // And again: no refresh needed now.
     assert!(measures().status.success());
     assert!(http_get(&format!("{base}/admin/stats")).contains("\"oauth2_refreshes\":1"));
+    // The store over Bearer: a sync, then the history equals the export.
+    let db = dir.path().join("h.sqlite");
+    let db_s = db.to_str().unwrap();
+    let o = wbs(&[
+        "--config", config_s, "--db", db_s, "sync", "--user", "10000",
+    ]);
+    assert!(o.status.success(), "{:?}", text(&o));
+    let o = wbs(&[
+        "--db", db_s, "--format", "json", "history", "--user", "10000",
+    ]);
+    assert_eq!(serde_json::from_slice::<Value>(&o.stdout).unwrap(), first);
 
     // Out of band: paste the redirected URL.
     let oob_config = dir.path().join("oob.json");

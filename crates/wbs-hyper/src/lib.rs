@@ -6,6 +6,9 @@
 //!   Client::measures_all(query) ──> MeasurePager (wbs-proto) ──> signed http::Request
 //!        Stream<MeasureGroup>  <── typed page  <── retries, timeouts ──> hyper + rustls
 //!
+//!   OAuth 1: Session signs each attempt │ OAuth 2: Bearer from the token set, refreshed
+//!   before expiry / once on 401 (one lock per user) ──> TokenSink::save ──> then used
+//!
 //!   NotificationListener, CallbackListener, (wbs-sim) ──> serve::spawn: capped accept loop
 //! ```
 //!
