@@ -368,3 +368,95 @@ fn auth_login_oauth2_then_commands_refresh_and_keep_the_rotated_token() {
         .unwrap()
         .contains("refresh_token"));
 }
+
+/// A refresh whose answer is lost (the service rotated the tokens, the answer arrived cut
+/// short: what a process killed between receiving and keeping a token set leaves): the
+/// command fails and the config file keeps the old set; the next run recovers with the
+/// old refresh token, as the service honours it, and keeps the new set.
+#[test]
+fn a_refresh_answer_lost_is_recovered_with_the_old_refresh_token() {
+    // The first requesttoken is the login's; the second, the refresh, comes back cut.
+    let sim = Sim::start(&[
+        "--users",
+        "1",
+        "--groups",
+        "5",
+        "--faults",
+        "requesttoken#2=truncate",
+    ]);
+    let base = sim.info["base_url"].as_str().unwrap().to_owned();
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("config.json");
+    let config_s = config.to_str().unwrap();
+    let mut child = Command::new(WBS)
+        .args([
+            "--base-url",
+            &base,
+            "--oauth-url",
+            &base,
+            "--config",
+            config_s,
+        ])
+        .args(["--client-id", sim.info["client_id"].as_str().unwrap()])
+        .args([
+            "--client-secret",
+            sim.info["client_secret"].as_str().unwrap(),
+        ])
+        .args([
+            "auth",
+            "login",
+            "--oauth2",
+            "--oob",
+            "--redirect-uri",
+            "http://127.0.0.1:9/cb",
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let url = lines
+        .find_map(|l| l.ok().filter(|l| l.starts_with("http")))
+        .unwrap();
+    let reply = http_get(&format!("{url}&userid=10000"));
+    let pasted = reply
+        .lines()
+        .find_map(|l| {
+            l.strip_prefix("location: ")
+                .or_else(|| l.strip_prefix("Location: "))
+        })
+        .unwrap()
+        .trim()
+        .to_owned();
+    writeln!(child.stdin.take().unwrap(), "{pasted}").unwrap();
+    assert!(child.wait().unwrap().success());
+    let kept = std::fs::read(&config).unwrap();
+
+    assert!(
+        common::http_send("POST", &format!("{base}/admin/clock?advance=14400"), "")
+            .contains("\"status\":0")
+    );
+    let measures = || {
+        wbs(&[
+            "--config", config_s, "--format", "json", "measures", "--user", "10000",
+        ])
+    };
+    let o = measures();
+    assert!(!o.status.success(), "the cut answer must fail the command");
+    assert_eq!(std::fs::read(&config).unwrap(), kept, "nothing half-kept");
+    let o = measures();
+    assert!(o.status.success(), "{:?}", text(&o));
+    assert_eq!(
+        serde_json::from_slice::<Value>(&o.stdout)
+            .unwrap()
+            .as_array()
+            .unwrap()
+            .len(),
+        5
+    );
+    let now: Value = serde_json::from_slice(&std::fs::read(&config).unwrap()).unwrap();
+    let before: Value = serde_json::from_slice(&kept).unwrap();
+    assert_ne!(now["refresh_token"], before["refresh_token"]);
+    assert!(http_get(&format!("{base}/admin/stats")).contains("\"oauth2_refreshes\":2"));
+}
