@@ -171,6 +171,12 @@ pub(crate) async fn login_oauth2(
         }
     };
     let set = wbs_hyper::exchange_code(&s.base_url, &app, &code, &redirect_uri).await?;
+    if cli.sandbox && cli.config.is_none() {
+        return Err(Failure::new(
+            "a sandbox login would replace your config file with the sandbox's credentials",
+        )
+        .hint("pass --config PATH for the sandbox's"));
+    }
     let path = config_path(cli)
         .ok_or_else(|| Failure::new("no place for the config file").hint("pass --config PATH"))?;
     // Read again right before replacing it: a file that became unreadable meanwhile is

@@ -19,7 +19,7 @@ pub(crate) const CONFIG_FILE: &str = "a wbs config file";
 
 /// The config file `wbs auth login` writes: these fields and no others (a misspelt key is
 /// an error, not a silently missing credential).
-#[derive(Debug, Default, serde::Deserialize)]
+#[derive(Default, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct ConfigFile {
     base_url: Option<String>,
@@ -89,7 +89,7 @@ pub(crate) async fn settings(cli: &Cli, user: Option<i64>) -> Result<Settings, F
             oauth_url: base,
             consumer: Some(consumer),
             token,
-            app: None,
+            app: Some(sim.with(|s| s.oauth2_client().clone())),
             tokens: None,
             config: None,
             _sandbox: Some(sim),
@@ -205,6 +205,43 @@ impl TokenSink for ConfigSink {
                 .map_err(|e| Box::new(e) as Box<dyn std::error::Error + Send + Sync>)?
                 .map_err(|f| f.what.into())
         })
+    }
+
+    fn load(
+        &self,
+        userid: i64,
+    ) -> BoxFuture<'_, Result<Option<TokenSet>, Box<dyn std::error::Error + Send + Sync>>> {
+        Box::pin(async move {
+            let path = self.path.clone();
+            let read = tokio::task::spawn_blocking(move || {
+                read_existing::<ConfigFile>(&path, CONFIG_FILE)
+            })
+            .await
+            .map_err(|e| Box::new(e) as Box<dyn std::error::Error + Send + Sync>)?
+            .map_err(|f| -> Box<dyn std::error::Error + Send + Sync> { f.what.into() })?;
+            Ok(read
+                .and_then(|file| tokens_of(&file))
+                .filter(|set| set.userid == userid))
+        })
+    }
+}
+
+/// The OAuth 2 token set a config file holds, if whole.
+fn tokens_of(file: &ConfigFile) -> Option<TokenSet> {
+    match (
+        file.userid,
+        &file.access_token,
+        &file.refresh_token,
+        file.expires_at,
+    ) {
+        (Some(userid), Some(access), Some(refresh), Some(expires)) => Some(TokenSet::new(
+            userid,
+            access.clone(),
+            refresh.clone(),
+            expires,
+            file.scope.clone().unwrap_or_default(),
+        )),
+        _ => None,
     }
 }
 

@@ -76,7 +76,9 @@ impl Failure {
 
 impl From<wbs_hyper::Error> for Failure {
     fn from(e: wbs_hyper::Error) -> Self {
-        let hint = if e.api_status().is_some_and(|s| s.is_auth_failure()) {
+        let hint = if e.oauth2_error().is_some() || e.is_refresh_failure() {
+            Some("the OAuth 2 tokens were refused: run `wbs auth login --oauth2` again")
+        } else if e.api_status().is_some_and(|s| s.is_auth_failure()) {
             Some("check the consumer and token credentials; `wbs oauth sign` shows what is signed")
         } else if e.is_connect() {
             Some("check --base-url and the network")

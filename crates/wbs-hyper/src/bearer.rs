@@ -6,7 +6,7 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use http_body_util::Full;
@@ -40,12 +40,45 @@ pub fn system_clock() -> Clock {
 pub(crate) struct Bearer {
     pub(crate) app: ClientCredentials,
     pub(crate) token_url: String,
-    pub(crate) current: tokio::sync::Mutex<TokenSet>,
+    pub(crate) state: tokio::sync::Mutex<State>,
     pub(crate) sink: Arc<dyn TokenSink>,
     pub(crate) clock: Clock,
     /// Refresh this many seconds before the expiry.
     pub(crate) margin: i64,
     pub(crate) refreshes: AtomicU64,
+}
+
+/// The token set in use, and the last refresh that failed: callers that waited for a
+/// refresh which then failed get that failure, instead of each trying again in turn.
+pub(crate) struct State {
+    pub(crate) set: TokenSet,
+    pub(crate) failed: Option<Failed>,
+}
+
+/// A refresh that failed: when, whether trying again later may succeed, and why.
+pub(crate) struct Failed {
+    at: Instant,
+    transient: bool,
+    rate_limited: bool,
+    why: String,
+}
+
+impl Failed {
+    fn error(&self) -> Error {
+        Error::new(
+            Kind::RefreshFailed {
+                transient: self.transient,
+                rate_limited: self.rate_limited,
+            },
+            Some(self.why.clone().into()),
+        )
+    }
+}
+
+impl State {
+    pub(crate) fn new(set: TokenSet) -> Self {
+        Self { set, failed: None }
+    }
 }
 
 /// What a token request needs of the client: its pool, timeout and size limit.
@@ -56,13 +89,29 @@ pub(crate) struct Transport<'a> {
 }
 
 impl Bearer {
-    /// The access token to use now, refreshed first if it expires within the margin.
+    /// The lock on the state, waited for at most twice a request's timeout (a refresh in
+    /// flight holds it for at most one).
+    async fn lock(&self, t: &Transport<'_>) -> Result<tokio::sync::MutexGuard<'_, State>, Error> {
+        tokio::time::timeout(t.timeout * 2, self.state.lock())
+            .await
+            .map_err(|_| Error::new(Kind::Timeout, None))
+    }
+
+    /// The access token to use now, refreshed first if it expires within the margin. A
+    /// token that has not expired yet is used if that refresh fails.
     pub(crate) async fn token(&self, t: &Transport<'_>) -> Result<Secret, Error> {
-        let mut set = self.current.lock().await;
-        if set.expires_at.saturating_sub(self.margin) <= (self.clock)() {
-            self.refresh(t, &mut set).await?;
+        let asked = Instant::now();
+        let mut state = self.lock(t).await?;
+        let now = (self.clock)();
+        if state.set.expires_at.saturating_sub(self.margin) <= now {
+            if let Err(e) = self.refresh(t, &mut state, asked).await {
+                if state.set.expires_at <= now {
+                    return Err(e);
+                }
+                tracing::debug!(error = %e, "refresh failed; the access token is still valid");
+            }
         }
-        Ok(set.access_token.clone())
+        Ok(state.set.access_token.clone())
     }
 
     /// After a 401 for `used`: refreshed, unless another caller already did.
@@ -71,16 +120,64 @@ impl Bearer {
         t: &Transport<'_>,
         used: &Secret,
     ) -> Result<(), Error> {
-        let mut set = self.current.lock().await;
-        if set.access_token == *used {
-            self.refresh(t, &mut set).await?;
+        let asked = Instant::now();
+        let mut state = self.lock(t).await?;
+        if state.set.access_token == *used {
+            self.refresh(t, &mut state, asked).await?;
         }
         Ok(())
     }
 
-    /// Trades the refresh token for a new set, keeps it through the sink, then uses it.
-    /// On any failure the current set stays (its refresh token still valid).
-    async fn refresh(&self, t: &Transport<'_>, set: &mut TokenSet) -> Result<(), Error> {
+    /// Trades the refresh token for a new set, keeps it through the sink, then uses it. A
+    /// newer set the sink already holds (another process refreshed) is taken instead. On
+    /// any failure the current set stays (its refresh token still valid); a failure that
+    /// happened while this caller waited is returned as it is, not tried again.
+    async fn refresh(
+        &self,
+        t: &Transport<'_>,
+        state: &mut State,
+        asked: Instant,
+    ) -> Result<(), Error> {
+        if let Some(f) = state.failed.as_ref().filter(|f| f.at >= asked) {
+            return Err(f.error());
+        }
+        match self.try_refresh(t, &mut state.set).await {
+            Ok(()) => {
+                state.failed = None;
+                Ok(())
+            }
+            // The set could not be kept: said as it is (not a failure to retry at once).
+            Err(e) if e.is_persist() => Err(e),
+            Err(e) => {
+                let why = match std::error::Error::source(&e) {
+                    Some(cause) => format!("{e}: {cause}"),
+                    None => e.to_string(),
+                };
+                let failed = Failed {
+                    at: Instant::now(),
+                    transient: e.is_transient(),
+                    rate_limited: e.oauth2_error().is_some_and(|t| t.is_rate_limited()),
+                    why,
+                };
+                let error = failed.error();
+                state.failed = Some(failed);
+                Err(error)
+            }
+        }
+    }
+
+    async fn try_refresh(&self, t: &Transport<'_>, set: &mut TokenSet) -> Result<(), Error> {
+        let stored = self
+            .sink
+            .load(set.userid)
+            .await
+            .map_err(|e| Error::new(Kind::Persist, Some(e)))?;
+        if let Some(newer) = stored.filter(|s| s.refresh_token != set.refresh_token) {
+            if newer.expires_at.saturating_sub(self.margin) > (self.clock)() {
+                *set = newer;
+                return Ok(());
+            }
+        }
         let body = token_request_body(
             &self.app,
             Grant::RefreshToken(&set.refresh_token),

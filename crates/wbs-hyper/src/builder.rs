@@ -14,7 +14,7 @@ use wbs_proto::wbs_oauth::Credentials;
 use wbs_proto::wbs_oauth2::{ClientCredentials, TokenSet, TokenSink};
 use wbs_proto::{HttpMethod, Session};
 
-use crate::bearer::{system_clock, token_url, Bearer, Clock};
+use crate::bearer::{system_clock, token_url, Bearer, Clock, State};
 use crate::client::{Client, Inner, RetryPolicy, DEFAULT_MAX_BODY};
 use crate::error::{Error, Kind};
 
@@ -150,7 +150,7 @@ impl ClientBuilder {
                 Some(Bearer {
                     app,
                     token_url: token_url(&self.base_url),
-                    current: tokio::sync::Mutex::new(tokens),
+                    state: tokio::sync::Mutex::new(State::new(tokens)),
                     sink,
                     clock: self.clock,
                     margin: self.refresh_margin,

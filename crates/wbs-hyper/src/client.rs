@@ -169,9 +169,11 @@ impl Client {
                 Err(e) => e,
             };
             tracing::debug!(parent: &span, latency_ms, error = %err, "failed");
-            let rate_limited = err.api_status() == Some(Status::RATE_LIMITED);
-            let retriable =
-                err.is_transient() && (C::IDEMPOTENT || err.is_connect() || rate_limited);
+            let rate_limited = err.is_rate_limited();
+            // A call that changes state is tried again only when it was surely not
+            // processed: no connection, a rate limit, or not sent (the refresh failed).
+            let not_sent = err.is_connect() || rate_limited || err.is_refresh_failure();
+            let retriable = err.is_transient() && (C::IDEMPOTENT || not_sent);
             if !retriable || attempt >= policy.max_retries {
                 return Err(err);
             }
@@ -239,7 +241,7 @@ impl Client {
     /// OAuth 2: the user's current token set (`None` for an OAuth 1 client).
     pub async fn token_set(&self) -> Option<wbs_proto::wbs_oauth2::TokenSet> {
         match &self.inner.bearer {
-            Some(b) => Some(b.current.lock().await.clone()),
+            Some(b) => Some(b.state.lock().await.set.clone()),
             None => None,
         }
     }

@@ -38,6 +38,9 @@ pub(crate) enum Kind {
     Token2(wbs_proto::wbs_oauth2::TokenError),
     /// A refreshed token set could not be kept (its access token was not used).
     Persist,
+    /// The access token could not be refreshed (the call was not sent): whether trying
+    /// again may succeed, and whether for the token endpoint's rate limit.
+    RefreshFailed { transient: bool, rate_limited: bool },
     /// A local listener could not be set up.
     Io,
     /// The operating system's random number generator failed (no nonce).
@@ -108,6 +111,7 @@ impl Error {
             Kind::Connect | Kind::Timeout | Kind::Transport => true,
             Kind::Response(e) => e.is_transient(),
             Kind::Token2(e) => e.is_transient(),
+            Kind::RefreshFailed { transient, .. } => *transient,
             Kind::Invalid(_)
             | Kind::Tls
             | Kind::TooManyPages(_)
@@ -143,6 +147,26 @@ impl Error {
         }
     }
 
+    /// The call was not sent: the access token could not be refreshed first (so a call
+    /// that changes state may be tried again).
+    pub fn is_refresh_failure(&self) -> bool {
+        matches!(self.kind, Kind::RefreshFailed { .. })
+    }
+
+    /// The service's rate limit (601), from the API or its token endpoint: wait before
+    /// trying again.
+    pub fn is_rate_limited(&self) -> bool {
+        self.api_status() == Some(Status::RATE_LIMITED)
+            || matches!(
+                self.kind,
+                Kind::RefreshFailed {
+                    rate_limited: true,
+                    ..
+                }
+            )
+            || matches!(&self.kind, Kind::Token2(e) if e.is_rate_limited())
+    }
+
     /// A refreshed token set could not be kept: the old one is still in use.
     pub fn is_persist(&self) -> bool {
         matches!(self.kind, Kind::Persist)
@@ -170,6 +194,7 @@ impl fmt::Display for Error {
             Kind::Token(e) => e.fmt(f),
             Kind::Token2(e) => e.fmt(f),
             Kind::Persist => f.write_str("the refreshed token set could not be kept"),
+            Kind::RefreshFailed { .. } => f.write_str("the access token could not be refreshed"),
             Kind::Io => f.write_str("a local listener could not be set up"),
             Kind::Rng => {
                 f.write_str("no nonce: the operating system's random number generator failed")

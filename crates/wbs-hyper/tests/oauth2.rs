@@ -143,6 +143,13 @@ async fn the_flow_over_http_and_its_refusals() {
     let groups = all_groups(&bearer, 10_000).await;
     assert_eq!(groups.len(), 300);
     assert_eq!(groups, all_groups(&oauth1, 10_000).await);
+    // And the same sync: groups and cursor.
+    let cursor = SyncCursor::new(UserId::new(10_000));
+    let (a, b) = (
+        bearer.sync(&cursor).await.unwrap(),
+        oauth1.sync(&cursor).await.unwrap(),
+    );
+    assert_eq!((a.groups, a.cursor.lastupdate.is_some()), (b.groups, true));
     // Another user's data with this user's token: refused as with OAuth 1.
     let err = bearer
         .measures(&GetMeas::new(UserId::new(10_001)))
@@ -248,11 +255,13 @@ async fn a_crash_between_refresh_and_write_recovers_with_the_old_refresh_token()
     assert_eq!(next.token_refreshes(), 1);
     assert_eq!(recorder.saved.lock().unwrap().len(), 1);
     // The old refresh token died with the new access token's first use; the new one works.
-    let old = exchange_refresh(&sim, kept.refresh_token.expose()).await;
-    assert!(old
-        .unwrap_err()
-        .to_string()
-        .contains("invalid refresh_token"));
+    let old = exchange_refresh(&sim, kept.refresh_token.expose())
+        .await
+        .unwrap_err();
+    let why = std::error::Error::source(&old)
+        .map(|s| s.to_string())
+        .unwrap_or_default();
+    assert!(why.contains("invalid refresh_token"), "{old}: {why}");
     let newest = recorder.saved.lock().unwrap()[0]
         .refresh_token
         .expose()
@@ -269,6 +278,108 @@ async fn exchange_refresh(sim: &RunningSim, refresh: &str) -> Result<TokenSet, w
         .unwrap();
     client.probe().await?;
     Ok(client.token_set().await.unwrap())
+}
+
+/// The v2 signature service over HTTP: a nonce for a signed getnonce request, then a
+/// refresh signed with it in place of the client secret; the nonce works once, and a bad
+/// signature gets none.
+#[tokio::test]
+async fn the_signature_service_and_a_signed_refresh() {
+    use wbs_proto::wbs_oauth2::{
+        decode_token_response, sign, token_request_body, ClientAuth, Grant,
+    };
+    let sim = Arc::new(sandbox().await);
+    let code = parse_redirect(&approve(&sim, 10_000, "s").await, "s").unwrap();
+    let set = exchange_code(&sim.base_url(), &app(), &code, REDIRECT)
+        .await
+        .unwrap();
+    let http = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+        .build_http::<http_body_util::Full<bytes::Bytes>>();
+    let post = |path: &str, body: String| {
+        let request = hyper::Request::post(format!("{}{path}", sim.base_url()))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(http_body_util::Full::new(bytes::Bytes::from(body)))
+            .unwrap();
+        let http = http.clone();
+        async move {
+            use http_body_util::BodyExt;
+            let response = http.request(request).await.unwrap();
+            response.into_body().collect().await.unwrap().to_bytes()
+        }
+    };
+    let secret = app().client_secret;
+    let getnonce = |signature: String| {
+        format!(
+            "action=getnonce&client_id={}&timestamp=1700000000&signature={signature}",
+            wbs_sim::CLIENT_ID
+        )
+    };
+    let good = sign(
+        &secret,
+        &[
+            ("action", "getnonce"),
+            ("client_id", wbs_sim::CLIENT_ID),
+            ("timestamp", "1700000000"),
+        ],
+    );
+    let refused = post("/v2/signature", getnonce("00".repeat(32))).await;
+    assert!(String::from_utf8_lossy(&refused).contains("\"status\":503"));
+    let answer: serde_json::Value =
+        serde_json::from_slice(&post("/v2/signature", getnonce(good)).await).unwrap();
+    let nonce = answer["body"]["nonce"].as_str().unwrap().to_owned();
+    let body = || {
+        token_request_body(
+            &app(),
+            Grant::RefreshToken(&set.refresh_token),
+            ClientAuth::Signed { nonce: &nonce },
+        )
+    };
+    let refreshed = decode_token_response(&post("/v2/oauth2", body()).await, 0).unwrap();
+    assert_eq!(refreshed.userid, 10_000);
+    // The nonce is spent.
+    assert!(decode_token_response(&post("/v2/oauth2", body()).await, 0).is_err());
+}
+
+/// The store as the client's sink: each refreshed set lands in it; a second client (another
+/// process) holding the old set takes the stored newer one instead of trading a retired
+/// refresh token.
+#[tokio::test]
+async fn the_store_keeps_refreshed_sets_and_hands_newer_ones_over() {
+    let sim = Arc::new(sandbox().await);
+    let code = parse_redirect(&approve(&sim, 10_000, "s").await, "s").unwrap();
+    let first = exchange_code(&sim.base_url(), &app(), &code, REDIRECT)
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(
+        wbs_store::Store::open_sqlite(&dir.path().join("s.sqlite"))
+            .await
+            .unwrap(),
+    );
+    let user = UserId::new(10_000);
+    let build = |set: TokenSet| {
+        Client::builder_oauth2(app(), set, store.clone())
+            .base_url(sim.base_url())
+            .build()
+            .unwrap()
+    };
+    let one = build(first.clone());
+    sim.with(|s| s.advance_clock(4 * 3_600));
+    one.probe().await.unwrap();
+    let kept = store.token(user).await.unwrap().unwrap();
+    assert_eq!(
+        kept,
+        wbs_store::StoredToken::OAuth2(one.token_set().await.unwrap())
+    );
+    // The other process still holds the first set: it adopts the stored one.
+    let two = build(first);
+    two.probe().await.unwrap();
+    assert_eq!(two.token_set().await, one.token_set().await);
+    assert_eq!(
+        sim.with(|s| s.oauth2_issued().1),
+        1,
+        "no second refresh at the service"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -306,5 +417,64 @@ async fn fifty_concurrent_requests_at_the_expiry_cost_one_refresh() {
         "one refresh at the service"
     );
     assert_eq!(client.token_refreshes(), 1);
+    assert_eq!(recorder.saved.lock().unwrap().len(), 1);
+}
+
+/// Just before the expiry by the client's clock (within the margin): 50 concurrent
+/// requests, one refresh, before any 401. And when the token endpoint fails once, the 50
+/// waiters share that failure (one request to it), then retry into one refresh.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fifty_concurrent_before_the_expiry_and_through_a_failed_refresh() {
+    let faults: wbs_sim::Faults = "requesttoken#2=503".parse().unwrap();
+    let mut sandbox = Sandbox::with_reference_data();
+    sandbox.generate(1, 20, 3, 1_700_000_000);
+    let sim = Arc::new(
+        RunningSim::start_with_faults(sandbox, "127.0.0.1:0".parse().unwrap(), faults)
+            .await
+            .unwrap(),
+    );
+    let code = parse_redirect(&approve(&sim, 10_000, "s").await, "s").unwrap();
+    let set = exchange_code(&sim.base_url(), &app(), &code, REDIRECT)
+        .await
+        .unwrap();
+    let offset = Arc::new(AtomicI64::new(0));
+    let follow = offset.clone();
+    let system = wbs_hyper::system_clock();
+    let recorder = Arc::new(Recorder {
+        sim: sim.clone(),
+        saved: Mutex::new(Vec::new()),
+        fail: AtomicBool::new(false),
+    });
+    let client = Client::builder_oauth2(app(), set, recorder.clone())
+        .base_url(sim.base_url())
+        .clock(Arc::new(move || system() + follow.load(Ordering::SeqCst)))
+        .build()
+        .unwrap();
+    let run_fifty = || async {
+        let tasks: Vec<_> = (0..50)
+            .map(|_| {
+                let client = client.clone();
+                tokio::spawn(
+                    async move { client.measures(&GetMeas::new(UserId::new(10_000))).await },
+                )
+            })
+            .collect();
+        for t in tasks {
+            t.await.unwrap().unwrap();
+        }
+    };
+    // One minute before the expiry, both clocks: a refresh is due (the margin is 5
+    // minutes), and the token endpoint fails it (the scripted 503). The waiters share that
+    // failure instead of each trying again, and every call goes through on the token that
+    // is still valid.
+    let ahead = 3 * 3_600 - 60;
+    sim.with(|s| s.advance_clock(ahead));
+    offset.store(ahead, Ordering::SeqCst);
+    run_fifty().await;
+    assert!(client.token_refreshes() <= 1);
+    // Later calls refresh, once, still before the expiry: no 401 was needed.
+    run_fifty().await;
+    assert_eq!(client.token_refreshes(), 1);
+    assert_eq!(sim.with(|s| s.oauth2_issued().1), 1);
     assert_eq!(recorder.saved.lock().unwrap().len(), 1);
 }

@@ -19,6 +19,17 @@ pub trait TokenSink: Send + Sync {
         &'a self,
         set: &'a TokenSet,
     ) -> BoxFuture<'a, Result<(), Box<dyn StdError + Send + Sync>>>;
+
+    /// The user's set as kept now, read just before a refresh: if another process
+    /// refreshed meanwhile, its newer set is taken instead of trading a refresh token the
+    /// service has retired. The default keeps nothing to read.
+    fn load(
+        &self,
+        userid: i64,
+    ) -> BoxFuture<'_, Result<Option<TokenSet>, Box<dyn StdError + Send + Sync>>> {
+        let _ = userid;
+        Box::pin(async { Ok(None) })
+    }
 }
 
 /// A sink that keeps nothing (a token set used for one run only).

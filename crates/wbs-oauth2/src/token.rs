@@ -196,9 +196,19 @@ pub enum TokenError {
 }
 
 impl TokenError {
-    /// Whether trying the same request again later may succeed (rate limit, server error).
+    /// Whether trying the same request again later may succeed: a rate limit or server
+    /// error, or an answer that was not the envelope (cut short, a proxy's page).
     pub fn is_transient(&self) -> bool {
-        matches!(self, Self::Refused { status, .. } if *status == 601 || *status == 2555)
+        match self {
+            Self::Refused { status, .. } => *status == 601 || *status == 2555,
+            Self::NotEnvelope(_) => true,
+            Self::Field { .. } => false,
+        }
+    }
+
+    /// Whether the service refused for its rate limit (601): wait a minute.
+    pub fn is_rate_limited(&self) -> bool {
+        matches!(self, Self::Refused { status: 601, .. })
     }
 }
 

@@ -31,6 +31,9 @@ pub struct SimOptions {
     /// and delete this many already-sent ones (seeded with --seed): a pager's test.
     #[arg(long)]
     pub churn: Option<u32>,
+    /// An OAuth 2 access token's lifetime, in seconds (the service's: 3 hours).
+    #[arg(long, default_value_t = 10_800)]
+    pub access_lifetime: i64,
 }
 
 /// Starts the sandbox, prints its JSON line (see [`RunningSim::describe`]) on stdout, and
@@ -38,6 +41,7 @@ pub struct SimOptions {
 pub async fn serve(options: SimOptions) -> Result<(), String> {
     let mut sandbox = Sandbox::with_reference_data();
     sandbox.set_timestamp_window(options.timestamp_window);
+    sandbox.set_access_lifetime(options.access_lifetime);
     if options.users > 0 {
         let now = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)

@@ -32,6 +32,19 @@ impl TokenSink for Store {
                 .map_err(|e| Box::new(e) as Box<dyn std::error::Error + Send + Sync>)
         })
     }
+
+    fn load(
+        &self,
+        userid: i64,
+    ) -> BoxFuture<'_, Result<Option<TokenSet>, Box<dyn std::error::Error + Send + Sync>>> {
+        Box::pin(async move {
+            match self.token(UserId::new(userid)).await {
+                Ok(Some(StoredToken::OAuth2(set))) => Ok(Some(set)),
+                Ok(_) => Ok(None),
+                Err(e) => Err(Box::new(e) as Box<dyn std::error::Error + Send + Sync>),
+            }
+        })
+    }
 }
 
 /// Adds the user's row if it is not there yet.
@@ -148,11 +161,18 @@ impl Store {
                 let refresh: Option<String> = row.try_get(3)?;
                 let expires: Option<i64> = row.try_get(4)?;
                 let scope: Option<String> = row.try_get(5)?;
+                let (Some(refresh), Some(expires)) = (refresh.filter(|r| !r.is_empty()), expires)
+                else {
+                    return Err(Error::Corrupt {
+                        what: "credentials",
+                        why: "an OAuth 2 row without its refresh token or expiry".into(),
+                    });
+                };
                 Ok(Some(StoredToken::OAuth2(TokenSet::new(
                     userid.get(),
                     row.try_get::<String, _>(1)?,
-                    refresh.unwrap_or_default(),
-                    expires.unwrap_or(0),
+                    refresh,
+                    expires,
                     scope.unwrap_or_default(),
                 ))))
             }

@@ -5,6 +5,9 @@
 //! one valid until the new access token is first used or 8 h; expired or unknown access
 //! tokens answer status 401; the v2 signature service hands out single-use nonces. A clock
 //! offset (the admin path's) moves the tokens' time forward.
+//!
+//! Codes and tokens come from the sandbox's seeded generator: predictable, as a local test
+//! server's may be (the service's are not); what has expired is forgotten as maps grow.
 
 use std::collections::HashMap;
 
@@ -12,7 +15,7 @@ use serde_json::{json, Value};
 use wbs_oauth2::{verify, ClientCredentials};
 use wbs_proto::http::{self, header, HeaderValue, Response, StatusCode};
 use wbs_proto::wbs_model::{Status, UserId};
-use wbs_proto::wbs_oauth::{form_pairs, percent_encode};
+use wbs_proto::wbs_oauth::{form_pairs, percent_encode, Secret};
 
 use super::{reply, text, Sandbox};
 
@@ -86,6 +89,26 @@ impl Default for OAuth2 {
     }
 }
 
+impl OAuth2 {
+    /// Forgets what has expired, once the maps grow (the endpoints are unauthenticated:
+    /// their state stays bounded by what is alive).
+    fn prune(&mut self, now: i64) {
+        const KEEP: usize = 1_000;
+        if self.codes.len() > KEEP {
+            self.codes.retain(|_, c| c.expires >= now);
+        }
+        if self.nonces.len() > KEEP {
+            self.nonces.retain(|_, until| *until >= now);
+        }
+        if self.access.len() > KEEP {
+            self.access.retain(|_, a| a.expires >= now);
+        }
+        if self.refresh.len() > KEEP {
+            self.refresh.retain(|_, r| r.expires >= now);
+        }
+    }
+}
+
 /// The envelope of a refusal, as the token endpoint answers it.
 fn refused(status: u16, error: &str) -> Value {
     json!({"status": status, "body": {}, "error": error})
@@ -135,7 +158,9 @@ impl Sandbox {
             },
         };
         let code = self.fresh_token("code");
-        let expires = self.oauth2_now(now) + CODE_LIFETIME;
+        let now = self.oauth2_now(now);
+        self.oauth2.prune(now);
+        let expires = now + CODE_LIFETIME;
         self.oauth2.codes.insert(
             code.clone(),
             Code {
@@ -173,7 +198,8 @@ impl Sandbox {
             return reply(refused(503, "Invalid Params: invalid client_id"));
         }
         let proven = match (param("client_secret"), param("nonce"), param("signature")) {
-            (Some(secret), _, _) => secret == self.oauth2.app.client_secret.expose(),
+            // Compared in constant time.
+            (Some(secret), _, _) => Secret::new(secret) == self.oauth2.app.client_secret,
             (None, Some(nonce), Some(signature)) => {
                 let fresh = self
                     .oauth2
@@ -185,7 +211,7 @@ impl Sandbox {
                         &self.oauth2.app.client_secret,
                         &[
                             ("action", "requesttoken"),
-                            ("client_id", CLIENT_ID),
+                            ("client_id", &self.oauth2.app.client_id),
                             ("nonce", &nonce),
                         ],
                         &signature,
@@ -249,6 +275,7 @@ impl Sandbox {
     /// A new access and refresh token for a user; the access token retires `retires` (the
     /// refresh token it was traded for) at its first use.
     fn issue(&mut self, userid: UserId, now: i64, retires: Option<String>) -> (String, String) {
+        self.oauth2.prune(now);
         let access = self.fresh_token("access2");
         let refresh = self.fresh_token("refresh2");
         self.oauth2.access.insert(
