@@ -28,6 +28,9 @@ pub enum Error {
         /// What came before the first `:`.
         scheme: String,
     },
+    /// A queue claim's lease ended and another worker took its user: nothing was written.
+    #[error("the claim's lease was lost to another worker")]
+    LeaseLost,
     /// A stored value this version cannot read (written by another program or version).
     #[error("stored {what} does not read: {why}")]
     Corrupt {

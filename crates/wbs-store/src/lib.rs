@@ -55,11 +55,13 @@
 mod error;
 mod groups;
 mod open;
+mod queue;
 mod sync;
 mod users;
 
 pub use error::{Error, Result};
 pub use groups::HistoryQuery;
 pub use open::{default_sqlite_path, sqlite_path, Backend, Store};
+pub use queue::Claim;
 pub use sync::Malformed;
 pub use users::StoredToken;

@@ -7,7 +7,7 @@ use wbs_proto::{PagerCheckpoint, SkippedGroup, SyncCursor};
 
 use crate::error::{Error, Result};
 use crate::groups::{now, text, upsert_groups};
-use crate::open::Store;
+use crate::open::{Backend, Store};
 use crate::users::ensure_user;
 
 /// A group the service sent malformed and a synchronisation left out: it is fetched again
@@ -61,71 +61,16 @@ impl Store {
         cursor: &SyncCursor,
         complete: bool,
     ) -> Result<()> {
-        let progress = cursor
-            .progress
-            .as_ref()
-            .map(serde_json::to_string)
-            .transpose()
-            .map_err(|e| Error::Corrupt {
-                what: "sync checkpoint",
-                why: e.to_string(),
-            })?;
-        let uid = userid.get();
-        let at = now();
         let mut tx = self.pool.begin().await?;
-        ensure_user(&mut tx, userid).await?;
-        upsert_groups(&mut tx, self.backend(), userid, groups).await?;
-        let lastupdate = cursor.lastupdate.map(Timestamp::secs);
-        if complete && skipped.is_empty() {
-            sqlx::query("DELETE FROM malformed_groups WHERE userid = $1")
-                .bind(uid)
-                .execute(&mut *tx)
-                .await?;
-        }
-        for s in skipped {
-            // One row a group: by id, or, for a group without one, by what was wrong.
-            match s.grpid {
-                Some(grpid) => {
-                    sqlx::query("DELETE FROM malformed_groups WHERE userid = $1 AND grpid = $2")
-                        .bind(uid)
-                        .bind(grpid.get())
-                        .execute(&mut *tx)
-                        .await?
-                }
-                None => {
-                    sqlx::query(
-                        "DELETE FROM malformed_groups \
-                         WHERE userid = $1 AND grpid IS NULL AND reason = $2",
-                    )
-                    .bind(uid)
-                    .bind(text(Some(&s.reason), self.backend()))
-                    .execute(&mut *tx)
-                    .await?
-                }
-            };
-            let grpid = s.grpid.map(GroupId::get);
-            sqlx::query(
-                "INSERT INTO malformed_groups (userid, grpid, reason, seen_at) \
-                 VALUES ($1, $2, $3, $4)",
-            )
-            .bind(uid)
-            .bind(grpid)
-            .bind(text(Some(&s.reason), self.backend()))
-            .bind(at)
-            .execute(&mut *tx)
-            .await?;
-        }
-        sqlx::query(
-            "INSERT INTO sync_cursors (userid, lastupdate, progress, updated_at) \
-             VALUES ($1, $2, $3, $4) ON CONFLICT (userid) DO UPDATE SET \
-             lastupdate = excluded.lastupdate, progress = excluded.progress, \
-             updated_at = excluded.updated_at",
+        keep_page(
+            &mut tx,
+            self.backend(),
+            userid,
+            groups,
+            skipped,
+            Some(cursor),
+            complete,
         )
-        .bind(uid)
-        .bind(lastupdate)
-        .bind(progress)
-        .bind(at)
-        .execute(&mut *tx)
         .await?;
         tx.commit().await?;
         Ok(())
@@ -149,4 +94,84 @@ impl Store {
             })
             .collect()
     }
+}
+
+/// Within a transaction: the user's row, the groups (upserted), the malformed ones
+/// (pending; all forgotten when `complete`), and the cursor if given.
+pub(crate) async fn keep_page(
+    tx: &mut sqlx::AnyConnection,
+    backend: Backend,
+    userid: UserId,
+    groups: &[MeasureGroup],
+    skipped: &[SkippedGroup],
+    cursor: Option<&SyncCursor>,
+    complete: bool,
+) -> Result<()> {
+    let uid = userid.get();
+    let at = now();
+    ensure_user(&mut *tx, userid).await?;
+    upsert_groups(&mut *tx, backend, userid, groups).await?;
+    if complete && skipped.is_empty() {
+        sqlx::query("DELETE FROM malformed_groups WHERE userid = $1")
+            .bind(uid)
+            .execute(&mut *tx)
+            .await?;
+    }
+    for s in skipped {
+        // One row a group: by id, or, for a group without one, by what was wrong.
+        match s.grpid {
+            Some(grpid) => {
+                sqlx::query("DELETE FROM malformed_groups WHERE userid = $1 AND grpid = $2")
+                    .bind(uid)
+                    .bind(grpid.get())
+                    .execute(&mut *tx)
+                    .await?
+            }
+            None => {
+                sqlx::query(
+                    "DELETE FROM malformed_groups \
+                     WHERE userid = $1 AND grpid IS NULL AND reason = $2",
+                )
+                .bind(uid)
+                .bind(text(Some(&s.reason), backend))
+                .execute(&mut *tx)
+                .await?
+            }
+        };
+        sqlx::query(
+            "INSERT INTO malformed_groups (userid, grpid, reason, seen_at) \
+             VALUES ($1, $2, $3, $4)",
+        )
+        .bind(uid)
+        .bind(s.grpid.map(GroupId::get))
+        .bind(text(Some(&s.reason), backend))
+        .bind(at)
+        .execute(&mut *tx)
+        .await?;
+    }
+    let Some(cursor) = cursor else {
+        return Ok(());
+    };
+    let progress = cursor
+        .progress
+        .as_ref()
+        .map(serde_json::to_string)
+        .transpose()
+        .map_err(|e| Error::Corrupt {
+            what: "sync checkpoint",
+            why: e.to_string(),
+        })?;
+    sqlx::query(
+        "INSERT INTO sync_cursors (userid, lastupdate, progress, updated_at) \
+         VALUES ($1, $2, $3, $4) ON CONFLICT (userid) DO UPDATE SET \
+         lastupdate = excluded.lastupdate, progress = excluded.progress, \
+         updated_at = excluded.updated_at",
+    )
+    .bind(uid)
+    .bind(cursor.lastupdate.map(Timestamp::secs))
+    .bind(progress)
+    .bind(at)
+    .execute(&mut *tx)
+    .await?;
+    Ok(())
 }

@@ -1,0 +1,181 @@
+//! The notification queue: what the webhook received, kept durably until a worker has
+//! fetched and stored what it announced. Claims are leases: a worker that dies loses its
+//! claim when the lease ends, and another takes it; one user is worked by one claim at a
+//! time, all of its pending notifications together.
+
+use std::time::Duration;
+
+use sqlx::Row;
+use wbs_proto::wbs_model::{MeasureGroup, Notification, Timestamp, UserId};
+use wbs_proto::{SkippedGroup, SyncCursor};
+
+use crate::error::{Error, Result};
+use crate::groups::now;
+use crate::open::Store;
+
+/// A worker's claim on one user's pending notifications, coalesced: the union of their
+/// windows is what to fetch.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Claim {
+    /// Whose.
+    pub userid: UserId,
+    /// The notifications claimed (their queue ids).
+    pub ids: Vec<i64>,
+    /// The earliest start of their windows.
+    pub startdate: Timestamp,
+    /// The latest end of their windows.
+    pub enddate: Timestamp,
+    /// How often the most tried of them was tried before.
+    pub attempts: i64,
+    /// Who holds the lease.
+    pub owner: String,
+}
+
+fn seconds(d: Duration) -> i64 {
+    i64::try_from(d.as_secs()).unwrap_or(i64::MAX)
+}
+
+impl Store {
+    /// Keeps a notification; once this returns it is committed (on disk, for SQLite), and
+    /// the webhook may answer 200.
+    pub async fn enqueue(&self, n: &Notification) -> Result<i64> {
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO notifications (userid, startdate, enddate, appli, received_at, attempts) \
+             VALUES ($1, $2, $3, $4, $5, 0) RETURNING id",
+        )
+        .bind(n.userid.get())
+        .bind(n.startdate.secs())
+        .bind(n.enddate.secs())
+        .bind(n.appli.map(|a| a.code()))
+        .bind(now())
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(id)
+    }
+
+    /// Claims, for `lease`, every pending notification of the user whose oldest one waits
+    /// longest, among users no live lease holds. `None` when there is nothing to claim. One
+    /// statement: two workers never hold one user.
+    pub async fn claim(&self, owner: &str, lease: Duration) -> Result<Option<Claim>> {
+        let now = now();
+        let rows = sqlx::query(
+            "UPDATE notifications SET lease_owner = $1, lease_until = $2 \
+             WHERE done_at IS NULL AND (lease_until IS NULL OR lease_until <= $3) \
+             AND userid = (SELECT p.userid FROM notifications p \
+                 WHERE p.done_at IS NULL AND (p.lease_until IS NULL OR p.lease_until <= $3) \
+                 AND p.userid NOT IN (SELECT l.userid FROM notifications l \
+                     WHERE l.done_at IS NULL AND l.lease_until > $3) \
+                 ORDER BY p.id LIMIT 1) \
+             RETURNING id, userid, startdate, enddate, attempts",
+        )
+        .bind(owner)
+        .bind(now.saturating_add(seconds(lease).max(1)))
+        .bind(now)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut claim: Option<Claim> = None;
+        for row in &rows {
+            let (id, userid, start, end, attempts): (i64, i64, i64, i64, i64) = (
+                row.try_get(0)?,
+                row.try_get(1)?,
+                row.try_get(2)?,
+                row.try_get(3)?,
+                row.try_get(4)?,
+            );
+            let c = claim.get_or_insert_with(|| Claim {
+                userid: UserId::new(userid),
+                ids: Vec::new(),
+                startdate: Timestamp::from_secs(start),
+                enddate: Timestamp::from_secs(end),
+                attempts,
+                owner: owner.to_owned(),
+            });
+            c.ids.push(id);
+            c.startdate = c.startdate.min(Timestamp::from_secs(start));
+            c.enddate = c.enddate.max(Timestamp::from_secs(end));
+            c.attempts = c.attempts.max(attempts);
+        }
+        if let Some(c) = claim.as_mut() {
+            c.ids.sort_unstable();
+        }
+        Ok(claim)
+    }
+
+    /// Completes a claim in one transaction with what it fetched: the groups (upserted),
+    /// the malformed ones (pending), the user's cursor if given, and the notifications
+    /// done. Refused with [`Error::LeaseLost`], writing nothing, if the lease was lost (it
+    /// ended and another worker took the user).
+    pub async fn complete(
+        &self,
+        claim: &Claim,
+        groups: &[MeasureGroup],
+        skipped: &[SkippedGroup],
+        cursor: Option<&SyncCursor>,
+    ) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        let done = self.mark_done(&mut tx, claim).await?;
+        if done != claim.ids.len() as u64 {
+            return Err(Error::LeaseLost);
+        }
+        crate::sync::keep_page(
+            &mut tx,
+            self.backend(),
+            claim.userid,
+            groups,
+            skipped,
+            cursor,
+            false,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn mark_done(&self, tx: &mut sqlx::AnyConnection, claim: &Claim) -> Result<u64> {
+        let mut sql = String::from(
+            "UPDATE notifications SET done_at = $1, lease_until = NULL \
+             WHERE lease_owner = $2 AND done_at IS NULL AND id IN (",
+        );
+        for i in 0..claim.ids.len() {
+            sql.push_str(if i == 0 { "" } else { ", " });
+            sql.push_str(&format!("${}", i + 3));
+        }
+        sql.push(')');
+        let mut q = sqlx::query(&sql).bind(now()).bind(claim.owner.as_str());
+        for id in &claim.ids {
+            q = q.bind(*id);
+        }
+        Ok(q.execute(&mut *tx).await?.rows_affected())
+    }
+
+    /// Gives a claim back after a failure: tried once more, claimable again after
+    /// `retry_in` (a backoff), by any worker.
+    pub async fn release(&self, claim: &Claim, retry_in: Duration) -> Result<()> {
+        let mut sql = String::from(
+            "UPDATE notifications SET attempts = attempts + 1, lease_owner = NULL, \
+             lease_until = $1 WHERE lease_owner = $2 AND done_at IS NULL AND id IN (",
+        );
+        for i in 0..claim.ids.len() {
+            sql.push_str(if i == 0 { "" } else { ", " });
+            sql.push_str(&format!("${}", i + 3));
+        }
+        sql.push(')');
+        let mut q = sqlx::query(&sql)
+            .bind(now().saturating_add(seconds(retry_in)))
+            .bind(claim.owner.as_str());
+        for id in &claim.ids {
+            q = q.bind(*id);
+        }
+        q.execute(&self.pool).await?;
+        Ok(())
+    }
+
+    /// Notifications not done yet (claimed or not).
+    pub async fn queue_depth(&self) -> Result<u64> {
+        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM notifications WHERE done_at IS NULL")
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(u64::try_from(n).unwrap_or(0))
+    }
+}

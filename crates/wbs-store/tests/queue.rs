@@ -1,0 +1,204 @@
+//! The notification queue on SQLite (and PostgreSQL when `WBS_TEST_POSTGRES` names a
+//! server): durable, one claim per user holding all its pending notifications, leases that
+//! end, completion written with the groups or not at all, and workers racing for it.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use wbs_proto::wbs_model::{
+    Attribution, Category, GroupId, Measure, MeasureGroup, MeasureType, Notification, Timestamp,
+    UserId,
+};
+use wbs_store::{Error, HistoryQuery, Store};
+
+fn rt() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+fn note(user: i64, start: i64, end: i64) -> Notification {
+    serde_json::from_value(
+        serde_json::json!({"userid": user, "startdate": start, "enddate": end, "appli": 1}),
+    )
+    .unwrap()
+}
+
+fn group(id: i64) -> MeasureGroup {
+    MeasureGroup::new(
+        GroupId::new(id),
+        Attribution::DEVICE,
+        Timestamp::from_secs(id),
+        Category::MEASURE,
+        vec![Measure::new(MeasureType::WEIGHT, 80_000, -3)],
+    )
+}
+
+/// The queue's rules, for users `base..base + 3` of a store of the caller's.
+async fn claims_lease_coalesce_and_complete(store: &Store, base: i64) {
+    let (a, b) = (base, base + 1);
+    let before = store.queue_depth().await.unwrap();
+    for (u, s, e) in [(a, 100, 200), (b, 10, 20), (a, 50, 60), (a, 300, 400)] {
+        store.enqueue(&note(u, s, e)).await.unwrap();
+    }
+    assert_eq!(store.queue_depth().await.unwrap(), before + 4);
+    let lease = Duration::from_secs(60);
+    // Oldest first, all of that user's, the union of the windows.
+    let one = store.claim("w1", lease).await.unwrap().unwrap();
+    assert_eq!(one.userid, UserId::new(a));
+    assert_eq!(one.ids.len(), 3);
+    assert_eq!((one.startdate.secs(), one.enddate.secs()), (50, 400));
+    let two = store.claim("w2", lease).await.unwrap().unwrap();
+    assert_eq!((two.userid, two.ids.len()), (UserId::new(b), 1));
+    // A new notification for a user under a live lease waits for it.
+    store.enqueue(&note(a, 500, 500)).await.unwrap();
+    assert_eq!(store.claim("w3", lease).await.unwrap(), None);
+    // Completed with its groups, in one transaction.
+    store
+        .complete(&one, &[group(150), group(350)], &[], None)
+        .await
+        .unwrap();
+    let kept = store
+        .groups(&HistoryQuery::new(UserId::new(a)))
+        .await
+        .unwrap();
+    assert_eq!(kept.len(), 2);
+    // Now the new one is claimable; given back, it waits for its retry time.
+    let three = store.claim("w3", lease).await.unwrap().unwrap();
+    assert_eq!(
+        (three.userid, three.ids.len(), three.attempts),
+        (UserId::new(a), 1, 0)
+    );
+    store
+        .release(&three, Duration::from_secs(3600))
+        .await
+        .unwrap();
+    assert_eq!(store.claim("w4", lease).await.unwrap(), None);
+    // A lease lost (taken over after it ended): completing it writes nothing.
+    store.release(&two, Duration::from_secs(0)).await.unwrap();
+    let retaken = store
+        .claim("w5", Duration::from_secs(1))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((retaken.userid, retaken.attempts), (UserId::new(b), 1));
+    let stale = retaken.clone();
+    tokio::time::sleep(Duration::from_millis(2_100)).await;
+    let thief = store.claim("w6", lease).await.unwrap().unwrap();
+    assert_eq!(thief.userid, UserId::new(b));
+    assert!(matches!(
+        store.complete(&stale, &[group(15)], &[], None).await,
+        Err(Error::LeaseLost)
+    ));
+    assert!(store
+        .groups(&HistoryQuery::new(UserId::new(b)))
+        .await
+        .unwrap()
+        .is_empty());
+    store
+        .complete(&thief, &[group(15)], &[], None)
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .groups(&HistoryQuery::new(UserId::new(b)))
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+}
+
+#[test]
+fn the_queue_on_sqlite() {
+    rt().block_on(async {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open_sqlite(&dir.path().join("q.sqlite"))
+            .await
+            .unwrap();
+        claims_lease_coalesce_and_complete(&store, 1).await;
+        // Reopened: what was not done is still there (one notification, given back).
+        store.close().await;
+        let again = Store::open_sqlite(&dir.path().join("q.sqlite"))
+            .await
+            .unwrap();
+        assert_eq!(again.queue_depth().await.unwrap(), 1);
+    });
+}
+
+/// Four workers racing over 60 users' 300 notifications: every notification done once,
+/// and never two claims on one user at a time.
+#[test]
+fn racing_workers_never_share_a_user() {
+    rt().block_on(async {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open_sqlite(&dir.path().join("r.sqlite"))
+            .await
+            .unwrap();
+        for i in 0..300 {
+            store.enqueue(&note(1 + i % 60, i, i)).await.unwrap();
+        }
+        let busy = std::sync::Arc::new(std::sync::Mutex::new(HashMap::<UserId, String>::new()));
+        let mut workers = Vec::new();
+        for w in 0..4 {
+            let (store, busy) = (store.clone(), busy.clone());
+            workers.push(tokio::spawn(async move {
+                let owner = format!("w{w}");
+                let mut done = 0;
+                while let Some(claim) = store.claim(&owner, Duration::from_secs(60)).await.unwrap()
+                {
+                    let previous = busy.lock().unwrap().insert(claim.userid, owner.clone());
+                    assert!(previous.is_none(), "two claims on user {}", claim.userid);
+                    tokio::task::yield_now().await;
+                    busy.lock().unwrap().remove(&claim.userid);
+                    store.complete(&claim, &[], &[], None).await.unwrap();
+                    done += claim.ids.len();
+                }
+                done
+            }));
+        }
+        let mut total = 0;
+        for w in workers {
+            total += w.await.unwrap();
+        }
+        assert_eq!(total, 300);
+        assert_eq!(store.queue_depth().await.unwrap(), 0);
+    });
+}
+
+#[test]
+fn the_queue_on_postgres() {
+    let Ok(url) = std::env::var("WBS_TEST_POSTGRES") else {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI must give WBS_TEST_POSTGRES"
+        );
+        eprintln!("note: WBS_TEST_POSTGRES is not set: the PostgreSQL queue test is skipped");
+        return;
+    };
+    rt().block_on(async {
+        let store = Store::open(&url).await.unwrap();
+        // A database of its own would be cleaner; users of this run's own, and a queue
+        // emptied of them at the end, do.
+        let base = 2_000_000 + 10 * i64::from(std::process::id());
+        sqlx::query("DELETE FROM notifications WHERE done_at IS NULL")
+            .execute(store.pool())
+            .await
+            .unwrap();
+        claims_lease_coalesce_and_complete(&store, base).await;
+        sqlx::query("DELETE FROM notifications WHERE userid >= $1 AND userid < $2")
+            .bind(base)
+            .bind(base + 10)
+            .execute(store.pool())
+            .await
+            .unwrap();
+        sqlx::query("DELETE FROM users WHERE userid >= $1 AND userid < $2")
+            .bind(base)
+            .bind(base + 10)
+            .execute(store.pool())
+            .await
+            .unwrap();
+    });
+}
