@@ -17,6 +17,7 @@ use wbs_proto::{HttpMethod, Session};
 use crate::bearer::{system_clock, token_url, Bearer, Clock, State};
 use crate::client::{Client, Inner, RetryPolicy, DEFAULT_MAX_BODY};
 use crate::error::{Error, Kind};
+use crate::ratelimit::RateLimiter;
 
 /// How the client authenticates.
 #[derive(Clone)]
@@ -33,6 +34,30 @@ enum Auth {
 }
 
 impl Client {
+    /// A client for another user of the same application (OAuth 1): the connection pool,
+    /// settings and rate limit are shared; only the access token differs. Cheap.
+    pub fn for_user(&self, token: Credentials) -> Result<Client, Error> {
+        let mut b = self.inner.template.clone();
+        b.auth = match b.auth {
+            Auth::OAuth1 { consumer, .. } => Auth::OAuth1 { consumer, token },
+            Auth::OAuth2 { .. } => return Err(wbs_proto::InvalidRequest::NotOAuth1.into()),
+        };
+        b.assemble(self.inner.hyper.clone())
+    }
+
+    /// A client for another user (OAuth 2): their token set and where it is kept; the
+    /// pool, settings and rate limit are shared.
+    pub fn for_user_oauth2(
+        &self,
+        app: ClientCredentials,
+        tokens: TokenSet,
+        sink: Arc<dyn TokenSink>,
+    ) -> Result<Client, Error> {
+        let mut b = self.inner.template.clone();
+        b.auth = Auth::OAuth2 { app, tokens, sink };
+        b.assemble(self.inner.hyper.clone())
+    }
+
     /// A builder for the application's credentials and a user's access token (OAuth 1).
     pub fn builder(consumer: Credentials, token: Credentials) -> ClientBuilder {
         ClientBuilder::with(Auth::OAuth1 { consumer, token })
@@ -53,6 +78,7 @@ impl Client {
 #[derive(Clone)]
 pub struct ClientBuilder {
     auth: Auth,
+    rate_limit: Option<RateLimiter>,
     clock: Clock,
     refresh_margin: i64,
     base_url: String,
@@ -80,6 +106,7 @@ impl ClientBuilder {
     fn with(auth: Auth) -> Self {
         Self {
             auth,
+            rate_limit: None,
             clock: system_clock(),
             refresh_margin: 300,
             base_url: wbs_proto::DEFAULT_BASE_URL.to_owned(),
@@ -89,6 +116,14 @@ impl ClientBuilder {
             max_body: DEFAULT_MAX_BODY,
             retry: RetryPolicy::default(),
         }
+    }
+
+    /// The consumer's rate limit, shared with every client [`Client::for_user`] makes from
+    /// this one (default none: the service answers 601 above its limit, and the client
+    /// pauses then).
+    pub fn rate_limit(mut self, limit: RateLimiter) -> Self {
+        self.rate_limit = Some(limit);
+        self
     }
 
     /// OAuth 2: the clock expiries are read by (default the system's, Unix seconds).
@@ -143,6 +178,16 @@ impl ClientBuilder {
     /// The client: HTTPS through rustls (with the root store the crate features choose) and
     /// plain HTTP (for the loopback sandbox).
     pub fn build(self) -> Result<Client, Error> {
+        let hyper = http_client(self.connect_timeout)?;
+        self.assemble(hyper)
+    }
+
+    /// The client over a given connection pool.
+    fn assemble(
+        self,
+        hyper: HyperClient<Connector, http_body_util::Full<bytes::Bytes>>,
+    ) -> Result<Client, Error> {
+        let template = self.clone();
         let (session, bearer) = match self.auth {
             Auth::OAuth1 { consumer, token } => (Session::new(consumer, token), None),
             Auth::OAuth2 { app, tokens, sink } => (
@@ -161,12 +206,13 @@ impl ClientBuilder {
         let session = session
             .with_base_url(&self.base_url)?
             .with_method(self.method);
-        let hyper = http_client(self.connect_timeout)?;
         Ok(Client {
             inner: Arc::new(Inner {
                 hyper,
                 session,
                 bearer,
+                limiter: self.rate_limit,
+                template,
                 request_timeout: self.request_timeout,
                 max_body: self.max_body,
                 retry: self.retry,

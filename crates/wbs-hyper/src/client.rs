@@ -18,8 +18,9 @@ use wbs_proto::{
 };
 
 use crate::bearer::{Bearer, Transport};
-use crate::builder::Connector;
+use crate::builder::{ClientBuilder, Connector};
 use crate::error::{Error, Kind};
+use crate::ratelimit::RateLimiter;
 
 /// The default largest answer read: a full 2048-group getmeas page is about 335 KB.
 pub const DEFAULT_MAX_BODY: usize = 16 * 1024 * 1024;
@@ -131,6 +132,10 @@ pub(crate) struct Inner {
     pub(crate) session: Session,
     /// OAuth 2: the user's token set (`None`: OAuth 1, signed by the session).
     pub(crate) bearer: Option<Bearer>,
+    /// The consumer's rate limit, shared by the clients `for_user` makes.
+    pub(crate) limiter: Option<RateLimiter>,
+    /// What built this client: `for_user` builds from it.
+    pub(crate) template: ClientBuilder,
     pub(crate) request_timeout: Duration,
     pub(crate) max_body: usize,
     pub(crate) retry: RetryPolicy,
@@ -177,6 +182,11 @@ impl Client {
             if !retriable || attempt >= policy.max_retries {
                 return Err(err);
             }
+            if rate_limited {
+                if let Some(limiter) = &self.inner.limiter {
+                    limiter.pause(policy.rate_limit_pause);
+                }
+            }
             let pause = if rate_limited {
                 policy.rate_limit_pause
             } else {
@@ -217,11 +227,14 @@ impl Client {
         }
     }
 
-    /// Sends a built request and decodes the answer.
+    /// Sends a built request (in its rate-limit slot) and decodes the answer.
     async fn exchange<C: Call>(
         &self,
         request: wbs_proto::http::Request<Vec<u8>>,
     ) -> Result<C::Output, Error> {
+        if let Some(limiter) = &self.inner.limiter {
+            limiter.acquire().await;
+        }
         let request = request.map(|b| Full::new(Bytes::from(b)));
         let exchange = send(&self.inner.hyper, request, self.inner.max_body);
         let (status, body) = tokio::time::timeout(self.inner.request_timeout, exchange)

@@ -37,6 +37,7 @@ mod client;
 mod dance;
 mod error;
 mod listen;
+mod ratelimit;
 pub mod serve;
 
 pub use bearer::{exchange_code, system_clock, Clock};
@@ -49,6 +50,7 @@ pub use listen::{
     fetch_each, NotificationListener, Received, ACK_TIMEOUT, MAX_NOTIFICATION_BODY,
     MAX_NOTIFICATION_CONNECTIONS,
 };
+pub use ratelimit::RateLimiter;
 pub use wbs_proto::wbs_model::{
     ArithmeticError, Attribution, Category, Decimal, DeviceType, Gender, GroupExtra, GroupId,
     Measure, MeasureExtra, MeasureGroup, MeasurePage, MeasureType, More, Notification, Quantity,

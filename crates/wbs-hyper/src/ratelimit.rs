@@ -1,0 +1,57 @@
+//! The consumer's rate limit, shared by every user's client: requests are given evenly
+//! spaced slots, in the order they ask, so that no 60-second window holds more than the
+//! limit; a 601 from the service pushes every later slot back.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::time::Instant;
+
+/// A limit on requests per minute for one consumer key, shared by clones (and by the
+/// clients [`Client::for_user`](crate::Client::for_user) makes).
+///
+/// ```
+/// # tokio::runtime::Builder::new_current_thread().enable_time().start_paused(true).build().unwrap().block_on(async {
+/// let limit = wbs_hyper::RateLimiter::per_minute(120);
+/// let start = tokio::time::Instant::now();
+/// for _ in 0..3 {
+///     limit.acquire().await;
+/// }
+/// // Slots half a second apart: the third waited a second.
+/// assert!(start.elapsed() >= std::time::Duration::from_millis(1000));
+/// # });
+/// ```
+#[derive(Clone, Debug)]
+pub struct RateLimiter {
+    interval: Duration,
+    next: Arc<Mutex<Option<Instant>>>,
+}
+
+impl RateLimiter {
+    /// At most `limit` requests in any minute (at least 1).
+    pub fn per_minute(limit: u32) -> Self {
+        Self {
+            interval: Duration::from_secs(60) / limit.max(1),
+            next: Arc::new(Mutex::new(None)),
+        }
+    }
+
+    /// Waits for this request's slot: the next free one, reserved in the order asked.
+    pub async fn acquire(&self) {
+        let slot = {
+            let mut next = self.next.lock().unwrap_or_else(|p| p.into_inner());
+            let now = Instant::now();
+            let slot = next.map_or(now, |n| n.max(now));
+            *next = Some(slot + self.interval);
+            slot
+        };
+        tokio::time::sleep_until(slot).await;
+    }
+
+    /// The service said 601: no slot before `pause` from now, for anyone.
+    pub fn pause(&self, pause: Duration) {
+        let mut next = self.next.lock().unwrap_or_else(|p| p.into_inner());
+        let resume = Instant::now() + pause;
+        *next = Some(next.map_or(resume, |n| n.max(resume)));
+    }
+}
