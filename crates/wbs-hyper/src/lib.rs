@@ -62,7 +62,8 @@ pub use wbs_proto::wbs_oauth2::{
     BoxFuture, ClientCredentials, NoSink, RedirectError, TokenSet, TokenSink, DEFAULT_SCOPE,
 };
 pub use wbs_proto::{
-    AccessToken, Call, DecodedPage, GetMeas, GetSubscription, GetUser, HttpError, HttpMethod,
-    InvalidRequest, ListSubscriptions, NotificationError, OAuthEndpoints, PagerCheckpoint,
-    PagerError, Probe, ResponseError, Revoke, SkippedGroup, Subscribe, SyncCursor, TokenError,
+    parse_notification, AccessToken, Call, DecodedPage, GetMeas, GetSubscription, GetUser,
+    HttpError, HttpMethod, InvalidRequest, ListSubscriptions, NotificationError, OAuthEndpoints,
+    PagerCheckpoint, PagerError, Probe, ResponseError, Revoke, SkippedGroup, Subscribe, SyncCursor,
+    TokenError, UpdateSubscription,
 };

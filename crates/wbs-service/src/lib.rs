@@ -1,0 +1,134 @@
+//! The multi-user notification service the API was designed for: each user authorizes
+//! once and is subscribed; the service POSTs to the webhook when a user has new data; the
+//! notification is committed to a durable queue before the 200; workers claim one user's
+//! pending notifications at a time (a lease: a crashed worker's claim is taken again),
+//! fetch the union of their windows with that user's credentials under the consumer's
+//! shared rate limit, and store the groups and the claim's completion in one transaction.
+//!
+//! ```text
+//!   service ──POST /notify──> webhook ──(known user?)──> Store::enqueue ──> 200
+//!                                                             │ (durable)
+//!   workers: Store::claim(user, lease) ──> Client::for_user ──> getmeas window(s)
+//!            ──> Store::complete (groups + done, one transaction) | release (backoff)
+//!   GET /healthz · GET /metrics (Prometheus text)
+//! ```
+//!
+//! ```no_run
+//! # async fn demo(store: wbs_store::Store, client: wbs_hyper::Client) -> std::io::Result<()> {
+//! let running = wbs_service::Service::new(store, client)
+//!     .start("127.0.0.1:8086".parse().unwrap(), 4)
+//!     .await?;
+//! println!("subscribe users to {}", running.notify_url());
+//! # Ok(()) }
+//! ```
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+#![cfg_attr(
+    not(test),
+    warn(clippy::unwrap_used, clippy::expect_used, clippy::panic)
+)]
+
+mod metrics;
+mod webhook;
+mod worker;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use tokio::net::TcpListener;
+use tokio::sync::{oneshot, Notify};
+use wbs_hyper::serve::{self, ServerLimits};
+use wbs_hyper::{Client, ClientCredentials};
+use wbs_store::Store;
+
+pub use metrics::Metrics;
+pub use webhook::NOTIFY_PATH;
+pub use worker::LEASE;
+
+/// What the HTTP side and the workers share.
+pub(crate) struct Shared {
+    pub(crate) store: Store,
+    /// The application's client (its settings, pool and rate limit); each user's is made
+    /// from it.
+    pub(crate) client: Client,
+    pub(crate) oauth2_app: Option<ClientCredentials>,
+    pub(crate) metrics: Metrics,
+    /// Wakes idle workers when a notification is queued.
+    pub(crate) wake: Notify,
+}
+
+/// The service, before it runs.
+pub struct Service {
+    shared: Shared,
+}
+
+impl std::fmt::Debug for Service {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Service").finish_non_exhaustive()
+    }
+}
+
+impl Service {
+    /// A service over a store and the application's client (give it a rate limit:
+    /// `ClientBuilder::rate_limit`).
+    pub fn new(store: Store, client: Client) -> Self {
+        Self {
+            shared: Shared {
+                store,
+                client,
+                oauth2_app: None,
+                metrics: Metrics::default(),
+                wake: Notify::new(),
+            },
+        }
+    }
+
+    /// Serves OAuth 2 users too, as this application.
+    pub fn oauth2_app(mut self, app: ClientCredentials) -> Self {
+        self.shared.oauth2_app = Some(app);
+        self
+    }
+
+    /// Listens on `addr` and starts `workers` workers; runs until the returned handle is
+    /// dropped.
+    pub async fn start(self, addr: SocketAddr, workers: usize) -> std::io::Result<Running> {
+        let listener = TcpListener::bind(addr).await?;
+        let addr = listener.local_addr()?;
+        let shared = Arc::new(self.shared);
+        let (stop, stopped) = oneshot::channel();
+        let http = shared.clone();
+        serve::spawn(listener, ServerLimits::new(512), stopped, move |_, req| {
+            webhook::handle(http.clone(), req)
+        });
+        let mut tasks = tokio::task::JoinSet::new();
+        for w in 0..workers.max(1) {
+            let owner = format!("{addr}#{w}#{}", std::process::id());
+            tasks.spawn(worker::run(shared.clone(), owner));
+        }
+        Ok(Running {
+            addr,
+            _stop: stop,
+            _workers: tasks,
+        })
+    }
+}
+
+/// A running service: it stops when this is dropped.
+#[derive(Debug)]
+pub struct Running {
+    addr: SocketAddr,
+    _stop: oneshot::Sender<()>,
+    _workers: tokio::task::JoinSet<()>,
+}
+
+impl Running {
+    /// Where it listens.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The callback URL to subscribe users with, on this address.
+    pub fn notify_url(&self) -> String {
+        format!("http://{}{NOTIFY_PATH}", self.addr)
+    }
+}

@@ -1,0 +1,90 @@
+//! The HTTP side: the webhook (committed to the queue before its 200), health, metrics.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::Incoming;
+use hyper::{Method, Request, Response, StatusCode};
+use wbs_hyper::UserId;
+
+use crate::metrics::Metrics;
+use crate::Shared;
+
+/// The path the service's callback URL names.
+pub const NOTIFY_PATH: &str = "/notify";
+
+/// The largest notification body read (a form of four integers).
+const MAX_BODY: usize = 4 * 1024;
+/// The time a notification's body has to arrive.
+const BODY_TIMEOUT: Duration = Duration::from_secs(5);
+
+pub(crate) async fn handle(
+    shared: Arc<Shared>,
+    req: Request<Incoming>,
+) -> Result<Response<Full<Bytes>>, std::convert::Infallible> {
+    Ok(match (req.method(), req.uri().path()) {
+        // The service checks a callback URL with HEAD before subscribing it.
+        (&Method::HEAD | &Method::GET, NOTIFY_PATH) => text(StatusCode::OK, ""),
+        (&Method::POST, NOTIFY_PATH) => notify(&shared, req).await,
+        (&Method::GET, "/healthz") => text(StatusCode::OK, "ok\n"),
+        (&Method::GET, "/metrics") => match shared.store.queue_depth().await {
+            Ok(depth) => text(StatusCode::OK, &shared.metrics.render(depth)),
+            Err(_) => text(StatusCode::SERVICE_UNAVAILABLE, ""),
+        },
+        _ => text(StatusCode::NOT_FOUND, ""),
+    })
+}
+
+/// A notification: read (bounded in size and time), and for a user the service knows,
+/// committed to the queue before the 200 (503 if it cannot be: the service sends it
+/// again). For anyone else, a 200 and nothing more: the webhook is unauthenticated by the
+/// API's design, so a notification only ever leads to a fetch for a known user.
+async fn notify(shared: &Shared, req: Request<Incoming>) -> Response<Full<Bytes>> {
+    let query = req.uri().query().map(str::to_owned);
+    let collect = Limited::new(req.into_body(), MAX_BODY).collect();
+    let body = match tokio::time::timeout(BODY_TIMEOUT, collect).await {
+        Ok(Ok(b)) => b.to_bytes(),
+        Ok(Err(_)) => return text(StatusCode::PAYLOAD_TOO_LARGE, ""),
+        Err(_) => return text(StatusCode::REQUEST_TIMEOUT, ""),
+    };
+    let Ok(n) = wbs_hyper::parse_notification(query.as_deref(), &body) else {
+        return text(StatusCode::BAD_REQUEST, "");
+    };
+    match known(shared, n.userid).await {
+        Ok(true) => {}
+        Ok(false) => {
+            Metrics::add(&shared.metrics.ignored);
+            return text(StatusCode::OK, "");
+        }
+        Err(()) => return text(StatusCode::SERVICE_UNAVAILABLE, ""),
+    }
+    match shared.store.enqueue(&n).await {
+        Ok(_) => {
+            Metrics::add(&shared.metrics.received);
+            shared.wake.notify_waiters();
+            text(StatusCode::OK, "")
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "a notification could not be queued");
+            text(StatusCode::SERVICE_UNAVAILABLE, "")
+        }
+    }
+}
+
+/// Whether the service holds credentials for the user.
+async fn known(shared: &Shared, userid: UserId) -> Result<bool, ()> {
+    shared
+        .store
+        .token(userid)
+        .await
+        .map(|t| t.is_some())
+        .map_err(|_| ())
+}
+
+fn text(code: StatusCode, body: &str) -> Response<Full<Bytes>> {
+    let mut r = Response::new(Full::new(Bytes::from(body.to_owned())));
+    *r.status_mut() = code;
+    r
+}

@@ -1,0 +1,118 @@
+//! A worker: claims one user's pending notifications, fetches the union of their windows
+//! with that user's credentials, stores the groups and completes the claim in one
+//! transaction; gives the claim back with a backoff on a transient failure.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures_util::StreamExt;
+use wbs_hyper::{Client, GetMeas, MeasureGroup, SkippedGroup};
+use wbs_store::{Claim, StoredToken};
+
+use crate::metrics::Metrics;
+use crate::Shared;
+
+/// How long a claim is held: a worker that dies loses it after this.
+pub const LEASE: Duration = Duration::from_secs(120);
+/// The longest wait before a failed claim is tried again.
+const MAX_BACKOFF: Duration = Duration::from_secs(300);
+/// How long a user whose credentials were refused waits before the next try.
+const REFUSED_BACKOFF: Duration = Duration::from_secs(3600);
+
+pub(crate) async fn run(shared: Arc<Shared>, owner: String) {
+    loop {
+        let claim = match shared.store.claim(&owner, LEASE).await {
+            Ok(Some(c)) => c,
+            Ok(None) => {
+                // Nothing to do: until a notification arrives, or a lease or a backoff
+                // may have ended.
+                let _ = tokio::time::timeout(Duration::from_secs(1), shared.wake.notified()).await;
+                continue;
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot claim");
+                tokio::time::sleep(Duration::from_secs(1)).await;
+                continue;
+            }
+        };
+        work(&shared, &claim).await;
+    }
+}
+
+async fn work(shared: &Shared, claim: &Claim) {
+    let outcome = match client_for(shared, claim).await {
+        Ok(client) => fetch(&client, claim).await,
+        Err(e) => Err(e),
+    };
+    let result = match outcome {
+        Ok((groups, skipped)) => {
+            let kept = shared.store.complete(claim, &groups, &skipped, None).await;
+            if kept.is_ok() {
+                Metrics::add(&shared.metrics.fetches);
+            }
+            kept.map_err(|e| e.to_string())
+        }
+        Err(e) => {
+            let backoff = if e.api_status().is_some_and(|s| s.is_auth_failure()) {
+                Metrics::add(&shared.metrics.refused);
+                REFUSED_BACKOFF
+            } else {
+                if e.is_rate_limited() {
+                    Metrics::add(&shared.metrics.rate_limited);
+                }
+                Metrics::add(&shared.metrics.retries);
+                let exp = u32::try_from(claim.attempts.clamp(0, 16)).unwrap_or(16);
+                Duration::from_secs(1u64 << exp).min(MAX_BACKOFF)
+            };
+            tracing::debug!(userid = %claim.userid, error = %e, "fetch failed; retried later");
+            shared
+                .store
+                .release(claim, backoff)
+                .await
+                .map_err(|e| e.to_string())
+        }
+    };
+    if let Err(e) = result {
+        // The lease ends and another worker (or this one) takes the claim again.
+        tracing::warn!(userid = %claim.userid, error = %e, "a claim could not be kept");
+    }
+}
+
+/// The user's client: their stored credentials over the service's shared pool and limit.
+async fn client_for(shared: &Shared, claim: &Claim) -> Result<Client, wbs_hyper::Error> {
+    let token = shared.store.token(claim.userid).await.ok().flatten();
+    match token {
+        Some(StoredToken::OAuth1(credentials)) => shared.client.for_user(credentials),
+        Some(StoredToken::OAuth2(set)) => match &shared.oauth2_app {
+            Some(app) => {
+                shared
+                    .client
+                    .for_user_oauth2(app.clone(), set, Arc::new(shared.store.clone()))
+            }
+            None => Err(wbs_hyper::Error::from(wbs_hyper::InvalidRequest::NotOAuth1)),
+        },
+        _ => Err(wbs_hyper::Error::from(wbs_hyper::InvalidRequest::NotOAuth1)),
+    }
+}
+
+/// Every group of the claim's window; malformed ones are kept as pending.
+async fn fetch(
+    client: &Client,
+    claim: &Claim,
+) -> Result<(Vec<MeasureGroup>, Vec<SkippedGroup>), wbs_hyper::Error> {
+    let query = GetMeas::new(claim.userid)
+        .startdate(claim.startdate)
+        .enddate(claim.enddate);
+    let (mut groups, mut skipped) = (Vec::new(), Vec::new());
+    let mut stream = std::pin::pin!(client.measures_all(query));
+    while let Some(item) = stream.next().await {
+        match item {
+            Ok(g) => groups.push(g),
+            Err(e) => match e.skipped_group() {
+                Some(s) => skipped.push(s.clone()),
+                None => return Err(e),
+            },
+        }
+    }
+    Ok((groups, skipped))
+}

@@ -1,0 +1,150 @@
+//! The pipeline end to end on real sockets: the sandbox notifies the service's webhook for
+//! many users; the service queues, claims, fetches with each user's credentials and
+//! stores; once the queue drains the store equals the sandbox. A notification for a user
+//! the service does not know costs nothing but its 200.
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::time::{Duration, Instant};
+
+use futures_util::StreamExt;
+use wbs_hyper::{
+    Attribution, Category, Client, DeviceType, GetMeas, GroupId, Measure, MeasureGroup,
+    MeasureType, RateLimiter, Timestamp, UserId,
+};
+use wbs_service::Service;
+use wbs_sim::{RunningSim, Sandbox};
+use wbs_store::{HistoryQuery, Store, StoredToken};
+
+fn post(addr: std::net::SocketAddr, path: &str, body: &str) -> String {
+    let mut s = TcpStream::connect(addr).unwrap();
+    write!(
+        s,
+        "POST {path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut reply = String::new();
+    s.read_to_string(&mut reply).unwrap();
+    reply
+}
+
+fn get(addr: std::net::SocketAddr, path: &str) -> String {
+    let mut s = TcpStream::connect(addr).unwrap();
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut reply = String::new();
+    s.read_to_string(&mut reply).unwrap();
+    reply
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn notifications_for_many_users_end_in_the_store_exactly() {
+    let mut sandbox = Sandbox::with_reference_data();
+    sandbox.generate(20, 0, 6, 1_700_000_000);
+    let sim = RunningSim::start(sandbox, "127.0.0.1:0".parse().unwrap())
+        .await
+        .unwrap();
+    let users: Vec<(UserId, wbs_hyper::Credentials)> = sim.with(|s| {
+        s.users()
+            .filter(|u| u.user.id.get() >= 10_000)
+            .map(|u| (u.user.id, u.token.clone()))
+            .collect()
+    });
+    assert_eq!(users.len(), 20);
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open_sqlite(&dir.path().join("service.sqlite"))
+        .await
+        .unwrap();
+    let consumer = sim.with(|s| s.consumer().clone());
+    let client = Client::builder(consumer, users[0].1.clone())
+        .base_url(sim.base_url())
+        .rate_limit(RateLimiter::per_minute(60_000))
+        .build()
+        .unwrap();
+    let running = Service::new(store.clone(), client.clone())
+        .start("127.0.0.1:0".parse().unwrap(), 4)
+        .await
+        .unwrap();
+    for (user, token) in &users {
+        store
+            .save_token(*user, &StoredToken::OAuth1(token.clone()))
+            .await
+            .unwrap();
+        client
+            .for_user(token.clone())
+            .unwrap()
+            .subscribe(*user, &running.notify_url(), "wbs-service test", None)
+            .await
+            .unwrap();
+    }
+    // 300 groups at random across the users, each notified by the sandbox.
+    let mut rng = fastrand::Rng::with_seed(11);
+    for k in 0..300i64 {
+        let (user, _) = &users[rng.usize(..users.len())];
+        let group = MeasureGroup::new(
+            GroupId::new(50_000_000 + k),
+            Attribution::DEVICE,
+            Timestamp::from_secs(1_600_000_000 + rng.i64(0..10_000_000)),
+            Category::MEASURE,
+            vec![Measure::new(
+                MeasureType::WEIGHT,
+                rng.i64(50_000..120_000),
+                -3,
+            )],
+        );
+        let now = 1_700_000_000 + k;
+        sim.with(|s| s.insert_group(*user, group, DeviceType::BODY_SCALE, now));
+    }
+    // A notification for a user the service does not know: a 200, nothing queued.
+    let forged = post(
+        running.addr(),
+        "/notify",
+        "userid=424242&startdate=1&enddate=2&appli=1",
+    );
+    assert!(forged.starts_with("HTTP/1.1 200"), "{forged}");
+    assert!(post(running.addr(), "/notify", "userid=x").starts_with("HTTP/1.1 400"));
+
+    // Drained: every group in the store.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let mut stored = 0;
+    while Instant::now() < deadline {
+        stored = 0;
+        for (user, _) in &users {
+            stored += store.count_groups(&HistoryQuery::new(*user)).await.unwrap();
+        }
+        if stored == 300 && store.queue_depth().await.unwrap() == 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(stored, 300);
+    for (user, token) in &users {
+        let theirs: Vec<MeasureGroup> = client
+            .for_user(token.clone())
+            .unwrap()
+            .measures_all(GetMeas::new(*user))
+            .map(|g| g.unwrap())
+            .collect()
+            .await;
+        assert_eq!(
+            store.groups(&HistoryQuery::new(*user)).await.unwrap(),
+            theirs,
+            "user {user}"
+        );
+    }
+    assert!(get(running.addr(), "/healthz").starts_with("HTTP/1.1 200"));
+    let metrics = get(running.addr(), "/metrics");
+    assert!(metrics.contains("wbs_queue_depth 0"), "{metrics}");
+    assert!(
+        metrics.contains("wbs_notifications_total{outcome=\"unknown_user\"} 1"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("# TYPE wbs_fetches_total counter"),
+        "{metrics}"
+    );
+}
