@@ -95,6 +95,8 @@ pub(crate) enum Command {
     /// Authorize this command for a user (the three-legged flow).
     #[command(subcommand)]
     Auth(AuthCommand),
+    /// Run the multi-user notification service: webhook, durable queue, workers, store.
+    Serve(ServeArgs),
     /// Run the sandbox server.
     Sim(wbs_sim::SimOptions),
 }
@@ -135,6 +137,26 @@ pub(crate) struct View {
     /// SI as sent, or imperial.
     #[arg(long, value_enum, default_value_t = UnitsArg::Si)]
     pub(crate) units: UnitsArg,
+}
+
+#[derive(Args, Debug)]
+pub(crate) struct ServeArgs {
+    /// Where the service listens.
+    #[arg(long, default_value = "127.0.0.1:8086")]
+    pub(crate) listen: SocketAddr,
+    /// The service's public base URL, which the API's servers reach (users added through
+    /// the admin API are subscribed to {URL}/notify).
+    #[arg(long, env = "WBS_PUBLIC_URL")]
+    pub(crate) public_url: Option<String>,
+    /// Workers fetching at once.
+    #[arg(long, default_value_t = 4)]
+    pub(crate) workers: usize,
+    /// Requests per minute for the consumer key, across all users.
+    #[arg(long, default_value_t = 120)]
+    pub(crate) rate_limit: u32,
+    /// The admin API's bearer token (no admin API without one).
+    #[arg(long, env = "WBS_ADMIN_TOKEN", hide_env_values = true)]
+    pub(crate) admin_token: Option<String>,
 }
 
 #[derive(Args, Debug)]

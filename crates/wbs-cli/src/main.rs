@@ -28,6 +28,7 @@ mod notify;
 mod oauth;
 mod output;
 mod plot;
+mod serve;
 
 use std::process::ExitCode;
 
@@ -187,6 +188,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
                 auth::login(&cli, &s, how, wait).await?
             }
         }
+        Command::Serve(a) => serve::serve(a, &s, cli.db.as_deref()).await?,
         Command::Oauth(_) | Command::Sim(_) | Command::History(_) | Command::Plot(_) => {}
     }
     Ok(())

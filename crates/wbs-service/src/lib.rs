@@ -11,6 +11,8 @@
 //!   workers: Store::claim(user, lease) ──> Client::for_user ──> getmeas window(s)
 //!            ──> Store::complete (groups + done, one transaction) | release (backoff)
 //!   GET /healthz · GET /metrics (Prometheus text)
+//!   /admin/users[/{id}/history] (bearer token): list, history, add a user (subscribe +
+//!   first full sync queued)
 //! ```
 //!
 //! ```no_run
@@ -28,6 +30,7 @@
     warn(clippy::unwrap_used, clippy::expect_used, clippy::panic)
 )]
 
+mod admin;
 mod metrics;
 mod webhook;
 mod worker;
@@ -38,7 +41,7 @@ use std::sync::Arc;
 use tokio::net::TcpListener;
 use tokio::sync::{oneshot, Notify};
 use wbs_hyper::serve::{self, ServerLimits};
-use wbs_hyper::{Client, ClientCredentials};
+use wbs_hyper::{Client, ClientCredentials, Secret};
 use wbs_store::Store;
 
 pub use metrics::Metrics;
@@ -52,6 +55,10 @@ pub(crate) struct Shared {
     /// from it.
     pub(crate) client: Client,
     pub(crate) oauth2_app: Option<ClientCredentials>,
+    /// The admin API's bearer token (no admin API without one).
+    pub(crate) admin_token: Option<Secret>,
+    /// The webhook's public URL, which users are subscribed to.
+    pub(crate) notify_url: Option<String>,
     pub(crate) metrics: Metrics,
     /// Wakes idle workers when a notification is queued.
     pub(crate) wake: Notify,
@@ -77,6 +84,8 @@ impl Service {
                 store,
                 client,
                 oauth2_app: None,
+                admin_token: None,
+                notify_url: None,
                 metrics: Metrics::default(),
                 wake: Notify::new(),
             },
@@ -86,6 +95,20 @@ impl Service {
     /// Serves OAuth 2 users too, as this application.
     pub fn oauth2_app(mut self, app: ClientCredentials) -> Self {
         self.shared.oauth2_app = Some(app);
+        self
+    }
+
+    /// The admin API's bearer token: without it (or with another), every `/admin/` request
+    /// gets 401 and an empty body.
+    pub fn admin_token(mut self, token: Secret) -> Self {
+        self.shared.admin_token = Some(token);
+        self
+    }
+
+    /// The service's public base URL (what the API's servers reach): users added through
+    /// the admin API are subscribed to `{url}/notify`.
+    pub fn public_url(mut self, url: &str) -> Self {
+        self.shared.notify_url = Some(format!("{}{NOTIFY_PATH}", url.trim_end_matches('/')));
         self
     }
 

@@ -28,6 +28,7 @@ pub(crate) async fn handle(
         // The service checks a callback URL with HEAD before subscribing it.
         (&Method::HEAD | &Method::GET, NOTIFY_PATH) => text(StatusCode::OK, ""),
         (&Method::POST, NOTIFY_PATH) => notify(&shared, req).await,
+        (_, path) if path.starts_with("/admin/") => crate::admin::handle(&shared, req).await,
         (&Method::GET, "/healthz") => text(StatusCode::OK, "ok\n"),
         (&Method::GET, "/metrics") => match shared.store.queue_depth().await {
             Ok(depth) => text(StatusCode::OK, &shared.metrics.render(depth)),

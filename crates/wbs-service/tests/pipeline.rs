@@ -148,3 +148,152 @@ async fn notifications_for_many_users_end_in_the_store_exactly() {
         "{metrics}"
     );
 }
+
+fn request(
+    addr: std::net::SocketAddr,
+    method: &str,
+    path: &str,
+    auth: Option<&str>,
+    body: &str,
+) -> String {
+    let mut s = TcpStream::connect(addr).unwrap();
+    let auth = auth
+        .map(|t| format!("Authorization: Bearer {t}\r\n"))
+        .unwrap_or_default();
+    write!(
+        s,
+        "{method} {path} HTTP/1.1\r\nHost: x\r\n{auth}Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut reply = String::new();
+    s.read_to_string(&mut reply).unwrap();
+    reply
+}
+
+/// The admin API: without the token (or with another), 401 and nothing else; with it, a
+/// user added (subscribed, a first full sync queued and done), listed, and their history.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_admin_api_is_behind_its_token() {
+    let mut sandbox = Sandbox::with_reference_data();
+    sandbox.generate(1, 30, 8, 1_700_000_000);
+    let sim = RunningSim::start(sandbox, "127.0.0.1:0".parse().unwrap())
+        .await
+        .unwrap();
+    let (consumer, token) = sim.with(|s| {
+        (
+            s.consumer().clone(),
+            s.user(UserId::new(10_000)).unwrap().token.clone(),
+        )
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open_sqlite(&dir.path().join("admin.sqlite"))
+        .await
+        .unwrap();
+    let client = Client::builder(consumer, wbs_hyper::Credentials::new("", ""))
+        .base_url(sim.base_url())
+        .build()
+        .unwrap();
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    drop(listener);
+    let running = Service::new(store.clone(), client)
+        .admin_token(wbs_hyper::Secret::new("s3cret-admin"))
+        .public_url(&format!("http://{addr}"))
+        .start(addr, 2)
+        .await
+        .unwrap();
+    let new_user = format!(
+        r#"{{"userid":10000,"token":"{}","token_secret":"{}"}}"#,
+        token.key,
+        token.secret.expose()
+    );
+    for (method, path, auth, body) in [
+        ("GET", "/admin/users", None, ""),
+        ("GET", "/admin/users", Some("wrong"), ""),
+        ("GET", "/admin/users/10000/history", None, ""),
+        ("POST", "/admin/users", None, new_user.as_str()),
+        (
+            "POST",
+            "/admin/users",
+            Some("s3cret-admi"),
+            new_user.as_str(),
+        ),
+    ] {
+        let reply = request(running.addr(), method, path, auth, body);
+        assert!(
+            reply.starts_with("HTTP/1.1 401"),
+            "{method} {path}: {reply}"
+        );
+        assert!(
+            reply.ends_with("\r\n\r\n"),
+            "a body came with the 401: {reply}"
+        );
+    }
+    assert!(store.users().await.unwrap().is_empty(), "nothing was added");
+
+    let reply = request(
+        running.addr(),
+        "POST",
+        "/admin/users",
+        Some("s3cret-admin"),
+        &new_user,
+    );
+    assert!(reply.starts_with("HTTP/1.1 200"), "{reply}");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while store
+        .count_groups(&HistoryQuery::new(UserId::new(10_000)))
+        .await
+        .unwrap()
+        < 30
+    {
+        assert!(Instant::now() < deadline, "the first sync did not finish");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let users = request(
+        running.addr(),
+        "GET",
+        "/admin/users",
+        Some("s3cret-admin"),
+        "",
+    );
+    assert!(users.ends_with("[10000]"), "{users}");
+    let history = request(
+        running.addr(),
+        "GET",
+        "/admin/users/10000/history",
+        Some("s3cret-admin"),
+        "",
+    );
+    let body = history.split("\r\n\r\n").nth(1).unwrap();
+    let groups: Vec<serde_json::Value> = serde_json::from_str(body).unwrap();
+    assert_eq!(groups.len(), 30);
+    // Subscribed to the service's webhook: a new group arrives through it.
+    let group = MeasureGroup::new(
+        GroupId::new(77_000_000),
+        Attribution::DEVICE,
+        Timestamp::from_secs(1_650_000_000),
+        Category::MEASURE,
+        vec![Measure::new(MeasureType::WEIGHT, 81_000, -3)],
+    );
+    sim.with(|s| {
+        s.insert_group(
+            UserId::new(10_000),
+            group,
+            DeviceType::BODY_SCALE,
+            1_700_000_000,
+        )
+    });
+    while store
+        .count_groups(&HistoryQuery::new(UserId::new(10_000)))
+        .await
+        .unwrap()
+        < 31
+    {
+        assert!(
+            Instant::now() < deadline,
+            "the notified group did not arrive"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}

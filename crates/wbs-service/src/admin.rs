@@ -1,0 +1,133 @@
+//! The admin API, behind a bearer token: the users, a user's history, and adding an
+//! existing user's credentials (a migration). Without the token: 401 and an empty body.
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::Incoming;
+use hyper::{Method, Request, Response, StatusCode};
+use wbs_hyper::{Credentials, Notification, Timestamp, UserId};
+use wbs_store::{HistoryQuery, StoredToken};
+
+use crate::Shared;
+
+/// Whether the request carries the admin token (compared in constant time); never when
+/// the service has none.
+fn authorized(shared: &Shared, req: &Request<Incoming>) -> bool {
+    let Some(expected) = &shared.admin_token else {
+        return false;
+    };
+    req.headers()
+        .get(hyper::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .is_some_and(|given| wbs_hyper::Secret::new(given) == *expected)
+}
+
+pub(crate) async fn handle(shared: &Shared, req: Request<Incoming>) -> Response<Full<Bytes>> {
+    if !authorized(shared, &req) {
+        return json(StatusCode::UNAUTHORIZED, String::new());
+    }
+    let path = req.uri().path().to_owned();
+    let parts: Vec<&str> = path.trim_matches('/').split('/').collect();
+    match (req.method(), parts.as_slice()) {
+        (&Method::GET, ["admin", "users"]) => match shared.store.users().await {
+            Ok(users) => json(
+                StatusCode::OK,
+                serde_json_list(users.iter().map(|u| u.get())),
+            ),
+            Err(_) => json(StatusCode::SERVICE_UNAVAILABLE, String::new()),
+        },
+        (&Method::GET, ["admin", "users", id, "history"]) => {
+            let Ok(id) = id.parse::<i64>() else {
+                return json(StatusCode::BAD_REQUEST, String::new());
+            };
+            match shared
+                .store
+                .groups(&HistoryQuery::new(UserId::new(id)))
+                .await
+            {
+                Ok(groups) => match serde_json::to_string(&groups) {
+                    Ok(body) => json(StatusCode::OK, body),
+                    Err(_) => json(StatusCode::INTERNAL_SERVER_ERROR, String::new()),
+                },
+                Err(_) => json(StatusCode::SERVICE_UNAVAILABLE, String::new()),
+            }
+        }
+        (&Method::POST, ["admin", "users"]) => add_user(shared, req).await,
+        _ => json(StatusCode::NOT_FOUND, String::new()),
+    }
+}
+
+/// `{"userid": N, "token": "…", "token_secret": "…"}`: the user's credentials kept, the
+/// user subscribed to the service's webhook, and a first full sync queued.
+async fn add_user(shared: &Shared, req: Request<Incoming>) -> Response<Full<Bytes>> {
+    #[derive(serde::Deserialize)]
+    struct NewUser {
+        userid: i64,
+        token: String,
+        token_secret: String,
+    }
+    let Ok(Ok(body)) = tokio::time::timeout(
+        std::time::Duration::from_secs(5),
+        Limited::new(req.into_body(), 16 * 1024).collect(),
+    )
+    .await
+    else {
+        return json(StatusCode::BAD_REQUEST, String::new());
+    };
+    let Ok(new) = serde_json::from_slice::<NewUser>(&body.to_bytes()) else {
+        return json(StatusCode::BAD_REQUEST, String::new());
+    };
+    if new.userid <= 0 {
+        return json(StatusCode::BAD_REQUEST, String::new());
+    }
+    let user = UserId::new(new.userid);
+    let credentials = Credentials::new(new.token, new.token_secret);
+    if shared
+        .store
+        .save_token(user, &StoredToken::OAuth1(credentials.clone()))
+        .await
+        .is_err()
+    {
+        return json(StatusCode::SERVICE_UNAVAILABLE, String::new());
+    }
+    if let Some(url) = &shared.notify_url {
+        let subscribed = match shared.client.for_user(credentials) {
+            Ok(client) => client.subscribe(user, url, "wbs serve", None).await,
+            Err(e) => Err(e),
+        };
+        if let Err(e) = subscribed {
+            return json(
+                StatusCode::BAD_GATEWAY,
+                format!("{{\"error\":{:?}}}", e.to_string()),
+            );
+        }
+    }
+    let first = Notification {
+        userid: user,
+        startdate: Timestamp::from_secs(0),
+        enddate: Timestamp::from_secs(i64::from(u32::MAX)),
+        appli: None,
+    };
+    match shared.store.enqueue(&first).await {
+        Ok(_) => {
+            shared.wake.notify_waiters();
+            json(StatusCode::OK, format!("{{\"userid\":{}}}", user.get()))
+        }
+        Err(_) => json(StatusCode::SERVICE_UNAVAILABLE, String::new()),
+    }
+}
+
+fn serde_json_list(ids: impl Iterator<Item = i64>) -> String {
+    let ids: Vec<String> = ids.map(|i| i.to_string()).collect();
+    format!("[{}]", ids.join(","))
+}
+
+fn json(code: StatusCode, body: String) -> Response<Full<Bytes>> {
+    let mut r = Response::new(Full::new(Bytes::from(body)));
+    *r.status_mut() = code;
+    if let Ok(v) = hyper::header::HeaderValue::from_str("application/json") {
+        r.headers_mut().insert(hyper::header::CONTENT_TYPE, v);
+    }
+    r
+}
