@@ -42,14 +42,10 @@ pub(crate) async fn login(
                 "Open this URL to authorize wbs:\n{}",
                 dance.authorize_url(&request_token)?
             );
-            let approved = callback.wait(wait).await.map_err(|e| {
-                if e.is_timeout() {
-                    Failure::new(format!("no approval arrived within {} s", wait.as_secs()))
-                        .hint("open the URL and approve, pass a longer --wait, or use --oob")
-                } else {
-                    Failure::from(e)
-                }
-            })?;
+            let approved = callback
+                .wait(wait)
+                .await
+                .map_err(|e| not_approved(e, wait))?;
             (request_token, approved.verifier)
         }
         Approval::OutOfBand => {
@@ -65,17 +61,6 @@ pub(crate) async fn login(
     let (request_token, verifier) = verifier;
     let access = dance.access_token(&request_token, &verifier).await?;
     let (token, userid) = (access.token, access.userid);
-    if cli.sandbox && cli.config.is_none() {
-        return Err(Failure::new(
-            "a sandbox login would replace your config file with the sandbox's credentials",
-        )
-        .hint("pass --config PATH for the sandbox's"));
-    }
-    let path = config_path(cli)
-        .ok_or_else(|| Failure::new("no place for the config file").hint("pass --config PATH"))?;
-    // Read again right before replacing it: a file that became unreadable meanwhile is
-    // left alone.
-    read_existing::<ConfigFile>(&path, CONFIG_FILE)?;
     let config = json!({
         "base_url": s.base_url,
         "oauth_url": s.oauth_url,
@@ -85,10 +70,10 @@ pub(crate) async fn login(
         "token_secret": token.secret.expose(),
         "userid": userid,
     });
-    write_durably(
-        &path,
-        &serde_json::to_vec_pretty(&config).map_err(|e| Failure::new(e.to_string()))?,
-    )?;
+    let serde_json::Value::Object(config) = config else {
+        return Err(Failure::new("cannot build the config"));
+    };
+    let path = write_config(cli, config)?;
     eprintln!(
         "wbs: authorized for user {userid}; credentials saved in {}",
         path.display()
@@ -144,14 +129,10 @@ pub(crate) async fn login_oauth2(
                 &state,
             );
             out!("Open this URL to authorize wbs:\n{url}");
-            let code = listener.wait(wait).await.map_err(|e| {
-                if e.is_timeout() {
-                    Failure::new(format!("no approval arrived within {} s", wait.as_secs()))
-                        .hint("open the URL and approve, pass a longer --wait, or use --oob")
-                } else {
-                    Failure::from(e)
-                }
-            })?;
+            let code = listener
+                .wait(wait)
+                .await
+                .map_err(|e| not_approved(e, wait))?;
             (code.map_err(refused)?, redirect_uri)
         }
         Approval::OutOfBand => {
@@ -171,6 +152,39 @@ pub(crate) async fn login_oauth2(
         }
     };
     let set = wbs_hyper::exchange_code(&s.base_url, &app, &code, &redirect_uri).await?;
+    let mut config = serde_json::Map::new();
+    config.insert("base_url".into(), json!(s.base_url));
+    config.insert("oauth_url".into(), json!(s.oauth_url));
+    config.insert("client_id".into(), json!(app.client_id));
+    config.insert("client_secret".into(), json!(app.client_secret.expose()));
+    crate::config::put_tokens(&mut config, &set);
+    let path = write_config(cli, config)?;
+    eprintln!(
+        "wbs: authorized for user {} (OAuth 2, {}); tokens saved in {}",
+        set.userid,
+        set.scope,
+        path.display()
+    );
+    Ok(())
+}
+
+/// Why no approval came back: the wait ran out, or the listener failed.
+fn not_approved(e: wbs_hyper::Error, wait: Duration) -> Failure {
+    if e.is_timeout() {
+        Failure::new(format!("no approval arrived within {} s", wait.as_secs()))
+            .hint("open the URL and approve, pass a longer --wait, or use --oob")
+    } else {
+        Failure::from(e)
+    }
+}
+
+/// Writes a login's config file (0600, atomically, durably), unless it is a sandbox login
+/// without `--config` (which would replace the user's own) or the file there does not
+/// read (left alone). Where it was written.
+fn write_config(
+    cli: &Cli,
+    config: serde_json::Map<String, serde_json::Value>,
+) -> Result<std::path::PathBuf, Failure> {
     if cli.sandbox && cli.config.is_none() {
         return Err(Failure::new(
             "a sandbox login would replace your config file with the sandbox's credentials",
@@ -182,23 +196,11 @@ pub(crate) async fn login_oauth2(
     // Read again right before replacing it: a file that became unreadable meanwhile is
     // left alone.
     read_existing::<ConfigFile>(&path, CONFIG_FILE)?;
-    let mut config = serde_json::Map::new();
-    config.insert("base_url".into(), json!(s.base_url));
-    config.insert("oauth_url".into(), json!(s.oauth_url));
-    config.insert("client_id".into(), json!(app.client_id));
-    config.insert("client_secret".into(), json!(app.client_secret.expose()));
-    crate::config::put_tokens(&mut config, &set);
     write_durably(
         &path,
         &serde_json::to_vec_pretty(&config).map_err(|e| Failure::new(e.to_string()))?,
     )?;
-    eprintln!(
-        "wbs: authorized for user {} (OAuth 2, {}); tokens saved in {}",
-        set.userid,
-        set.scope,
-        path.display()
-    );
-    Ok(())
+    Ok(path)
 }
 
 /// One line of standard input, within `wait`.

@@ -261,17 +261,6 @@ fn auth_login_oauth2_then_commands_refresh_and_keep_the_rotated_token() {
             .unwrap();
         (child, format!("{url}&userid=10000"))
     };
-    let location = |reply: &str| {
-        reply
-            .lines()
-            .find_map(|l| {
-                l.strip_prefix("location: ")
-                    .or_else(|| l.strip_prefix("Location: "))
-            })
-            .unwrap()
-            .trim()
-            .to_owned()
-    };
 
     let (child, authorize) = start(&[]);
     let redirect = location(&http_get(&authorize));
@@ -334,36 +323,7 @@ fn auth_login_oauth2_then_commands_refresh_and_keep_the_rotated_token() {
 
     // Out of band: paste the redirected URL.
     let oob_config = dir.path().join("oob.json");
-    let mut oob = app.to_vec();
-    let oob_s = oob_config.to_str().unwrap().to_owned();
-    *oob.last_mut().unwrap() = &oob_s;
-    let mut child = Command::new(WBS)
-        .args(&oob)
-        .args([
-            "auth",
-            "login",
-            "--oauth2",
-            "--oob",
-            "--redirect-uri",
-            "http://127.0.0.1:9/cb",
-        ])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let url = lines
-        .find_map(|l| l.ok().filter(|l| l.starts_with("http")))
-        .unwrap();
-    let pasted = location(&http_get(&url));
-    assert!(
-        pasted.starts_with("http://127.0.0.1:9/cb?code="),
-        "{pasted}"
-    );
-    writeln!(child.stdin.take().unwrap(), "{pasted}").unwrap();
-    let o = child.wait_with_output().unwrap();
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    login_oauth2_oob(&sim, &oob_config);
     assert!(std::fs::read_to_string(&oob_config)
         .unwrap()
         .contains("refresh_token"));
@@ -388,49 +348,7 @@ fn a_refresh_answer_lost_is_recovered_with_the_old_refresh_token() {
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("config.json");
     let config_s = config.to_str().unwrap();
-    let mut child = Command::new(WBS)
-        .args([
-            "--base-url",
-            &base,
-            "--oauth-url",
-            &base,
-            "--config",
-            config_s,
-        ])
-        .args(["--client-id", sim.info["client_id"].as_str().unwrap()])
-        .args([
-            "--client-secret",
-            sim.info["client_secret"].as_str().unwrap(),
-        ])
-        .args([
-            "auth",
-            "login",
-            "--oauth2",
-            "--oob",
-            "--redirect-uri",
-            "http://127.0.0.1:9/cb",
-        ])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let url = lines
-        .find_map(|l| l.ok().filter(|l| l.starts_with("http")))
-        .unwrap();
-    let reply = http_get(&format!("{url}&userid=10000"));
-    let pasted = reply
-        .lines()
-        .find_map(|l| {
-            l.strip_prefix("location: ")
-                .or_else(|| l.strip_prefix("Location: "))
-        })
-        .unwrap()
-        .trim()
-        .to_owned();
-    writeln!(child.stdin.take().unwrap(), "{pasted}").unwrap();
-    assert!(child.wait().unwrap().success());
+    login_oauth2_oob(&sim, &config);
     let kept = std::fs::read(&config).unwrap();
 
     assert!(
@@ -461,4 +379,56 @@ fn a_refresh_answer_lost_is_recovered_with_the_old_refresh_token() {
     // What was kept works, with no refresh more.
     assert!(measures().status.success());
     assert!(http_get(&format!("{base}/admin/stats")).contains("\"oauth2_refreshes\":2"));
+}
+
+/// `wbs auth login --oauth2 --oob` for user 10 000 of a `wbs sim` child: the authorize
+/// URL opened "elsewhere", the redirected URL pasted; the tokens land in `config`.
+fn login_oauth2_oob(sim: &Sim, config: &std::path::Path) {
+    let base = sim.info["base_url"].as_str().unwrap();
+    let mut child = Command::new(WBS)
+        .args(["--base-url", base, "--oauth-url", base])
+        .args(["--config", config.to_str().unwrap()])
+        .args(["--client-id", sim.info["client_id"].as_str().unwrap()])
+        .args([
+            "--client-secret",
+            sim.info["client_secret"].as_str().unwrap(),
+        ])
+        .args([
+            "auth",
+            "login",
+            "--oauth2",
+            "--oob",
+            "--redirect-uri",
+            "http://127.0.0.1:9/cb",
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let url = lines
+        .find_map(|l| l.ok().filter(|l| l.starts_with("http")))
+        .unwrap();
+    let pasted = location(&http_get(&format!("{url}&userid=10000")));
+    assert!(
+        pasted.starts_with("http://127.0.0.1:9/cb?code="),
+        "{pasted}"
+    );
+    writeln!(child.stdin.take().unwrap(), "{pasted}").unwrap();
+    let o = child.wait_with_output().unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+}
+
+/// The `Location` of a redirect reply.
+fn location(reply: &str) -> String {
+    reply
+        .lines()
+        .find_map(|l| {
+            l.strip_prefix("location: ")
+                .or_else(|| l.strip_prefix("Location: "))
+        })
+        .unwrap()
+        .trim()
+        .to_owned()
 }

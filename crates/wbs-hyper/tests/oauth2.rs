@@ -58,6 +58,24 @@ struct Recorder {
     fail: AtomicBool,
 }
 
+impl Recorder {
+    fn new(sim: &Arc<RunningSim>, fail: bool) -> Arc<Self> {
+        Arc::new(Self {
+            sim: sim.clone(),
+            saved: Mutex::new(Vec::new()),
+            fail: AtomicBool::new(fail),
+        })
+    }
+}
+
+/// User 10 000's token set, through the whole flow.
+async fn login(sim: &RunningSim) -> TokenSet {
+    let code = parse_redirect(&approve(sim, 10_000, "s").await, "s").unwrap();
+    exchange_code(&sim.base_url(), &app(), &code, REDIRECT)
+        .await
+        .unwrap()
+}
+
 impl TokenSink for Recorder {
     fn save<'a>(
         &'a self,
@@ -161,19 +179,12 @@ async fn the_flow_over_http_and_its_refusals() {
 #[tokio::test]
 async fn thirty_days_of_hourly_syncs_never_ask_to_authorize_again() {
     let sim = Arc::new(sandbox().await);
-    let code = parse_redirect(&approve(&sim, 10_000, "s").await, "s").unwrap();
-    let first = exchange_code(&sim.base_url(), &app(), &code, REDIRECT)
-        .await
-        .unwrap();
+    let first = login(&sim).await;
     // The client's clock follows the sandbox's moved one.
     let offset = Arc::new(AtomicI64::new(0));
     let clock_offset = offset.clone();
     let system = wbs_hyper::system_clock();
-    let recorder = Arc::new(Recorder {
-        sim: sim.clone(),
-        saved: Mutex::new(Vec::new()),
-        fail: AtomicBool::new(false),
-    });
+    let recorder = Recorder::new(&sim, false);
     let client = Client::builder_oauth2(app(), first.clone(), recorder.clone())
         .base_url(sim.base_url())
         .clock(Arc::new(move || {
@@ -227,15 +238,8 @@ async fn thirty_days_of_hourly_syncs_never_ask_to_authorize_again() {
 #[tokio::test]
 async fn a_crash_between_refresh_and_write_recovers_with_the_old_refresh_token() {
     let sim = Arc::new(sandbox().await);
-    let code = parse_redirect(&approve(&sim, 10_000, "s").await, "s").unwrap();
-    let kept = exchange_code(&sim.base_url(), &app(), &code, REDIRECT)
-        .await
-        .unwrap();
-    let recorder = Arc::new(Recorder {
-        sim: sim.clone(),
-        saved: Mutex::new(Vec::new()),
-        fail: AtomicBool::new(true),
-    });
+    let kept = login(&sim).await;
+    let recorder = Recorder::new(&sim, true);
     let client = Client::builder_oauth2(app(), kept.clone(), recorder.clone())
         .base_url(sim.base_url())
         .build()
@@ -289,10 +293,7 @@ async fn the_signature_service_and_a_signed_refresh() {
         decode_token_response, sign, token_request_body, ClientAuth, Grant,
     };
     let sim = Arc::new(sandbox().await);
-    let code = parse_redirect(&approve(&sim, 10_000, "s").await, "s").unwrap();
-    let set = exchange_code(&sim.base_url(), &app(), &code, REDIRECT)
-        .await
-        .unwrap();
+    let set = login(&sim).await;
     let http = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
         .build_http::<http_body_util::Full<bytes::Bytes>>();
     let post = |path: &str, body: String| {
@@ -346,10 +347,7 @@ async fn the_signature_service_and_a_signed_refresh() {
 #[tokio::test]
 async fn the_store_keeps_refreshed_sets_and_hands_newer_ones_over() {
     let sim = Arc::new(sandbox().await);
-    let code = parse_redirect(&approve(&sim, 10_000, "s").await, "s").unwrap();
-    let first = exchange_code(&sim.base_url(), &app(), &code, REDIRECT)
-        .await
-        .unwrap();
+    let first = login(&sim).await;
     let dir = tempfile::tempdir().unwrap();
     let store = Arc::new(
         wbs_store::Store::open_sqlite(&dir.path().join("s.sqlite"))
@@ -385,15 +383,8 @@ async fn the_store_keeps_refreshed_sets_and_hands_newer_ones_over() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn fifty_concurrent_requests_at_the_expiry_cost_one_refresh() {
     let sim = Arc::new(sandbox().await);
-    let code = parse_redirect(&approve(&sim, 10_000, "s").await, "s").unwrap();
-    let set = exchange_code(&sim.base_url(), &app(), &code, REDIRECT)
-        .await
-        .unwrap();
-    let recorder = Arc::new(Recorder {
-        sim: sim.clone(),
-        saved: Mutex::new(Vec::new()),
-        fail: AtomicBool::new(false),
-    });
+    let set = login(&sim).await;
+    let recorder = Recorder::new(&sim, false);
     let client = Client::builder_oauth2(app(), set, recorder.clone())
         .base_url(sim.base_url())
         .build()
@@ -433,18 +424,11 @@ async fn fifty_concurrent_before_the_expiry_and_through_a_failed_refresh() {
             .await
             .unwrap(),
     );
-    let code = parse_redirect(&approve(&sim, 10_000, "s").await, "s").unwrap();
-    let set = exchange_code(&sim.base_url(), &app(), &code, REDIRECT)
-        .await
-        .unwrap();
+    let set = login(&sim).await;
     let offset = Arc::new(AtomicI64::new(0));
     let follow = offset.clone();
     let system = wbs_hyper::system_clock();
-    let recorder = Arc::new(Recorder {
-        sim: sim.clone(),
-        saved: Mutex::new(Vec::new()),
-        fail: AtomicBool::new(false),
-    });
+    let recorder = Recorder::new(&sim, false);
     let client = Client::builder_oauth2(app(), set, recorder.clone())
         .base_url(sim.base_url())
         .clock(Arc::new(move || system() + follow.load(Ordering::SeqCst)))

@@ -2,6 +2,8 @@
 //! server): durable, one claim per user holding all its pending notifications, leases that
 //! end, completion written with the groups or not at all, and workers racing for it.
 
+mod common;
+
 use std::collections::HashMap;
 use std::time::Duration;
 
@@ -170,12 +172,7 @@ fn racing_workers_never_share_a_user() {
 
 #[test]
 fn the_queue_on_postgres() {
-    let Ok(url) = std::env::var("WBS_TEST_POSTGRES") else {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "CI must give WBS_TEST_POSTGRES"
-        );
-        eprintln!("note: WBS_TEST_POSTGRES is not set: the PostgreSQL queue test is skipped");
+    let Some(url) = common::postgres_url("the PostgreSQL queue test") else {
         return;
     };
     rt().block_on(async {

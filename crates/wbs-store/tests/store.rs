@@ -2,6 +2,8 @@
 //! server): groups read back exactly, upserts replace, cursors and pending groups follow
 //! the pages, the file is its owner's only.
 
+mod common;
+
 use proptest::prelude::*;
 use wbs_proto::wbs_model::{
     Attribution, Category, GroupId, Measure, MeasureGroup, MeasureType, SkippedGroup, Timestamp,
@@ -355,12 +357,7 @@ fn one_schema_for_both_backends() {
 /// does), with users of this run's own that are removed at the end.
 #[test]
 fn on_postgres_too() {
-    let Ok(url) = std::env::var("WBS_TEST_POSTGRES") else {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "CI must give WBS_TEST_POSTGRES"
-        );
-        eprintln!("note: WBS_TEST_POSTGRES is not set: the PostgreSQL store test is skipped");
+    let Some(url) = common::postgres_url("the PostgreSQL store test") else {
         return;
     };
     rt().block_on(async {
