@@ -29,6 +29,14 @@ pub(crate) async fn serve(a: &ServeArgs, s: &Settings, db: Option<&str>) -> Resu
     .build()?;
     let store = crate::history::open(db).await?;
     let mut service = Service::new(store, client);
+    if let Some(consumer) = &s.consumer {
+        // /connect and /callback: the three-legged flow for new users.
+        let dance = wbs_hyper::OAuthDance::with_endpoints(
+            consumer.clone(),
+            wbs_hyper::OAuthEndpoints::under(&s.oauth_url),
+        )?;
+        service = service.oauth1_login(dance);
+    }
     if let Some(app) = &s.app {
         service = service.oauth2_app(app.clone());
     }

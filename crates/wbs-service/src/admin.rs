@@ -5,7 +5,7 @@ use bytes::Bytes;
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
 use hyper::{Method, Request, Response, StatusCode};
-use wbs_hyper::{Credentials, Notification, Timestamp, UserId};
+use wbs_hyper::{Credentials, UserId};
 use wbs_store::{HistoryQuery, StoredToken};
 
 use crate::Shared;
@@ -103,17 +103,8 @@ async fn add_user(shared: &Shared, req: Request<Incoming>) -> Response<Full<Byte
             );
         }
     }
-    let first = Notification {
-        userid: user,
-        startdate: Timestamp::from_secs(0),
-        enddate: Timestamp::from_secs(i64::from(u32::MAX)),
-        appli: None,
-    };
-    match shared.store.enqueue(&first).await {
-        Ok(_) => {
-            shared.wake.notify_waiters();
-            json(StatusCode::OK, format!("{{\"userid\":{}}}", user.get()))
-        }
+    match crate::connect::first_sync(shared, user).await {
+        Ok(()) => json(StatusCode::OK, format!("{{\"userid\":{}}}", user.get())),
         Err(_) => json(StatusCode::SERVICE_UNAVAILABLE, String::new()),
     }
 }

@@ -11,6 +11,7 @@
 //!   workers: Store::claim(user, lease) ──> Client::for_user ──> getmeas window(s)
 //!            ──> Store::complete (groups + done, one transaction) | release (backoff)
 //!   GET /healthz · GET /metrics (Prometheus text)
+//!   GET /connect ──> authorize ──> GET /callback: credentials kept, subscribed, first sync
 //!   /admin/users[/{id}/history] (bearer token): list, history, add a user (subscribe +
 //!   first full sync queued)
 //! ```
@@ -31,6 +32,7 @@
 )]
 
 mod admin;
+mod connect;
 mod metrics;
 mod webhook;
 mod worker;
@@ -41,7 +43,7 @@ use std::sync::Arc;
 use tokio::net::TcpListener;
 use tokio::sync::{oneshot, Notify};
 use wbs_hyper::serve::{self, ServerLimits};
-use wbs_hyper::{Client, ClientCredentials, Secret};
+use wbs_hyper::{Client, ClientCredentials, OAuthDance, Secret};
 use wbs_store::Store;
 
 pub use metrics::Metrics;
@@ -59,6 +61,10 @@ pub(crate) struct Shared {
     pub(crate) admin_token: Option<Secret>,
     /// The webhook's public URL, which users are subscribed to.
     pub(crate) notify_url: Option<String>,
+    /// The service's public base URL (the callback of `/connect`).
+    pub(crate) public_url: Option<String>,
+    /// The three-legged flow of `/connect` and `/callback`.
+    pub(crate) login: Option<connect::Login>,
     pub(crate) metrics: Metrics,
     /// Wakes idle workers when a notification is queued.
     pub(crate) wake: Notify,
@@ -86,6 +92,8 @@ impl Service {
                 oauth2_app: None,
                 admin_token: None,
                 notify_url: None,
+                public_url: None,
+                login: None,
                 metrics: Metrics::default(),
                 wake: Notify::new(),
             },
@@ -108,7 +116,20 @@ impl Service {
     /// The service's public base URL (what the API's servers reach): users added through
     /// the admin API are subscribed to `{url}/notify`.
     pub fn public_url(mut self, url: &str) -> Self {
-        self.shared.notify_url = Some(format!("{}{NOTIFY_PATH}", url.trim_end_matches('/')));
+        let base = url.trim_end_matches('/');
+        self.shared.notify_url = Some(format!("{base}{NOTIFY_PATH}"));
+        self.shared.public_url = Some(base.to_owned());
+        self
+    }
+
+    /// `GET /connect` starts the three-legged OAuth 1 flow for a new user, against these
+    /// endpoints, back to `{public_url}/callback`, which keeps the user's credentials,
+    /// subscribes them and queues a first full sync. Without it (or a public URL), 404.
+    pub fn oauth1_login(mut self, dance: OAuthDance) -> Self {
+        self.shared.login = Some(connect::Login {
+            dance,
+            pending: std::sync::Mutex::new(std::collections::HashMap::new()),
+        });
         self
     }
 

@@ -29,6 +29,11 @@ pub(crate) async fn handle(
         (&Method::HEAD | &Method::GET, NOTIFY_PATH) => text(StatusCode::OK, ""),
         (&Method::POST, NOTIFY_PATH) => notify(&shared, req).await,
         (_, path) if path.starts_with("/admin/") => crate::admin::handle(&shared, req).await,
+        (&Method::GET, "/connect") => crate::connect::connect(&shared).await,
+        (&Method::GET, "/callback") => {
+            let query = req.uri().query().unwrap_or("").to_owned();
+            crate::connect::callback(&shared, &query).await
+        }
         (&Method::GET, "/healthz") => text(StatusCode::OK, "ok\n"),
         (&Method::GET, "/metrics") => match shared.store.queue_depth().await {
             Ok(depth) => text(StatusCode::OK, &shared.metrics.render(depth)),

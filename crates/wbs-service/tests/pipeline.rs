@@ -297,3 +297,98 @@ async fn the_admin_api_is_behind_its_token() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
+
+/// A GET of an absolute `http://` URL; the whole reply.
+fn get_url(url: &str) -> String {
+    let rest = url.strip_prefix("http://").unwrap();
+    let (host, path) = rest
+        .split_once('/')
+        .map(|(h, p)| (h, format!("/{p}")))
+        .unwrap();
+    let mut s = TcpStream::connect(host).unwrap();
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut reply = String::new();
+    s.read_to_string(&mut reply).unwrap();
+    reply
+}
+
+fn location(reply: &str) -> String {
+    reply
+        .lines()
+        .find_map(|l| {
+            l.strip_prefix("location: ")
+                .or_else(|| l.strip_prefix("Location: "))
+        })
+        .unwrap_or_else(|| panic!("no redirect: {reply}"))
+        .trim()
+        .to_owned()
+}
+
+/// `/connect` and `/callback` over HTTP: the user authorizes at the sandbox, comes back,
+/// is kept, subscribed and synced; a forged callback is refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_user_connects_through_the_service() {
+    let mut sandbox = Sandbox::with_reference_data();
+    sandbox.generate(1, 25, 9, 1_700_000_000);
+    let sim = RunningSim::start(sandbox, "127.0.0.1:0".parse().unwrap())
+        .await
+        .unwrap();
+    let consumer = sim.with(|s| s.consumer().clone());
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open_sqlite(&dir.path().join("connect.sqlite"))
+        .await
+        .unwrap();
+    let client = Client::builder(consumer.clone(), wbs_hyper::Credentials::new("", ""))
+        .base_url(sim.base_url())
+        .build()
+        .unwrap();
+    let dance = wbs_hyper::OAuthDance::with_endpoints(
+        consumer,
+        wbs_hyper::OAuthEndpoints::under(&sim.base_url()),
+    )
+    .unwrap();
+    let addr = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let running = Service::new(store.clone(), client)
+        .public_url(&format!("http://{addr}"))
+        .oauth1_login(dance)
+        .start(addr, 2)
+        .await
+        .unwrap();
+    let forged = get(
+        running.addr(),
+        "/callback?oauth_token=nope&oauth_verifier=v&userid=10000",
+    );
+    assert!(forged.starts_with("HTTP/1.1 400"), "{forged}");
+
+    let authorize = location(&get(running.addr(), "/connect"));
+    let back = location(&get_url(&format!("{authorize}&userid=10000")));
+    assert!(
+        back.starts_with(&format!("http://{addr}/callback?")),
+        "{back}"
+    );
+    let done = get_url(&back);
+    assert!(done.starts_with("HTTP/1.1 200"), "{done}");
+    // The same callback again: the login is spent.
+    assert!(get_url(&back).starts_with("HTTP/1.1 400"));
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while store
+        .count_groups(&HistoryQuery::new(UserId::new(10_000)))
+        .await
+        .unwrap()
+        < 25
+    {
+        assert!(Instant::now() < deadline, "the first sync did not finish");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(matches!(
+        store.token(UserId::new(10_000)).await.unwrap(),
+        Some(StoredToken::OAuth1(_))
+    ));
+}
