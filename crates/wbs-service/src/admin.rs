@@ -5,7 +5,7 @@ use bytes::Bytes;
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
 use hyper::{Method, Request, Response, StatusCode};
-use wbs_hyper::{Credentials, UserId};
+use wbs_hyper::{Credentials, TokenSet, UserId};
 use wbs_store::{HistoryQuery, StoredToken};
 
 use crate::Shared;
@@ -58,14 +58,21 @@ pub(crate) async fn handle(shared: &Shared, req: Request<Incoming>) -> Response<
     }
 }
 
-/// `{"userid": N, "token": "…", "token_secret": "…"}`: the user's credentials kept, the
-/// user subscribed to the service's webhook, and a first full sync queued.
+/// `{"userid": N, "token": "…", "token_secret": "…"}` (OAuth 1) or `{"userid": N,
+/// "access_token": "…", "refresh_token": "…", "expires_at": T, "scope": "…"}` (OAuth 2, for
+/// a service given its OAuth 2 application): the user's credentials kept, the user
+/// subscribed to the service's webhook, and a first full sync queued.
 async fn add_user(shared: &Shared, req: Request<Incoming>) -> Response<Full<Bytes>> {
     #[derive(serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
     struct NewUser {
         userid: i64,
-        token: String,
-        token_secret: String,
+        token: Option<String>,
+        token_secret: Option<String>,
+        access_token: Option<String>,
+        refresh_token: Option<String>,
+        expires_at: Option<i64>,
+        scope: Option<String>,
     }
     let Ok(Ok(body)) = tokio::time::timeout(
         std::time::Duration::from_secs(5),
@@ -82,17 +89,42 @@ async fn add_user(shared: &Shared, req: Request<Incoming>) -> Response<Full<Byte
         return json(StatusCode::BAD_REQUEST, String::new());
     }
     let user = UserId::new(new.userid);
-    let credentials = Credentials::new(new.token, new.token_secret);
-    if shared
-        .store
-        .save_token(user, &StoredToken::OAuth1(credentials.clone()))
-        .await
-        .is_err()
-    {
+    let stored = match new {
+        NewUser {
+            token: Some(token),
+            token_secret: Some(secret),
+            access_token: None,
+            ..
+        } => StoredToken::OAuth1(Credentials::new(token, secret)),
+        NewUser {
+            access_token: Some(access),
+            refresh_token: Some(refresh),
+            expires_at: Some(expires),
+            token: None,
+            scope,
+            ..
+        } if shared.oauth2_app.is_some() => StoredToken::OAuth2(TokenSet::new(
+            user.get(),
+            access,
+            refresh,
+            expires,
+            scope.unwrap_or_default(),
+        )),
+        _ => return json(StatusCode::BAD_REQUEST, String::new()),
+    };
+    if shared.store.save_token(user, &stored).await.is_err() {
         return json(StatusCode::SERVICE_UNAVAILABLE, String::new());
     }
     if let Some(url) = &shared.notify_url {
-        let subscribed = match shared.client.for_user(credentials) {
+        let client = match (stored, &shared.oauth2_app) {
+            (StoredToken::OAuth1(c), _) => shared.client.for_user(c),
+            (StoredToken::OAuth2(set), Some(app)) => {
+                let sink = std::sync::Arc::new(shared.store.clone());
+                shared.client.for_user_oauth2(app.clone(), set, sink)
+            }
+            _ => return json(StatusCode::BAD_REQUEST, String::new()),
+        };
+        let subscribed = match client {
             Ok(client) => client.subscribe(user, url, "wbs serve", None).await,
             Err(e) => Err(e),
         };

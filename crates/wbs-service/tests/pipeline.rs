@@ -392,3 +392,87 @@ async fn a_user_connects_through_the_service() {
         Some(StoredToken::OAuth1(_))
     ));
 }
+
+/// An OAuth 2 user added through the admin API: kept, subscribed over Bearer, synced with
+/// the store as the token sink; the service's refresh (the sandbox's clock moved past the
+/// expiry) lands in the store.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_oauth2_user_is_served() {
+    let mut sandbox = Sandbox::with_reference_data();
+    sandbox.generate(1, 12, 10, 1_700_000_000);
+    let sim = RunningSim::start(sandbox, "127.0.0.1:0".parse().unwrap())
+        .await
+        .unwrap();
+    let app = sim.with(|s| s.oauth2_client().clone());
+    // The user's token set, through the OAuth 2 flow.
+    let redirect = "http://127.0.0.1:9/cb";
+    let authorize = format!(
+        "{}/oauth2_user/authorize2?response_type=code&client_id={}&state=s&scope=user.metrics&redirect_uri={}",
+        sim.base_url(),
+        app.client_id,
+        "http%3A%2F%2F127.0.0.1%3A9%2Fcb"
+    );
+    let back = location(&get_url(&format!("{authorize}&userid=10000")));
+    let code = back
+        .split("code=")
+        .nth(1)
+        .unwrap()
+        .split('&')
+        .next()
+        .unwrap()
+        .to_owned();
+    let set = wbs_hyper::exchange_code(&sim.base_url(), &app, &code, redirect)
+        .await
+        .unwrap();
+
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open_sqlite(&dir.path().join("oauth2.sqlite"))
+        .await
+        .unwrap();
+    let client = Client::builder_oauth2(
+        app.clone(),
+        set.clone(),
+        std::sync::Arc::new(wbs_hyper::NoSink),
+    )
+    .base_url(sim.base_url())
+    .build()
+    .unwrap();
+    let addr = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let running = Service::new(store.clone(), client)
+        .oauth2_app(app)
+        .admin_token(wbs_hyper::Secret::new("t"))
+        .public_url(&format!("http://{addr}"))
+        .start(addr, 2)
+        .await
+        .unwrap();
+    // Past the expiry before the service first uses the token: it must refresh.
+    sim.with(|s| s.advance_clock(4 * 3_600));
+    let body = format!(
+        r#"{{"userid":10000,"access_token":"{}","refresh_token":"{}","expires_at":{},"scope":"user.metrics"}}"#,
+        set.access_token.expose(),
+        set.refresh_token.expose(),
+        set.expires_at
+    );
+    let reply = request(running.addr(), "POST", "/admin/users", Some("t"), &body);
+    assert!(reply.starts_with("HTTP/1.1 200"), "{reply}");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while store
+        .count_groups(&HistoryQuery::new(UserId::new(10_000)))
+        .await
+        .unwrap()
+        < 12
+    {
+        assert!(Instant::now() < deadline, "the first sync did not finish");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let Some(StoredToken::OAuth2(kept)) = store.token(UserId::new(10_000)).await.unwrap() else {
+        panic!("no OAuth 2 set kept");
+    };
+    assert_ne!(
+        kept.refresh_token, set.refresh_token,
+        "the refreshed set was kept"
+    );
+}
