@@ -30,13 +30,23 @@ pub(crate) async fn handle(shared: &Shared, req: Request<Incoming>) -> Response<
     let path = req.uri().path().to_owned();
     let parts: Vec<&str> = path.trim_matches('/').split('/').collect();
     match (req.method(), parts.as_slice()) {
-        (&Method::GET, ["admin", "users"]) => match shared.store.users().await {
-            Ok(users) => json(
-                StatusCode::OK,
-                serde_json_list(users.iter().map(|u| u.get())),
-            ),
-            Err(_) => json(StatusCode::SERVICE_UNAVAILABLE, String::new()),
-        },
+        (&Method::GET, ["admin", "users"]) => {
+            match (
+                shared.store.users().await,
+                shared.store.users_needing_reauth().await,
+            ) {
+                (Ok(users), Ok(refused)) => {
+                    let list: Vec<serde_json::Value> = users
+                        .iter()
+                        .map(|u| {
+                            serde_json::json!({"userid": u.get(), "needs_reauth": refused.contains(u)})
+                        })
+                        .collect();
+                    json(StatusCode::OK, serde_json::Value::Array(list).to_string())
+                }
+                _ => json(StatusCode::SERVICE_UNAVAILABLE, String::new()),
+            }
+        }
         (&Method::GET, ["admin", "users", id, "history"]) => {
             let Ok(id) = id.parse::<i64>() else {
                 return json(StatusCode::BAD_REQUEST, String::new());
@@ -139,11 +149,6 @@ async fn add_user(shared: &Shared, req: Request<Incoming>) -> Response<Full<Byte
         Ok(()) => json(StatusCode::OK, format!("{{\"userid\":{}}}", user.get())),
         Err(_) => json(StatusCode::SERVICE_UNAVAILABLE, String::new()),
     }
-}
-
-fn serde_json_list(ids: impl Iterator<Item = i64>) -> String {
-    let ids: Vec<String> = ids.map(|i| i.to_string()).collect();
-    format!("[{}]", ids.join(","))
 }
 
 fn json(code: StatusCode, body: String) -> Response<Full<Bytes>> {

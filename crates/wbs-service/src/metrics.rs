@@ -25,8 +25,9 @@ impl Metrics {
         counter.fetch_add(1, Ordering::Relaxed);
     }
 
-    /// The exposition text, with the queue depth.
-    pub fn render(&self, queue_depth: u64) -> String {
+    /// The exposition text, with the queue depth and the users whose credentials were
+    /// refused.
+    pub fn render(&self, queue_depth: u64, needing_reauth: usize) -> String {
         let mut out = String::new();
         let mut counter = |name: &str, help: &str, values: &[(&str, &AtomicU64)]| {
             let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} counter");
@@ -61,6 +62,7 @@ impl Metrics {
             &[("", &self.rate_limited)],
         );
         let _ = writeln!(out, "# HELP wbs_queue_depth Notifications not done.\n# TYPE wbs_queue_depth gauge\nwbs_queue_depth {queue_depth}");
+        let _ = writeln!(out, "# HELP wbs_users_needing_reauthorization Users whose credentials the service refused.\n# TYPE wbs_users_needing_reauthorization gauge\nwbs_users_needing_reauthorization {needing_reauth}");
         out
     }
 }

@@ -35,10 +35,16 @@ pub(crate) async fn handle(
             crate::connect::callback(&shared, &query).await
         }
         (&Method::GET, "/healthz") => text(StatusCode::OK, "ok\n"),
-        (&Method::GET, "/metrics") => match shared.store.queue_depth().await {
-            Ok(depth) => text(StatusCode::OK, &shared.metrics.render(depth)),
-            Err(_) => text(StatusCode::SERVICE_UNAVAILABLE, ""),
-        },
+        (&Method::GET, "/metrics") => {
+            let depth = shared.store.queue_depth().await;
+            let refused = shared.store.users_needing_reauth().await;
+            match (depth, refused) {
+                (Ok(depth), Ok(refused)) => {
+                    text(StatusCode::OK, &shared.metrics.render(depth, refused.len()))
+                }
+                _ => text(StatusCode::SERVICE_UNAVAILABLE, ""),
+            }
+        }
         _ => text(StatusCode::NOT_FOUND, ""),
     })
 }

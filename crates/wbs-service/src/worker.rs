@@ -16,8 +16,6 @@ use crate::Shared;
 pub const LEASE: Duration = Duration::from_secs(120);
 /// The longest wait before a failed claim is tried again.
 const MAX_BACKOFF: Duration = Duration::from_secs(300);
-/// How long a user whose credentials were refused waits before the next try.
-const REFUSED_BACKOFF: Duration = Duration::from_secs(3600);
 
 pub(crate) async fn run(shared: Arc<Shared>, owner: String) {
     loop {
@@ -52,11 +50,19 @@ async fn work(shared: &Shared, claim: &Claim) {
             }
             kept.map_err(|e| e.to_string())
         }
+        Err(e) if refused(&e) => {
+            // Not retried: the user's notifications wait, kept, until they authorize again
+            // (new credentials clear the mark).
+            Metrics::add(&shared.metrics.refused);
+            tracing::info!(userid = %claim.userid, error = %e, "credentials refused: the user must authorize again");
+            match shared.store.mark_needs_reauth(claim.userid).await {
+                Ok(()) => shared.store.release(claim, Duration::ZERO).await,
+                Err(e) => Err(e),
+            }
+            .map_err(|e| e.to_string())
+        }
         Err(e) => {
-            let backoff = if e.api_status().is_some_and(|s| s.is_auth_failure()) {
-                Metrics::add(&shared.metrics.refused);
-                REFUSED_BACKOFF
-            } else {
+            let backoff = {
                 if e.is_rate_limited() {
                     Metrics::add(&shared.metrics.rate_limited);
                 }
@@ -76,6 +82,15 @@ async fn work(shared: &Shared, claim: &Claim) {
         // The lease ends and another worker (or this one) takes the claim again.
         tracing::warn!(userid = %claim.userid, error = %e, "a claim could not be kept");
     }
+}
+
+/// Whether the service refused the user's credentials (not the application's or the
+/// network's fault): 250 or 342 from the API, or an OAuth 2 refresh the token endpoint
+/// refused.
+fn refused(e: &wbs_hyper::Error) -> bool {
+    e.api_status().is_some_and(|s| s.is_auth_failure())
+        || e.oauth2_error().is_some_and(|t| !t.is_transient())
+        || (e.is_refresh_failure() && !e.is_transient())
 }
 
 /// The user's client: their stored credentials over the service's shared pool and limit.

@@ -257,7 +257,10 @@ async fn the_admin_api_is_behind_its_token() {
         Some("s3cret-admin"),
         "",
     );
-    assert!(users.ends_with("[10000]"), "{users}");
+    assert!(
+        users.ends_with(r#"[{"needs_reauth":false,"userid":10000}]"#),
+        "{users}"
+    );
     let history = request(
         running.addr(),
         "GET",
@@ -475,4 +478,82 @@ async fn an_oauth2_user_is_served() {
         kept.refresh_token, set.refresh_token,
         "the refreshed set was kept"
     );
+}
+
+/// Credentials the service refuses: the user is marked (in /metrics and the admin list),
+/// their notification waits unclaimed instead of retrying; new credentials through the
+/// admin API resume it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refused_credentials_wait_for_a_new_authorization() {
+    let mut sandbox = Sandbox::with_reference_data();
+    sandbox.generate(1, 7, 12, 1_700_000_000);
+    let sim = RunningSim::start(sandbox, "127.0.0.1:0".parse().unwrap())
+        .await
+        .unwrap();
+    let (consumer, token) = sim.with(|s| {
+        (
+            s.consumer().clone(),
+            s.user(UserId::new(10_000)).unwrap().token.clone(),
+        )
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open_sqlite(&dir.path().join("refused.sqlite"))
+        .await
+        .unwrap();
+    let client = Client::builder(consumer, wbs_hyper::Credentials::new("", ""))
+        .base_url(sim.base_url())
+        .build()
+        .unwrap();
+    let running = Service::new(store.clone(), client)
+        .admin_token(wbs_hyper::Secret::new("t"))
+        .start("127.0.0.1:0".parse().unwrap(), 2)
+        .await
+        .unwrap();
+    // A token secret the sandbox does not know: refused (342).
+    let wrong = wbs_hyper::Credentials::new(token.key.clone(), "not-the-secret");
+    store
+        .save_token(UserId::new(10_000), &StoredToken::OAuth1(wrong))
+        .await
+        .unwrap();
+    let reply = post(
+        running.addr(),
+        "/notify",
+        "userid=10000&startdate=0&enddate=2000000000&appli=1",
+    );
+    assert!(reply.starts_with("HTTP/1.1 200"), "{reply}");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !get(running.addr(), "/metrics").contains("wbs_users_needing_reauthorization 1") {
+        assert!(Instant::now() < deadline, "the refusal was not marked");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let users = request(running.addr(), "GET", "/admin/users", Some("t"), "");
+    assert!(users.contains(r#""needs_reauth":true"#), "{users}");
+    assert_eq!(
+        store.queue_depth().await.unwrap(),
+        1,
+        "the notification waits, kept"
+    );
+    // New credentials: the waiting notification is worked.
+    let body = format!(
+        r#"{{"userid":10000,"token":"{}","token_secret":"{}"}}"#,
+        token.key,
+        token.secret.expose()
+    );
+    assert!(
+        request(running.addr(), "POST", "/admin/users", Some("t"), &body)
+            .starts_with("HTTP/1.1 200")
+    );
+    while store
+        .count_groups(&HistoryQuery::new(UserId::new(10_000)))
+        .await
+        .unwrap()
+        < 7
+    {
+        assert!(
+            Instant::now() < deadline,
+            "the waiting notification was not worked"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(get(running.addr(), "/metrics").contains("wbs_users_needing_reauthorization 0"));
 }

@@ -55,7 +55,8 @@ impl Store {
     }
 
     /// Claims, for `lease`, every pending notification of the user whose oldest one waits
-    /// longest, among users no live lease holds. `None` when there is nothing to claim. One
+    /// longest, among users no live lease holds and whose credentials are not marked as
+    /// refused ([`Store::mark_needs_reauth`]: theirs wait, kept, until they authorize again). `None` when there is nothing to claim. One
     /// statement: two workers never hold one user.
     pub async fn claim(&self, owner: &str, lease: Duration) -> Result<Option<Claim>> {
         let now = now();
@@ -66,6 +67,8 @@ impl Store {
                  WHERE p.done_at IS NULL AND (p.lease_until IS NULL OR p.lease_until <= $3) \
                  AND p.userid NOT IN (SELECT l.userid FROM notifications l \
                      WHERE l.done_at IS NULL AND l.lease_until > $3) \
+                 AND p.userid NOT IN (SELECT c.userid FROM credentials c \
+                     WHERE c.needs_reauth <> 0) \
                  ORDER BY p.id LIMIT 1) \
              RETURNING id, userid, startdate, enddate, attempts",
         )

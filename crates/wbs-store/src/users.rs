@@ -136,6 +136,26 @@ impl Store {
         Ok(())
     }
 
+    /// Marks a user's credentials as refused by the service (250, 342, a refresh token
+    /// revoked): their notifications wait, unclaimed, until new credentials are saved.
+    pub async fn mark_needs_reauth(&self, userid: UserId) -> Result<()> {
+        sqlx::query("UPDATE credentials SET needs_reauth = 1 WHERE userid = $1")
+            .bind(userid.get())
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// The users whose credentials the service refused, by id.
+    pub async fn users_needing_reauth(&self) -> Result<Vec<UserId>> {
+        let ids: Vec<i64> = sqlx::query_scalar(
+            "SELECT userid FROM credentials WHERE needs_reauth <> 0 ORDER BY userid",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(ids.into_iter().map(UserId::new).collect())
+    }
+
     /// A user's access token, if one is kept.
     pub async fn token(&self, userid: UserId) -> Result<Option<StoredToken>> {
         let row = sqlx::query(

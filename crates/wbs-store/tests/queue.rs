@@ -11,7 +11,7 @@ use wbs_proto::wbs_model::{
     Attribution, Category, GroupId, Measure, MeasureGroup, MeasureType, Notification, Timestamp,
     UserId,
 };
-use wbs_store::{Error, HistoryQuery, Store};
+use wbs_store::{Error, HistoryQuery, Store, StoredToken};
 
 fn rt() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_multi_thread()
@@ -111,6 +111,20 @@ async fn claims_lease_coalesce_and_complete(store: &Store, base: i64) {
             .len(),
         1
     );
+
+    // Credentials refused: the user's notifications wait until new ones are saved.
+    let c = UserId::new(base + 2);
+    let token = |s: &str| StoredToken::OAuth1(wbs_proto::wbs_oauth::Credentials::new("k", s));
+    store.save_token(c, &token("old")).await.unwrap();
+    store.mark_needs_reauth(c).await.unwrap();
+    assert!(store.users_needing_reauth().await.unwrap().contains(&c));
+    store.enqueue(&note(c.get(), 1, 2)).await.unwrap();
+    assert_eq!(store.claim("w7", lease).await.unwrap(), None);
+    store.save_token(c, &token("new")).await.unwrap();
+    assert!(!store.users_needing_reauth().await.unwrap().contains(&c));
+    let claim = store.claim("w7", lease).await.unwrap().unwrap();
+    assert_eq!(claim.userid, c);
+    store.complete(&claim, &[], &[], None).await.unwrap();
 }
 
 #[test]
