@@ -115,19 +115,22 @@ pub(crate) async fn login_oauth2(
     let refused = |e: wbs_hyper::RedirectError| {
         Failure::new(format!("the authorization did not come back: {e}"))
     };
+    let authorize = |redirect_uri: &str| {
+        wbs_proto::wbs_oauth2::authorize_url(
+            &endpoint,
+            &app.client_id,
+            redirect_uri,
+            login.scope,
+            &state,
+        )
+    };
     let (code, redirect_uri) = match how {
         Approval::Callback(addr) => {
             let listener = wbs_hyper::CallbackListener::bind_oauth2(addr, &state)
                 .await
                 .map_err(|e| Failure::new(format!("cannot listen for the callback: {e}")))?;
             let redirect_uri = listener.url();
-            let url = wbs_proto::wbs_oauth2::authorize_url(
-                &endpoint,
-                &app.client_id,
-                &redirect_uri,
-                login.scope,
-                &state,
-            );
+            let url = authorize(&redirect_uri);
             out!("Open this URL to authorize wbs:\n{url}");
             let code = listener
                 .wait(wait)
@@ -137,13 +140,7 @@ pub(crate) async fn login_oauth2(
         }
         Approval::OutOfBand => {
             let redirect_uri = login.redirect_uri.to_owned();
-            let url = wbs_proto::wbs_oauth2::authorize_url(
-                &endpoint,
-                &app.client_id,
-                &redirect_uri,
-                login.scope,
-                &state,
-            );
+            let url = authorize(&redirect_uri);
             out!("Open this URL in any browser to authorize wbs, then paste the URL it is sent to:\n{url}");
             let line = read_line(wait).await?;
             let code =

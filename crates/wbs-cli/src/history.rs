@@ -1,8 +1,6 @@
 //! The history store: `wbs sync` into it, `wbs history` and `wbs plot` out of it (no
 //! network for those two).
 
-use std::path::Path;
-
 use futures_util::StreamExt;
 use wbs_hyper::{Category, Client, MeasureType, Timestamp, UserId};
 use wbs_store::{HistoryQuery, Store};
@@ -145,7 +143,7 @@ pub(crate) async fn plot(p: &PlotArgs, db: Option<&str>) -> Result<(), Failure> 
     eprintln!(
         "wbs: {} measurements drawn in {}",
         chart.drawn,
-        display(&p.out)
+        p.out.display()
     );
     if chart.left_out > 0 {
         eprintln!(
@@ -171,10 +169,6 @@ fn without_password(url: &str) -> String {
         // Anything else that does not parse: its scheme alone.
         _ => format!("{}://…", url.split(':').next().unwrap_or("")),
     }
-}
-
-fn display(p: &Path) -> String {
-    p.display().to_string()
 }
 
 #[cfg(test)]

@@ -28,12 +28,7 @@ pub type Clock = Arc<dyn Fn() -> i64 + Send + Sync>;
 
 /// The system clock, in Unix seconds.
 pub fn system_clock() -> Clock {
-    Arc::new(|| {
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
-            .unwrap_or(0)
-    })
+    Arc::new(|| i64::try_from(wbs_proto::wbs_oauth::unix_timestamp()).unwrap_or(i64::MAX))
 }
 
 /// One user's OAuth 2 state inside a client.

@@ -242,6 +242,8 @@ code_type! {
         TOO_MANY_NOTIFICATIONS = 305 => "Too many notifications are already set",
         /// 342: the OAuth signature is invalid.
         INVALID_SIGNATURE = 342 => "The signature (using Oauth) is invalid.",
+        /// 401 (today's service, OAuth 2): the access token is expired, revoked or unknown.
+        INVALID_TOKEN = 401 => "The access token is invalid or expired.",
         /// 601: too many requests (newer servers; about 120 a minute per application).
         RATE_LIMITED = 601 => "Too many requests: rate limited",
         /// 2554: unknown action or service (newer servers).

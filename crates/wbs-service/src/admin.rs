@@ -125,7 +125,7 @@ async fn add_user(shared: &Shared, req: Request<Incoming>) -> Response<Full<Byte
     if shared.store.save_token(user, &stored).await.is_err() {
         return json(StatusCode::SERVICE_UNAVAILABLE, String::new());
     }
-    if let Some(url) = &shared.notify_url {
+    if let Some(url) = shared.notify_url() {
         let client = match (stored, &shared.oauth2_app) {
             (StoredToken::OAuth1(c), _) => shared.client.for_user(c),
             (StoredToken::OAuth2(set), Some(app)) => {
@@ -135,7 +135,7 @@ async fn add_user(shared: &Shared, req: Request<Incoming>) -> Response<Full<Byte
             _ => return json(StatusCode::BAD_REQUEST, String::new()),
         };
         let subscribed = match client {
-            Ok(client) => client.subscribe(user, url, "wbs serve", None).await,
+            Ok(client) => client.subscribe(user, &url, "wbs serve", None).await,
             Err(e) => Err(e),
         };
         if let Err(e) = subscribed {

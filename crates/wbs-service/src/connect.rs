@@ -102,9 +102,9 @@ pub(crate) async fn callback(shared: &Shared, query: &str) -> Response<Full<Byte
             "The login could not be kept.",
         );
     }
-    if let Some(url) = &shared.notify_url {
+    if let Some(url) = shared.notify_url() {
         let subscribed = match shared.client.for_user(access.token) {
-            Ok(client) => client.subscribe(user, url, "wbs serve", None).await,
+            Ok(client) => client.subscribe(user, &url, "wbs serve", None).await,
             Err(e) => Err(e),
         };
         if let Err(e) = subscribed {

@@ -59,8 +59,6 @@ pub(crate) struct Shared {
     pub(crate) oauth2_app: Option<ClientCredentials>,
     /// The admin API's bearer token (no admin API without one).
     pub(crate) admin_token: Option<Secret>,
-    /// The webhook's public URL, which users are subscribed to.
-    pub(crate) notify_url: Option<String>,
     /// The service's public base URL (the callback of `/connect`).
     pub(crate) public_url: Option<String>,
     /// The three-legged flow of `/connect` and `/callback`.
@@ -91,7 +89,6 @@ impl Service {
                 client,
                 oauth2_app: None,
                 admin_token: None,
-                notify_url: None,
                 public_url: None,
                 login: None,
                 metrics: Metrics::default(),
@@ -117,7 +114,6 @@ impl Service {
     /// the admin API are subscribed to `{url}/notify`.
     pub fn public_url(mut self, url: &str) -> Self {
         let base = url.trim_end_matches('/');
-        self.shared.notify_url = Some(format!("{base}{NOTIFY_PATH}"));
         self.shared.public_url = Some(base.to_owned());
         self
     }
@@ -154,6 +150,15 @@ impl Service {
             _stop: stop,
             _workers: tasks,
         })
+    }
+}
+
+impl Shared {
+    /// The webhook's public URL, which users are subscribed to (with a public URL).
+    pub(crate) fn notify_url(&self) -> Option<String> {
+        self.public_url
+            .as_ref()
+            .map(|base| format!("{base}{NOTIFY_PATH}"))
     }
 }
 

@@ -16,6 +16,32 @@ use wbs_service::Service;
 use wbs_sim::{RunningSim, Sandbox};
 use wbs_store::{HistoryQuery, Store, StoredToken};
 
+/// The reference data and `users` generated users with `groups` groups each.
+async fn sandbox(users: u32, groups: u32, seed: u64) -> RunningSim {
+    let mut sandbox = Sandbox::with_reference_data();
+    sandbox.generate(users, groups, seed, 1_700_000_000);
+    RunningSim::start(sandbox, "127.0.0.1:0".parse().unwrap())
+        .await
+        .unwrap()
+}
+
+/// A new SQLite store (and the directory it lives in).
+async fn store() -> (tempfile::TempDir, Store) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open_sqlite(&dir.path().join("service.sqlite"))
+        .await
+        .unwrap();
+    (dir, store)
+}
+
+/// A free port on 127.0.0.1, for a service that must know its address before it starts.
+fn free_addr() -> std::net::SocketAddr {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+}
+
 fn post(addr: std::net::SocketAddr, path: &str, body: &str) -> String {
     let mut s = TcpStream::connect(addr).unwrap();
     write!(
@@ -43,11 +69,7 @@ fn get(addr: std::net::SocketAddr, path: &str) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn notifications_for_many_users_end_in_the_store_exactly() {
-    let mut sandbox = Sandbox::with_reference_data();
-    sandbox.generate(20, 0, 6, 1_700_000_000);
-    let sim = RunningSim::start(sandbox, "127.0.0.1:0".parse().unwrap())
-        .await
-        .unwrap();
+    let sim = sandbox(20, 0, 6).await;
     let users: Vec<(UserId, wbs_hyper::Credentials)> = sim.with(|s| {
         s.users()
             .filter(|u| u.user.id.get() >= 10_000)
@@ -55,10 +77,7 @@ async fn notifications_for_many_users_end_in_the_store_exactly() {
             .collect()
     });
     assert_eq!(users.len(), 20);
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open_sqlite(&dir.path().join("service.sqlite"))
-        .await
-        .unwrap();
+    let (_dir, store) = store().await;
     let consumer = sim.with(|s| s.consumer().clone());
     let client = Client::builder(consumer, users[0].1.clone())
         .base_url(sim.base_url())
@@ -175,28 +194,19 @@ fn request(
 /// user added (subscribed, a first full sync queued and done), listed, and their history.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_admin_api_is_behind_its_token() {
-    let mut sandbox = Sandbox::with_reference_data();
-    sandbox.generate(1, 30, 8, 1_700_000_000);
-    let sim = RunningSim::start(sandbox, "127.0.0.1:0".parse().unwrap())
-        .await
-        .unwrap();
+    let sim = sandbox(1, 30, 8).await;
     let (consumer, token) = sim.with(|s| {
         (
             s.consumer().clone(),
             s.user(UserId::new(10_000)).unwrap().token.clone(),
         )
     });
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open_sqlite(&dir.path().join("admin.sqlite"))
-        .await
-        .unwrap();
+    let (_dir, store) = store().await;
     let client = Client::builder(consumer, wbs_hyper::Credentials::new("", ""))
         .base_url(sim.base_url())
         .build()
         .unwrap();
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let addr = listener.local_addr().unwrap();
-    drop(listener);
+    let addr = free_addr();
     let running = Service::new(store.clone(), client)
         .admin_token(wbs_hyper::Secret::new("s3cret-admin"))
         .public_url(&format!("http://{addr}"))
@@ -335,16 +345,9 @@ fn location(reply: &str) -> String {
 /// is kept, subscribed and synced; a forged callback is refused.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_user_connects_through_the_service() {
-    let mut sandbox = Sandbox::with_reference_data();
-    sandbox.generate(1, 25, 9, 1_700_000_000);
-    let sim = RunningSim::start(sandbox, "127.0.0.1:0".parse().unwrap())
-        .await
-        .unwrap();
+    let sim = sandbox(1, 25, 9).await;
     let consumer = sim.with(|s| s.consumer().clone());
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open_sqlite(&dir.path().join("connect.sqlite"))
-        .await
-        .unwrap();
+    let (_dir, store) = store().await;
     let client = Client::builder(consumer.clone(), wbs_hyper::Credentials::new("", ""))
         .base_url(sim.base_url())
         .build()
@@ -354,10 +357,7 @@ async fn a_user_connects_through_the_service() {
         wbs_hyper::OAuthEndpoints::under(&sim.base_url()),
     )
     .unwrap();
-    let addr = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap();
+    let addr = free_addr();
     let running = Service::new(store.clone(), client)
         .public_url(&format!("http://{addr}"))
         .oauth1_login(dance)
@@ -401,11 +401,7 @@ async fn a_user_connects_through_the_service() {
 /// expiry) lands in the store.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_oauth2_user_is_served() {
-    let mut sandbox = Sandbox::with_reference_data();
-    sandbox.generate(1, 12, 10, 1_700_000_000);
-    let sim = RunningSim::start(sandbox, "127.0.0.1:0".parse().unwrap())
-        .await
-        .unwrap();
+    let sim = sandbox(1, 12, 10).await;
     let app = sim.with(|s| s.oauth2_client().clone());
     // The user's token set, through the OAuth 2 flow.
     let redirect = "http://127.0.0.1:9/cb";
@@ -428,10 +424,7 @@ async fn an_oauth2_user_is_served() {
         .await
         .unwrap();
 
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open_sqlite(&dir.path().join("oauth2.sqlite"))
-        .await
-        .unwrap();
+    let (_dir, store) = store().await;
     let client = Client::builder_oauth2(
         app.clone(),
         set.clone(),
@@ -440,10 +433,7 @@ async fn an_oauth2_user_is_served() {
     .base_url(sim.base_url())
     .build()
     .unwrap();
-    let addr = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap();
+    let addr = free_addr();
     let running = Service::new(store.clone(), client)
         .oauth2_app(app)
         .admin_token(wbs_hyper::Secret::new("t"))
@@ -485,21 +475,14 @@ async fn an_oauth2_user_is_served() {
 /// admin API resume it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn refused_credentials_wait_for_a_new_authorization() {
-    let mut sandbox = Sandbox::with_reference_data();
-    sandbox.generate(1, 7, 12, 1_700_000_000);
-    let sim = RunningSim::start(sandbox, "127.0.0.1:0".parse().unwrap())
-        .await
-        .unwrap();
+    let sim = sandbox(1, 7, 12).await;
     let (consumer, token) = sim.with(|s| {
         (
             s.consumer().clone(),
             s.user(UserId::new(10_000)).unwrap().token.clone(),
         )
     });
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open_sqlite(&dir.path().join("refused.sqlite"))
-        .await
-        .unwrap();
+    let (_dir, store) = store().await;
     let client = Client::builder(consumer, wbs_hyper::Credentials::new("", ""))
         .base_url(sim.base_url())
         .build()

@@ -374,7 +374,7 @@ impl Sandbox {
             .get_mut(&token)
             .filter(|a| now <= a.expires)
         else {
-            return Some(Err(Status::from_code(401)));
+            return Some(Err(Status::INVALID_TOKEN));
         };
         let userid = access.userid;
         access.used = true;
