@@ -27,6 +27,7 @@
 
 mod faults;
 mod generate;
+mod limit;
 #[cfg(feature = "cli")]
 mod options;
 mod sandbox;
@@ -40,4 +41,5 @@ pub use sandbox::{
     Churn, Outgoing, Sandbox, SimConfig, SimUser, CLIENT_ID, CLIENT_SECRET, MAX_SUBSCRIPTIONS,
     NEVER_EXPIRES,
 };
-pub use server::{RunningSim, MAX_BODY, MAX_CONNECTIONS, NOTIFY_ATTEMPTS};
+pub use limit::WINDOW as RATE_LIMIT_WINDOW;
+pub use server::{RunningSim, MAX_BODY, MAX_CONNECTIONS, NOTIFY_ATTEMPTS, NOTIFY_CONCURRENCY};

@@ -34,6 +34,12 @@ pub struct SimOptions {
     /// An OAuth 2 access token's lifetime, in seconds (the service's: 3 hours).
     #[arg(long, default_value_t = 10_800)]
     pub access_lifetime: i64,
+    /// Answer 601 above this many API requests in any 60 seconds (0: no limit).
+    #[arg(long, default_value_t = 0)]
+    pub rate_limit: u32,
+    /// Milliseconds every API answer waits (a distant server).
+    #[arg(long, default_value_t = 0)]
+    pub latency: u64,
 }
 
 /// Starts the sandbox, prints its JSON line (see [`RunningSim::describe`]) on stdout, and
@@ -52,6 +58,8 @@ pub async fn serve(options: SimOptions) -> Result<(), String> {
     let sim = RunningSim::start_with_faults(sandbox, options.addr, options.faults)
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", options.addr))?;
+    sim.set_rate_limit(Some(options.rate_limit).filter(|n| *n > 0));
+    sim.set_latency(std::time::Duration::from_millis(options.latency));
     println!("{}", sim.describe());
     eprintln!("sandbox serving {} (Ctrl-C stops)", sim.base_url());
     let _ = tokio::signal::ctrl_c().await;

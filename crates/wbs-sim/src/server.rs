@@ -3,7 +3,7 @@
 
 use std::io;
 use std::net::{IpAddr, SocketAddr};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -14,13 +14,14 @@ use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 use serde_json::{json, Value};
 use tokio::net::TcpListener;
-use tokio::sync::{oneshot, Notify};
+use tokio::sync::{oneshot, Notify, Semaphore};
 use wbs_hyper::serve::{self, ServerLimits};
 use wbs_proto::http::{self, header, HeaderValue, Method, Request, Response, StatusCode};
 use wbs_proto::wbs_model::{DeviceType, GroupId, MeasureGroup, UserId};
 use wbs_proto::wbs_oauth::form_pairs;
 
 use crate::faults::{Fault, Faults};
+use crate::limit::Limit;
 use crate::sandbox::{Outgoing, Sandbox};
 
 /// Largest request body read (a notify/subscribe form is well under 1 KiB).
@@ -29,12 +30,24 @@ pub const MAX_BODY: usize = 64 * 1024;
 pub const MAX_CONNECTIONS: usize = 256;
 /// Attempts to deliver one notification (with doubling pauses from 100 ms).
 pub const NOTIFY_ATTEMPTS: u32 = 5;
+/// Notifications being delivered at once (each attempt holds one slot).
+pub const NOTIFY_CONCURRENCY: usize = 64;
+
+/// What shapes every API request's answer besides the sandbox's state: the consumer's
+/// rate limit and a fixed latency.
+#[derive(Debug, Default)]
+struct Knobs {
+    limit: Mutex<Limit>,
+    /// Milliseconds every API answer waits.
+    latency_ms: AtomicU64,
+}
 
 /// A running sandbox server. Dropping it stops the server.
 #[derive(Debug)]
 pub struct RunningSim {
     addr: SocketAddr,
     state: Arc<Mutex<Sandbox>>,
+    knobs: Arc<Knobs>,
     wake: Arc<Notify>,
     stopped: Arc<AtomicBool>,
     stop: Option<oneshot::Sender<()>>,
@@ -63,14 +76,23 @@ impl RunningSim {
         let addr = listener.local_addr()?;
         let state = Arc::new(Mutex::new(sandbox));
         let faults = Arc::new(Mutex::new(faults));
+        let knobs = Arc::new(Knobs::default());
         let wake = Arc::new(Notify::new());
         let (stop, stopped) = oneshot::channel();
-        let (shared, waker) = (state.clone(), wake.clone());
+        let (shared, waker, k) = (state.clone(), wake.clone(), knobs.clone());
         serve::spawn(
             listener,
             ServerLimits::new(MAX_CONNECTIONS),
             stopped,
-            move |peer, req| serve(shared.clone(), waker.clone(), faults.clone(), peer, req),
+            move |peer, req| {
+                let ctx = Ctx {
+                    state: shared.clone(),
+                    wake: waker.clone(),
+                    faults: faults.clone(),
+                    knobs: k.clone(),
+                };
+                serve(ctx, peer, req)
+            },
         );
         let stopped_flag = Arc::new(AtomicBool::new(false));
         tokio::spawn(deliver_notifications(
@@ -81,6 +103,7 @@ impl RunningSim {
         Ok(Self {
             addr,
             state,
+            knobs,
             wake,
             stopped: stopped_flag,
             stop: Some(stop),
@@ -90,6 +113,24 @@ impl RunningSim {
     /// The address it listens on.
     pub fn addr(&self) -> SocketAddr {
         self.addr
+    }
+
+    /// Answers `{"status":601}` to API requests above `per_minute` in any 60 seconds, as
+    /// the service did for one consumer key (`None`: no limit). Refused requests do not
+    /// count against the window; `GET /admin/stats` reports `requests`, `rate_limited` and
+    /// `max_per_minute` (the most admitted in one window).
+    pub fn set_rate_limit(&self, per_minute: Option<u32>) {
+        self.knobs
+            .limit
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .set(per_minute);
+    }
+
+    /// Makes every API answer wait `latency` (a distant server).
+    pub fn set_latency(&self, latency: Duration) {
+        let ms = u64::try_from(latency.as_millis()).unwrap_or(u64::MAX);
+        self.knobs.latency_ms.store(ms, Ordering::Relaxed);
     }
 
     /// `http://127.0.0.1:PORT`: the base URL to give a client.
@@ -160,13 +201,25 @@ impl std::fmt::Display for Dropped {
 
 impl std::error::Error for Dropped {}
 
-async fn serve(
+/// What a request's handler shares with the server.
+struct Ctx {
     state: Arc<Mutex<Sandbox>>,
     wake: Arc<Notify>,
     faults: Arc<Mutex<Faults>>,
+    knobs: Arc<Knobs>,
+}
+
+async fn serve(
+    ctx: Ctx,
     peer: SocketAddr,
     req: Request<Incoming>,
 ) -> Result<Response<Full<Bytes>>, Dropped> {
+    let Ctx {
+        state,
+        wake,
+        faults,
+        knobs,
+    } = ctx;
     let (parts, body) = req.into_parts();
     // The body has 10 s once the headers are in: a stalled client cannot hold a slot.
     let collect = Limited::new(body, MAX_BODY).collect();
@@ -188,9 +241,21 @@ async fn serve(
                 "the admin path is for loopback clients only",
             ));
         }
-        let response = admin(&state, &request);
+        let response = admin(&state, &knobs, &request);
         wake.notify_one();
         return Ok(response);
+    }
+    let admitted = knobs
+        .limit
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+        .admit(tokio::time::Instant::now());
+    let latency = knobs.latency_ms.load(Ordering::Relaxed);
+    if latency > 0 {
+        tokio::time::sleep(Duration::from_millis(latency)).await;
+    }
+    if !admitted {
+        return Ok(json_reply(json!({"status": 601})));
     }
     let fault = {
         let action = action_of(&request);
@@ -246,7 +311,11 @@ fn action_of(request: &Request<Vec<u8>>) -> String {
 /// `POST /admin/groups` with `{"userid":…, "devtype":…, "group":{…}}` adds or replaces a
 /// group (`grpid` 0 or absent takes a fresh one); `DELETE /admin/groups?userid=…&grpid=…`
 /// deletes one. Both notify subscribers. `GET /admin/stats` counts the getmeas answered.
-fn admin(state: &Mutex<Sandbox>, request: &Request<Vec<u8>>) -> Response<Full<Bytes>> {
+fn admin(
+    state: &Mutex<Sandbox>,
+    knobs: &Knobs,
+    request: &Request<Vec<u8>>,
+) -> Response<Full<Bytes>> {
     let mut sandbox = state
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner());
@@ -309,7 +378,14 @@ fn admin(state: &Mutex<Sandbox>, request: &Request<Vec<u8>>) -> Response<Full<By
         // What the sandbox has served: tests count a sync's requests with it.
         (&Method::GET, "/admin/stats") => {
             let (codes, refreshes) = sandbox.oauth2_issued();
+            let limit = knobs
+                .limit
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
             json_reply(json!({
+                "requests": limit.requests,
+                "rate_limited": limit.refused,
+                "max_per_minute": limit.max_in_window,
                 "getmeas": sandbox.getmeas_answered(),
                 "oauth2_codes": codes,
                 "oauth2_refreshes": refreshes,
@@ -360,6 +436,7 @@ async fn deliver_notifications(
     stopped: Arc<AtomicBool>,
 ) {
     let client: Client<_, Full<Bytes>> = Client::builder(TokioExecutor::new()).build_http();
+    let slots = Arc::new(Semaphore::new(NOTIFY_CONCURRENCY));
     loop {
         wake.notified().await;
         if stopped.load(Ordering::Acquire) {
@@ -373,7 +450,7 @@ async fn deliver_notifications(
         };
         for n in outgoing {
             if is_loopback_http(&n.url) {
-                tokio::spawn(deliver(client.clone(), n));
+                tokio::spawn(deliver(client.clone(), slots.clone(), n));
             }
         }
     }
@@ -381,10 +458,14 @@ async fn deliver_notifications(
 
 async fn deliver(
     client: Client<hyper_util::client::legacy::connect::HttpConnector, Full<Bytes>>,
+    slots: Arc<Semaphore>,
     n: Outgoing,
 ) {
     let mut pause = Duration::from_millis(100);
     for _ in 0..NOTIFY_ATTEMPTS {
+        let Ok(slot) = slots.acquire().await else {
+            return;
+        };
         let request = Request::post(n.url.as_str())
             .header(
                 header::CONTENT_TYPE,
@@ -399,6 +480,7 @@ async fn deliver(
                 return;
             }
         }
+        drop(slot);
         tokio::time::sleep(pause).await;
         pause *= 2;
     }

@@ -174,3 +174,35 @@ fn fault_specifications() {
         assert!(bad.parse::<Faults>().is_err(), "{bad}");
     }
 }
+
+/// The consumer's limit: above it in a minute, 601; `/admin/stats` counts every request,
+/// the refused ones, and the most admitted in one window.
+#[tokio::test]
+async fn above_the_limit_the_answer_is_601() {
+    let (sim, session) = start(Faults::none()).await;
+    sim.set_rate_limit(Some(5));
+    let call = GetMeas::new(UserId::new(FIRST_GENERATED_USER)).limit(1);
+    let mut statuses = Vec::new();
+    for _ in 0..7 {
+        let (_, body) = attempt_within(&session, &call, Duration::from_secs(5))
+            .await
+            .unwrap();
+        let doc: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        statuses.push(doc["status"].as_i64().unwrap());
+    }
+    assert_eq!(statuses, [0, 0, 0, 0, 0, 601, 601]);
+    let client: Client<_, Full<Bytes>> = Client::builder(TokioExecutor::new()).build_http();
+    let stats = client
+        .get(format!("{}/admin/stats", sim.base_url()).parse().unwrap())
+        .await
+        .unwrap()
+        .into_body()
+        .collect()
+        .await
+        .unwrap()
+        .to_bytes();
+    let stats: serde_json::Value = serde_json::from_slice(&stats).unwrap();
+    assert_eq!(stats["requests"], 7, "{stats}");
+    assert_eq!(stats["rate_limited"], 2, "{stats}");
+    assert_eq!(stats["max_per_minute"], 5, "{stats}");
+}
