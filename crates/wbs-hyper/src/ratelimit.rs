@@ -1,6 +1,11 @@
 //! The consumer's rate limit, shared by every user's client: requests are given evenly
 //! spaced slots, in the order they ask, so that no 60-second window holds more than the
 //! limit; a 601 from the service pushes every later slot back.
+//!
+//! The slots are spaced as if a minute had 61 seconds: `limit + 1` consecutive requests
+//! then span 61 s, so a second of scheduling and network jitter between two sends cannot
+//! put `limit + 1` of them in the 60 seconds the service counts. It costs 1/61 (1.6 %) of
+//! the throughput.
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -21,6 +26,9 @@ use tokio::time::Instant;
 /// assert!(start.elapsed() >= std::time::Duration::from_millis(1000));
 /// # });
 /// ```
+/// The span `limit` slots are spread over: a minute and the jitter allowed for.
+const PACED_MINUTE: Duration = Duration::from_secs(61);
+
 #[derive(Clone, Debug)]
 pub struct RateLimiter {
     interval: Duration,
@@ -28,10 +36,10 @@ pub struct RateLimiter {
 }
 
 impl RateLimiter {
-    /// At most `limit` requests in any minute (at least 1).
+    /// At most `limit` requests in any minute (at least 1), with a second to spare.
     pub fn per_minute(limit: u32) -> Self {
         Self {
-            interval: Duration::from_secs(60) / limit.max(1),
+            interval: PACED_MINUTE / limit.max(1),
             next: Arc::new(Mutex::new(None)),
         }
     }
