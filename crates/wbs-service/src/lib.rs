@@ -48,7 +48,7 @@ use wbs_store::Store;
 
 pub use metrics::Metrics;
 pub use webhook::NOTIFY_PATH;
-pub use worker::LEASE;
+pub use worker::{LEASE, USER_PAUSE};
 
 /// What the HTTP side and the workers share.
 pub(crate) struct Shared {

@@ -14,12 +14,16 @@ use crate::Shared;
 
 /// How long a claim is held: a worker that dies loses it after this.
 pub const LEASE: Duration = Duration::from_secs(120);
+/// The least time between two fetches of one user: a user notified without end (a forged
+/// flood, or a scale sending every few seconds) is fetched at most once in it, all of
+/// their notifications coalesced, while every other user gets their turn.
+pub const USER_PAUSE: Duration = Duration::from_secs(2);
 /// The longest wait before a failed claim is tried again.
 const MAX_BACKOFF: Duration = Duration::from_secs(300);
 
 pub(crate) async fn run(shared: Arc<Shared>, owner: String) {
     loop {
-        let claim = match shared.store.claim(&owner, LEASE).await {
+        let claim = match shared.store.claim(&owner, LEASE, USER_PAUSE).await {
             Ok(Some(c)) => c,
             Ok(None) => {
                 // Nothing to do: until a notification arrives, or a lease or a backoff

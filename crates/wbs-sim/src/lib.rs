@@ -35,11 +35,11 @@ mod server;
 
 pub use faults::{Fault, FaultSpecError, Faults};
 pub use generate::FIRST_GENERATED_USER;
+pub use limit::WINDOW as RATE_LIMIT_WINDOW;
 #[cfg(feature = "cli")]
 pub use options::{serve, SimOptions};
 pub use sandbox::{
     Churn, Outgoing, Sandbox, SimConfig, SimUser, CLIENT_ID, CLIENT_SECRET, MAX_SUBSCRIPTIONS,
     NEVER_EXPIRES,
 };
-pub use limit::WINDOW as RATE_LIMIT_WINDOW;
 pub use server::{RunningSim, MAX_BODY, MAX_CONNECTIONS, NOTIFY_ATTEMPTS, NOTIFY_CONCURRENCY};

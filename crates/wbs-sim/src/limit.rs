@@ -71,7 +71,10 @@ mod tests {
         assert!(!limit.admit(at(59_999)), "a fourth inside 60 s");
         assert!(limit.admit(at(60_000)), "the first has left the window");
         assert!(!limit.admit(at(60_005)));
-        assert_eq!((limit.requests, limit.refused, limit.max_in_window), (6, 2, 3));
+        assert_eq!(
+            (limit.requests, limit.refused, limit.max_in_window),
+            (6, 2, 3)
+        );
         limit.set(None);
         assert!((0..100).all(|_| limit.admit(at(60_010))));
     }

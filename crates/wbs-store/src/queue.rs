@@ -32,14 +32,32 @@ pub struct Claim {
     pub owner: String,
 }
 
+/// How long a done notification is kept, in seconds.
+const KEEP_DONE: i64 = 24 * 60 * 60;
+
 fn seconds(d: Duration) -> i64 {
     i64::try_from(d.as_secs()).unwrap_or(i64::MAX)
 }
 
 impl Store {
     /// Keeps a notification; once this returns it is committed (on disk, for SQLite), and
-    /// the webhook may answer 200.
+    /// the webhook may answer 200. Returns its queue id, or that of a pending notification
+    /// of the same user, not yet claimed, whose window already covers it: that one is
+    /// already durable, and its fetch (which starts later) will read what this one
+    /// announces, so a flood of repeats costs a read each, not a write.
     pub async fn enqueue(&self, n: &Notification) -> Result<i64> {
+        let covering: Option<i64> = sqlx::query_scalar(
+            "SELECT id FROM notifications WHERE done_at IS NULL AND userid = $1 \
+             AND lease_owner IS NULL AND startdate <= $2 AND enddate >= $3 LIMIT 1",
+        )
+        .bind(n.userid.get())
+        .bind(n.startdate.secs())
+        .bind(n.enddate.secs())
+        .fetch_optional(&self.pool)
+        .await?;
+        if let Some(id) = covering {
+            return Ok(id);
+        }
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO notifications (userid, startdate, enddate, appli, received_at, attempts) \
              VALUES ($1, $2, $3, $4, $5, 0) RETURNING id",
@@ -55,10 +73,18 @@ impl Store {
     }
 
     /// Claims, for `lease`, every pending notification of the user whose oldest one waits
-    /// longest, among users no live lease holds and whose credentials are not marked as
-    /// refused ([`Store::mark_needs_reauth`]: theirs wait, kept, until they authorize again). `None` when there is nothing to claim. One
-    /// statement: two workers never hold one user.
-    pub async fn claim(&self, owner: &str, lease: Duration) -> Result<Option<Claim>> {
+    /// longest, among users no live lease holds, whose credentials are not marked as
+    /// refused ([`Store::mark_needs_reauth`]: theirs wait, kept, until they authorize
+    /// again), and who were not fetched in the last `pause` (whole seconds: a user notified
+    /// without end is fetched at most once a `pause`, and the others get their turn).
+    /// `None` when there is nothing to claim. One statement: two workers never hold one
+    /// user.
+    pub async fn claim(
+        &self,
+        owner: &str,
+        lease: Duration,
+        pause: Duration,
+    ) -> Result<Option<Claim>> {
         let now = now();
         let rows = sqlx::query(
             "UPDATE notifications SET lease_owner = $1, lease_until = $2 \
@@ -69,12 +95,19 @@ impl Store {
                      WHERE l.done_at IS NULL AND l.lease_until > $3) \
                  AND p.userid NOT IN (SELECT c.userid FROM credentials c \
                      WHERE c.needs_reauth <> 0) \
+                 AND p.userid NOT IN (SELECT d.userid FROM notifications d \
+                     WHERE d.done_at >= $4) \
                  ORDER BY p.id LIMIT 1) \
              RETURNING id, userid, startdate, enddate, attempts",
         )
         .bind(owner)
         .bind(now.saturating_add(seconds(lease).max(1)))
         .bind(now)
+        .bind(if pause.is_zero() {
+            i64::MAX
+        } else {
+            now.saturating_sub(seconds(pause))
+        })
         .fetch_all(&self.pool)
         .await?;
         let mut claim: Option<Claim> = None;
@@ -121,6 +154,13 @@ impl Store {
         if done != claim.ids.len() as u64 {
             return Err(Error::LeaseLost);
         }
+        // What was done a day ago has served its purpose (the pause of `claim` looks back
+        // seconds): the table holds a day's traffic, not all of it.
+        sqlx::query("DELETE FROM notifications WHERE userid = $1 AND done_at < $2")
+            .bind(claim.userid.get())
+            .bind(now().saturating_sub(KEEP_DONE))
+            .execute(&mut *tx)
+            .await?;
         crate::sync::keep_page(
             &mut tx,
             self.backend(),

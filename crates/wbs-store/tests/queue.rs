@@ -46,17 +46,32 @@ async fn claims_lease_coalesce_and_complete(store: &Store, base: i64) {
         store.enqueue(&note(u, s, e)).await.unwrap();
     }
     assert_eq!(store.queue_depth().await.unwrap(), before + 4);
+    // A repeat inside a pending window is already kept: the same entry, nothing written.
+    let first = store.enqueue(&note(a, 100, 200)).await.unwrap();
+    assert_eq!(store.enqueue(&note(a, 120, 180)).await.unwrap(), first);
+    assert_eq!(store.queue_depth().await.unwrap(), before + 4);
     let lease = Duration::from_secs(60);
     // Oldest first, all of that user's, the union of the windows.
-    let one = store.claim("w1", lease).await.unwrap().unwrap();
+    let one = store
+        .claim("w1", lease, Duration::ZERO)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(one.userid, UserId::new(a));
     assert_eq!(one.ids.len(), 3);
     assert_eq!((one.startdate.secs(), one.enddate.secs()), (50, 400));
-    let two = store.claim("w2", lease).await.unwrap().unwrap();
+    let two = store
+        .claim("w2", lease, Duration::ZERO)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!((two.userid, two.ids.len()), (UserId::new(b), 1));
     // A new notification for a user under a live lease waits for it.
     store.enqueue(&note(a, 500, 500)).await.unwrap();
-    assert_eq!(store.claim("w3", lease).await.unwrap(), None);
+    assert_eq!(
+        store.claim("w3", lease, Duration::ZERO).await.unwrap(),
+        None
+    );
     // Completed with its groups, in one transaction.
     store
         .complete(&one, &[group(150), group(350)], &[], None)
@@ -67,8 +82,20 @@ async fn claims_lease_coalesce_and_complete(store: &Store, base: i64) {
         .await
         .unwrap();
     assert_eq!(kept.len(), 2);
+    // A user fetched within the pause waits for it; the others do not.
+    assert_eq!(
+        store
+            .claim("w3", lease, Duration::from_secs(3600))
+            .await
+            .unwrap(),
+        None
+    );
     // Now the new one is claimable; given back, it waits for its retry time.
-    let three = store.claim("w3", lease).await.unwrap().unwrap();
+    let three = store
+        .claim("w3", lease, Duration::ZERO)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(
         (three.userid, three.ids.len(), three.attempts),
         (UserId::new(a), 1, 0)
@@ -77,18 +104,25 @@ async fn claims_lease_coalesce_and_complete(store: &Store, base: i64) {
         .release(&three, Duration::from_secs(3600))
         .await
         .unwrap();
-    assert_eq!(store.claim("w4", lease).await.unwrap(), None);
+    assert_eq!(
+        store.claim("w4", lease, Duration::ZERO).await.unwrap(),
+        None
+    );
     // A lease lost (taken over after it ended): completing it writes nothing.
     store.release(&two, Duration::from_secs(0)).await.unwrap();
     let retaken = store
-        .claim("w5", Duration::from_secs(1))
+        .claim("w5", Duration::from_secs(1), Duration::ZERO)
         .await
         .unwrap()
         .unwrap();
     assert_eq!((retaken.userid, retaken.attempts), (UserId::new(b), 1));
     let stale = retaken.clone();
     tokio::time::sleep(Duration::from_millis(2_100)).await;
-    let thief = store.claim("w6", lease).await.unwrap().unwrap();
+    let thief = store
+        .claim("w6", lease, Duration::ZERO)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(thief.userid, UserId::new(b));
     assert!(matches!(
         store.complete(&stale, &[group(15)], &[], None).await,
@@ -119,10 +153,17 @@ async fn claims_lease_coalesce_and_complete(store: &Store, base: i64) {
     store.mark_needs_reauth(c).await.unwrap();
     assert!(store.users_needing_reauth().await.unwrap().contains(&c));
     store.enqueue(&note(c.get(), 1, 2)).await.unwrap();
-    assert_eq!(store.claim("w7", lease).await.unwrap(), None);
+    assert_eq!(
+        store.claim("w7", lease, Duration::ZERO).await.unwrap(),
+        None
+    );
     store.save_token(c, &token("new")).await.unwrap();
     assert!(!store.users_needing_reauth().await.unwrap().contains(&c));
-    let claim = store.claim("w7", lease).await.unwrap().unwrap();
+    let claim = store
+        .claim("w7", lease, Duration::ZERO)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(claim.userid, c);
     store.complete(&claim, &[], &[], None).await.unwrap();
 }
@@ -163,7 +204,10 @@ fn racing_workers_never_share_a_user() {
             workers.push(tokio::spawn(async move {
                 let owner = format!("w{w}");
                 let mut done = 0;
-                while let Some(claim) = store.claim(&owner, Duration::from_secs(60)).await.unwrap()
+                while let Some(claim) = store
+                    .claim(&owner, Duration::from_secs(60), Duration::ZERO)
+                    .await
+                    .unwrap()
                 {
                     let previous = busy.lock().unwrap().insert(claim.userid, owner.clone());
                     assert!(previous.is_none(), "two claims on user {}", claim.userid);
