@@ -12,6 +12,9 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
+/// The span `limit` slots are spread over: a minute and the jitter allowed for.
+const PACED_MINUTE: Duration = Duration::from_secs(61);
+
 /// A limit on requests per minute for one consumer key, shared by clones (and by the
 /// clients [`Client::for_user`](crate::Client::for_user) makes).
 ///
@@ -26,9 +29,6 @@ use tokio::time::Instant;
 /// assert!(start.elapsed() >= std::time::Duration::from_millis(1000));
 /// # });
 /// ```
-/// The span `limit` slots are spread over: a minute and the jitter allowed for.
-const PACED_MINUTE: Duration = Duration::from_secs(61);
-
 #[derive(Clone, Debug)]
 pub struct RateLimiter {
     interval: Duration,
