@@ -25,7 +25,7 @@ const PACED_MINUTE: Duration = Duration::from_secs(61);
 /// for _ in 0..3 {
 ///     limit.acquire().await;
 /// }
-/// // Slots half a second apart: the third waited a second.
+/// // Slots 61/120 s apart: the third waited over a second.
 /// assert!(start.elapsed() >= std::time::Duration::from_millis(1000));
 /// # });
 /// ```

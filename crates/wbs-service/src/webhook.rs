@@ -1,7 +1,7 @@
 //! The HTTP side: the webhook (committed to the queue before its 200), health, metrics.
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, Limited};
@@ -9,7 +9,7 @@ use hyper::body::Incoming;
 use hyper::{Method, Request, Response, StatusCode};
 use wbs_hyper::UserId;
 
-use crate::metrics::Metrics;
+use crate::metrics::{Endpoint, Metrics};
 use crate::Shared;
 
 /// The path the service's callback URL names.
@@ -24,15 +24,22 @@ pub(crate) async fn handle(
     shared: Arc<Shared>,
     req: Request<Incoming>,
 ) -> Result<Response<Full<Bytes>>, std::convert::Infallible> {
-    Ok(match (req.method(), req.uri().path()) {
+    let (started, endpoint) = (Instant::now(), Endpoint::of(req.uri().path()));
+    let response = route(&shared, req).await;
+    shared.metrics.answered(endpoint, started.elapsed());
+    Ok(response)
+}
+
+async fn route(shared: &Shared, req: Request<Incoming>) -> Response<Full<Bytes>> {
+    match (req.method(), req.uri().path()) {
         // The service checks a callback URL with HEAD before subscribing it.
         (&Method::HEAD | &Method::GET, NOTIFY_PATH) => text(StatusCode::OK, ""),
-        (&Method::POST, NOTIFY_PATH) => notify(&shared, req).await,
-        (_, path) if path.starts_with("/admin/") => crate::admin::handle(&shared, req).await,
-        (&Method::GET, "/connect") => crate::connect::connect(&shared).await,
+        (&Method::POST, NOTIFY_PATH) => notify(shared, req).await,
+        (_, path) if path.starts_with("/admin/") => crate::admin::handle(shared, req).await,
+        (&Method::GET, "/connect") => crate::connect::connect(shared).await,
         (&Method::GET, "/callback") => {
             let query = req.uri().query().unwrap_or("").to_owned();
-            crate::connect::callback(&shared, &query).await
+            crate::connect::callback(shared, &query).await
         }
         (&Method::GET, "/healthz") => text(StatusCode::OK, "ok\n"),
         (&Method::GET, "/metrics") => {
@@ -46,7 +53,7 @@ pub(crate) async fn handle(
             }
         }
         _ => text(StatusCode::NOT_FOUND, ""),
-    })
+    }
 }
 
 /// A notification: read (bounded in size and time), and for a user the service knows,

@@ -42,10 +42,12 @@ pub(crate) async fn run(shared: Arc<Shared>, owner: String) {
 }
 
 async fn work(shared: &Shared, claim: &Claim) {
+    let started = std::time::Instant::now();
     let outcome = match client_for(shared, claim).await {
         Ok(client) => fetch(&client, claim).await,
         Err(e) => Err(e),
     };
+    shared.metrics.fetch.observe(started.elapsed());
     let result = match outcome {
         Ok((groups, skipped)) => {
             let kept = shared.store.complete(claim, &groups, &skipped, None).await;
