@@ -12,8 +12,9 @@ use wbs_store::{Claim, StoredToken};
 use crate::metrics::Metrics;
 use crate::Shared;
 
-/// How long a claim is held: a worker that dies loses it after this.
-pub const LEASE: Duration = Duration::from_secs(120);
+/// How long a claim is held without renewal: a worker that dies loses it after this (a
+/// live one renews it every third of it while it fetches).
+pub const LEASE: Duration = Duration::from_secs(30);
 /// The least time between two fetches of one user: a user notified without end (a forged
 /// flood, or a scale sending every few seconds) is fetched at most once in it, all of
 /// their notifications coalesced, while every other user gets their turn.
@@ -43,9 +44,15 @@ pub(crate) async fn run(shared: Arc<Shared>, owner: String) {
 
 async fn work(shared: &Shared, claim: &Claim) {
     let started = std::time::Instant::now();
-    let outcome = match client_for(shared, claim).await {
-        Ok(client) => fetch(&client, claim).await,
-        Err(e) => Err(e),
+    let fetching = async {
+        match client_for(shared, claim).await {
+            Ok(client) => fetch(&client, claim).await,
+            Err(e) => Err(e),
+        }
+    };
+    let Some(outcome) = renewing(shared, claim, fetching).await else {
+        tracing::warn!(userid = %claim.userid, "a claim's lease was lost while fetching; its new holder fetches again");
+        return;
     };
     shared.metrics.fetch.observe(started.elapsed());
     let result = match outcome {
@@ -87,6 +94,29 @@ async fn work(shared: &Shared, claim: &Claim) {
     if let Err(e) = result {
         // The lease ends and another worker (or this one) takes the claim again.
         tracing::warn!(userid = %claim.userid, error = %e, "a claim could not be kept");
+    }
+}
+
+/// Runs `work` while renewing the claim's lease every third of [`LEASE`]; `None` if the
+/// lease was lost (the work is abandoned: another worker holds the user).
+async fn renewing<T>(
+    shared: &Shared,
+    claim: &Claim,
+    work: impl std::future::Future<Output = T>,
+) -> Option<T> {
+    let mut work = std::pin::pin!(work);
+    let every = LEASE / 3;
+    let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
+    loop {
+        tokio::select! {
+            done = &mut work => return Some(done),
+            _ = tick.tick() => match shared.store.renew(claim, LEASE).await {
+                Ok(()) => {}
+                Err(wbs_store::Error::LeaseLost) => return None,
+                // The database is unreachable: keep fetching; completing will say.
+                Err(e) => tracing::warn!(error = %e, "cannot renew a lease"),
+            },
+        }
     }
 }
 

@@ -32,6 +32,18 @@ pub struct Claim {
     pub owner: String,
 }
 
+/// `UPDATE notifications SET {set}` for the claim's entries still held by its owner: `$1`
+/// is free for `set`, `$2` is the owner, `$3…` the ids.
+fn claim_update(set: &str, claim: &Claim) -> String {
+    let ids: Vec<String> = (0..claim.ids.len())
+        .map(|i| format!("${}", i + 3))
+        .collect();
+    format!(
+        "UPDATE notifications SET {set} WHERE lease_owner = $2 AND done_at IS NULL AND id IN ({})",
+        ids.join(", ")
+    )
+}
+
 /// How long a done notification is kept, in seconds.
 const KEEP_DONE: i64 = 24 * 60 * 60;
 
@@ -176,15 +188,7 @@ impl Store {
     }
 
     async fn mark_done(&self, tx: &mut sqlx::AnyConnection, claim: &Claim) -> Result<u64> {
-        let mut sql = String::from(
-            "UPDATE notifications SET done_at = $1, lease_until = NULL \
-             WHERE lease_owner = $2 AND done_at IS NULL AND id IN (",
-        );
-        for i in 0..claim.ids.len() {
-            sql.push_str(if i == 0 { "" } else { ", " });
-            sql.push_str(&format!("${}", i + 3));
-        }
-        sql.push(')');
+        let sql = claim_update("done_at = $1, lease_until = NULL", claim);
         let mut q = sqlx::query(&sql).bind(now()).bind(claim.owner.as_str());
         for id in &claim.ids {
             q = q.bind(*id);
@@ -192,18 +196,29 @@ impl Store {
         Ok(q.execute(&mut *tx).await?.rows_affected())
     }
 
+    /// Extends a claim's lease to `lease` from now, for a fetch that takes longer than a
+    /// lease; [`Error::LeaseLost`] if it already ended and another worker took the user.
+    pub async fn renew(&self, claim: &Claim, lease: Duration) -> Result<()> {
+        let sql = claim_update("lease_until = $1", claim);
+        let mut q = sqlx::query(&sql)
+            .bind(now().saturating_add(seconds(lease).max(1)))
+            .bind(claim.owner.as_str());
+        for id in &claim.ids {
+            q = q.bind(*id);
+        }
+        if q.execute(&self.pool).await?.rows_affected() != claim.ids.len() as u64 {
+            return Err(Error::LeaseLost);
+        }
+        Ok(())
+    }
+
     /// Gives a claim back after a failure: tried once more, claimable again after
     /// `retry_in` (a backoff), by any worker.
     pub async fn release(&self, claim: &Claim, retry_in: Duration) -> Result<()> {
-        let mut sql = String::from(
-            "UPDATE notifications SET attempts = attempts + 1, lease_owner = NULL, \
-             lease_until = $1 WHERE lease_owner = $2 AND done_at IS NULL AND id IN (",
+        let sql = claim_update(
+            "attempts = attempts + 1, lease_owner = NULL, lease_until = $1",
+            claim,
         );
-        for i in 0..claim.ids.len() {
-            sql.push_str(if i == 0 { "" } else { ", " });
-            sql.push_str(&format!("${}", i + 3));
-        }
-        sql.push(')');
         let mut q = sqlx::query(&sql)
             .bind(now().saturating_add(seconds(retry_in)))
             .bind(claim.owner.as_str());
