@@ -137,7 +137,7 @@ pub(crate) async fn first_sync(
         appli: None,
     };
     shared.store.enqueue(&all).await?;
-    shared.wake.notify_waiters();
+    shared.wake.notify_one();
     Ok(())
 }
 

@@ -6,8 +6,8 @@
 //! shared rate limit, and store the groups and the claim's completion in one transaction.
 //!
 //! ```text
-//!   service ──POST /notify──> webhook ──(known user?)──> Store::enqueue ──> 200
-//!                                                             │ (durable)
+//!   service ──POST /notify──> webhook ──(known user?)──> writer ──> 200
+//!        (requests arriving together: Store::enqueue_all, one transaction) │ (durable)
 //!   workers: Store::claim(user, lease) ──> Client::for_user ──> getmeas window(s)
 //!            ──> Store::complete (groups + done, one transaction) | release (backoff)
 //!   GET /healthz · GET /metrics (Prometheus text)
@@ -33,6 +33,7 @@
 
 mod admin;
 mod connect;
+mod ingest;
 mod metrics;
 mod webhook;
 mod worker;
@@ -66,11 +67,14 @@ pub(crate) struct Shared {
     pub(crate) metrics: Metrics,
     /// Wakes idle workers when a notification is queued.
     pub(crate) wake: Notify,
+    /// The webhook's notifications, committed in batches.
+    pub(crate) ingest: ingest::Ingest,
 }
 
 /// The service, before it runs.
 pub struct Service {
     shared: Shared,
+    writer: ingest::Writer,
 }
 
 impl std::fmt::Debug for Service {
@@ -83,7 +87,9 @@ impl Service {
     /// A service over a store and the application's client (give it a rate limit:
     /// `ClientBuilder::rate_limit`).
     pub fn new(store: Store, client: Client) -> Self {
+        let (ingest, writer) = ingest::channel();
         Self {
+            writer,
             shared: Shared {
                 store,
                 client,
@@ -93,6 +99,7 @@ impl Service {
                 login: None,
                 metrics: Metrics::default(),
                 wake: Notify::new(),
+                ingest,
             },
         }
     }
@@ -135,12 +142,13 @@ impl Service {
         let listener = TcpListener::bind(addr).await?;
         let addr = listener.local_addr()?;
         let shared = Arc::new(self.shared);
+        let mut tasks = tokio::task::JoinSet::new();
+        tasks.spawn(self.writer.run(shared.store.clone()));
         let (stop, stopped) = oneshot::channel();
         let http = shared.clone();
         serve::spawn(listener, ServerLimits::new(512), stopped, move |_, req| {
             webhook::handle(http.clone(), req)
         });
-        let mut tasks = tokio::task::JoinSet::new();
         for w in 0..workers.max(1) {
             let owner = format!("{addr}#{w}#{}", std::process::id());
             tasks.spawn(worker::run(shared.clone(), owner));

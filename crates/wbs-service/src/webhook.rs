@@ -79,16 +79,12 @@ async fn notify(shared: &Shared, req: Request<Incoming>) -> Response<Full<Bytes>
         }
         Err(()) => return text(StatusCode::SERVICE_UNAVAILABLE, ""),
     }
-    match shared.store.enqueue(&n).await {
-        Ok(_) => {
-            Metrics::add(&shared.metrics.received);
-            shared.wake.notify_waiters();
-            text(StatusCode::OK, "")
-        }
-        Err(e) => {
-            tracing::warn!(error = %e, "a notification could not be queued");
-            text(StatusCode::SERVICE_UNAVAILABLE, "")
-        }
+    if shared.ingest.keep(n).await {
+        Metrics::add(&shared.metrics.received);
+        shared.wake.notify_one();
+        text(StatusCode::OK, "")
+    } else {
+        text(StatusCode::SERVICE_UNAVAILABLE, "")
     }
 }
 

@@ -62,6 +62,6 @@ mod users;
 pub use error::{Error, Result};
 pub use groups::HistoryQuery;
 pub use open::{default_sqlite_path, sqlite_path, Backend, Store};
-pub use queue::Claim;
+pub use queue::{Claim, MAX_BATCH};
 pub use sync::Malformed;
 pub use users::StoredToken;

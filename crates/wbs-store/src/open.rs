@@ -94,7 +94,7 @@ impl Store {
         sqlite_pragmas(&mut first).await?;
         first.close().await?;
         let pool = AnyPoolOptions::new()
-            .max_connections(4)
+            .max_connections(8)
             .acquire_timeout(Duration::from_secs(30))
             .after_connect(|conn, _| Box::pin(sqlite_pragmas(conn)))
             .connect(&url)

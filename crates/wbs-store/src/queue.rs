@@ -44,6 +44,9 @@ fn claim_update(set: &str, claim: &Claim) -> String {
     )
 }
 
+/// Notifications [`Store::enqueue_all`] keeps in one statement, at most.
+pub const MAX_BATCH: usize = 256;
+
 /// How long a done notification is kept, in seconds.
 const KEEP_DONE: i64 = 24 * 60 * 60;
 
@@ -53,35 +56,46 @@ fn seconds(d: Duration) -> i64 {
 
 impl Store {
     /// Keeps a notification; once this returns it is committed (on disk, for SQLite), and
-    /// the webhook may answer 200. Returns its queue id, or that of a pending notification
-    /// of the same user, not yet claimed, whose window already covers it: that one is
-    /// already durable, and its fetch (which starts later) will read what this one
-    /// announces, so a flood of repeats costs a read each, not a write.
-    pub async fn enqueue(&self, n: &Notification) -> Result<i64> {
-        let covering: Option<i64> = sqlx::query_scalar(
-            "SELECT id FROM notifications WHERE done_at IS NULL AND userid = $1 \
-             AND lease_owner IS NULL AND startdate <= $2 AND enddate >= $3 LIMIT 1",
-        )
-        .bind(n.userid.get())
-        .bind(n.startdate.secs())
-        .bind(n.enddate.secs())
-        .fetch_optional(&self.pool)
-        .await?;
-        if let Some(id) = covering {
-            return Ok(id);
+    /// the webhook may answer 200. Returns its queue id, or `None` when a pending
+    /// notification of the same user, not yet claimed, already covers its window: that one
+    /// is durable, and its fetch (which starts later) reads what this one announces.
+    pub async fn enqueue(&self, n: &Notification) -> Result<Option<i64>> {
+        Ok(self.enqueue_all(std::slice::from_ref(n)).await?.pop())
+    }
+
+    /// Keeps notifications in one statement (one disk flush for all: the webhook's
+    /// concurrent requests commit together), each as [`Store::enqueue`]; returns the ids
+    /// of the new entries. Up to [`MAX_BATCH`] at a time.
+    pub async fn enqueue_all(&self, ns: &[Notification]) -> Result<Vec<i64>> {
+        let ns = &ns[..ns.len().min(MAX_BATCH)];
+        if ns.is_empty() {
+            return Ok(Vec::new());
         }
-        let id: i64 = sqlx::query_scalar(
+        let rows: Vec<String> = (0..ns.len())
+            .map(|i| {
+                let p = 4 * i + 2;
+                format!("(${p}, ${}, ${}, ${})", p + 1, p + 2, p + 3)
+            })
+            .collect();
+        // VALUES name their columns column1… in both SQLite and PostgreSQL.
+        let sql = format!(
             "INSERT INTO notifications (userid, startdate, enddate, appli, received_at, attempts) \
-             VALUES ($1, $2, $3, $4, $5, 0) RETURNING id",
-        )
-        .bind(n.userid.get())
-        .bind(n.startdate.secs())
-        .bind(n.enddate.secs())
-        .bind(n.appli.map(|a| a.code()))
-        .bind(now())
-        .fetch_one(&self.pool)
-        .await?;
-        Ok(id)
+             SELECT v.column1, v.column2, v.column3, v.column4, $1, 0 FROM (VALUES {}) AS v \
+             WHERE NOT EXISTS (SELECT 1 FROM notifications q \
+                 WHERE q.done_at IS NULL AND q.userid = v.column1 AND q.lease_owner IS NULL \
+                 AND q.startdate <= v.column2 AND q.enddate >= v.column3) \
+             RETURNING id",
+            rows.join(", ")
+        );
+        let mut q = sqlx::query_scalar(&sql).bind(now());
+        for n in ns {
+            q = q
+                .bind(n.userid.get())
+                .bind(n.startdate.secs())
+                .bind(n.enddate.secs())
+                .bind(n.appli.map(|a| a.code()));
+        }
+        Ok(q.fetch_all(&self.pool).await?)
     }
 
     /// Claims, for `lease`, every pending notification of the user whose oldest one waits
@@ -168,8 +182,7 @@ impl Store {
         }
         // What was done a day ago has served its purpose (the pause of `claim` looks back
         // seconds): the table holds a day's traffic, not all of it.
-        sqlx::query("DELETE FROM notifications WHERE userid = $1 AND done_at < $2")
-            .bind(claim.userid.get())
+        sqlx::query("DELETE FROM notifications WHERE done_at < $1")
             .bind(now().saturating_sub(KEEP_DONE))
             .execute(&mut *tx)
             .await?;

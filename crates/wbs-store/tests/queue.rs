@@ -47,8 +47,8 @@ async fn claims_lease_coalesce_and_complete(store: &Store, base: i64) {
     }
     assert_eq!(store.queue_depth().await.unwrap(), before + 4);
     // A repeat inside a pending window is already kept: the same entry, nothing written.
-    let first = store.enqueue(&note(a, 100, 200)).await.unwrap();
-    assert_eq!(store.enqueue(&note(a, 120, 180)).await.unwrap(), first);
+    assert_eq!(store.enqueue(&note(a, 100, 200)).await.unwrap(), None);
+    assert_eq!(store.enqueue(&note(a, 120, 180)).await.unwrap(), None);
     assert_eq!(store.queue_depth().await.unwrap(), before + 4);
     let lease = Duration::from_secs(60);
     // Oldest first, all of that user's, the union of the windows.

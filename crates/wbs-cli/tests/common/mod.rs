@@ -144,3 +144,29 @@ pub fn http_send(method: &str, url: &str, body: &str) -> String {
     s.read_to_string(&mut reply).unwrap();
     reply
 }
+
+/// A request with an optional bearer token and a body, on a fresh connection, with
+/// timeouts; the whole reply, or `None` if the connection failed (a server being killed).
+pub fn try_http(method: &str, url: &str, bearer: Option<&str>, body: &str) -> Option<String> {
+    use std::time::Duration;
+    let rest = url.strip_prefix("http://")?;
+    let (host, path) = rest
+        .split_once('/')
+        .map(|(h, p)| (h, format!("/{p}")))
+        .unwrap_or((rest, "/".into()));
+    let addr: std::net::SocketAddr = host.parse().ok()?;
+    let mut s = TcpStream::connect_timeout(&addr, Duration::from_secs(5)).ok()?;
+    s.set_read_timeout(Some(Duration::from_secs(60))).ok()?;
+    let auth = bearer
+        .map(|t| format!("Authorization: Bearer {t}\r\n"))
+        .unwrap_or_default();
+    write!(
+        s,
+        "{method} {path} HTTP/1.1\r\nHost: {host}\r\n{auth}Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .ok()?;
+    let mut reply = String::new();
+    s.read_to_string(&mut reply).ok()?;
+    (!reply.is_empty()).then_some(reply)
+}

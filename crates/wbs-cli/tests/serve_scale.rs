@@ -1,0 +1,468 @@
+//! Issue #13's acceptance: `wbs serve` as a real process, a sandbox with 1,000 users on
+//! real sockets, a real SQLite store.
+//!
+//! - 3 users connect through `/connect` and `/callback` over HTTP, 997 are added through
+//!   the admin API; 20,000 groups are added through the sandbox's admin path at random
+//!   across them; once the queue drains, the store equals the sandbox exactly.
+//! - With the service's limit equal to the sandbox's (6,000 a minute): no 601, and the
+//!   backlog drains in at most 1.2 × (requests ÷ limit).
+//! - The same with a fifth of the sandbox's answers failing, and with the service
+//!   SIGKILLed and restarted at 5 random moments.
+//! - 10,000 forged notifications in 10 s: a handful of fetches for the one known user,
+//!   none for the unknown ones, `/healthz` answering throughout.
+//!
+//! The tests take turns (one lock): each measures pacing, which a neighbour's load would
+//! disturb.
+
+mod common;
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use common::{try_http, WBS};
+use serde_json::{json, Value};
+use wbs_hyper::{MeasureGroup, UserId};
+use wbs_sim::{Faults, RunningSim, Sandbox, FIRST_GENERATED_USER};
+use wbs_store::{HistoryQuery, Store};
+
+/// One scenario at a time.
+static TURN: Mutex<()> = Mutex::new(());
+const ADMIN: &str = "scale-admin-token";
+/// The sandbox's limit and the service's.
+const LIMIT: u32 = 6_000;
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// `wbs serve` as a child process, which can be SIGKILLed and started again on its port.
+struct Serve {
+    child: Child,
+    args: Vec<String>,
+    port: u16,
+}
+
+impl Serve {
+    fn start(sim: &RunningSim, db: &Path, workers: u32) -> Self {
+        let (key, secret) = sim.with(|s| {
+            (
+                s.consumer().key.clone(),
+                s.consumer().secret.expose().to_owned(),
+            )
+        });
+        let port = free_port();
+        let args: Vec<String> = [
+            "--base-url",
+            &sim.base_url(),
+            "--oauth-url",
+            &sim.base_url(),
+            "--consumer-key",
+            &key,
+            "--consumer-secret",
+            &secret,
+            "--db",
+            db.to_str().unwrap(),
+            "serve",
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+            "--admin-token",
+            ADMIN,
+            "--workers",
+            &workers.to_string(),
+            "--rate-limit",
+            &LIMIT.to_string(),
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        let child = Self::spawn(&args, port);
+        Self { child, args, port }
+    }
+
+    fn spawn(args: &[String], port: u16) -> Child {
+        let child = Command::new(WBS)
+            .args(args)
+            .env("XDG_CONFIG_HOME", "/nonexistent")
+            .env("XDG_DATA_HOME", "/nonexistent")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(Instant::now() < deadline, "wbs serve did not start");
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        child
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("http://127.0.0.1:{}{path}", self.port)
+    }
+
+    /// SIGKILL, then the same command again (the webhook's URL does not change).
+    fn kill_and_restart(&mut self) {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+        self.child = Self::spawn(&self.args, self.port);
+    }
+}
+
+impl Drop for Serve {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The sandbox's counters.
+fn stats(sim: &RunningSim) -> Value {
+    let reply = try_http("GET", &format!("{}/admin/stats", sim.base_url()), None, "").unwrap();
+    serde_json::from_str(reply.split("\r\n\r\n").nth(1).unwrap()).unwrap()
+}
+
+fn location(reply: &str) -> Option<String> {
+    reply.lines().find_map(|l| {
+        let (name, value) = l.split_once(':')?;
+        name.eq_ignore_ascii_case("location")
+            .then(|| value.trim().to_owned())
+    })
+}
+
+/// A user authorizes the application through the service: `/connect`, the sandbox's
+/// authorize page (the user approves), `/callback`. Tried again from the start when a
+/// step fails (the sandbox may be failing requests).
+fn connect(serve: &Serve, user: i64) {
+    for _ in 0..50 {
+        let step = || -> Option<()> {
+            let authorize = location(&try_http("GET", &serve.url("/connect"), None, "")?)?;
+            let back = location(&try_http(
+                "GET",
+                &format!("{authorize}&userid={user}"),
+                None,
+                "",
+            )?)?;
+            try_http("GET", &back, None, "")?
+                .starts_with("HTTP/1.1 200")
+                .then_some(())
+        };
+        if step().is_some() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    panic!("user {user} could not connect");
+}
+
+/// An existing user's credentials given through the admin API (subscribed, first sync
+/// queued); tried again on a failure.
+fn add_user(serve: &Serve, sim: &RunningSim, user: i64) {
+    let token = sim.with(|s| s.user(UserId::new(user)).unwrap().token.clone());
+    let body = json!({"userid": user, "token": token.key, "token_secret": token.secret.expose()})
+        .to_string();
+    for _ in 0..50 {
+        let reply = try_http("POST", &serve.url("/admin/users"), Some(ADMIN), &body);
+        if reply.is_some_and(|r| r.starts_with("HTTP/1.1 200")) {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    panic!("user {user} could not be added");
+}
+
+/// `n` groups through the sandbox's admin path, each for a user at random, from 4 threads.
+fn add_groups(sim: &RunningSim, users: &[i64], n: usize, seed: u64) {
+    let url = format!("{}/admin/groups", sim.base_url());
+    let next = AtomicU64::new(0);
+    std::thread::scope(|s| {
+        for t in 0..4u64 {
+            let (url, next) = (&url, &next);
+            s.spawn(move || {
+                let mut rng = fastrand::Rng::with_seed(seed.wrapping_mul(31).wrapping_add(t));
+                while next.fetch_add(1, Ordering::Relaxed) < n as u64 {
+                    let user = users[rng.usize(..users.len())];
+                    let body = json!({"userid": user, "devtype": 1, "group": {
+                        "grpid": 0, "attrib": 0, "category": 1,
+                        "date": 1_700_000_000 + rng.i64(0..30_000_000),
+                        "measures": [{"value": rng.i64(50_000..120_000), "type": 1, "unit": -3}],
+                    }})
+                    .to_string();
+                    let reply = try_http("POST", url, None, &body).unwrap();
+                    assert!(reply.contains("\"status\":0"), "{reply}");
+                }
+            });
+        }
+    });
+}
+
+/// Waits until the store holds `expected` groups and the queue is empty; when.
+fn drained(rt: &tokio::runtime::Runtime, db: &Path, expected: i64, within: Duration) -> Instant {
+    let store = rt.block_on(Store::open_sqlite(db)).unwrap();
+    let deadline = Instant::now() + within;
+    loop {
+        let (groups, depth): (i64, u64) = rt.block_on(async {
+            let groups = sqlx::query_scalar("SELECT COUNT(*) FROM measure_groups")
+                .fetch_one(store.pool())
+                .await
+                .unwrap();
+            (groups, store.queue_depth().await.unwrap())
+        });
+        if groups == expected && depth == 0 {
+            rt.block_on(store.close());
+            return Instant::now();
+        }
+        assert!(
+            Instant::now() < deadline,
+            "not drained: {groups} of {expected} groups, {depth} notifications queued"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// Every user's groups in the store equal the sandbox's, field by field.
+fn assert_exact(rt: &tokio::runtime::Runtime, sim: &RunningSim, db: &Path, users: &[i64]) {
+    let store = rt.block_on(Store::open_sqlite(db)).unwrap();
+    for &user in users {
+        let user = UserId::new(user);
+        let doc = sim.with(|s| s.raw_getmeas(user, 100_000)).unwrap();
+        let mut theirs: Vec<MeasureGroup> =
+            serde_json::from_value(doc["body"]["measuregrps"].clone()).unwrap();
+        let mut ours = rt.block_on(store.groups(&HistoryQuery::new(user))).unwrap();
+        theirs.sort_by_key(|g| g.grpid);
+        ours.sort_by_key(|g| g.grpid);
+        assert_eq!(ours, theirs, "user {user}");
+    }
+    rt.block_on(store.close());
+}
+
+/// What a scenario measured.
+#[derive(Debug)]
+struct Outcome {
+    /// API requests the sandbox saw, and the 601s its limit answered.
+    requests: u64,
+    rate_limited: u64,
+    /// From the last group added to the drained queue: seconds, and requests made.
+    drain: Duration,
+    drain_requests: u64,
+}
+
+/// 1,000 users (3 connected over HTTP, the rest through the admin API), 20,000 groups
+/// at random, drained; the store checked against the sandbox; `kills` SIGKILL-and-restarts
+/// of the service at random moments while the groups arrive and drain.
+fn scenario(faults: Faults, kills: u32, seed: u64) -> Outcome {
+    const USERS: i64 = 1_000;
+    const GROUPS: usize = 20_000;
+    let rt = runtime();
+    let mut sandbox = Sandbox::with_reference_data();
+    sandbox.generate(USERS as u32, 0, seed, 1_700_000_000);
+    let sim = rt
+        .block_on(RunningSim::start_with_faults(
+            sandbox,
+            "127.0.0.1:0".parse().unwrap(),
+            faults,
+        ))
+        .unwrap();
+    sim.set_rate_limit(Some(LIMIT));
+    let dir = tempfile::tempdir().unwrap();
+    let db: PathBuf = dir.path().join("serve.sqlite");
+    let serve = Mutex::new(Serve::start(&sim, &db, 8));
+    let users: Vec<i64> = (0..USERS).map(|u| FIRST_GENERATED_USER + u).collect();
+
+    {
+        let serve = serve.lock().unwrap();
+        for &user in &users[..3] {
+            connect(&serve, user);
+        }
+        let next = AtomicU64::new(3);
+        std::thread::scope(|s| {
+            for _ in 0..8 {
+                s.spawn(|| loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed) as usize;
+                    let Some(&user) = users.get(i) else { return };
+                    add_user(&serve, &sim, user);
+                });
+            }
+        });
+    }
+
+    let (added, drained_at) = std::thread::scope(|s| {
+        if kills > 0 {
+            s.spawn(|| {
+                // Within the first 40 s: while groups arrive and while they drain.
+                let mut rng = fastrand::Rng::with_seed(seed);
+                let mut at: Vec<u64> = (0..kills).map(|_| rng.u64(500..40_000)).collect();
+                at.sort_unstable();
+                let start = Instant::now();
+                for ms in at {
+                    let when = start + Duration::from_millis(ms);
+                    std::thread::sleep(when.saturating_duration_since(Instant::now()));
+                    serve.lock().unwrap().kill_and_restart();
+                }
+            });
+        }
+        add_groups(&sim, &users, GROUPS, seed);
+        let added = (Instant::now(), stats(&sim));
+        let done = drained(&rt, &db, GROUPS as i64, Duration::from_secs(600));
+        (added, done)
+    });
+    let end = stats(&sim);
+    assert_exact(&rt, &sim, &db, &users);
+    let metrics = try_http("GET", &serve.lock().unwrap().url("/metrics"), None, "").unwrap();
+    assert!(metrics.contains("wbs_queue_depth 0"), "{metrics}");
+    for line in metrics.lines().filter(|l| {
+        l.starts_with("wbs_fetch_duration_seconds")
+            || l.starts_with("wbs_http_request_duration_seconds_sum")
+            || l.starts_with("wbs_http_request_duration_seconds_count")
+            || l.starts_with("wbs_fetches_total")
+            || l.starts_with("wbs_errors_total")
+            || l.starts_with("wbs_notifications_total")
+    }) {
+        eprintln!("  {line}");
+    }
+    let count = |v: &Value, k: &str| v[k].as_u64().unwrap();
+    Outcome {
+        requests: count(&end, "requests"),
+        rate_limited: count(&end, "rate_limited"),
+        drain: drained_at.duration_since(added.0),
+        drain_requests: count(&end, "requests") - count(&added.1, "requests"),
+    }
+}
+
+#[test]
+fn a_thousand_users_end_in_the_store_exactly_within_the_limit() {
+    let _turn = TURN.lock().unwrap_or_else(|p| p.into_inner());
+    let o = scenario(Faults::none(), 0, 1);
+    eprintln!("no faults: {o:?}");
+    assert_eq!(o.rate_limited, 0, "the service went over the limit: {o:?}");
+    assert!(o.requests >= o.drain_requests + 2 * 1_000, "{o:?}");
+    // The backlog left when the last group arrived drained at the limit's pace.
+    let ideal = Duration::from_secs_f64(o.drain_requests as f64 * 60.0 / f64::from(LIMIT));
+    assert!(
+        o.drain_requests >= 300,
+        "too small a backlog to measure a pace: {o:?}"
+    );
+    assert!(
+        o.drain.as_secs_f64() <= 1.2 * ideal.as_secs_f64(),
+        "drained in {:?}, ideal {ideal:?}: {o:?}",
+        o.drain
+    );
+}
+
+#[test]
+fn a_fifth_of_requests_failing_loses_nothing() {
+    let _turn = TURN.lock().unwrap_or_else(|p| p.into_inner());
+    let faults: Faults = "rate=0.2,kinds=drop+500+503+2555+truncate,seed=13"
+        .parse()
+        .unwrap();
+    let o = scenario(faults, 0, 2);
+    eprintln!("20% faults: {o:?}");
+}
+
+#[test]
+fn killed_and_restarted_five_times_loses_nothing() {
+    let _turn = TURN.lock().unwrap_or_else(|p| p.into_inner());
+    let o = scenario(Faults::none(), 5, 3);
+    eprintln!("5 kills: {o:?}");
+    assert_eq!(o.rate_limited, 0, "{o:?}");
+}
+
+/// 10,000 forged notifications in 10 s, half for users the service does not know and half
+/// for its one user: a handful of fetches, and `/healthz` answering throughout.
+#[test]
+fn a_flood_of_forged_notifications_costs_a_handful_of_fetches() {
+    let _turn = TURN.lock().unwrap_or_else(|p| p.into_inner());
+    let rt = runtime();
+    let mut sandbox = Sandbox::with_reference_data();
+    sandbox.generate(1, 30, 4, 1_700_000_000);
+    let sim = rt
+        .block_on(RunningSim::start(sandbox, "127.0.0.1:0".parse().unwrap()))
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("flood.sqlite");
+    let serve = Serve::start(&sim, &db, 4);
+    let user = FIRST_GENERATED_USER;
+    add_user(&serve, &sim, user);
+    drained(&rt, &db, 30, Duration::from_secs(60));
+    let before = stats(&sim)["getmeas"].as_u64().unwrap();
+
+    let flooding = AtomicBool::new(true);
+    let started = Instant::now();
+    let (sent, worst) = std::thread::scope(|s| {
+        let health = s.spawn(|| {
+            let mut worst = Duration::ZERO;
+            while flooding.load(Ordering::Relaxed) {
+                let t = Instant::now();
+                let reply = try_http("GET", &serve.url("/healthz"), None, "");
+                assert!(
+                    reply.is_some_and(|r| r.starts_with("HTTP/1.1 200")),
+                    "/healthz failed during the flood"
+                );
+                worst = worst.max(t.elapsed());
+                std::thread::sleep(Duration::from_millis(100));
+            }
+            worst
+        });
+        let mut senders = Vec::new();
+        for t in 0..8u64 {
+            let serve = &serve;
+            senders.push(s.spawn(move || {
+                let mut rng = fastrand::Rng::with_seed(t);
+                let mut ok = 0u32;
+                for k in 0..1_250u64 {
+                    // Paced: 1,250 each over 10 s.
+                    let due = started + Duration::from_millis(k * 8);
+                    std::thread::sleep(due.saturating_duration_since(Instant::now()));
+                    let (who, start) = if k % 2 == 0 {
+                        (user, rng.i64(1_600_000_000..1_700_000_000))
+                    } else {
+                        (rng.i64(20_000..2_000_000_000), rng.i64(0..1_700_000_000))
+                    };
+                    let body = format!(
+                        "userid={who}&startdate={start}&enddate={}&appli=1",
+                        start + rng.i64(0..10_000_000)
+                    );
+                    let reply = try_http("POST", &serve.url("/notify"), None, &body);
+                    ok += u32::from(reply.is_some_and(|r| r.starts_with("HTTP/1.1 200")));
+                }
+                ok
+            }));
+        }
+        let sent: u32 = senders.into_iter().map(|h| h.join().unwrap()).sum();
+        flooding.store(false, Ordering::Relaxed);
+        (sent, health.join().unwrap())
+    });
+    let took = started.elapsed();
+    drained(&rt, &db, 30, Duration::from_secs(60));
+    let fetches = stats(&sim)["getmeas"].as_u64().unwrap() - before;
+    eprintln!(
+        "flood: {sent} answered 200 in {took:?}; {fetches} getmeas; /healthz worst {worst:?}"
+    );
+    assert_eq!(sent, 10_000, "every notification answered 200");
+    // One fetch per USER_PAUSE at most while the flood lasts, and a last one after it.
+    let most = took.as_secs() / wbs_service::USER_PAUSE.as_secs() + 3;
+    assert!(
+        fetches <= most,
+        "{fetches} fetches for one user (at most {most})"
+    );
+    let metrics = try_http("GET", &serve.url("/metrics"), None, "").unwrap();
+    assert!(
+        metrics.contains("wbs_notifications_total{outcome=\"unknown_user\"} 5000"),
+        "{metrics}"
+    );
+}
