@@ -257,6 +257,8 @@ struct Outcome {
     /// API requests the sandbox saw, and the 601s its limit answered.
     requests: u64,
     rate_limited: u64,
+    /// Requests the sandbox failed on purpose.
+    faults: u64,
     /// From the last group added to the drained queue: seconds, and requests made.
     drain: Duration,
     drain_requests: u64,
@@ -301,18 +303,20 @@ fn scenario(faults: Faults, kills: u32, seed: u64) -> Outcome {
         });
     }
 
+    let last_kill = Mutex::new(None::<Instant>);
     let (added, drained_at) = std::thread::scope(|s| {
         if kills > 0 {
             s.spawn(|| {
-                // Within the first 40 s: while groups arrive and while they drain.
+                // Within the first 25 s: while groups arrive and while they drain.
                 let mut rng = fastrand::Rng::with_seed(seed);
-                let mut at: Vec<u64> = (0..kills).map(|_| rng.u64(500..40_000)).collect();
+                let mut at: Vec<u64> = (0..kills).map(|_| rng.u64(500..25_000)).collect();
                 at.sort_unstable();
                 let start = Instant::now();
                 for ms in at {
                     let when = start + Duration::from_millis(ms);
                     std::thread::sleep(when.saturating_duration_since(Instant::now()));
                     serve.lock().unwrap().kill_and_restart();
+                    *last_kill.lock().unwrap() = Some(Instant::now());
                 }
             });
         }
@@ -321,6 +325,12 @@ fn scenario(faults: Faults, kills: u32, seed: u64) -> Outcome {
         let done = drained(&rt, &db, GROUPS as i64, Duration::from_secs(600));
         (added, done)
     });
+    if let Some(last) = *last_kill.lock().unwrap() {
+        assert!(
+            last < drained_at,
+            "a kill came after the drain: it tested nothing"
+        );
+    }
     let end = stats(&sim);
     assert_exact(&rt, &sim, &db, &users);
     let metrics = try_http("GET", &serve.lock().unwrap().url("/metrics"), None, "").unwrap();
@@ -339,6 +349,7 @@ fn scenario(faults: Faults, kills: u32, seed: u64) -> Outcome {
     Outcome {
         requests: count(&end, "requests"),
         rate_limited: count(&end, "rate_limited"),
+        faults: count(&end, "faults"),
         drain: drained_at.duration_since(added.0),
         drain_requests: count(&end, "requests") - count(&added.1, "requests"),
     }
@@ -372,6 +383,8 @@ fn a_fifth_of_requests_failing_loses_nothing() {
         .unwrap();
     let o = scenario(faults, 0, 2);
     eprintln!("20% faults: {o:?}");
+    // The faults were felt: about a fifth of the requests failed.
+    assert!(o.faults * 6 > o.requests, "{o:?}");
 }
 
 #[test]

@@ -12,6 +12,9 @@ const WAITING: usize = 1_024;
 /// Notifications in one transaction, at most.
 const BATCH: usize = wbs_store::MAX_BATCH;
 
+/// The longest a webhook request waits for its commit.
+const WAIT: std::time::Duration = std::time::Duration::from_secs(10);
+
 type Entry = (Notification, oneshot::Sender<bool>);
 
 /// The webhook's side of the writer.
@@ -32,13 +35,14 @@ pub(crate) fn channel() -> (Ingest, Writer) {
 }
 
 impl Ingest {
-    /// Whether the notification is committed to the queue (false: it could not be).
+    /// Whether the notification is committed to the queue: false if it could not be, or
+    /// not within [`WAIT`] (the webhook answers 503 and the API's servers send it again;
+    /// if it was committed after all, the repeat is coalesced).
     pub(crate) async fn keep(&self, n: Notification) -> bool {
         let (done, committed) = oneshot::channel();
-        if self.tx.send((n, done)).await.is_err() {
-            return false;
-        }
-        committed.await.unwrap_or(false)
+        let kept =
+            async { self.tx.send((n, done)).await.is_ok() && committed.await.unwrap_or(false) };
+        tokio::time::timeout(WAIT, kept).await.unwrap_or(false)
     }
 }
 

@@ -19,16 +19,25 @@ pub const LEASE: Duration = Duration::from_secs(30);
 /// flood, or a scale sending every few seconds) is fetched at most once in it, all of
 /// their notifications coalesced, while every other user gets their turn.
 pub const USER_PAUSE: Duration = Duration::from_secs(2);
+/// How often an idle worker deletes long-done notifications.
+const PRUNE_EVERY: Duration = Duration::from_secs(600);
 /// The longest wait before a failed claim is tried again.
 const MAX_BACKOFF: Duration = Duration::from_secs(300);
 
 pub(crate) async fn run(shared: Arc<Shared>, owner: String) {
+    let mut last_prune = std::time::Instant::now();
     loop {
         let claim = match shared.store.claim(&owner, LEASE, USER_PAUSE).await {
             Ok(Some(c)) => c,
             Ok(None) => {
-                // Nothing to do: until a notification arrives, or a lease or a backoff
-                // may have ended.
+                // Nothing to do: a moment to forget what was done long ago, then wait until
+                // a notification arrives, or a lease or a backoff may have ended.
+                if last_prune.elapsed() >= PRUNE_EVERY {
+                    last_prune = std::time::Instant::now();
+                    if let Err(e) = shared.store.prune_done().await {
+                        tracing::warn!(error = %e, "cannot prune the queue");
+                    }
+                }
                 let _ = tokio::time::timeout(Duration::from_secs(1), shared.wake.notified()).await;
                 continue;
             }

@@ -40,6 +40,8 @@ struct Knobs {
     limit: Mutex<Limit>,
     /// Milliseconds every API answer waits.
     latency_ms: AtomicU64,
+    /// Faults injected.
+    faults: AtomicU64,
 }
 
 /// A running sandbox server. Dropping it stops the server.
@@ -117,8 +119,8 @@ impl RunningSim {
 
     /// Answers `{"status":601}` to API requests above `per_minute` in any 60 seconds, as
     /// the service did for one consumer key (`None`: no limit). Refused requests do not
-    /// count against the window; `GET /admin/stats` reports `requests`, `rate_limited` and
-    /// `max_per_minute` (the most admitted in one window).
+    /// count against the window; `GET /admin/stats` reports `requests`, `rate_limited`,
+    /// `max_per_minute` (the most admitted in one window) and `faults` (injected).
     pub fn set_rate_limit(&self, per_minute: Option<u32>) {
         self.knobs
             .limit
@@ -264,6 +266,9 @@ async fn serve(
             .unwrap_or_else(|poisoned| poisoned.into_inner());
         plan.pick(&action)
     };
+    if fault.is_some() {
+        knobs.faults.fetch_add(1, Ordering::Relaxed);
+    }
     match fault {
         Some(Fault::Drop) => return Err(Dropped),
         Some(Fault::Delay(d)) => tokio::time::sleep(d).await,
@@ -386,6 +391,7 @@ fn admin(
                 "requests": limit.requests,
                 "rate_limited": limit.refused,
                 "max_per_minute": limit.max_in_window,
+                "faults": knobs.faults.load(Ordering::Relaxed),
                 "getmeas": sandbox.getmeas_answered(),
                 "oauth2_codes": codes,
                 "oauth2_refreshes": refreshes,

@@ -32,17 +32,10 @@ pub struct Claim {
     pub owner: String,
 }
 
-/// `UPDATE notifications SET {set}` for the claim's entries still held by its owner: `$1`
-/// is free for `set`, `$2` is the owner, `$3…` the ids.
-fn claim_update(set: &str, claim: &Claim) -> String {
-    let ids: Vec<String> = (0..claim.ids.len())
-        .map(|i| format!("${}", i + 3))
-        .collect();
-    format!(
-        "UPDATE notifications SET {set} WHERE lease_owner = $2 AND done_at IS NULL AND id IN ({})",
-        ids.join(", ")
-    )
-}
+/// The entries of a claim still held by its owner: `$2` is the owner, `$3` the user. (By
+/// owner and user, not by id: a user whose notifications piled up while they waited
+/// would need a parameter each. A worker holds one claim at a time.)
+const HELD: &str = "WHERE lease_owner = $2 AND userid = $3 AND done_at IS NULL";
 
 /// Notifications [`Store::enqueue_all`] keeps in one statement, at most.
 pub const MAX_BATCH: usize = 256;
@@ -65,12 +58,16 @@ impl Store {
 
     /// Keeps notifications in one statement (one disk flush for all: the webhook's
     /// concurrent requests commit together), each as [`Store::enqueue`]; returns the ids
-    /// of the new entries. Up to [`MAX_BATCH`] at a time.
+    /// of the new entries. [`MAX_BATCH`] to a statement.
     pub async fn enqueue_all(&self, ns: &[Notification]) -> Result<Vec<i64>> {
-        let ns = &ns[..ns.len().min(MAX_BATCH)];
-        if ns.is_empty() {
-            return Ok(Vec::new());
+        let mut ids = Vec::new();
+        for chunk in ns.chunks(MAX_BATCH) {
+            ids.extend(self.enqueue_chunk(chunk).await?);
         }
+        Ok(ids)
+    }
+
+    async fn enqueue_chunk(&self, ns: &[Notification]) -> Result<Vec<i64>> {
         let rows: Vec<String> = (0..ns.len())
             .map(|i| {
                 let p = 4 * i + 2;
@@ -180,12 +177,6 @@ impl Store {
         if done != claim.ids.len() as u64 {
             return Err(Error::LeaseLost);
         }
-        // What was done a day ago has served its purpose (the pause of `claim` looks back
-        // seconds): the table holds a day's traffic, not all of it.
-        sqlx::query("DELETE FROM notifications WHERE done_at < $1")
-            .bind(now().saturating_sub(KEEP_DONE))
-            .execute(&mut *tx)
-            .await?;
         crate::sync::keep_page(
             &mut tx,
             self.backend(),
@@ -201,24 +192,20 @@ impl Store {
     }
 
     async fn mark_done(&self, tx: &mut sqlx::AnyConnection, claim: &Claim) -> Result<u64> {
-        let sql = claim_update("done_at = $1, lease_until = NULL", claim);
+        let sql = format!("UPDATE notifications SET done_at = $1, lease_until = NULL {HELD}");
         let mut q = sqlx::query(&sql).bind(now()).bind(claim.owner.as_str());
-        for id in &claim.ids {
-            q = q.bind(*id);
-        }
+        q = q.bind(claim.userid.get());
         Ok(q.execute(&mut *tx).await?.rows_affected())
     }
 
     /// Extends a claim's lease to `lease` from now, for a fetch that takes longer than a
     /// lease; [`Error::LeaseLost`] if it already ended and another worker took the user.
     pub async fn renew(&self, claim: &Claim, lease: Duration) -> Result<()> {
-        let sql = claim_update("lease_until = $1", claim);
+        let sql = format!("UPDATE notifications SET lease_until = $1 {HELD}");
         let mut q = sqlx::query(&sql)
             .bind(now().saturating_add(seconds(lease).max(1)))
             .bind(claim.owner.as_str());
-        for id in &claim.ids {
-            q = q.bind(*id);
-        }
+        q = q.bind(claim.userid.get());
         if q.execute(&self.pool).await?.rows_affected() != claim.ids.len() as u64 {
             return Err(Error::LeaseLost);
         }
@@ -228,18 +215,27 @@ impl Store {
     /// Gives a claim back after a failure: tried once more, claimable again after
     /// `retry_in` (a backoff), by any worker.
     pub async fn release(&self, claim: &Claim, retry_in: Duration) -> Result<()> {
-        let sql = claim_update(
-            "attempts = attempts + 1, lease_owner = NULL, lease_until = $1",
-            claim,
+        let sql = format!(
+            "UPDATE notifications SET attempts = attempts + 1, lease_owner = NULL, \
+             lease_until = $1 {HELD}"
         );
         let mut q = sqlx::query(&sql)
             .bind(now().saturating_add(seconds(retry_in)))
             .bind(claim.owner.as_str());
-        for id in &claim.ids {
-            q = q.bind(*id);
-        }
+        q = q.bind(claim.userid.get());
         q.execute(&self.pool).await?;
         Ok(())
+    }
+
+    /// Deletes notifications done over a day ago (the pause of [`Store::claim`] looks
+    /// back seconds): the table holds a day's traffic, not all of it. Workers call it
+    /// when idle.
+    pub async fn prune_done(&self) -> Result<u64> {
+        Ok(sqlx::query("DELETE FROM notifications WHERE done_at < $1")
+            .bind(now().saturating_sub(KEEP_DONE))
+            .execute(&self.pool)
+            .await?
+            .rows_affected())
     }
 
     /// Notifications not done yet (claimed or not).
