@@ -6,7 +6,7 @@ mod common;
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Child, Command, Output, Stdio};
 
-use common::{http_get, text, wbs, Sim, WBS};
+use common::{http_get, location, text, wbs, Sim, WBS};
 use serde_json::Value;
 
 /// The credentials of OAuth Core 1.0 Appendix A (the first six: without the token secret).
@@ -263,7 +263,7 @@ fn auth_login_oauth2_then_commands_refresh_and_keep_the_rotated_token() {
     };
 
     let (child, authorize) = start(&[]);
-    let redirect = location(&http_get(&authorize));
+    let redirect = location(&http_get(&authorize)).unwrap();
     // A forged redirect (another state) is refused and waited past.
     let forged = redirect.replace("state=", "state=x");
     assert!(http_get(&forged).starts_with("HTTP/1.1 400"));
@@ -410,7 +410,7 @@ fn login_oauth2_oob(sim: &Sim, config: &std::path::Path) {
     let url = lines
         .find_map(|l| l.ok().filter(|l| l.starts_with("http")))
         .unwrap();
-    let pasted = location(&http_get(&format!("{url}&userid=10000")));
+    let pasted = location(&http_get(&format!("{url}&userid=10000"))).unwrap();
     assert!(
         pasted.starts_with("http://127.0.0.1:9/cb?code="),
         "{pasted}"
@@ -418,17 +418,4 @@ fn login_oauth2_oob(sim: &Sim, config: &std::path::Path) {
     writeln!(child.stdin.take().unwrap(), "{pasted}").unwrap();
     let o = child.wait_with_output().unwrap();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-}
-
-/// The `Location` of a redirect reply.
-fn location(reply: &str) -> String {
-    reply
-        .lines()
-        .find_map(|l| {
-            l.strip_prefix("location: ")
-                .or_else(|| l.strip_prefix("Location: "))
-        })
-        .unwrap()
-        .trim()
-        .to_owned()
 }

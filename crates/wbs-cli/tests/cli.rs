@@ -261,12 +261,7 @@ fn notify_subcommands_and_listen() {
     );
 
     // listen: a notification POSTed to it is printed.
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let addr = format!("127.0.0.1:{port}");
+    let addr = format!("127.0.0.1:{}", common::free_port());
     let mut listener = Command::new(WBS)
         .args(["--format", "json", "notify", "listen", "--addr", &addr])
         .stdout(Stdio::piped())

@@ -4,11 +4,9 @@
 
 mod common;
 
-use std::net::TcpListener;
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{http_get, text, wbs, Sim, WBS};
+use common::{http_get, text, wbs, Sim};
 
 fn request(url: &str, method: &str, token: Option<&str>, body: &str) -> String {
     common::try_http(method, url, token, body).unwrap()
@@ -25,44 +23,32 @@ fn wbs_serve_takes_users_and_notifications_into_the_store() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("serve.sqlite");
     let db_s = db.to_str().unwrap();
-    let port = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = common::free_port();
     let base = format!("http://127.0.0.1:{port}");
-    let mut serve = Command::new(WBS)
-        .args(["--base-url", sim.info["base_url"].as_str().unwrap()])
-        .args(["--consumer-key", sim.info["consumer_key"].as_str().unwrap()])
-        .args([
+    let listen = format!("127.0.0.1:{port}");
+    let mut serve = common::spawn_listening(
+        &[
+            "--base-url",
+            sim.info["base_url"].as_str().unwrap(),
+            "--consumer-key",
+            sim.info["consumer_key"].as_str().unwrap(),
             "--consumer-secret",
             sim.info["consumer_secret"].as_str().unwrap(),
-        ])
-        .args([
             "--db",
             db_s,
             "serve",
             "--listen",
-            &format!("127.0.0.1:{port}"),
-        ])
-        .args([
+            &listen,
             "--admin-token",
             "adm1n",
             "--workers",
             "2",
             "--rate-limit",
             "6000",
-        ])
-        .env("XDG_CONFIG_HOME", "/nonexistent")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+        ],
+        port,
+    );
     let deadline = Instant::now() + Duration::from_secs(30);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < deadline, "wbs serve did not start");
-        std::thread::sleep(Duration::from_millis(50));
-    }
     assert!(http_get(&format!("{base}/healthz")).starts_with("HTTP/1.1 200"));
     let reply = request(&format!("{base}/admin/users"), "GET", None, "");
     assert!(

@@ -16,14 +16,13 @@
 
 mod common;
 
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Child;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use common::{try_http, WBS};
+use common::{free_port, location, spawn_listening, try_http};
 use serde_json::{json, Value};
 use wbs_hyper::{MeasureGroup, UserId};
 use wbs_sim::{Faults, RunningSim, Sandbox, FIRST_GENERATED_USER};
@@ -41,14 +40,6 @@ fn runtime() -> tokio::runtime::Runtime {
         .enable_all()
         .build()
         .unwrap()
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 /// `wbs serve` as a child process, which can be SIGKILLed and started again on its port.
@@ -91,25 +82,8 @@ impl Serve {
         .iter()
         .map(|s| s.to_string())
         .collect();
-        let child = Self::spawn(&args, port);
+        let child = spawn_listening(&args, port);
         Self { child, args, port }
-    }
-
-    fn spawn(args: &[String], port: u16) -> Child {
-        let child = Command::new(WBS)
-            .args(args)
-            .env("XDG_CONFIG_HOME", "/nonexistent")
-            .env("XDG_DATA_HOME", "/nonexistent")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(Instant::now() < deadline, "wbs serve did not start");
-            std::thread::sleep(Duration::from_millis(10));
-        }
-        child
     }
 
     fn url(&self, path: &str) -> String {
@@ -120,7 +94,7 @@ impl Serve {
     fn kill_and_restart(&mut self) {
         self.child.kill().unwrap();
         self.child.wait().unwrap();
-        self.child = Self::spawn(&self.args, self.port);
+        self.child = spawn_listening(&self.args, self.port);
     }
 }
 
@@ -135,14 +109,6 @@ impl Drop for Serve {
 fn stats(sim: &RunningSim) -> Value {
     let reply = try_http("GET", &format!("{}/admin/stats", sim.base_url()), None, "").unwrap();
     serde_json::from_str(reply.split("\r\n\r\n").nth(1).unwrap()).unwrap()
-}
-
-fn location(reply: &str) -> Option<String> {
-    reply.lines().find_map(|l| {
-        let (name, value) = l.split_once(':')?;
-        name.eq_ignore_ascii_case("location")
-            .then(|| value.trim().to_owned())
-    })
 }
 
 /// A user authorizes the application through the service: `/connect`, the sandbox's

@@ -25,6 +25,22 @@ async fn sandbox(users: u32, groups: u32, seed: u64) -> RunningSim {
         .unwrap()
 }
 
+/// The application's client on the sandbox (no user of its own: each user's is made from
+/// it), and the sandbox's consumer.
+fn app_client(sim: &RunningSim) -> (wbs_hyper::Credentials, Client) {
+    let consumer = sim.with(|s| s.consumer().clone());
+    let client = Client::builder(consumer.clone(), wbs_hyper::Credentials::new("", ""))
+        .base_url(sim.base_url())
+        .build()
+        .unwrap();
+    (consumer, client)
+}
+
+/// User 10 000's access token.
+fn user_token(sim: &RunningSim) -> wbs_hyper::Credentials {
+    sim.with(|s| s.user(UserId::new(10_000)).unwrap().token.clone())
+}
+
 /// A new SQLite store (and the directory it lives in).
 async fn store() -> (tempfile::TempDir, Store) {
     let dir = tempfile::tempdir().unwrap();
@@ -195,17 +211,9 @@ fn request(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_admin_api_is_behind_its_token() {
     let sim = sandbox(1, 30, 8).await;
-    let (consumer, token) = sim.with(|s| {
-        (
-            s.consumer().clone(),
-            s.user(UserId::new(10_000)).unwrap().token.clone(),
-        )
-    });
+    let token = user_token(&sim);
     let (_dir, store) = store().await;
-    let client = Client::builder(consumer, wbs_hyper::Credentials::new("", ""))
-        .base_url(sim.base_url())
-        .build()
-        .unwrap();
+    let (_, client) = app_client(&sim);
     let addr = free_addr();
     let running = Service::new(store.clone(), client)
         .admin_token(wbs_hyper::Secret::new("s3cret-admin"))
@@ -346,12 +354,8 @@ fn location(reply: &str) -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_user_connects_through_the_service() {
     let sim = sandbox(1, 25, 9).await;
-    let consumer = sim.with(|s| s.consumer().clone());
     let (_dir, store) = store().await;
-    let client = Client::builder(consumer.clone(), wbs_hyper::Credentials::new("", ""))
-        .base_url(sim.base_url())
-        .build()
-        .unwrap();
+    let (consumer, client) = app_client(&sim);
     let dance = wbs_hyper::OAuthDance::with_endpoints(
         consumer,
         wbs_hyper::OAuthEndpoints::under(&sim.base_url()),
@@ -476,17 +480,9 @@ async fn an_oauth2_user_is_served() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn refused_credentials_wait_for_a_new_authorization() {
     let sim = sandbox(1, 7, 12).await;
-    let (consumer, token) = sim.with(|s| {
-        (
-            s.consumer().clone(),
-            s.user(UserId::new(10_000)).unwrap().token.clone(),
-        )
-    });
+    let token = user_token(&sim);
     let (_dir, store) = store().await;
-    let client = Client::builder(consumer, wbs_hyper::Credentials::new("", ""))
-        .base_url(sim.base_url())
-        .build()
-        .unwrap();
+    let (_, client) = app_client(&sim);
     let running = Service::new(store.clone(), client)
         .admin_token(wbs_hyper::Secret::new("t"))
         .start("127.0.0.1:0".parse().unwrap(), 2)

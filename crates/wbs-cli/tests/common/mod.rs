@@ -170,3 +170,44 @@ pub fn try_http(method: &str, url: &str, bearer: Option<&str>, body: &str) -> Op
     s.read_to_string(&mut reply).ok()?;
     (!reply.is_empty()).then_some(reply)
 }
+
+/// A free TCP port on 127.0.0.1 (for a child that must be told where to listen).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// `wbs ARGS` as a quiet child process, once it accepts connections on `port`.
+pub fn spawn_listening<S: AsRef<std::ffi::OsStr>>(args: &[S], port: u16) -> Child {
+    use std::time::{Duration, Instant};
+    let child = Command::new(WBS)
+        .args(args)
+        .env("XDG_CONFIG_HOME", "/nonexistent")
+        .env("XDG_DATA_HOME", "/nonexistent")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            Instant::now() < deadline,
+            "wbs {:?} did not start",
+            args.first().map(|a| a.as_ref().to_owned())
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    child
+}
+
+/// The `Location` of a redirect reply, if it has one.
+pub fn location(reply: &str) -> Option<String> {
+    reply.lines().find_map(|l| {
+        let (name, value) = l.split_once(':')?;
+        name.eq_ignore_ascii_case("location")
+            .then(|| value.trim().to_owned())
+    })
+}
