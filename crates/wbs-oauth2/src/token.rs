@@ -4,7 +4,7 @@ use std::fmt;
 
 use serde::Deserialize;
 use serde_json::Value;
-use wbs_oauth::{percent_encode, Secret};
+use wbs_oauth::{percent_encode_into, Secret};
 
 use crate::signature::sign;
 
@@ -84,15 +84,19 @@ pub fn token_request_body(
         Grant::AuthorizationCode { .. } => "authorization_code",
         Grant::RefreshToken(_) => "refresh_token",
     };
-    let mut body = format!(
-        "action=requesttoken&grant_type={grant_type}&client_id={}",
-        percent_encode(&app.client_id)
-    );
+    let mut body = String::with_capacity(256);
+    body.push_str("action=requesttoken&grant_type=");
+    body.push_str(grant_type);
+    // Each value percent-encoded straight into the body: no copy of a secret on the side.
+    let mut pair = |name: &str, value: &str| {
+        body.push('&');
+        body.push_str(name);
+        body.push('=');
+        percent_encode_into(&mut body, value);
+    };
+    pair("client_id", &app.client_id);
     match auth {
-        ClientAuth::Secret => {
-            body.push_str("&client_secret=");
-            body.push_str(&percent_encode(app.client_secret.expose()).to_string());
-        }
+        ClientAuth::Secret => pair("client_secret", app.client_secret.expose()),
         ClientAuth::Signed { nonce } => {
             let signature = sign(
                 &app.client_secret,
@@ -102,22 +106,16 @@ pub fn token_request_body(
                     ("nonce", nonce),
                 ],
             );
-            body.push_str(&format!(
-                "&nonce={}&signature={signature}",
-                percent_encode(nonce)
-            ));
+            pair("nonce", nonce);
+            pair("signature", &signature);
         }
     }
     match grant {
-        Grant::AuthorizationCode { code, redirect_uri } => body.push_str(&format!(
-            "&code={}&redirect_uri={}",
-            percent_encode(code),
-            percent_encode(redirect_uri)
-        )),
-        Grant::RefreshToken(token) => {
-            body.push_str("&refresh_token=");
-            body.push_str(&percent_encode(token.expose()).to_string());
+        Grant::AuthorizationCode { code, redirect_uri } => {
+            pair("code", code);
+            pair("redirect_uri", redirect_uri);
         }
+        Grant::RefreshToken(token) => pair("refresh_token", token.expose()),
     }
     body
 }

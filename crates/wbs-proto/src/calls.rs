@@ -98,7 +98,7 @@ impl Call for Subscribe {
 
     fn from_params(params: &Params<'_>) -> Result<Self, InvalidRequest> {
         let userid = params.userid()?;
-        let callbackurl = params.callbackurl()?;
+        let callbackurl = params.callbackurl("callbackurl")?;
         let comment = params.get("comment").unwrap_or("").trim();
         if comment.is_empty() {
             return Err(InvalidRequest::EmptyComment);
@@ -107,7 +107,7 @@ impl Call for Subscribe {
             userid,
             callbackurl,
             comment: comment.to_owned(),
-            appli: params.appli()?,
+            appli: params.appli("appli")?,
         })
     }
 
@@ -149,8 +149,8 @@ macro_rules! subscription_call {
             fn from_params(params: &Params<'_>) -> Result<Self, InvalidRequest> {
                 Ok(Self {
                     userid: params.userid()?,
-                    callbackurl: params.callbackurl()?,
-                    appli: params.appli()?,
+                    callbackurl: params.callbackurl("callbackurl")?,
+                    appli: params.appli("appli")?,
                 })
             }
 
@@ -204,7 +204,7 @@ impl Call for ListSubscriptions {
     fn from_params(params: &Params<'_>) -> Result<Self, InvalidRequest> {
         Ok(Self {
             userid: params.userid()?,
-            appli: params.appli()?,
+            appli: params.appli("appli")?,
         })
     }
 
@@ -254,11 +254,10 @@ impl Call for UpdateSubscription {
     fn from_params(params: &Params<'_>) -> Result<Self, InvalidRequest> {
         Ok(Self {
             userid: params.userid()?,
-            callbackurl: params.callbackurl()?,
-            appli: params.appli()?,
-            new_callbackurl: check_callback_url(params.get("new_callbackurl").unwrap_or(""))?
-                .to_owned(),
-            new_appli: params.int::<i64>("new_appli")?.map(DeviceType::from_code),
+            callbackurl: params.callbackurl("callbackurl")?,
+            appli: params.appli("appli")?,
+            new_callbackurl: params.callbackurl("new_callbackurl")?,
+            new_appli: params.appli("new_appli")?,
         })
     }
 

@@ -116,12 +116,15 @@ impl Call for GetMeas {
         opt("devtype", self.devtype.map(|d| int(d.code())));
         opt("meastype", self.meastype.map(|t| int(t.code())));
         if !self.meastypes.is_empty() {
-            let list: Vec<String> = self
-                .meastypes
-                .iter()
-                .map(|t| t.code().to_string())
-                .collect();
-            opt("meastypes", Some(ParamValue::Text(list.join(",").into())));
+            // One string, the codes written into it (no string per code).
+            let mut list = String::with_capacity(4 * self.meastypes.len());
+            for (i, t) in self.meastypes.iter().enumerate() {
+                if i > 0 {
+                    list.push(',');
+                }
+                list.push_str(itoa::Buffer::new().format(t.code()));
+            }
+            opt("meastypes", Some(ParamValue::Text(list.into())));
         }
         opt("lastupdate", self.lastupdate.map(|t| int(t.secs())));
         opt("category", self.category.map(|c| int(c.code())));

@@ -162,14 +162,15 @@ impl<'a> Params<'a> {
         }
     }
 
-    /// `callbackurl`, under [`check_callback_url`].
-    pub(crate) fn callbackurl(&self) -> Result<String, InvalidRequest> {
-        check_callback_url(self.get("callbackurl").unwrap_or("")).map(str::to_owned)
+    /// A callback URL parameter (`callbackurl`, `new_callbackurl`), under
+    /// [`check_callback_url`].
+    pub(crate) fn callbackurl(&self, name: &str) -> Result<String, InvalidRequest> {
+        check_callback_url(self.get(name).unwrap_or("")).map(str::to_owned)
     }
 
-    /// `appli`, if sent.
-    pub(crate) fn appli(&self) -> Result<Option<DeviceType>, InvalidRequest> {
-        Ok(self.int::<i64>("appli")?.map(DeviceType::from_code))
+    /// A device-type parameter (`appli`, `new_appli`), if sent.
+    pub(crate) fn appli(&self, name: &'static str) -> Result<Option<DeviceType>, InvalidRequest> {
+        Ok(self.int::<i64>(name)?.map(DeviceType::from_code))
     }
 }
 
