@@ -6,11 +6,9 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use bytes::Bytes;
-use http_body_util::Full;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
-use wbs_proto::http::{Response, StatusCode};
+use wbs_proto::http::StatusCode;
 use wbs_proto::wbs_oauth::flow::AuthorizationCallback;
 use wbs_proto::wbs_oauth2::{parse_redirect, RedirectError};
 
@@ -127,7 +125,7 @@ async fn listen<T: Send + 'static>(
         let (once, wanted, accept) = (once.clone(), wanted.clone(), accept.clone());
         async move {
             if req.uri().path() != CALLBACK_PATH {
-                return Ok::<_, std::convert::Infallible>(page(
+                return Ok::<_, std::convert::Infallible>(crate::serve::respond(
                     StatusCode::NOT_FOUND,
                     "Not the authorization callback.",
                 ));
@@ -135,12 +133,15 @@ async fn listen<T: Send + 'static>(
             let expected = wanted.lock().unwrap_or_else(|p| p.into_inner()).clone();
             let value = match accept(req.uri().query().unwrap_or(""), expected.as_deref()) {
                 Ok(v) => v,
-                Err(why) => return Ok(page(StatusCode::BAD_REQUEST, why)),
+                Err(why) => return Ok(crate::serve::respond(StatusCode::BAD_REQUEST, why)),
             };
             if let Some(sender) = once.lock().unwrap_or_else(|p| p.into_inner()).take() {
                 let _ = sender.send(value);
             }
-            Ok(page(StatusCode::OK, "Done: you can close this window."))
+            Ok(crate::serve::respond(
+                StatusCode::OK,
+                "Done: you can close this window.",
+            ))
         }
     });
     Ok(CallbackListener {
@@ -149,10 +150,4 @@ async fn listen<T: Send + 'static>(
         expected,
         _stop: stop,
     })
-}
-
-fn page(code: StatusCode, text: &'static str) -> Response<Full<Bytes>> {
-    let mut r = Response::new(Full::new(Bytes::from_static(text.as_bytes())));
-    *r.status_mut() = code;
-    r
 }

@@ -136,28 +136,41 @@ async fn receive(
     ack_timeout: Duration,
 ) -> Result<Response<Full<Bytes>>, std::convert::Infallible> {
     if req.uri().path() != &*path {
-        return Ok(status(StatusCode::NOT_FOUND));
+        return Ok(crate::serve::respond(StatusCode::NOT_FOUND, Bytes::new()));
     }
     // The service checked callback URLs with HEAD before subscribing.
     if req.method() == Method::HEAD || req.method() == Method::GET {
-        return Ok(status(StatusCode::OK));
+        return Ok(crate::serve::respond(StatusCode::OK, Bytes::new()));
     }
     let query = req.uri().query().map(str::to_owned);
     let collect = Limited::new(req.into_body(), MAX_NOTIFICATION_BODY).collect();
     let body = match tokio::time::timeout(BODY_TIMEOUT, collect).await {
         Ok(Ok(b)) => b.to_bytes(),
-        Ok(Err(_)) => return Ok(status(StatusCode::PAYLOAD_TOO_LARGE)),
-        Err(_) => return Ok(status(StatusCode::REQUEST_TIMEOUT)),
+        Ok(Err(_)) => {
+            return Ok(crate::serve::respond(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                Bytes::new(),
+            ))
+        }
+        Err(_) => {
+            return Ok(crate::serve::respond(
+                StatusCode::REQUEST_TIMEOUT,
+                Bytes::new(),
+            ))
+        }
     };
     let parsed = parse_notification(query.as_deref(), &body);
     if parsed.is_err() {
         // Refused: reported to the consumer if there is room, answered at once.
         let _ = tx.try_send((parsed, None));
-        return Ok(status(StatusCode::BAD_REQUEST));
+        return Ok(crate::serve::respond(StatusCode::BAD_REQUEST, Bytes::new()));
     }
     let (ack, mut taken) = oneshot::channel();
     if tx.try_send((parsed, Some(ack))).is_err() {
-        return Ok(status(StatusCode::SERVICE_UNAVAILABLE));
+        return Ok(crate::serve::respond(
+            StatusCode::SERVICE_UNAVAILABLE,
+            Bytes::new(),
+        ));
     }
     let delivered = match tokio::time::timeout(ack_timeout, &mut taken).await {
         Ok(result) => result.is_ok(),
@@ -167,17 +180,12 @@ async fn receive(
             taken.try_recv().is_ok()
         }
     };
-    Ok(status(if delivered {
+    let code = if delivered {
         StatusCode::OK
     } else {
         StatusCode::SERVICE_UNAVAILABLE
-    }))
-}
-
-fn status(code: StatusCode) -> Response<Full<Bytes>> {
-    let mut r = Response::new(Full::new(Bytes::new()));
-    *r.status_mut() = code;
-    r
+    };
+    Ok(crate::serve::respond(code, Bytes::new()))
 }
 
 /// Follows each received notification with the groups it announces, fetched through

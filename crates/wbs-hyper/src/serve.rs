@@ -15,6 +15,17 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::net::TcpListener;
 use tokio::sync::{oneshot, Semaphore};
 
+/// A response: `code` and `body`, no other header (what every server of the workspace
+/// answers with).
+pub fn respond(
+    code: hyper::StatusCode,
+    body: impl Into<bytes::Bytes>,
+) -> Response<http_body_util::Full<bytes::Bytes>> {
+    let mut r = Response::new(http_body_util::Full::new(body.into()));
+    *r.status_mut() = code;
+    r
+}
+
 /// How a server accepts connections.
 #[derive(Clone, Debug)]
 #[non_exhaustive]

@@ -8,6 +8,7 @@ use hyper::{Method, Request, Response, StatusCode};
 use wbs_hyper::{Credentials, TokenSet, UserId};
 use wbs_store::{HistoryQuery, StoredToken};
 
+use crate::enroll::Enrolment;
 use crate::Shared;
 
 /// Whether the request carries the admin token (compared in constant time); never when
@@ -36,6 +37,7 @@ pub(crate) async fn handle(shared: &Shared, req: Request<Incoming>) -> Response<
                 shared.store.users_needing_reauth().await,
             ) {
                 (Ok(users), Ok(refused)) => {
+                    let refused: std::collections::HashSet<UserId> = refused.into_iter().collect();
                     let list: Vec<serde_json::Value> = users
                         .iter()
                         .map(|u| {
@@ -122,38 +124,25 @@ async fn add_user(shared: &Shared, req: Request<Incoming>) -> Response<Full<Byte
         )),
         _ => return json(StatusCode::BAD_REQUEST, String::new()),
     };
-    if shared.store.save_token(user, &stored).await.is_err() {
-        return json(StatusCode::SERVICE_UNAVAILABLE, String::new());
-    }
-    if let Some(url) = shared.notify_url() {
-        let client = match (stored, &shared.oauth2_app) {
-            (StoredToken::OAuth1(c), _) => shared.client.for_user(c),
-            (StoredToken::OAuth2(set), Some(app)) => {
-                let sink = std::sync::Arc::new(shared.store.clone());
-                shared.client.for_user_oauth2(app.clone(), set, sink)
-            }
-            _ => return json(StatusCode::BAD_REQUEST, String::new()),
-        };
-        let subscribed = match client {
-            Ok(client) => client.subscribe(user, &url, "wbs serve", None).await,
-            Err(e) => Err(e),
-        };
-        if let Err(e) = subscribed {
-            return json(
-                StatusCode::BAD_GATEWAY,
-                format!("{{\"error\":{:?}}}", e.to_string()),
-            );
+    match shared.enroll(user, stored).await {
+        Ok(()) => json(
+            StatusCode::OK,
+            serde_json::json!({"userid": user.get()}).to_string(),
+        ),
+        Err(Enrolment::Subscribe(e)) => json(
+            StatusCode::BAD_GATEWAY,
+            serde_json::json!({"error": e.to_string()}).to_string(),
+        ),
+        Err(e) => {
+            let cause = std::error::Error::source(&e).map(ToString::to_string);
+            tracing::warn!(userid = %user, error = %e, cause = ?cause, "a user could not be added");
+            json(StatusCode::SERVICE_UNAVAILABLE, String::new())
         }
-    }
-    match crate::connect::first_sync(shared, user).await {
-        Ok(()) => json(StatusCode::OK, format!("{{\"userid\":{}}}", user.get())),
-        Err(_) => json(StatusCode::SERVICE_UNAVAILABLE, String::new()),
     }
 }
 
 fn json(code: StatusCode, body: String) -> Response<Full<Bytes>> {
-    let mut r = Response::new(Full::new(Bytes::from(body)));
-    *r.status_mut() = code;
+    let mut r = wbs_hyper::serve::respond(code, body);
     if let Ok(v) = hyper::header::HeaderValue::from_str("application/json") {
         r.headers_mut().insert(hyper::header::CONTENT_TYPE, v);
     }

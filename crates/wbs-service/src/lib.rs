@@ -33,6 +33,7 @@
 
 mod admin;
 mod connect;
+mod enroll;
 mod ingest;
 mod metrics;
 mod webhook;
@@ -54,6 +55,8 @@ pub use worker::{LEASE, USER_PAUSE};
 /// What the HTTP side and the workers share.
 pub(crate) struct Shared {
     pub(crate) store: Store,
+    /// The store as the keeper of users' refreshed OAuth 2 token sets.
+    pub(crate) sink: Arc<Store>,
     /// The application's client (its settings, pool and rate limit); each user's is made
     /// from it.
     pub(crate) client: Client,
@@ -91,6 +94,7 @@ impl Service {
         Self {
             writer,
             shared: Shared {
+                sink: Arc::new(store.clone()),
                 store,
                 client,
                 oauth2_app: None,

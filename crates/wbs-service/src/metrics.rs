@@ -141,7 +141,7 @@ impl Metrics {
 
     /// The exposition text, with the queue depth and the users whose credentials were
     /// refused.
-    pub fn render(&self, queue_depth: u64, needing_reauth: usize) -> String {
+    pub fn render(&self, queue_depth: u64, needing_reauth: u64) -> String {
         let mut out = String::new();
         let mut counter = |name: &str, help: &str, values: &[(&str, &AtomicU64)]| {
             let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} counter");

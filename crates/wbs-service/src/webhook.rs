@@ -7,6 +7,7 @@ use bytes::Bytes;
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
 use hyper::{Method, Request, Response, StatusCode};
+use wbs_hyper::serve::respond;
 use wbs_hyper::UserId;
 
 use crate::metrics::{Endpoint, Metrics};
@@ -33,7 +34,7 @@ pub(crate) async fn handle(
 async fn route(shared: &Shared, req: Request<Incoming>) -> Response<Full<Bytes>> {
     match (req.method(), req.uri().path()) {
         // The service checks a callback URL with HEAD before subscribing it.
-        (&Method::HEAD | &Method::GET, NOTIFY_PATH) => text(StatusCode::OK, ""),
+        (&Method::HEAD | &Method::GET, NOTIFY_PATH) => respond(StatusCode::OK, ""),
         (&Method::POST, NOTIFY_PATH) => notify(shared, req).await,
         (_, path) if path.starts_with("/admin/") => crate::admin::handle(shared, req).await,
         (&Method::GET, "/connect") => crate::connect::connect(shared).await,
@@ -41,18 +42,18 @@ async fn route(shared: &Shared, req: Request<Incoming>) -> Response<Full<Bytes>>
             let query = req.uri().query().unwrap_or("").to_owned();
             crate::connect::callback(shared, &query).await
         }
-        (&Method::GET, "/healthz") => text(StatusCode::OK, "ok\n"),
+        (&Method::GET, "/healthz") => respond(StatusCode::OK, "ok\n"),
         (&Method::GET, "/metrics") => {
             let depth = shared.store.queue_depth().await;
-            let refused = shared.store.users_needing_reauth().await;
+            let refused = shared.store.count_needing_reauth().await;
             match (depth, refused) {
                 (Ok(depth), Ok(refused)) => {
-                    text(StatusCode::OK, &shared.metrics.render(depth, refused.len()))
+                    respond(StatusCode::OK, shared.metrics.render(depth, refused))
                 }
-                _ => text(StatusCode::SERVICE_UNAVAILABLE, ""),
+                _ => respond(StatusCode::SERVICE_UNAVAILABLE, ""),
             }
         }
-        _ => text(StatusCode::NOT_FOUND, ""),
+        _ => respond(StatusCode::NOT_FOUND, ""),
     }
 }
 
@@ -65,41 +66,30 @@ async fn notify(shared: &Shared, req: Request<Incoming>) -> Response<Full<Bytes>
     let collect = Limited::new(req.into_body(), MAX_BODY).collect();
     let body = match tokio::time::timeout(BODY_TIMEOUT, collect).await {
         Ok(Ok(b)) => b.to_bytes(),
-        Ok(Err(_)) => return text(StatusCode::PAYLOAD_TOO_LARGE, ""),
-        Err(_) => return text(StatusCode::REQUEST_TIMEOUT, ""),
+        Ok(Err(_)) => return respond(StatusCode::PAYLOAD_TOO_LARGE, ""),
+        Err(_) => return respond(StatusCode::REQUEST_TIMEOUT, ""),
     };
     let Ok(n) = wbs_hyper::parse_notification(query.as_deref(), &body) else {
-        return text(StatusCode::BAD_REQUEST, "");
+        return respond(StatusCode::BAD_REQUEST, "");
     };
     match known(shared, n.userid).await {
         Ok(true) => {}
         Ok(false) => {
             Metrics::add(&shared.metrics.ignored);
-            return text(StatusCode::OK, "");
+            return respond(StatusCode::OK, "");
         }
-        Err(()) => return text(StatusCode::SERVICE_UNAVAILABLE, ""),
+        Err(()) => return respond(StatusCode::SERVICE_UNAVAILABLE, ""),
     }
     if shared.ingest.keep(n).await {
         Metrics::add(&shared.metrics.received);
         shared.wake.notify_one();
-        text(StatusCode::OK, "")
+        respond(StatusCode::OK, "")
     } else {
-        text(StatusCode::SERVICE_UNAVAILABLE, "")
+        respond(StatusCode::SERVICE_UNAVAILABLE, "")
     }
 }
 
-/// Whether the service holds credentials for the user.
+/// Whether the service holds credentials for the user (not reading them).
 async fn known(shared: &Shared, userid: UserId) -> Result<bool, ()> {
-    shared
-        .store
-        .token(userid)
-        .await
-        .map(|t| t.is_some())
-        .map_err(|_| ())
-}
-
-fn text(code: StatusCode, body: &str) -> Response<Full<Bytes>> {
-    let mut r = Response::new(Full::new(Bytes::from(body.to_owned())));
-    *r.status_mut() = code;
-    r
+    shared.store.has_credentials(userid).await.map_err(|_| ())
 }

@@ -5,9 +5,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use futures_util::StreamExt;
-use wbs_hyper::{Client, GetMeas, MeasureGroup, SkippedGroup};
-use wbs_store::{Claim, StoredToken};
+use wbs_hyper::{Fetched, Notification};
+use wbs_store::Claim;
 
 use crate::metrics::Metrics;
 use crate::Shared;
@@ -52,12 +51,30 @@ pub(crate) async fn run(shared: Arc<Shared>, owner: String) {
 }
 
 async fn work(shared: &Shared, claim: &Claim) {
-    let started = std::time::Instant::now();
-    let fetching = async {
-        match client_for(shared, claim).await {
-            Ok(client) => fetch(&client, claim).await,
-            Err(e) => Err(e),
+    let token = match shared.store.token(claim.userid).await {
+        Ok(Some(token)) => token,
+        other => {
+            // The database failed (or the credentials are gone): the claim waits, kept.
+            let why = other
+                .err()
+                .map_or("no credentials kept".into(), |e| e.to_string());
+            tracing::warn!(userid = %claim.userid, error = %why, "cannot read the user's credentials");
+            let _ = shared.store.release(claim, backoff(claim)).await;
+            return;
         }
+    };
+    let started = std::time::Instant::now();
+    let notification = Notification {
+        userid: claim.userid,
+        startdate: claim.startdate,
+        enddate: claim.enddate,
+        appli: None,
+    };
+    let fetching = async {
+        shared
+            .client_for(token)?
+            .fetch_notified(&notification)
+            .await
     };
     let Some(outcome) = renewing(shared, claim, fetching).await else {
         tracing::warn!(userid = %claim.userid, "a claim's lease was lost while fetching; its new holder fetches again");
@@ -65,7 +82,9 @@ async fn work(shared: &Shared, claim: &Claim) {
     };
     shared.metrics.fetch.observe(started.elapsed());
     let result = match outcome {
-        Ok((groups, skipped)) => {
+        Ok(Fetched {
+            groups, skipped, ..
+        }) => {
             let kept = shared.store.complete(claim, &groups, &skipped, None).await;
             if kept.is_ok() {
                 Metrics::add(&shared.metrics.fetches);
@@ -84,18 +103,14 @@ async fn work(shared: &Shared, claim: &Claim) {
             .map_err(|e| e.to_string())
         }
         Err(e) => {
-            let backoff = {
-                if e.is_rate_limited() {
-                    Metrics::add(&shared.metrics.rate_limited);
-                }
-                Metrics::add(&shared.metrics.retries);
-                let exp = u32::try_from(claim.attempts.clamp(0, 16)).unwrap_or(16);
-                Duration::from_secs(1u64 << exp).min(MAX_BACKOFF)
-            };
+            if e.is_rate_limited() {
+                Metrics::add(&shared.metrics.rate_limited);
+            }
+            Metrics::add(&shared.metrics.retries);
             tracing::debug!(userid = %claim.userid, error = %e, "fetch failed; retried later");
             shared
                 .store
-                .release(claim, backoff)
+                .release(claim, backoff(claim))
                 .await
                 .map_err(|e| e.to_string())
         }
@@ -138,41 +153,9 @@ fn refused(e: &wbs_hyper::Error) -> bool {
         || (e.is_refresh_failure() && !e.is_transient())
 }
 
-/// The user's client: their stored credentials over the service's shared pool and limit.
-async fn client_for(shared: &Shared, claim: &Claim) -> Result<Client, wbs_hyper::Error> {
-    let token = shared.store.token(claim.userid).await.ok().flatten();
-    match token {
-        Some(StoredToken::OAuth1(credentials)) => shared.client.for_user(credentials),
-        Some(StoredToken::OAuth2(set)) => match &shared.oauth2_app {
-            Some(app) => {
-                shared
-                    .client
-                    .for_user_oauth2(app.clone(), set, Arc::new(shared.store.clone()))
-            }
-            None => Err(wbs_hyper::Error::from(wbs_hyper::InvalidRequest::NotOAuth1)),
-        },
-        _ => Err(wbs_hyper::Error::from(wbs_hyper::InvalidRequest::NotOAuth1)),
-    }
-}
-
-/// Every group of the claim's window; malformed ones are kept as pending.
-async fn fetch(
-    client: &Client,
-    claim: &Claim,
-) -> Result<(Vec<MeasureGroup>, Vec<SkippedGroup>), wbs_hyper::Error> {
-    let query = GetMeas::new(claim.userid)
-        .startdate(claim.startdate)
-        .enddate(claim.enddate);
-    let (mut groups, mut skipped) = (Vec::new(), Vec::new());
-    let mut stream = std::pin::pin!(client.measures_all(query));
-    while let Some(item) = stream.next().await {
-        match item {
-            Ok(g) => groups.push(g),
-            Err(e) => match e.skipped_group() {
-                Some(s) => skipped.push(s.clone()),
-                None => return Err(e),
-            },
-        }
-    }
-    Ok((groups, skipped))
+/// The wait before a failed claim is tried again: doubling from a second with each attempt,
+/// at most [`MAX_BACKOFF`].
+fn backoff(claim: &Claim) -> Duration {
+    let exp = u32::try_from(claim.attempts.clamp(0, 16)).unwrap_or(16);
+    Duration::from_secs(1u64 << exp).min(MAX_BACKOFF)
 }

@@ -15,7 +15,7 @@ use hyper_util::rt::TokioExecutor;
 use serde_json::{json, Value};
 use tokio::net::TcpListener;
 use tokio::sync::{oneshot, Notify, Semaphore};
-use wbs_hyper::serve::{self, ServerLimits};
+use wbs_hyper::serve::{self, respond, ServerLimits};
 use wbs_proto::http::{self, header, HeaderValue, Method, Request, Response, StatusCode};
 use wbs_proto::wbs_model::{DeviceType, GroupId, MeasureGroup, UserId};
 use wbs_proto::wbs_oauth::form_pairs;
@@ -228,17 +228,22 @@ async fn serve(
     let body = match tokio::time::timeout(Duration::from_secs(10), collect).await {
         Ok(Ok(collected)) => collected.to_bytes().to_vec(),
         Ok(Err(_)) => {
-            return Ok(plain(
+            return Ok(respond(
                 StatusCode::PAYLOAD_TOO_LARGE,
                 "request body too large",
             ))
         }
-        Err(_) => return Ok(plain(StatusCode::REQUEST_TIMEOUT, "request body too slow")),
+        Err(_) => {
+            return Ok(respond(
+                StatusCode::REQUEST_TIMEOUT,
+                "request body too slow",
+            ))
+        }
     };
     let request = Request::from_parts(parts, body);
     if request.uri().path().starts_with("/admin/") {
         if !peer.ip().is_loopback() {
-            return Ok(plain(
+            return Ok(respond(
                 StatusCode::FORBIDDEN,
                 "the admin path is for loopback clients only",
             ));
@@ -273,10 +278,10 @@ async fn serve(
         Some(Fault::Drop) => return Err(Dropped),
         Some(Fault::Delay(d)) => tokio::time::sleep(d).await,
         Some(Fault::Http500) => {
-            return Ok(plain(StatusCode::INTERNAL_SERVER_ERROR, "injected fault"))
+            return Ok(respond(StatusCode::INTERNAL_SERVER_ERROR, "injected fault"))
         }
         Some(Fault::Http503) => {
-            return Ok(plain(StatusCode::SERVICE_UNAVAILABLE, "injected fault"))
+            return Ok(respond(StatusCode::SERVICE_UNAVAILABLE, "injected fault"))
         }
         Some(Fault::Status2555) => return Ok(json_reply(json!({"status": 2555}))),
         Some(Fault::RateLimit) => return Ok(json_reply(json!({"status": 601}))),
@@ -337,11 +342,11 @@ fn admin(
                     None => json_reply(json!({"status": 247})),
                 }
             }
-            None => plain(StatusCode::BAD_REQUEST, "expected ?userid=…"),
+            None => respond(StatusCode::BAD_REQUEST, "expected ?userid=…"),
         },
         (&Method::POST, "/admin/groups") => {
             let Ok(mut doc) = serde_json::from_slice::<Value>(request.body()) else {
-                return plain(StatusCode::BAD_REQUEST, "body is not JSON");
+                return respond(StatusCode::BAD_REQUEST, "body is not JSON");
             };
             let userid = doc.get("userid").and_then(Value::as_i64);
             let devtype = doc.get("devtype").and_then(Value::as_i64).unwrap_or(1);
@@ -374,7 +379,7 @@ fn admin(
                         json_reply(json!({"status": 247}))
                     }
                 }
-                _ => plain(
+                _ => respond(
                     StatusCode::BAD_REQUEST,
                     "expected {\"userid\":…, \"devtype\":…, \"group\":{…}}",
                 ),
@@ -404,7 +409,7 @@ fn admin(
                 sandbox.advance_clock(seconds);
                 json_reply(json!({"status": 0, "body": {"clock_offset": sandbox.clock_offset()}}))
             }
-            _ => plain(StatusCode::BAD_REQUEST, "expected ?advance=SECONDS"),
+            _ => respond(StatusCode::BAD_REQUEST, "expected ?advance=SECONDS"),
         },
         // Send a group malformed (malformed=1) or whole again (malformed=0).
         (&Method::POST, "/admin/malformed") => match (param("userid"), param("grpid")) {
@@ -416,7 +421,7 @@ fn admin(
                     json_reply(json!({"status": 247}))
                 }
             }
-            _ => plain(
+            _ => respond(
                 StatusCode::BAD_REQUEST,
                 "expected ?userid=…&grpid=…&malformed=0|1",
             ),
@@ -426,9 +431,9 @@ fn admin(
                 json_reply(json!({"status": 0}))
             }
             (Some(_), Some(_)) => json_reply(json!({"status": 2555})),
-            _ => plain(StatusCode::BAD_REQUEST, "expected ?userid=…&grpid=…"),
+            _ => respond(StatusCode::BAD_REQUEST, "expected ?userid=…&grpid=…"),
         },
-        _ => plain(
+        _ => respond(
             StatusCode::NOT_FOUND,
             "admin paths: GET /admin/stats, POST /admin/clock?advance=, POST /admin/groups, DELETE /admin/groups?userid=&grpid=, POST /admin/malformed?userid=&grpid=&malformed=",
         ),
@@ -505,12 +510,6 @@ fn is_loopback_http(url: &str) -> bool {
     uri.scheme_str() == Some("http")
         && (host.eq_ignore_ascii_case("localhost")
             || host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback()))
-}
-
-fn plain(status: StatusCode, text: &'static str) -> Response<Full<Bytes>> {
-    let mut r = Response::new(Full::new(Bytes::from_static(text.as_bytes())));
-    *r.status_mut() = status;
-    r
 }
 
 fn json_reply(v: Value) -> Response<Full<Bytes>> {

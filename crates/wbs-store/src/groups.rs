@@ -185,7 +185,7 @@ pub(crate) fn text(s: Option<&str>, backend: Backend) -> Option<String> {
 }
 
 /// Writes `rows` tuples of `cols` placeholders, numbered from `$first`.
-fn placeholders(sql: &mut String, rows: usize, cols: usize, first: usize) {
+pub(crate) fn placeholders(sql: &mut String, rows: usize, cols: usize, first: usize) {
     let mut n = first;
     for r in 0..rows {
         sql.push_str(if r == 0 { "(" } else { ", (" });
@@ -248,11 +248,8 @@ pub(crate) async fn upsert_groups(
 
         // The replaced groups' old measures, and their pending malformed copies.
         for table in ["measures", "malformed_groups"] {
-            let mut sql = format!("DELETE FROM {table} WHERE userid = $1 AND grpid IN (");
-            for i in 0..chunk.len() {
-                let _ = write!(sql, "{}${}", if i == 0 { "" } else { ", " }, i + 2);
-            }
-            sql.push(')');
+            let mut sql = format!("DELETE FROM {table} WHERE userid = $1 AND grpid IN ");
+            placeholders(&mut sql, 1, chunk.len(), 2);
             let mut q = sqlx::query(&sql).bind(uid);
             for g in chunk {
                 q = q.bind(g.grpid.get());

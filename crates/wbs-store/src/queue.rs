@@ -10,7 +10,7 @@ use wbs_proto::wbs_model::{MeasureGroup, Notification, Timestamp, UserId};
 use wbs_proto::{SkippedGroup, SyncCursor};
 
 use crate::error::{Error, Result};
-use crate::groups::now;
+use crate::groups::{now, placeholders};
 use crate::open::Store;
 
 /// A worker's claim on one user's pending notifications, coalesced: the union of their
@@ -32,10 +32,24 @@ pub struct Claim {
     pub owner: String,
 }
 
-/// The entries of a claim still held by its owner: `$2` is the owner, `$3` the user. (By
-/// owner and user, not by id: a user whose notifications piled up while they waited
-/// would need a parameter each. A worker holds one claim at a time.)
-const HELD: &str = "WHERE lease_owner = $2 AND userid = $3 AND done_at IS NULL";
+/// Updates the entries of a claim still held by its owner (`SET {set}`, where `$1` is
+/// `value`); how many. By owner and user, not by id: a user whose notifications piled up
+/// while they waited would need a parameter each. A worker holds one claim at a time.
+async fn update_held<'c, E>(exec: E, set: &str, value: i64, claim: &Claim) -> Result<u64>
+where
+    E: sqlx::Executor<'c, Database = sqlx::Any>,
+{
+    let sql = format!(
+        "UPDATE notifications SET {set} WHERE lease_owner = $2 AND userid = $3 AND done_at IS NULL"
+    );
+    Ok(sqlx::query(&sql)
+        .bind(value)
+        .bind(claim.owner.as_str())
+        .bind(claim.userid.get())
+        .execute(exec)
+        .await?
+        .rows_affected())
+}
 
 /// Notifications [`Store::enqueue_all`] keeps in one statement, at most.
 pub const MAX_BATCH: usize = 256;
@@ -68,21 +82,16 @@ impl Store {
     }
 
     async fn enqueue_chunk(&self, ns: &[Notification]) -> Result<Vec<i64>> {
-        let rows: Vec<String> = (0..ns.len())
-            .map(|i| {
-                let p = 4 * i + 2;
-                format!("(${p}, ${}, ${}, ${})", p + 1, p + 2, p + 3)
-            })
-            .collect();
+        let mut rows = String::new();
+        placeholders(&mut rows, ns.len(), 4, 2);
         // VALUES name their columns column1… in both SQLite and PostgreSQL.
         let sql = format!(
             "INSERT INTO notifications (userid, startdate, enddate, appli, received_at, attempts) \
-             SELECT v.column1, v.column2, v.column3, v.column4, $1, 0 FROM (VALUES {}) AS v \
+             SELECT v.column1, v.column2, v.column3, v.column4, $1, 0 FROM (VALUES {rows}) AS v \
              WHERE NOT EXISTS (SELECT 1 FROM notifications q \
                  WHERE q.done_at IS NULL AND q.userid = v.column1 AND q.lease_owner IS NULL \
                  AND q.startdate <= v.column2 AND q.enddate >= v.column3) \
-             RETURNING id",
-            rows.join(", ")
+             RETURNING id"
         );
         let mut q = sqlx::query_scalar(&sql).bind(now());
         for n in ns {
@@ -192,21 +201,16 @@ impl Store {
     }
 
     async fn mark_done(&self, tx: &mut sqlx::AnyConnection, claim: &Claim) -> Result<u64> {
-        let sql = format!("UPDATE notifications SET done_at = $1, lease_until = NULL {HELD}");
-        let mut q = sqlx::query(&sql).bind(now()).bind(claim.owner.as_str());
-        q = q.bind(claim.userid.get());
-        Ok(q.execute(&mut *tx).await?.rows_affected())
+        update_held(&mut *tx, "done_at = $1, lease_until = NULL", now(), claim).await
     }
 
     /// Extends a claim's lease to `lease` from now, for a fetch that takes longer than a
     /// lease; [`Error::LeaseLost`] if it already ended and another worker took the user.
     pub async fn renew(&self, claim: &Claim, lease: Duration) -> Result<()> {
-        let sql = format!("UPDATE notifications SET lease_until = $1 {HELD}");
-        let mut q = sqlx::query(&sql)
-            .bind(now().saturating_add(seconds(lease).max(1)))
-            .bind(claim.owner.as_str());
-        q = q.bind(claim.userid.get());
-        if q.execute(&self.pool).await?.rows_affected() != claim.ids.len() as u64 {
+        let until = now().saturating_add(seconds(lease).max(1));
+        if update_held(&self.pool, "lease_until = $1", until, claim).await?
+            != claim.ids.len() as u64
+        {
             return Err(Error::LeaseLost);
         }
         Ok(())
@@ -215,15 +219,14 @@ impl Store {
     /// Gives a claim back after a failure: tried once more, claimable again after
     /// `retry_in` (a backoff), by any worker.
     pub async fn release(&self, claim: &Claim, retry_in: Duration) -> Result<()> {
-        let sql = format!(
-            "UPDATE notifications SET attempts = attempts + 1, lease_owner = NULL, \
-             lease_until = $1 {HELD}"
-        );
-        let mut q = sqlx::query(&sql)
-            .bind(now().saturating_add(seconds(retry_in)))
-            .bind(claim.owner.as_str());
-        q = q.bind(claim.userid.get());
-        q.execute(&self.pool).await?;
+        let set = "attempts = attempts + 1, lease_owner = NULL, lease_until = $1";
+        update_held(
+            &self.pool,
+            set,
+            now().saturating_add(seconds(retry_in)),
+            claim,
+        )
+        .await?;
         Ok(())
     }
 

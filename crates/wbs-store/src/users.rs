@@ -156,6 +156,23 @@ impl Store {
         Ok(ids.into_iter().map(UserId::new).collect())
     }
 
+    /// How many users' credentials were refused ([`Store::users_needing_reauth`], counted).
+    pub async fn count_needing_reauth(&self) -> Result<u64> {
+        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM credentials WHERE needs_reauth <> 0")
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(u64::try_from(n).unwrap_or(0))
+    }
+
+    /// Whether credentials are kept for the user (without reading them).
+    pub async fn has_credentials(&self, userid: UserId) -> Result<bool> {
+        let found: Option<i32> = sqlx::query_scalar("SELECT 1 FROM credentials WHERE userid = $1")
+            .bind(userid.get())
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(found.is_some())
+    }
+
     /// A user's access token, if one is kept.
     pub async fn token(&self, userid: UserId) -> Result<Option<StoredToken>> {
         let row = sqlx::query(
