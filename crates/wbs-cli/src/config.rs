@@ -137,21 +137,7 @@ pub(crate) async fn settings(cli: &Cli, user: Option<i64>) -> Result<Settings, F
             (Some(id), Some(secret)) => Some(ClientCredentials::new(id, secret)),
             _ => None,
         },
-        tokens: match (
-            file.userid,
-            file.access_token,
-            file.refresh_token,
-            file.expires_at,
-        ) {
-            (Some(userid), Some(access), Some(refresh), Some(expires)) => Some(TokenSet::new(
-                userid,
-                access,
-                refresh,
-                expires,
-                file.scope.unwrap_or_default(),
-            )),
-            _ => None,
-        },
+        tokens: tokens_of(&file),
         config: path,
         _sandbox: None,
     })

@@ -45,13 +45,13 @@ async fn open_to_read(db: Option<&str>) -> Result<Store, Failure> {
     Ok(Store::open(&url).await?)
 }
 
-/// `wbs sync` into the store: page after page, each page's groups and the cursor after it
-/// in one transaction, so that a sync killed at any moment resumes where it stopped.
 /// Opens (creating if need be) the store `--db` names, or the default one.
 pub(crate) async fn open(db: Option<&str>) -> Result<Store, Failure> {
     Ok(Store::open(&location(db)?).await?)
 }
 
+/// `wbs sync` into the store: page after page, each page's groups and the cursor after it
+/// in one transaction, so that a sync killed at any moment resumes where it stopped.
 pub(crate) async fn sync(client: &Client, user: UserId, db: Option<&str>) -> Result<(), Failure> {
     let url = location(db)?;
     let store = Store::open(&url).await?;

@@ -53,8 +53,9 @@ pub(crate) async fn serve(a: &ServeArgs, s: &Settings, db: Option<&str>) -> Resu
         .await
         .map_err(|e| Failure::new(format!("cannot listen on {}: {e}", a.listen)))?;
     eprintln!(
-        "wbs: serving on http://{}; webhook {public}/notify; {} workers, {} requests a minute",
+        "wbs: serving on http://{}; webhook {public}{}; {} workers, {} requests a minute",
         running.addr(),
+        wbs_service::NOTIFY_PATH,
         a.workers,
         a.rate_limit
     );

@@ -77,8 +77,6 @@ impl Sandbox {
     }
 }
 
-/// The call's `userid` must name the token's owner (250 if another user's); probe names
-/// none.
 /// The parameters of an unsigned request: its query, and its form body when it has one.
 pub(super) fn plain_params(request: &http::Request<Vec<u8>>) -> Vec<(String, String)> {
     let query = request.uri().query().unwrap_or("");
@@ -90,6 +88,8 @@ pub(super) fn plain_params(request: &http::Request<Vec<u8>>) -> Vec<(String, Str
         .collect()
 }
 
+/// The call's `userid` must name the token's owner (250 if another user's); probe names
+/// none.
 pub(super) fn check_owner(call: &AnyCall, owner: UserId) -> Result<(), Status> {
     match call.userid() {
         Some(userid) if userid != owner => Err(Status::CREDENTIALS_MISMATCH),
