@@ -37,12 +37,10 @@ impl Client {
     /// A client for another user of the same application (OAuth 1): the connection pool,
     /// settings and rate limit are shared; only the access token differs. Cheap.
     pub fn for_user(&self, token: Credentials) -> Result<Client, Error> {
-        let mut b = self.inner.template.clone();
-        b.auth = match b.auth {
-            Auth::OAuth1 { consumer, .. } => Auth::OAuth1 { consumer, token },
-            Auth::OAuth2 { .. } => return Err(wbs_proto::InvalidRequest::NotOAuth1.into()),
+        let Some(consumer) = self.inner.consumer.clone() else {
+            return Err(wbs_proto::InvalidRequest::NotOAuth1.into());
         };
-        b.assemble(self.inner.hyper.clone())
+        self.sibling(Auth::OAuth1 { consumer, token })
     }
 
     /// A client for another user (OAuth 2): their token set and where it is kept; the
@@ -53,9 +51,16 @@ impl Client {
         tokens: TokenSet,
         sink: Arc<dyn TokenSink>,
     ) -> Result<Client, Error> {
-        let mut b = self.inner.template.clone();
-        b.auth = Auth::OAuth2 { app, tokens, sink };
-        b.assemble(self.inner.hyper.clone())
+        self.sibling(Auth::OAuth2 { app, tokens, sink })
+    }
+
+    /// A client with other credentials over this one's pool and settings.
+    fn sibling(&self, auth: Auth) -> Result<Client, Error> {
+        ClientBuilder {
+            auth,
+            settings: self.inner.settings.clone(),
+        }
+        .assemble(self.inner.hyper.clone())
     }
 
     /// A builder for the application's credentials and a user's access token (OAuth 1).
@@ -78,15 +83,21 @@ impl Client {
 #[derive(Clone)]
 pub struct ClientBuilder {
     auth: Auth,
-    rate_limit: Option<RateLimiter>,
-    clock: Clock,
-    refresh_margin: i64,
-    base_url: String,
-    method: HttpMethod,
-    connect_timeout: Duration,
-    request_timeout: Duration,
-    max_body: usize,
-    retry: RetryPolicy,
+    settings: Settings,
+}
+
+/// Everything but the credentials: what the clients [`Client::for_user`] makes share.
+#[derive(Clone)]
+pub(crate) struct Settings {
+    pub(crate) rate_limit: Option<RateLimiter>,
+    pub(crate) clock: Clock,
+    pub(crate) refresh_margin: i64,
+    pub(crate) base_url: String,
+    pub(crate) method: HttpMethod,
+    pub(crate) connect_timeout: Duration,
+    pub(crate) request_timeout: Duration,
+    pub(crate) max_body: usize,
+    pub(crate) retry: RetryPolicy,
 }
 
 impl fmt::Debug for ClientBuilder {
@@ -96,8 +107,8 @@ impl fmt::Debug for ClientBuilder {
             Auth::OAuth1 { consumer, token } => d.field("consumer", consumer).field("token", token),
             Auth::OAuth2 { app, tokens, .. } => d.field("app", app).field("tokens", tokens),
         };
-        d.field("base_url", &self.base_url)
-            .field("retry", &self.retry)
+        d.field("base_url", &self.settings.base_url)
+            .field("retry", &self.settings.retry)
             .finish_non_exhaustive()
     }
 }
@@ -106,15 +117,17 @@ impl ClientBuilder {
     fn with(auth: Auth) -> Self {
         Self {
             auth,
-            rate_limit: None,
-            clock: system_clock(),
-            refresh_margin: 300,
-            base_url: wbs_proto::DEFAULT_BASE_URL.to_owned(),
-            method: HttpMethod::Get,
-            connect_timeout: Duration::from_secs(10),
-            request_timeout: Duration::from_secs(30),
-            max_body: DEFAULT_MAX_BODY,
-            retry: RetryPolicy::default(),
+            settings: Settings {
+                rate_limit: None,
+                clock: system_clock(),
+                refresh_margin: 300,
+                base_url: wbs_proto::DEFAULT_BASE_URL.to_owned(),
+                method: HttpMethod::Get,
+                connect_timeout: Duration::from_secs(10),
+                request_timeout: Duration::from_secs(30),
+                max_body: DEFAULT_MAX_BODY,
+                retry: RetryPolicy::default(),
+            },
         }
     }
 
@@ -122,63 +135,63 @@ impl ClientBuilder {
     /// this one (default none: the service answers 601 above its limit, and the client
     /// pauses then).
     pub fn rate_limit(mut self, limit: RateLimiter) -> Self {
-        self.rate_limit = Some(limit);
+        self.settings.rate_limit = Some(limit);
         self
     }
 
     /// OAuth 2: the clock expiries are read by (default the system's, Unix seconds).
     pub fn clock(mut self, clock: Clock) -> Self {
-        self.clock = clock;
+        self.settings.clock = clock;
         self
     }
 
     /// OAuth 2: refresh this many seconds before the access token expires (default 300).
     pub fn refresh_margin(mut self, seconds: i64) -> Self {
-        self.refresh_margin = seconds.max(0);
+        self.settings.refresh_margin = seconds.max(0);
         self
     }
 
     /// The API's base URL (default `https://wbsapi.withings.net`; the sandbox's for tests).
     pub fn base_url(mut self, url: impl Into<String>) -> Self {
-        self.base_url = url.into();
+        self.settings.base_url = url.into();
         self
     }
 
     /// GET (default) or POST.
     pub fn method(mut self, method: HttpMethod) -> Self {
-        self.method = method;
+        self.settings.method = method;
         self
     }
 
     /// Time to establish a connection (default 10 s).
     pub fn connect_timeout(mut self, d: Duration) -> Self {
-        self.connect_timeout = d;
+        self.settings.connect_timeout = d;
         self
     }
 
     /// Time for one complete answer, body included (default 30 s).
     pub fn request_timeout(mut self, d: Duration) -> Self {
-        self.request_timeout = d;
+        self.settings.request_timeout = d;
         self
     }
 
     /// The largest answer body read (default [`DEFAULT_MAX_BODY`]); a longer one fails
     /// with an error naming the limit ([`Error::body_limit`]), and is not retried.
     pub fn max_body(mut self, bytes: usize) -> Self {
-        self.max_body = bytes;
+        self.settings.max_body = bytes;
         self
     }
 
     /// How to retry.
     pub fn retry(mut self, policy: RetryPolicy) -> Self {
-        self.retry = policy;
+        self.settings.retry = policy;
         self
     }
 
     /// The client: HTTPS through rustls (with the root store the crate features choose) and
     /// plain HTTP (for the loopback sandbox).
     pub fn build(self) -> Result<Client, Error> {
-        let hyper = http_client(self.connect_timeout)?;
+        let hyper = http_client(self.settings.connect_timeout)?;
         self.assemble(hyper)
     }
 
@@ -187,35 +200,35 @@ impl ClientBuilder {
         self,
         hyper: HyperClient<Connector, http_body_util::Full<bytes::Bytes>>,
     ) -> Result<Client, Error> {
-        let template = self.clone();
-        let (session, bearer) = match self.auth {
-            Auth::OAuth1 { consumer, token } => (Session::new(consumer, token), None),
+        let settings = self.settings;
+        let (session, bearer, consumer) = match self.auth {
+            Auth::OAuth1 { consumer, token } => {
+                (Session::new(consumer.clone(), token), None, Some(consumer))
+            }
             Auth::OAuth2 { app, tokens, sink } => (
                 Session::bearer(),
                 Some(Bearer {
                     app,
-                    token_url: token_url(&self.base_url),
+                    token_url: token_url(&settings.base_url),
                     state: tokio::sync::Mutex::new(State::new(tokens)),
                     sink,
-                    clock: self.clock,
-                    margin: self.refresh_margin,
+                    clock: settings.clock.clone(),
+                    margin: settings.refresh_margin,
                     refreshes: AtomicU64::new(0),
                 }),
+                None,
             ),
         };
         let session = session
-            .with_base_url(&self.base_url)?
-            .with_method(self.method);
+            .with_base_url(&settings.base_url)?
+            .with_method(settings.method);
         Ok(Client {
             inner: Arc::new(Inner {
                 hyper,
                 session,
                 bearer,
-                limiter: self.rate_limit,
-                template,
-                request_timeout: self.request_timeout,
-                max_body: self.max_body,
-                retry: self.retry,
+                consumer,
+                settings,
             }),
         })
     }

@@ -18,9 +18,9 @@ use wbs_proto::{
 };
 
 use crate::bearer::{Bearer, Transport};
-use crate::builder::{ClientBuilder, Connector};
+use crate::builder::{Connector, Settings};
 use crate::error::{Error, Kind};
-use crate::ratelimit::RateLimiter;
+use wbs_proto::wbs_oauth::Credentials;
 
 /// The default largest answer read: a full 2048-group getmeas page is about 335 KB.
 pub const DEFAULT_MAX_BODY: usize = 16 * 1024 * 1024;
@@ -132,20 +132,18 @@ pub(crate) struct Inner {
     pub(crate) session: Session,
     /// OAuth 2: the user's token set (`None`: OAuth 1, signed by the session).
     pub(crate) bearer: Option<Bearer>,
-    /// The consumer's rate limit, shared by the clients `for_user` makes.
-    pub(crate) limiter: Option<RateLimiter>,
-    /// What built this client: `for_user` builds from it.
-    pub(crate) template: ClientBuilder,
-    pub(crate) request_timeout: Duration,
-    pub(crate) max_body: usize,
-    pub(crate) retry: RetryPolicy,
+    /// OAuth 1: the application's credentials, which `for_user` pairs with another token.
+    pub(crate) consumer: Option<Credentials>,
+    /// Timeouts, limits, retries, the consumer's rate limit: shared by the clients
+    /// `for_user` makes.
+    pub(crate) settings: Settings,
 }
 
 impl fmt::Debug for Client {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Client")
             .field("session", &self.inner.session)
-            .field("retry", &self.inner.retry)
+            .field("retry", &self.inner.settings.retry)
             .finish_non_exhaustive()
     }
 }
@@ -157,7 +155,7 @@ impl Client {
     /// state is retried only when the failure shows it was not processed (no connection,
     /// or 601).
     pub async fn call<C: Call>(&self, call: &C) -> Result<C::Output, Error> {
-        let policy = &self.inner.retry;
+        let policy = &self.inner.settings.retry;
         let started = Instant::now();
         let mut backoff = policy.initial_backoff;
         let mut attempt: u32 = 0;
@@ -183,7 +181,7 @@ impl Client {
                 return Err(err);
             }
             if rate_limited {
-                if let Some(limiter) = &self.inner.limiter {
+                if let Some(limiter) = &self.inner.settings.rate_limit {
                     limiter.pause(policy.rate_limit_pause);
                 }
             }
@@ -232,12 +230,12 @@ impl Client {
         &self,
         request: wbs_proto::http::Request<Vec<u8>>,
     ) -> Result<C::Output, Error> {
-        if let Some(limiter) = &self.inner.limiter {
+        if let Some(limiter) = &self.inner.settings.rate_limit {
             limiter.acquire().await;
         }
         let request = request.map(|b| Full::new(Bytes::from(b)));
-        let exchange = send(&self.inner.hyper, request, self.inner.max_body);
-        let (status, body) = tokio::time::timeout(self.inner.request_timeout, exchange)
+        let exchange = send(&self.inner.hyper, request, self.inner.settings.max_body);
+        let (status, body) = tokio::time::timeout(self.inner.settings.request_timeout, exchange)
             .await
             .map_err(|_| Error::new(Kind::Timeout, None))??;
         Ok(C::decode(status, &body)?)
@@ -246,8 +244,8 @@ impl Client {
     fn transport(&self) -> Transport<'_> {
         Transport {
             hyper: &self.inner.hyper,
-            timeout: self.inner.request_timeout,
-            max_body: self.inner.max_body,
+            timeout: self.inner.settings.request_timeout,
+            max_body: self.inner.settings.max_body,
         }
     }
 

@@ -41,18 +41,17 @@ impl Shared {
     /// Keeps the user's credentials, subscribes them to the webhook (with a public URL),
     /// and queues their whole history.
     pub(crate) async fn enroll(&self, user: UserId, token: StoredToken) -> Result<(), Enrolment> {
-        if matches!(token, StoredToken::OAuth2(_)) && self.oauth2_app.is_none() {
-            return Err(Enrolment::Subscribe(wbs_hyper::Error::from(
-                wbs_hyper::InvalidRequest::NotOAuth1,
-            )));
-        }
+        // Credentials this service cannot use (OAuth 2 without its application, OAuth 1
+        // without a consumer) are refused before anything is kept.
+        let client = self
+            .client_for(token.clone())
+            .map_err(Enrolment::Subscribe)?;
         self.store
             .save_token(user, &token)
             .await
             .map_err(Enrolment::Keep)?;
         if let Some(url) = self.notify_url() {
-            self.client_for(token)
-                .map_err(Enrolment::Subscribe)?
+            client
                 .subscribe(user, &url, "wbs serve", None)
                 .await
                 .map_err(Enrolment::Subscribe)?;
