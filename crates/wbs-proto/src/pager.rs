@@ -72,10 +72,12 @@ pub struct MeasurePager {
 /// Where the next page starts: the first `consumed` entries of the service's list of groups
 /// dated `enddate` or earlier (the query's end date when `None`) are received, the last of
 /// them `anchor` (a malformed entry's id too, when it has one).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 struct Cursor {
+    #[serde(default)]
     enddate: Option<Timestamp>,
     consumed: u64,
+    #[serde(default)]
     anchor: Option<GroupId>,
 }
 
@@ -131,11 +133,7 @@ impl MeasurePager {
     /// fewer. The page cap counts this run's pages: a checkpoint never stops a later run.
     pub fn resume(query: GetMeas, checkpoint: &PagerCheckpoint) -> Self {
         let mut pager = Self::new(query);
-        pager.cursor = Some(Cursor {
-            enddate: checkpoint.enddate,
-            consumed: checkpoint.consumed,
-            anchor: checkpoint.anchor,
-        });
+        pager.cursor = Some(checkpoint.cursor);
         pager.updatetime = Some(checkpoint.updatetime);
         pager.prior_skipped = checkpoint.skipped;
         pager
@@ -148,12 +146,9 @@ impl MeasurePager {
         if self.done {
             return None;
         }
-        let cursor = self.cursor?;
         Some(PagerCheckpoint {
             updatetime: self.updatetime?,
-            enddate: cursor.enddate,
-            consumed: cursor.consumed,
-            anchor: cursor.anchor,
+            cursor: self.cursor?,
             skipped: self.left_out(),
         })
     }
@@ -373,11 +368,9 @@ impl MeasurePager {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PagerCheckpoint {
     updatetime: Timestamp,
-    #[serde(default)]
-    enddate: Option<Timestamp>,
-    consumed: u64,
-    #[serde(default)]
-    anchor: Option<GroupId>,
+    /// Kept flat: `enddate`, `consumed`, `anchor` beside `updatetime`.
+    #[serde(flatten)]
+    cursor: Cursor,
     #[serde(default)]
     skipped: u32,
 }
@@ -442,16 +435,14 @@ impl SyncCursor {
     pub fn after_page(&self, pager: &MeasurePager) -> Self {
         if pager.is_complete() {
             return self.advanced(pager).unwrap_or(Self {
-                userid: self.userid,
-                lastupdate: self.lastupdate,
                 progress: None,
+                ..self.clone()
             });
         }
         match pager.checkpoint() {
             Some(checkpoint) => Self {
-                userid: self.userid,
-                lastupdate: self.lastupdate,
                 progress: Some(checkpoint),
+                ..self.clone()
             },
             None => self.clone(),
         }
@@ -462,7 +453,7 @@ impl SyncCursor {
     /// malformed group does not advance the cursor either: the next synchronisation fetches
     /// that group again (once the service sends it whole).
     pub fn advanced(&self, pager: &MeasurePager) -> Option<Self> {
-        if !pager.is_complete() || pager.left_out() > 0 {
+        if !pager.is_clean() {
             return None;
         }
         Some(Self {

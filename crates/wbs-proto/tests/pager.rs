@@ -292,3 +292,22 @@ fn malformed_groups_are_reported_once_and_the_rest_delivered() {
         pager.skipped()[0].reason
     );
 }
+
+/// A checkpoint keeps its flat form (what stores already hold): the cursor's fields beside
+/// `updatetime`, the optional ones optional.
+#[test]
+fn a_checkpoint_keeps_its_flat_form() {
+    for kept in [
+        serde_json::json!({"updatetime": 1_700_000_000, "enddate": 1_650_000_000, "consumed": 3, "anchor": 7, "skipped": 1}),
+        serde_json::json!({"updatetime": 1_700_000_000, "enddate": null, "consumed": 0, "anchor": null, "skipped": 0}),
+    ] {
+        let checkpoint: wbs_proto::PagerCheckpoint = serde_json::from_value(kept.clone()).unwrap();
+        assert_eq!(serde_json::to_value(&checkpoint).unwrap(), kept);
+    }
+    let old: wbs_proto::PagerCheckpoint =
+        serde_json::from_value(serde_json::json!({"updatetime": 5, "consumed": 2})).unwrap();
+    assert_eq!(
+        serde_json::to_value(&old).unwrap(),
+        serde_json::json!({"updatetime": 5, "enddate": null, "consumed": 2, "anchor": null, "skipped": 0})
+    );
+}
