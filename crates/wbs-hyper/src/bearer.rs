@@ -109,18 +109,19 @@ impl Bearer {
         Ok(state.set.access_token.clone())
     }
 
-    /// After a 401 for `used`: refreshed, unless another caller already did.
+    /// After a 401 for `used`: refreshed, unless another caller already did; the access
+    /// token to send again with.
     pub(crate) async fn refresh_after_401(
         &self,
         t: &Transport<'_>,
         used: &Secret,
-    ) -> Result<(), Error> {
+    ) -> Result<Secret, Error> {
         let asked = Instant::now();
         let mut state = self.lock(t).await?;
         if state.set.access_token == *used {
             self.refresh(t, &mut state, asked).await?;
         }
-        Ok(())
+        Ok(state.set.access_token.clone())
     }
 
     /// Trades the refresh token for a new set, keeps it through the sink, then uses it. A

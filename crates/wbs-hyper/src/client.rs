@@ -216,8 +216,7 @@ impl Client {
         let request = self.inner.session.request_bearer(call, &token)?;
         match self.exchange::<C>(request).await {
             Err(e) if e.api_status() == Some(Status::INVALID_TOKEN) => {
-                bearer.refresh_after_401(&transport, &token).await?;
-                let token = bearer.token(&transport).await?;
+                let token = bearer.refresh_after_401(&transport, &token).await?;
                 let request = self.inner.session.request_bearer(call, &token)?;
                 self.exchange::<C>(request).await
             }

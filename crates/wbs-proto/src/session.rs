@@ -118,36 +118,43 @@ impl Session {
         let mut params: ParamsOut<'_> = Vec::with_capacity(8);
         params.push(("action", ParamValue::from(C::ACTION)));
         call.params(&mut params)?;
-        let mut form = String::with_capacity(64);
-        for (i, (name, value)) in params.iter().enumerate() {
-            if i > 0 {
-                form.push('&');
-            }
-            form.push_str(name);
-            form.push('=');
-            wbs_oauth::percent_encode_into(&mut form, value.as_ref());
-        }
-        let mut url = String::new();
-        self.endpoint_into::<C>(&mut url);
         let mut bearer = HeaderValue::try_from(format!("Bearer {}", access_token.expose()))
             .map_err(|_| InvalidRequest::AccessToken)?;
         bearer.set_sensitive(true);
-        let request = match self.method {
+        // The parameters straight into the query (GET) or the form body (POST).
+        let mut url = String::with_capacity(128);
+        self.endpoint_into::<C>(&mut url);
+        let mut form = String::new();
+        let out = match self.method {
             HttpMethod::Get => {
                 url.push('?');
-                url.push_str(&form);
-                http::Request::get(url).body(Vec::new())?
+                &mut url
             }
-            HttpMethod::Post => http::Request::post(url)
+            HttpMethod::Post => &mut form,
+        };
+        for (i, (name, value)) in params.iter().enumerate() {
+            if i > 0 {
+                out.push('&');
+            }
+            out.push_str(name);
+            out.push('=');
+            wbs_oauth::percent_encode_into(out, value.as_ref());
+        }
+        let builder = http::Request::builder().header(http::header::AUTHORIZATION, bearer);
+        Ok(match self.method {
+            HttpMethod::Get => builder
+                .method(http::Method::GET)
+                .uri(url)
+                .body(Vec::new())?,
+            HttpMethod::Post => builder
+                .method(http::Method::POST)
+                .uri(url)
                 .header(
                     CONTENT_TYPE,
                     HeaderValue::from_static("application/x-www-form-urlencoded"),
                 )
                 .body(form.into_bytes())?,
-        };
-        let (mut parts, body) = request.into_parts();
-        parts.headers.insert(http::header::AUTHORIZATION, bearer);
-        Ok(http::Request::from_parts(parts, body))
+        })
     }
 
     /// Another base URL (the sandbox's, say): absolute http(s), no query or fragment.
