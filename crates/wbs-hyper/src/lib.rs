@@ -47,8 +47,8 @@ pub use client::{Client, Fetched, RetryPolicy, SyncPage, Synced, DEFAULT_MAX_BOD
 pub use dance::OAuthDance;
 pub use error::Error;
 pub use listen::{
-    fetch_each, NotificationListener, Received, ACK_TIMEOUT, MAX_NOTIFICATION_BODY,
-    MAX_NOTIFICATION_CONNECTIONS,
+    fetch_each, read_notification, NotificationListener, Received, ACK_TIMEOUT,
+    MAX_NOTIFICATION_BODY, MAX_NOTIFICATION_CONNECTIONS,
 };
 pub use ratelimit::RateLimiter;
 pub use wbs_proto::wbs_model::{

@@ -126,6 +126,19 @@ impl NotificationListener {
     }
 }
 
+/// Reads a notification's POST: its body bounded in size ([`MAX_NOTIFICATION_BODY`]) and
+/// time ([`BODY_TIMEOUT`]), then parsed (from the body, or the query). The error is what
+/// to answer instead: 413 (too large) or 408 (too slow).
+pub async fn read_notification(req: Request<Incoming>) -> Result<Received, StatusCode> {
+    let query = req.uri().query().map(str::to_owned);
+    let collect = Limited::new(req.into_body(), MAX_NOTIFICATION_BODY).collect();
+    match tokio::time::timeout(BODY_TIMEOUT, collect).await {
+        Ok(Ok(body)) => Ok(parse_notification(query.as_deref(), &body.to_bytes())),
+        Ok(Err(_)) => Err(StatusCode::PAYLOAD_TOO_LARGE),
+        Err(_) => Err(StatusCode::REQUEST_TIMEOUT),
+    }
+}
+
 /// A received item, with the acknowledgement its POST waits for (none for a refused one).
 type Handed = (Received, Option<oneshot::Sender<()>>);
 
@@ -142,24 +155,10 @@ async fn receive(
     if req.method() == Method::HEAD || req.method() == Method::GET {
         return Ok(crate::serve::respond(StatusCode::OK, Bytes::new()));
     }
-    let query = req.uri().query().map(str::to_owned);
-    let collect = Limited::new(req.into_body(), MAX_NOTIFICATION_BODY).collect();
-    let body = match tokio::time::timeout(BODY_TIMEOUT, collect).await {
-        Ok(Ok(b)) => b.to_bytes(),
-        Ok(Err(_)) => {
-            return Ok(crate::serve::respond(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                Bytes::new(),
-            ))
-        }
-        Err(_) => {
-            return Ok(crate::serve::respond(
-                StatusCode::REQUEST_TIMEOUT,
-                Bytes::new(),
-            ))
-        }
+    let parsed = match read_notification(req).await {
+        Ok(parsed) => parsed,
+        Err(code) => return Ok(crate::serve::respond(code, Bytes::new())),
     };
-    let parsed = parse_notification(query.as_deref(), &body);
     if parsed.is_err() {
         // Refused: reported to the consumer if there is room, answered at once.
         let _ = tx.try_send((parsed, None));

@@ -1,10 +1,10 @@
 //! The HTTP side: the webhook (committed to the queue before its 200), health, metrics.
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use bytes::Bytes;
-use http_body_util::{BodyExt, Full, Limited};
+use http_body_util::Full;
 use hyper::body::Incoming;
 use hyper::{Method, Request, Response, StatusCode};
 use wbs_hyper::serve::respond;
@@ -15,11 +15,6 @@ use crate::Shared;
 
 /// The path the service's callback URL names.
 pub const NOTIFY_PATH: &str = "/notify";
-
-/// The largest notification body read (a form of four integers).
-const MAX_BODY: usize = 4 * 1024;
-/// The time a notification's body has to arrive.
-const BODY_TIMEOUT: Duration = Duration::from_secs(5);
 
 pub(crate) async fn handle(
     shared: Arc<Shared>,
@@ -62,15 +57,10 @@ async fn route(shared: &Shared, req: Request<Incoming>) -> Response<Full<Bytes>>
 /// again). For anyone else, a 200 and nothing more: the webhook is unauthenticated by the
 /// API's design, so a notification only ever leads to a fetch for a known user.
 async fn notify(shared: &Shared, req: Request<Incoming>) -> Response<Full<Bytes>> {
-    let query = req.uri().query().map(str::to_owned);
-    let collect = Limited::new(req.into_body(), MAX_BODY).collect();
-    let body = match tokio::time::timeout(BODY_TIMEOUT, collect).await {
-        Ok(Ok(b)) => b.to_bytes(),
-        Ok(Err(_)) => return respond(StatusCode::PAYLOAD_TOO_LARGE, ""),
-        Err(_) => return respond(StatusCode::REQUEST_TIMEOUT, ""),
-    };
-    let Ok(n) = wbs_hyper::parse_notification(query.as_deref(), &body) else {
-        return respond(StatusCode::BAD_REQUEST, "");
+    let n = match wbs_hyper::read_notification(req).await {
+        Ok(Ok(n)) => n,
+        Ok(Err(_)) => return respond(StatusCode::BAD_REQUEST, ""),
+        Err(code) => return respond(code, ""),
     };
     match known(shared, n.userid).await {
         Ok(true) => {}
