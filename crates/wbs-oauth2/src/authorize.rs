@@ -21,6 +21,8 @@ pub const DEFAULT_SCOPE: &str = "user.info,user.metrics";
 ///     "https://example.com/cb", "user.metrics", "Xy12");
 /// assert_eq!(url, "https://account.withings.com/oauth2_user/authorize2?response_type=code\
 ///     &client_id=my-id&state=Xy12&scope=user.metrics&redirect_uri=https%3A%2F%2Fexample.com%2Fcb");
+/// let tagged = wbs_oauth2::authorize_url("https://example.com/a?tenant=7", "i", "r", "s", "t");
+/// assert!(tagged.starts_with("https://example.com/a?tenant=7&response_type=code&"));
 /// ```
 pub fn authorize_url(
     endpoint: &str,
@@ -29,8 +31,10 @@ pub fn authorize_url(
     scope: &str,
     state: &str,
 ) -> String {
+    // An endpoint that carries a query already gets the parameters after it.
+    let sep = if endpoint.contains('?') { '&' } else { '?' };
     format!(
-        "{endpoint}?response_type=code&client_id={}&state={}&scope={}&redirect_uri={}",
+        "{endpoint}{sep}response_type=code&client_id={}&state={}&scope={}&redirect_uri={}",
         percent_encode(client_id),
         percent_encode(state),
         percent_encode(scope),
