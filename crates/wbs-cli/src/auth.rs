@@ -103,7 +103,12 @@ pub(crate) async fn login_oauth2(
             "pass --client-id and --client-secret (or set WBS_CLIENT_ID and WBS_CLIENT_SECRET)",
         )
     })?;
-    let endpoint = match &cli.oauth_url {
+    // The sandbox serves the authorize page too.
+    let base = cli
+        .oauth_url
+        .as_ref()
+        .or(s.is_sandbox().then_some(&s.oauth_url));
+    let endpoint = match base {
         Some(base) => format!(
             "{}{}",
             base.trim_end_matches('/'),

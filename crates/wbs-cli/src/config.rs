@@ -50,7 +50,8 @@ pub(crate) struct Settings {
     pub(crate) tokens: Option<TokenSet>,
     /// Where the config file is (a refreshed token set is written back to it).
     pub(crate) config: Option<PathBuf>,
-    _sandbox: Option<RunningSim>,
+    /// The in-process sandbox of `--sandbox`, serving while these settings live.
+    sandbox: Option<RunningSim>,
 }
 
 pub(crate) fn config_path(cli: &Cli) -> Option<PathBuf> {
@@ -92,7 +93,7 @@ pub(crate) async fn settings(cli: &Cli, user: Option<i64>) -> Result<Settings, F
             app: Some(sim.with(|s| s.oauth2_client().clone())),
             tokens: None,
             config: None,
-            _sandbox: Some(sim),
+            sandbox: Some(sim),
         });
     }
     // A config file that is there must be one: a bad one is an error, not ignored.
@@ -139,8 +140,16 @@ pub(crate) async fn settings(cli: &Cli, user: Option<i64>) -> Result<Settings, F
         },
         tokens: tokens_of(&file),
         config: path,
-        _sandbox: None,
+        sandbox: None,
     })
+}
+
+impl Settings {
+    /// Whether these settings name the in-process sandbox (`--sandbox`), whose endpoints
+    /// stand in for every one of the service's.
+    pub(crate) fn is_sandbox(&self) -> bool {
+        self.sandbox.is_some()
+    }
 }
 
 pub(crate) fn client(s: &Settings) -> Result<Client, Failure> {
