@@ -20,6 +20,7 @@ use wbs_proto::{
 use crate::bearer::{Bearer, Transport};
 use crate::builder::{Connector, Settings};
 use crate::error::{Error, Kind};
+use crate::ratelimit::RateLimiter;
 use wbs_proto::wbs_oauth::Credentials;
 
 /// The default largest answer read: a full 2048-group getmeas page is about 335 KB.
@@ -149,6 +150,12 @@ impl fmt::Debug for Client {
 }
 
 impl Client {
+    /// The consumer's rate limit this client (and those [`Client::for_user`] makes from
+    /// it) shares, with its count of 601 answers.
+    pub fn rate_limiter(&self) -> Option<&RateLimiter> {
+        self.inner.settings.rate_limit.as_ref()
+    }
+
     /// Sends any call, with the retry policy: transient failures (connection errors,
     /// timeouts, dropped or truncated answers, HTTP 5xx, status 2555, and 601 after a longer
     /// pause) are tried again, each time signed with a fresh nonce. A call that changes
@@ -173,6 +180,9 @@ impl Client {
             };
             tracing::debug!(parent: &span, latency_ms, error = %err, "failed");
             let rate_limited = err.is_rate_limited();
+            if let (true, Some(limiter)) = (rate_limited, &self.inner.settings.rate_limit) {
+                limiter.answered_601();
+            }
             // A call that changes state is tried again only when it was surely not
             // processed: no connection, a rate limit, or not sent (the refresh failed).
             let not_sent = err.is_connect() || rate_limited || err.is_refresh_failure();

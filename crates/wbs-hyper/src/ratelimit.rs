@@ -33,6 +33,8 @@ const PACED_MINUTE: Duration = Duration::from_secs(61);
 pub struct RateLimiter {
     interval: Duration,
     next: Arc<Mutex<Option<Instant>>>,
+    /// 601 answers the clients sharing this limit received.
+    rate_limited: Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl RateLimiter {
@@ -41,6 +43,7 @@ impl RateLimiter {
         Self {
             interval: PACED_MINUTE / limit.max(1),
             next: Arc::new(Mutex::new(None)),
+            rate_limited: Arc::default(),
         }
     }
 
@@ -54,6 +57,17 @@ impl RateLimiter {
             slot
         };
         tokio::time::sleep_until(slot).await;
+    }
+
+    /// How many 601 answers the clients sharing this limit received (each, retried or not).
+    pub fn rate_limited_answers(&self) -> u64 {
+        self.rate_limited.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Counts a 601 answer.
+    pub(crate) fn answered_601(&self) {
+        self.rate_limited
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     }
 
     /// The service said 601: no slot before `pause` from now, for anyone.

@@ -25,7 +25,8 @@ async fn a_handle_per_user_shares_the_pool_and_the_limit() {
     let limit = RateLimiter::per_minute(60_000);
     let first = Client::builder(consumer, a)
         .base_url(sim.base_url())
-        .rate_limit(limit)
+        .rate_limit(limit.clone())
+        .retry(wbs_hyper::RetryPolicy::none())
         .build()
         .unwrap();
     let second = first.for_user(b).unwrap();
@@ -43,6 +44,23 @@ async fn a_handle_per_user_shares_the_pool_and_the_limit() {
         .measures(&GetMeas::new(UserId::new(10_000)))
         .await
         .is_ok());
+    // The service's limit reached: the 601 is counted by the shared limiter, whichever
+    // handle received it.
+    assert_eq!(limit.rate_limited_answers(), 0);
+    sim.set_rate_limit(Some(1));
+    assert!(first
+        .measures(&GetMeas::new(UserId::new(10_000)))
+        .await
+        .is_ok());
+    let answers = [
+        first.measures(&GetMeas::new(UserId::new(10_000))).await,
+        second.measures(&GetMeas::new(UserId::new(10_001))).await,
+    ];
+    assert!(answers
+        .iter()
+        .all(|a| a.as_ref().is_err_and(|e| e.is_rate_limited())));
+    assert_eq!(first.rate_limiter().unwrap().rate_limited_answers(), 2);
+    sim.set_rate_limit(None);
     // An OAuth 2 client's handles are made from token sets.
     let oauth2 = Client::builder_oauth2(
         wbs_hyper::ClientCredentials::new("id", "secret"),

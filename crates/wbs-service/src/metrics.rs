@@ -117,8 +117,6 @@ pub struct Metrics {
     pub(crate) retries: AtomicU64,
     /// Claims of users whose credentials the service refused.
     pub(crate) refused: AtomicU64,
-    /// 601 answers seen.
-    pub(crate) rate_limited: AtomicU64,
     /// How long the service took to answer its HTTP requests, by endpoint.
     http: [Histogram; Endpoint::ALL.len()],
     /// How long a claim took from its first request to its answers in hand.
@@ -139,41 +137,43 @@ impl Metrics {
         self.http[at].observe(took);
     }
 
-    /// The exposition text, with the queue depth and the users whose credentials were
-    /// refused.
-    pub fn render(&self, queue_depth: u64, needing_reauth: u64) -> String {
+    /// The exposition text, with the queue depth, the users whose credentials were
+    /// refused, and the 601 answers the consumer's clients received
+    /// ([`RateLimiter::rate_limited_answers`](wbs_hyper::RateLimiter::rate_limited_answers)).
+    pub fn render(&self, queue_depth: u64, needing_reauth: u64, rate_limited: u64) -> String {
         let mut out = String::new();
-        let mut counter = |name: &str, help: &str, values: &[(&str, &AtomicU64)]| {
+        let mut counter = |name: &str, help: &str, values: &[(&str, u64)]| {
             let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} counter");
             for (labels, value) in values {
-                let _ = writeln!(out, "{name}{labels} {}", value.load(Ordering::Relaxed));
+                let _ = writeln!(out, "{name}{labels} {value}");
             }
         };
+        let get = |c: &AtomicU64| c.load(Ordering::Relaxed);
         counter(
             "wbs_notifications_total",
             "Notifications received, by outcome.",
             &[
-                ("{outcome=\"queued\"}", &self.received),
-                ("{outcome=\"unknown_user\"}", &self.ignored),
+                ("{outcome=\"queued\"}", get(&self.received)),
+                ("{outcome=\"unknown_user\"}", get(&self.ignored)),
             ],
         );
         counter(
             "wbs_fetches_total",
             "Claims fetched and stored.",
-            &[("", &self.fetches)],
+            &[("", get(&self.fetches))],
         );
         counter(
             "wbs_errors_total",
             "Failed fetches, by kind.",
             &[
-                ("{kind=\"transient\"}", &self.retries),
-                ("{kind=\"credentials_refused\"}", &self.refused),
+                ("{kind=\"transient\"}", get(&self.retries)),
+                ("{kind=\"credentials_refused\"}", get(&self.refused)),
             ],
         );
         counter(
             "wbs_rate_limited_total",
-            "601 answers seen.",
-            &[("", &self.rate_limited)],
+            "601 answers received (each, retried or not).",
+            &[("", rate_limited)],
         );
         let _ = writeln!(out, "# HELP wbs_http_request_duration_seconds Time to answer the service's HTTP requests, by endpoint.\n# TYPE wbs_http_request_duration_seconds histogram");
         for (endpoint, histogram) in Endpoint::ALL.iter().zip(&self.http) {
@@ -200,7 +200,7 @@ mod tests {
         m.answered(Endpoint::Notify, Duration::from_millis(30));
         m.answered(Endpoint::Notify, Duration::from_secs(20));
         m.fetch.observe(Duration::from_millis(7));
-        let text = m.render(4, 1);
+        let text = m.render(4, 1, 2);
         for line in [
             "wbs_http_request_duration_seconds_bucket{endpoint=\"notify\",le=\"0.005\"} 1",
             "wbs_http_request_duration_seconds_bucket{endpoint=\"notify\",le=\"0.025\"} 1",
@@ -213,6 +213,7 @@ mod tests {
             "wbs_fetch_duration_seconds_bucket{le=\"0.01\"} 1",
             "wbs_fetch_duration_seconds_count 1",
             "wbs_queue_depth 4",
+            "wbs_rate_limited_total 2",
             "wbs_users_needing_reauthorization 1",
         ] {
             assert!(text.lines().any(|l| l == line), "{line} not in\n{text}");

@@ -43,7 +43,14 @@ async fn route(shared: &Shared, req: Request<Incoming>) -> Response<Full<Bytes>>
             let refused = shared.store.count_needing_reauth().await;
             match (depth, refused) {
                 (Ok(depth), Ok(refused)) => {
-                    respond(StatusCode::OK, shared.metrics.render(depth, refused))
+                    let limited = shared
+                        .client
+                        .rate_limiter()
+                        .map_or(0, wbs_hyper::RateLimiter::rate_limited_answers);
+                    respond(
+                        StatusCode::OK,
+                        shared.metrics.render(depth, refused, limited),
+                    )
                 }
                 _ => respond(StatusCode::SERVICE_UNAVAILABLE, ""),
             }

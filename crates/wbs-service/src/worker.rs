@@ -103,9 +103,6 @@ async fn work(shared: &Shared, claim: &Claim) {
             .map_err(|e| e.to_string())
         }
         Err(e) => {
-            if e.is_rate_limited() {
-                Metrics::add(&shared.metrics.rate_limited);
-            }
             Metrics::add(&shared.metrics.retries);
             tracing::debug!(userid = %claim.userid, error = %e, "fetch failed; retried later");
             shared
