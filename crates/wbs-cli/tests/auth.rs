@@ -6,7 +6,7 @@ mod common;
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Child, Command, Output, Stdio};
 
-use common::{http_get, location, text, wbs, Sim, WBS};
+use common::{http_get, json_len, location, text, wbs, Sim, WBS};
 use serde_json::Value;
 
 /// The credentials of OAuth Core 1.0 Appendix A (the first six: without the token secret).
@@ -362,14 +362,7 @@ fn a_refresh_answer_lost_is_recovered_with_the_old_refresh_token() {
     };
     let o = measures();
     assert!(o.status.success(), "{:?}", text(&o));
-    assert_eq!(
-        serde_json::from_slice::<Value>(&o.stdout)
-            .unwrap()
-            .as_array()
-            .unwrap()
-            .len(),
-        5
-    );
+    assert_eq!(json_len(&o.stdout), 5);
     let now: Value = serde_json::from_slice(&std::fs::read(&config).unwrap()).unwrap();
     let before: Value = serde_json::from_slice(&kept).unwrap();
     assert_ne!(now["refresh_token"], before["refresh_token"]);

@@ -8,7 +8,7 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::process::{Command, Stdio};
 
-use common::{assert_no_secret, http_request, text, wbs, with, Sim, WBS};
+use common::{assert_no_secret, http_request, json_len, text, wbs, with, Sim, WBS};
 use serde_json::Value;
 
 #[test]
@@ -70,14 +70,7 @@ fn measures_formats_filters_and_units() {
         "--since",
         "2008-10-03",
     ]);
-    assert_eq!(
-        serde_json::from_slice::<Value>(&o.stdout)
-            .unwrap()
-            .as_array()
-            .unwrap()
-            .len(),
-        0
-    );
+    assert_eq!(json_len(&o.stdout), 0);
     let o = wbs(&[
         "--sandbox",
         "--format",
@@ -92,14 +85,7 @@ fn measures_formats_filters_and_units() {
         "--limit",
         "1",
     ]);
-    assert_eq!(
-        serde_json::from_slice::<Value>(&o.stdout)
-            .unwrap()
-            .as_array()
-            .unwrap()
-            .len(),
-        1
-    );
+    assert_eq!(json_len(&o.stdout), 1);
 }
 
 #[test]

@@ -41,6 +41,19 @@ fn user_token(sim: &RunningSim) -> wbs_hyper::Credentials {
     sim.with(|s| s.user(UserId::new(10_000)).unwrap().token.clone())
 }
 
+/// Waits until user 10 000 has `n` groups in the store; fails with `what` at `deadline`.
+async fn wait_for_groups(store: &Store, n: u64, deadline: Instant, what: &str) {
+    while store
+        .count_groups(&HistoryQuery::new(UserId::new(10_000)))
+        .await
+        .unwrap()
+        < n
+    {
+        assert!(Instant::now() < deadline, "{what}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 /// A new SQLite store (and the directory it lives in).
 async fn store() -> (tempfile::TempDir, Store) {
     let dir = tempfile::tempdir().unwrap();
@@ -259,15 +272,7 @@ async fn the_admin_api_is_behind_its_token() {
     );
     assert!(reply.starts_with("HTTP/1.1 200"), "{reply}");
     let deadline = Instant::now() + Duration::from_secs(30);
-    while store
-        .count_groups(&HistoryQuery::new(UserId::new(10_000)))
-        .await
-        .unwrap()
-        < 30
-    {
-        assert!(Instant::now() < deadline, "the first sync did not finish");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    wait_for_groups(&store, 30, deadline, "the first sync did not finish").await;
     let users = request(
         running.addr(),
         "GET",
@@ -305,18 +310,7 @@ async fn the_admin_api_is_behind_its_token() {
             1_700_000_000,
         )
     });
-    while store
-        .count_groups(&HistoryQuery::new(UserId::new(10_000)))
-        .await
-        .unwrap()
-        < 31
-    {
-        assert!(
-            Instant::now() < deadline,
-            "the notified group did not arrive"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    wait_for_groups(&store, 31, deadline, "the notified group did not arrive").await;
 }
 
 /// A GET of an absolute `http://` URL; the whole reply.
@@ -385,15 +379,7 @@ async fn a_user_connects_through_the_service() {
     // The same callback again: the login is spent.
     assert!(get_url(&back).starts_with("HTTP/1.1 400"));
     let deadline = Instant::now() + Duration::from_secs(30);
-    while store
-        .count_groups(&HistoryQuery::new(UserId::new(10_000)))
-        .await
-        .unwrap()
-        < 25
-    {
-        assert!(Instant::now() < deadline, "the first sync did not finish");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    wait_for_groups(&store, 25, deadline, "the first sync did not finish").await;
     assert!(matches!(
         store.token(UserId::new(10_000)).await.unwrap(),
         Some(StoredToken::OAuth1(_))
@@ -456,15 +442,7 @@ async fn an_oauth2_user_is_served() {
     let reply = request(running.addr(), "POST", "/admin/users", Some("t"), &body);
     assert!(reply.starts_with("HTTP/1.1 200"), "{reply}");
     let deadline = Instant::now() + Duration::from_secs(30);
-    while store
-        .count_groups(&HistoryQuery::new(UserId::new(10_000)))
-        .await
-        .unwrap()
-        < 12
-    {
-        assert!(Instant::now() < deadline, "the first sync did not finish");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    wait_for_groups(&store, 12, deadline, "the first sync did not finish").await;
     let Some(StoredToken::OAuth2(kept)) = store.token(UserId::new(10_000)).await.unwrap() else {
         panic!("no OAuth 2 set kept");
     };
@@ -522,17 +500,12 @@ async fn refused_credentials_wait_for_a_new_authorization() {
         request(running.addr(), "POST", "/admin/users", Some("t"), &body)
             .starts_with("HTTP/1.1 200")
     );
-    while store
-        .count_groups(&HistoryQuery::new(UserId::new(10_000)))
-        .await
-        .unwrap()
-        < 7
-    {
-        assert!(
-            Instant::now() < deadline,
-            "the waiting notification was not worked"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    wait_for_groups(
+        &store,
+        7,
+        deadline,
+        "the waiting notification was not worked",
+    )
+    .await;
     assert!(get(running.addr(), "/metrics").contains("wbs_users_needing_reauthorization 0"));
 }

@@ -39,14 +39,7 @@ pub fn text(o: &Output) -> (String, String) {
 
 /// Runs `wbs ARGS` quietly and SIGKILLs it after `after`; whether it had finished by then.
 pub fn run_and_kill(args: &[&str], after: std::time::Duration) -> bool {
-    let mut child = Command::new(WBS)
-        .args(args)
-        .env("XDG_CONFIG_HOME", "/nonexistent")
-        .env("XDG_DATA_HOME", "/nonexistent")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut child = quiet(args);
     std::thread::sleep(after);
     let finished = child.try_wait().unwrap().is_some();
     child.kill().ok();
@@ -183,14 +176,7 @@ pub fn free_port() -> u16 {
 /// `wbs ARGS` as a quiet child process, once it accepts connections on `port`.
 pub fn spawn_listening<S: AsRef<std::ffi::OsStr>>(args: &[S], port: u16) -> Child {
     use std::time::{Duration, Instant};
-    let child = Command::new(WBS)
-        .args(args)
-        .env("XDG_CONFIG_HOME", "/nonexistent")
-        .env("XDG_DATA_HOME", "/nonexistent")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let child = quiet(args);
     let deadline = Instant::now() + Duration::from_secs(30);
     while TcpStream::connect(("127.0.0.1", port)).is_err() {
         assert!(
@@ -210,4 +196,25 @@ pub fn location(reply: &str) -> Option<String> {
         name.eq_ignore_ascii_case("location")
             .then(|| value.trim().to_owned())
     })
+}
+
+/// `wbs ARGS` as a child with no output and no configuration or data of the user's.
+pub fn quiet<S: AsRef<std::ffi::OsStr>>(args: &[S]) -> Child {
+    Command::new(WBS)
+        .args(args)
+        .env("XDG_CONFIG_HOME", "/nonexistent")
+        .env("XDG_DATA_HOME", "/nonexistent")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap()
+}
+
+/// The length of the JSON array a command printed.
+pub fn json_len(stdout: &[u8]) -> usize {
+    serde_json::from_slice::<Value>(stdout)
+        .unwrap()
+        .as_array()
+        .unwrap()
+        .len()
 }
