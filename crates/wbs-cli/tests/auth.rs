@@ -193,32 +193,39 @@ fn auth_login_out_of_band_reads_the_verifier_from_standard_input() {
 /// the authorize URL it printed.
 fn login(sim: &Sim, config: &std::path::Path, extra: &[&str]) -> (Child, String) {
     let base = sim.info["base_url"].as_str().unwrap();
+    let mut args = vec![
+        "--base-url",
+        base,
+        "--oauth-url",
+        base,
+        "--consumer-key",
+        sim.info["consumer_key"].as_str().unwrap(),
+        "--consumer-secret",
+        sim.info["consumer_secret"].as_str().unwrap(),
+        "--config",
+        config.to_str().unwrap(),
+        "auth",
+        "login",
+    ];
+    args.extend_from_slice(extra);
+    spawn_login(&args)
+}
+
+/// `wbs ARGS` (a login) with stdin, stdout and stderr piped; the child and the first URL
+/// it printed (the authorize URL).
+fn spawn_login(args: &[&str]) -> (Child, String) {
     let mut child = Command::new(WBS)
-        .args([
-            "--base-url",
-            base,
-            "--oauth-url",
-            base,
-            "--consumer-key",
-            sim.info["consumer_key"].as_str().unwrap(),
-            "--consumer-secret",
-            sim.info["consumer_secret"].as_str().unwrap(),
-            "--config",
-            config.to_str().unwrap(),
-            "auth",
-            "login",
-        ])
-        .args(extra)
+        .args(args)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
+        .stderr(Stdio::piped())
         .spawn()
         .unwrap();
     let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let authorize = lines
+    let url = lines
         .find_map(|l| l.ok().filter(|l| l.starts_with("http")))
         .unwrap();
-    (child, authorize)
+    (child, url)
 }
 
 /// `wbs auth login --oauth2` against a `wbs sim` child: the redirect comes back to the
@@ -246,19 +253,10 @@ fn auth_login_oauth2_then_commands_refresh_and_keep_the_rotated_token() {
         config_s,
     ];
     let start = |extra: &[&str]| {
-        let mut child = Command::new(WBS)
-            .args(app)
-            .args(["auth", "login", "--oauth2"])
-            .args(extra)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-        let url = lines
-            .find_map(|l| l.ok().filter(|l| l.starts_with("http")))
-            .unwrap();
+        let mut args = app.to_vec();
+        args.extend_from_slice(&["auth", "login", "--oauth2"]);
+        args.extend_from_slice(extra);
+        let (child, url) = spawn_login(&args);
         (child, format!("{url}&userid=10000"))
     };
 
@@ -378,31 +376,24 @@ fn a_refresh_answer_lost_is_recovered_with_the_old_refresh_token() {
 /// URL opened "elsewhere", the redirected URL pasted; the tokens land in `config`.
 fn login_oauth2_oob(sim: &Sim, config: &std::path::Path) {
     let base = sim.info["base_url"].as_str().unwrap();
-    let mut child = Command::new(WBS)
-        .args(["--base-url", base, "--oauth-url", base])
-        .args(["--config", config.to_str().unwrap()])
-        .args(["--client-id", sim.info["client_id"].as_str().unwrap()])
-        .args([
-            "--client-secret",
-            sim.info["client_secret"].as_str().unwrap(),
-        ])
-        .args([
-            "auth",
-            "login",
-            "--oauth2",
-            "--oob",
-            "--redirect-uri",
-            "http://127.0.0.1:9/cb",
-        ])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let url = lines
-        .find_map(|l| l.ok().filter(|l| l.starts_with("http")))
-        .unwrap();
+    let (mut child, url) = spawn_login(&[
+        "--base-url",
+        base,
+        "--oauth-url",
+        base,
+        "--config",
+        config.to_str().unwrap(),
+        "--client-id",
+        sim.info["client_id"].as_str().unwrap(),
+        "--client-secret",
+        sim.info["client_secret"].as_str().unwrap(),
+        "auth",
+        "login",
+        "--oauth2",
+        "--oob",
+        "--redirect-uri",
+        "http://127.0.0.1:9/cb",
+    ]);
     let pasted = location(&http_get(&format!("{url}&userid=10000"))).unwrap();
     assert!(
         pasted.starts_with("http://127.0.0.1:9/cb?code="),

@@ -189,8 +189,7 @@ impl Sandbox {
         now: u64,
     ) -> Response<Vec<u8>> {
         let now = self.oauth2_now(now);
-        let body = std::str::from_utf8(request.body()).unwrap_or("");
-        let param = |name: &str| form_pairs(body).find(name).map(|v| v.into_owned());
+        let param = |name: &str| body_param(request, name);
         if param("action").as_deref() != Some("requesttoken") {
             return reply(refused(503, "Invalid Params: action"));
         }
@@ -323,8 +322,7 @@ impl Sandbox {
         now: u64,
     ) -> Response<Vec<u8>> {
         let now = self.oauth2_now(now);
-        let body = std::str::from_utf8(request.body()).unwrap_or("");
-        let param = |name: &str| form_pairs(body).find(name).map(|v| v.into_owned());
+        let param = |name: &str| body_param(request, name);
         let (Some(timestamp), Some(signature)) = (param("timestamp"), param("signature")) else {
             return reply(refused(503, "Invalid Params: timestamp and signature"));
         };
@@ -391,4 +389,10 @@ impl Sandbox {
     pub fn access_token_used(&self, token: &str) -> bool {
         self.oauth2.access.get(token).is_some_and(|a| a.used)
     }
+}
+
+/// A parameter of a request's form body (the token endpoints read nothing else).
+fn body_param(request: &http::Request<Vec<u8>>, name: &str) -> Option<String> {
+    let body = std::str::from_utf8(request.body()).unwrap_or("");
+    form_pairs(body).find(name).map(|v| v.into_owned())
 }
