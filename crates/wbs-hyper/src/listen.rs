@@ -127,7 +127,7 @@ impl NotificationListener {
 }
 
 /// Reads a notification's POST: its body bounded in size ([`MAX_NOTIFICATION_BODY`]) and
-/// time ([`BODY_TIMEOUT`]), then parsed (from the body, or the query). The error is what
+/// time (10 s), then parsed (from the body, or the query). The error is what
 /// to answer instead: 413 (too large) or 408 (too slow).
 pub async fn read_notification(req: Request<Incoming>) -> Result<Received, StatusCode> {
     let query = req.uri().query().map(str::to_owned);
