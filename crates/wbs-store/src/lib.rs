@@ -56,6 +56,7 @@ mod error;
 mod groups;
 mod open;
 mod queue;
+mod shared;
 mod sync;
 mod users;
 

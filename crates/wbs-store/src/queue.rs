@@ -10,8 +10,8 @@ use wbs_proto::wbs_model::{MeasureGroup, Notification, Timestamp, UserId};
 use wbs_proto::{SkippedGroup, SyncCursor};
 
 use crate::error::{Error, Result};
-use crate::groups::{now, placeholders};
-use crate::open::Store;
+use crate::groups::{now, placeholders, seconds};
+use crate::open::{Backend, Store};
 
 /// A worker's claim on one user's pending notifications, coalesced: the union of their
 /// windows is what to fetch.
@@ -57,10 +57,6 @@ pub const MAX_BATCH: usize = 256;
 /// How long a done notification is kept, in seconds.
 const KEEP_DONE: i64 = 24 * 60 * 60;
 
-fn seconds(d: Duration) -> i64 {
-    i64::try_from(d.as_secs()).unwrap_or(i64::MAX)
-}
-
 impl Store {
     /// Keeps a notification; once this returns it is committed (on disk, for SQLite), and
     /// the webhook may answer 200. Returns its queue id, or `None` when a pending
@@ -105,12 +101,15 @@ impl Store {
     }
 
     /// Claims, for `lease`, every pending notification of the user whose oldest one waits
-    /// longest, among users no live lease holds, whose credentials are not marked as
-    /// refused ([`Store::mark_needs_reauth`]: theirs wait, kept, until they authorize
+    /// longest, among users no live lease holds, whose credentials are kept and not marked
+    /// as refused ([`Store::mark_needs_reauth`]: theirs wait, kept, until they authorize
     /// again), and who were not fetched in the last `pause` (whole seconds: a user notified
     /// without end is fetched at most once a `pause`, and the others get their turn).
-    /// `None` when there is nothing to claim. One statement: two workers never hold one
-    /// user.
+    /// `None` when there is nothing to claim. Two workers never hold one user, whichever
+    /// instance they run in: on SQLite the claim is one statement (one writer at a time);
+    /// on PostgreSQL the user's credentials row is locked `FOR UPDATE SKIP LOCKED` (claims
+    /// running together pass over each other's users) and the leases are written under
+    /// that lock, after checking that no claim committed before holds the user.
     pub async fn claim(
         &self,
         owner: &str,
@@ -118,56 +117,32 @@ impl Store {
         pause: Duration,
     ) -> Result<Option<Claim>> {
         let now = now();
-        let rows = sqlx::query(
-            "UPDATE notifications SET lease_owner = $1, lease_until = $2 \
-             WHERE done_at IS NULL AND (lease_until IS NULL OR lease_until <= $3) \
-             AND userid = (SELECT p.userid FROM notifications p \
-                 WHERE p.done_at IS NULL AND (p.lease_until IS NULL OR p.lease_until <= $3) \
-                 AND p.userid NOT IN (SELECT l.userid FROM notifications l \
-                     WHERE l.done_at IS NULL AND l.lease_until > $3) \
-                 AND p.userid NOT IN (SELECT c.userid FROM credentials c \
-                     WHERE c.needs_reauth <> 0) \
-                 AND p.userid NOT IN (SELECT d.userid FROM notifications d \
-                     WHERE d.done_at >= $4) \
-                 ORDER BY p.id LIMIT 1) \
-             RETURNING id, userid, startdate, enddate, attempts",
-        )
-        .bind(owner)
-        .bind(now.saturating_add(seconds(lease).max(1)))
-        .bind(now)
-        .bind(if pause.is_zero() {
+        let until = now.saturating_add(seconds(lease).max(1));
+        let since = if pause.is_zero() {
             i64::MAX
         } else {
             now.saturating_sub(seconds(pause))
-        })
-        .fetch_all(&self.pool)
-        .await?;
-        let mut claim: Option<Claim> = None;
-        for row in &rows {
-            let (id, userid, start, end, attempts): (i64, i64, i64, i64, i64) = (
-                row.try_get(0)?,
-                row.try_get(1)?,
-                row.try_get(2)?,
-                row.try_get(3)?,
-                row.try_get(4)?,
-            );
-            let c = claim.get_or_insert_with(|| Claim {
-                userid: UserId::new(userid),
-                ids: Vec::new(),
-                startdate: Timestamp::from_secs(start),
-                enddate: Timestamp::from_secs(end),
-                attempts,
-                owner: owner.to_owned(),
-            });
-            c.ids.push(id);
-            c.startdate = c.startdate.min(Timestamp::from_secs(start));
-            c.enddate = c.enddate.max(Timestamp::from_secs(end));
-            c.attempts = c.attempts.max(attempts);
-        }
-        if let Some(c) = claim.as_mut() {
-            c.ids.sort_unstable();
-        }
-        Ok(claim)
+        };
+        let rows = match self.backend() {
+            Backend::Sqlite => claim_sqlite(&self.pool, owner, until, now, since).await?,
+            Backend::Postgres => {
+                let mut picked = Picked::Nobody;
+                // A claim that lost its user to one committed meanwhile tries the next.
+                for _ in 0..4 {
+                    let mut tx = self.pool.begin().await?;
+                    picked = claim_postgres(&mut tx, owner, until, now, since).await?;
+                    tx.commit().await?;
+                    if !matches!(picked, Picked::Lost) {
+                        break;
+                    }
+                }
+                match picked {
+                    Picked::Rows(rows) => rows,
+                    Picked::Nobody | Picked::Lost => Vec::new(),
+                }
+            }
+        };
+        claim_of(owner, &rows)
     }
 
     /// Completes a claim in one transaction with what it fetched: the groups (upserted),
@@ -248,4 +223,126 @@ impl Store {
             .await?;
         Ok(u64::try_from(n).unwrap_or(0))
     }
+}
+
+/// Who may be claimed: pending and not under a live lease (`$3` is now), with usable
+/// credentials, no live lease on any of the user's notifications, not fetched since `$4`.
+const CLAIMABLE: &str = "p.done_at IS NULL AND (p.lease_until IS NULL OR p.lease_until <= $3) \
+     AND p.userid NOT IN (SELECT l.userid FROM notifications l \
+         WHERE l.done_at IS NULL AND l.lease_until > $3) \
+     AND p.userid NOT IN (SELECT d.userid FROM notifications d WHERE d.done_at >= $4)";
+
+/// The rows a claim leased: id, userid, startdate, enddate, attempts.
+const LEASED: &str = "RETURNING id, userid, startdate, enddate, attempts";
+
+/// SQLite: one statement picks the user and leases their notifications (SQLite has one
+/// writer at a time, so no other claim runs between the two).
+async fn claim_sqlite(
+    pool: &sqlx::AnyPool,
+    owner: &str,
+    until: i64,
+    now: i64,
+    since: i64,
+) -> Result<Vec<sqlx::any::AnyRow>> {
+    let sql = format!(
+        "UPDATE notifications SET lease_owner = $1, lease_until = $2 \
+         WHERE done_at IS NULL AND (lease_until IS NULL OR lease_until <= $3) \
+         AND userid = (SELECT p.userid FROM notifications p \
+             JOIN credentials c ON c.userid = p.userid AND c.needs_reauth = 0 \
+             WHERE {CLAIMABLE} ORDER BY p.id LIMIT 1) {LEASED}"
+    );
+    Ok(sqlx::query(&sql)
+        .bind(owner)
+        .bind(until)
+        .bind(now)
+        .bind(since)
+        .fetch_all(pool)
+        .await?)
+}
+
+/// What a PostgreSQL claim found.
+enum Picked {
+    /// Nobody to claim.
+    Nobody,
+    /// The user picked was claimed by a claim that committed meanwhile.
+    Lost,
+    /// The notifications leased.
+    Rows(Vec<sqlx::any::AnyRow>),
+}
+
+/// PostgreSQL, in a transaction: the oldest claimable user's credentials row is locked
+/// `FOR UPDATE SKIP LOCKED` (held to the commit; claims running together pass over it),
+/// then, in a statement that sees every claim committed before the lock was granted,
+/// their notifications are leased unless one of those claims holds the user.
+async fn claim_postgres(
+    tx: &mut sqlx::AnyConnection,
+    owner: &str,
+    until: i64,
+    now: i64,
+    since: i64,
+) -> Result<Picked> {
+    let pick = format!(
+        "SELECT c.userid FROM notifications p \
+         JOIN credentials c ON c.userid = p.userid AND c.needs_reauth = 0 \
+         WHERE {CLAIMABLE} ORDER BY p.id LIMIT 1 FOR UPDATE OF c SKIP LOCKED"
+    );
+    let userid: Option<i64> = sqlx::query_scalar(&pick)
+        // $1 and $2 are the lease's, unused here: the same numbering as the SQLite claim.
+        .bind(owner)
+        .bind(until)
+        .bind(now)
+        .bind(since)
+        .fetch_optional(&mut *tx)
+        .await?;
+    let Some(userid) = userid else {
+        return Ok(Picked::Nobody);
+    };
+    let lease = format!(
+        "UPDATE notifications SET lease_owner = $1, lease_until = $2 \
+         WHERE userid = $4 AND done_at IS NULL AND (lease_until IS NULL OR lease_until <= $3) \
+         AND NOT EXISTS (SELECT 1 FROM notifications l \
+             WHERE l.userid = $4 AND l.done_at IS NULL AND l.lease_until > $3) {LEASED}"
+    );
+    let rows = sqlx::query(&lease)
+        .bind(owner)
+        .bind(until)
+        .bind(now)
+        .bind(userid)
+        .fetch_all(&mut *tx)
+        .await?;
+    Ok(if rows.is_empty() {
+        Picked::Lost
+    } else {
+        Picked::Rows(rows)
+    })
+}
+
+/// The claim the leased rows make (their windows' union), `None` for no rows.
+fn claim_of(owner: &str, rows: &[sqlx::any::AnyRow]) -> Result<Option<Claim>> {
+    let mut claim: Option<Claim> = None;
+    for row in rows {
+        let (id, userid, start, end, attempts): (i64, i64, i64, i64, i64) = (
+            row.try_get(0)?,
+            row.try_get(1)?,
+            row.try_get(2)?,
+            row.try_get(3)?,
+            row.try_get(4)?,
+        );
+        let c = claim.get_or_insert_with(|| Claim {
+            userid: UserId::new(userid),
+            ids: Vec::new(),
+            startdate: Timestamp::from_secs(start),
+            enddate: Timestamp::from_secs(end),
+            attempts,
+            owner: owner.to_owned(),
+        });
+        c.ids.push(id);
+        c.startdate = c.startdate.min(Timestamp::from_secs(start));
+        c.enddate = c.enddate.max(Timestamp::from_secs(end));
+        c.attempts = c.attempts.max(attempts);
+    }
+    if let Some(c) = claim.as_mut() {
+        c.ids.sort_unstable();
+    }
+    Ok(claim)
 }

@@ -38,9 +38,21 @@ fn group(id: i64) -> MeasureGroup {
     )
 }
 
-/// The queue's rules, for users `base..base + 3` of a store of the caller's.
+fn token(secret: &str) -> StoredToken {
+    StoredToken::OAuth1(wbs_proto::wbs_oauth::Credentials::new("k", secret))
+}
+
+/// Users whose credentials are kept (only they are claimed).
+async fn with_credentials(store: &Store, users: impl IntoIterator<Item = i64>) {
+    for u in users {
+        store.save_token(UserId::new(u), &token("s")).await.unwrap();
+    }
+}
+
+/// The queue's rules, for users `base..base + 4` of a store of the caller's.
 async fn claims_lease_coalesce_and_complete(store: &Store, base: i64) {
     let (a, b) = (base, base + 1);
+    with_credentials(store, [a, b]).await;
     let before = store.queue_depth().await.unwrap();
     for (u, s, e) in [(a, 100, 200), (b, 10, 20), (a, 50, 60), (a, 300, 400)] {
         store.enqueue(&note(u, s, e)).await.unwrap();
@@ -148,7 +160,6 @@ async fn claims_lease_coalesce_and_complete(store: &Store, base: i64) {
 
     // Credentials refused: the user's notifications wait until new ones are saved.
     let c = UserId::new(base + 2);
-    let token = |s: &str| StoredToken::OAuth1(wbs_proto::wbs_oauth::Credentials::new("k", s));
     store.save_token(c, &token("old")).await.unwrap();
     store.mark_needs_reauth(c).await.unwrap();
     assert!(store.users_needing_reauth().await.unwrap().contains(&c));
@@ -165,6 +176,22 @@ async fn claims_lease_coalesce_and_complete(store: &Store, base: i64) {
         .unwrap()
         .unwrap();
     assert_eq!(claim.userid, c);
+    store.complete(&claim, &[], &[], None).await.unwrap();
+
+    // No credentials kept: the notification waits, kept, until there are.
+    let d = UserId::new(base + 3);
+    store.enqueue(&note(d.get(), 1, 2)).await.unwrap();
+    assert_eq!(
+        store.claim("w8", lease, Duration::ZERO).await.unwrap(),
+        None
+    );
+    store.save_token(d, &token("s")).await.unwrap();
+    let claim = store
+        .claim("w8", lease, Duration::ZERO)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(claim.userid, d);
     store.complete(&claim, &[], &[], None).await.unwrap();
 }
 
@@ -194,14 +221,50 @@ fn racing_workers_never_share_a_user() {
         let store = Store::open_sqlite(&dir.path().join("r.sqlite"))
             .await
             .unwrap();
-        for i in 0..300 {
-            store.enqueue(&note(1 + i % 60, i, i)).await.unwrap();
-        }
+        race(&[store.clone(), store], 4, 1).await;
+    });
+}
+
+/// The same race on PostgreSQL, between two stores (two instances' pools) on one database
+/// of its own, with new notifications arriving while they claim.
+#[test]
+fn racing_instances_never_share_a_user_on_postgres() {
+    let Some(url) = common::postgres_url("the PostgreSQL claim race") else {
+        return;
+    };
+    rt().block_on(async {
+        let url = common::fresh_postgres(&url, "claim_race").await;
+        let (one, two) = (
+            Store::open(&url).await.unwrap(),
+            Store::open(&url).await.unwrap(),
+        );
+        race(&[one, two], 8, 1).await;
+    });
+}
+
+/// `workers` workers over `stores` (taking turns) race through 300 notifications of 60
+/// users (ids from `base`), half queued before they start and half while they run.
+async fn race(stores: &[Store], workers: usize, base: i64) {
+    let store = &stores[0];
+    with_credentials(store, base..base + 60).await;
+    for i in 0..150 {
+        store.enqueue(&note(base + i % 60, i, i)).await.unwrap();
+    }
+    let late = {
+        let store = store.clone();
+        tokio::spawn(async move {
+            for i in 150..300 {
+                store.enqueue(&note(base + i % 60, i, i)).await.unwrap();
+                tokio::task::yield_now().await;
+            }
+        })
+    };
+    {
         let busy = std::sync::Arc::new(std::sync::Mutex::new(HashMap::<UserId, String>::new()));
-        let mut workers = Vec::new();
-        for w in 0..4 {
-            let (store, busy) = (store.clone(), busy.clone());
-            workers.push(tokio::spawn(async move {
+        let mut handles = Vec::new();
+        for w in 0..workers {
+            let (store, busy) = (stores[w % stores.len()].clone(), busy.clone());
+            handles.push(tokio::spawn(async move {
                 let owner = format!("w{w}");
                 let mut done = 0;
                 while let Some(claim) = store
@@ -220,12 +283,22 @@ fn racing_workers_never_share_a_user() {
             }));
         }
         let mut total = 0;
-        for w in workers {
-            total += w.await.unwrap();
+        for h in handles {
+            total += h.await.unwrap();
+        }
+        late.await.unwrap();
+        // Workers that found nothing while the late ones came: one more pass takes the rest.
+        while let Some(claim) = store
+            .claim("last", Duration::from_secs(60), Duration::ZERO)
+            .await
+            .unwrap()
+        {
+            store.complete(&claim, &[], &[], None).await.unwrap();
+            total += claim.ids.len();
         }
         assert_eq!(total, 300);
         assert_eq!(store.queue_depth().await.unwrap(), 0);
-    });
+    }
 }
 
 #[test]

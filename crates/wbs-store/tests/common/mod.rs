@@ -15,3 +15,29 @@ pub fn postgres_url(what: &str) -> Option<String> {
         }
     }
 }
+
+/// A new, empty database on the server `url` names, for one test (dropped first if a
+/// run before left it): its URL.
+#[allow(dead_code)] // Not every test file uses it.
+pub async fn fresh_postgres(url: &str, name: &str) -> String {
+    use sqlx::{Connection, Executor};
+    sqlx::any::install_default_drivers();
+    let name = format!("wbs_{name}_{}", std::process::id());
+    let mut admin = sqlx::AnyConnection::connect(url).await.unwrap();
+    admin
+        .execute(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)").as_str())
+        .await
+        .unwrap();
+    admin
+        .execute(format!("CREATE DATABASE {name}").as_str())
+        .await
+        .unwrap();
+    let (base, query) = url.split_once('?').unwrap_or((url, ""));
+    let (server, _) = base.rsplit_once('/').unwrap();
+    let query = if query.is_empty() {
+        String::new()
+    } else {
+        format!("?{query}")
+    };
+    format!("{server}/{name}{query}")
+}

@@ -1,0 +1,118 @@
+//! What the instances of a service share through the database besides the queue: the
+//! consumer's rate-limit slots, and logins waiting between `/connect` and `/callback`.
+
+use std::time::Duration;
+
+use sqlx::Row;
+use wbs_proto::wbs_oauth::Credentials;
+
+use crate::error::Result;
+use crate::groups::{now, seconds};
+use crate::open::{Backend, Store};
+
+/// Now in Unix milliseconds by the database's clock (one value within a statement), and
+/// the larger of two values, as each backend spells them. The database's clock, not the
+/// instances': slots booked by instances whose clocks differ are still spaced.
+fn clock(backend: Backend) -> (&'static str, &'static str) {
+    match backend {
+        Backend::Sqlite => (
+            "CAST((julianday('now') - 2440587.5) * 86400000.0 AS INTEGER)",
+            "max",
+        ),
+        Backend::Postgres => (
+            "CAST(EXTRACT(EPOCH FROM statement_timestamp()) * 1000 AS BIGINT)",
+            "GREATEST",
+        ),
+    }
+}
+
+fn millis(d: Duration) -> i64 {
+    i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
+}
+
+impl Store {
+    /// Books the next request slot of a consumer's rate limit, `interval` after the slot
+    /// booked before it (or now, if that is past); returns how long from now until it.
+    /// One statement on one row: instances booking together are given distinct slots.
+    pub async fn book_slot(&self, consumer: &str, interval: Duration) -> Result<Duration> {
+        let (now, max) = clock(self.backend());
+        let sql = format!(
+            "INSERT INTO rate_slots (consumer, next_slot) VALUES ($1, {now} + $2) \
+             ON CONFLICT (consumer) DO UPDATE \
+             SET next_slot = {max}(rate_slots.next_slot, {now}) + $2 \
+             RETURNING next_slot - $2 - {now}"
+        );
+        let wait: i64 = sqlx::query_scalar(&sql)
+            .bind(consumer)
+            .bind(millis(interval))
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(Duration::from_millis(u64::try_from(wait).unwrap_or(0)))
+    }
+
+    /// Books no slot of a consumer's rate limit before `pause` from now (the service said
+    /// the limit was passed).
+    pub async fn hold_slots(&self, consumer: &str, pause: Duration) -> Result<()> {
+        let (now, max) = clock(self.backend());
+        let sql = format!(
+            "INSERT INTO rate_slots (consumer, next_slot) VALUES ($1, {now} + $2) \
+             ON CONFLICT (consumer) DO UPDATE \
+             SET next_slot = {max}(rate_slots.next_slot, {now} + $2)"
+        );
+        sqlx::query(&sql)
+            .bind(consumer)
+            .bind(millis(pause))
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Keeps a request token (with its secret) until its callback, for at most `ttl`;
+    /// `false`, keeping nothing, when `max` logins are already waiting (a flood of
+    /// `/connect` cannot grow the table). Expired logins are deleted first.
+    pub async fn keep_login(&self, token: &Credentials, max: u64, ttl: Duration) -> Result<bool> {
+        let now = now();
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("DELETE FROM pending_logins WHERE asked_at <= $1")
+            .bind(now.saturating_sub(seconds(ttl)))
+            .execute(&mut *tx)
+            .await?;
+        let waiting: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM pending_logins")
+            .fetch_one(&mut *tx)
+            .await?;
+        if u64::try_from(waiting).unwrap_or(0) >= max {
+            return Ok(false);
+        }
+        sqlx::query(
+            "INSERT INTO pending_logins (token, secret, asked_at) VALUES ($1, $2, $3) \
+             ON CONFLICT (token) DO UPDATE SET secret = excluded.secret, asked_at = excluded.asked_at",
+        )
+        .bind(token.key.as_str())
+        .bind(token.secret.expose())
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    /// Takes the request token a callback names, kept by [`Store::keep_login`] on any
+    /// instance: once (it is deleted), and `None` if unknown or older than `ttl`.
+    pub async fn take_login(&self, key: &str, ttl: Duration) -> Result<Option<Credentials>> {
+        let row = sqlx::query(
+            "DELETE FROM pending_logins WHERE token = $1 RETURNING token, secret, asked_at",
+        )
+        .bind(key)
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some(row) = row else {
+            return Ok(None);
+        };
+        let asked_at: i64 = row.try_get(2)?;
+        if now().saturating_sub(asked_at) >= seconds(ttl) {
+            return Ok(None);
+        }
+        let (token, secret): (String, String) = (row.try_get(0)?, row.try_get(1)?);
+        Ok(Some(Credentials::new(token, secret)))
+    }
+}

@@ -1,0 +1,125 @@
+//! What instances share through the store besides the queue, on SQLite and PostgreSQL:
+//! rate-limit slots booked one after another, and logins waiting for their callback.
+
+mod common;
+
+use std::time::Duration;
+
+use wbs_proto::wbs_oauth::Credentials;
+use wbs_store::Store;
+
+fn rt() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+async fn slots_and_logins(stores: [Store; 2]) {
+    // Twenty slots a second apart, booked at once through two pools: distinct, spaced by
+    // the interval less the time between two bookings (more by the few milliseconds a
+    // booking that started first waited for one that took the row before it).
+    let mut booked = Vec::new();
+    for i in 0..20 {
+        let store = stores[i % 2].clone();
+        booked.push(tokio::spawn(async move {
+            store
+                .book_slot("app", Duration::from_secs(1))
+                .await
+                .unwrap()
+        }));
+    }
+    let mut waits = Vec::new();
+    for b in booked {
+        waits.push(b.await.unwrap());
+    }
+    waits.sort();
+    assert!(waits[0] < Duration::from_millis(500), "{waits:?}");
+    for pair in waits.windows(2) {
+        let gap = pair[1] - pair[0];
+        assert!(
+            gap > Duration::from_millis(500) && gap <= Duration::from_millis(1050),
+            "{waits:?}"
+        );
+    }
+    // Another consumer's slots are its own.
+    assert!(
+        stores[0]
+            .book_slot("other", Duration::from_secs(1))
+            .await
+            .unwrap()
+            < Duration::from_millis(500)
+    );
+    // After a 601: nothing before the pause ends.
+    stores[1]
+        .hold_slots("other", Duration::from_secs(120))
+        .await
+        .unwrap();
+    let wait = stores[0]
+        .book_slot("other", Duration::from_secs(1))
+        .await
+        .unwrap();
+    assert!(
+        wait > Duration::from_secs(110) && wait <= Duration::from_secs(120),
+        "{wait:?}"
+    );
+
+    // A login kept by one instance is taken by the other, once.
+    let ttl = Duration::from_secs(600);
+    let token = Credentials::new("request-token", "request-secret");
+    assert!(stores[0].keep_login(&token, 2, ttl).await.unwrap());
+    assert_eq!(
+        stores[1].take_login("request-token", ttl).await.unwrap(),
+        Some(token.clone())
+    );
+    assert_eq!(
+        stores[0].take_login("request-token", ttl).await.unwrap(),
+        None
+    );
+    assert_eq!(
+        stores[0].take_login("never-asked", ttl).await.unwrap(),
+        None
+    );
+    // Bounded: with two waiting, a third is refused and nothing is kept.
+    for key in ["a", "b"] {
+        assert!(stores[0]
+            .keep_login(&Credentials::new(key, "s"), 2, ttl)
+            .await
+            .unwrap());
+    }
+    assert!(!stores[1]
+        .keep_login(&Credentials::new("c", "s"), 2, ttl)
+        .await
+        .unwrap());
+    assert_eq!(stores[1].take_login("c", ttl).await.unwrap(), None);
+    // Expired: not given.
+    assert_eq!(
+        stores[1].take_login("a", Duration::ZERO).await.unwrap(),
+        None
+    );
+}
+
+#[test]
+fn shared_state_on_sqlite() {
+    rt().block_on(async {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.sqlite");
+        let one = Store::open_sqlite(&path).await.unwrap();
+        let two = Store::open_sqlite(&path).await.unwrap();
+        slots_and_logins([one, two]).await;
+    });
+}
+
+#[test]
+fn shared_state_on_postgres() {
+    let Some(url) = common::postgres_url("the PostgreSQL shared-state test") else {
+        return;
+    };
+    rt().block_on(async {
+        let url = common::fresh_postgres(&url, "shared_state").await;
+        let one = Store::open(&url).await.unwrap();
+        let two = Store::open(&url).await.unwrap();
+        slots_and_logins([one, two]).await;
+    });
+}
