@@ -184,15 +184,17 @@ impl Client {
                 limiter.answered_601();
             }
             // A call that changes state is tried again only when it was surely not
-            // processed: no connection, a rate limit, or not sent (the refresh failed).
-            let not_sent = err.is_connect() || rate_limited || err.is_refresh_failure();
+            // processed: no connection, a rate limit, or not sent (the refresh failed, or
+            // no slot of a shared rate limit could be booked).
+            let not_sent =
+                err.is_connect() || rate_limited || err.is_refresh_failure() || err.is_unbooked();
             let retriable = err.is_transient() && (C::IDEMPOTENT || not_sent);
             if !retriable || attempt >= policy.max_retries {
                 return Err(err);
             }
             if rate_limited {
                 if let Some(limiter) = &self.inner.settings.rate_limit {
-                    limiter.pause(policy.rate_limit_pause);
+                    limiter.pause(policy.rate_limit_pause).await;
                 }
             }
             let pause = if rate_limited {
@@ -240,7 +242,7 @@ impl Client {
         request: wbs_proto::http::Request<Vec<u8>>,
     ) -> Result<C::Output, Error> {
         if let Some(limiter) = &self.inner.settings.rate_limit {
-            limiter.acquire().await;
+            limiter.acquire().await?;
         }
         let request = request.map(|b| Full::new(Bytes::from(b)));
         let exchange = send(&self.inner.hyper, request, self.inner.settings.max_body);

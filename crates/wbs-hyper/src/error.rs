@@ -47,6 +47,8 @@ pub(crate) enum Kind {
     Rng,
     /// A listener stopped before it delivered what was awaited.
     Closed,
+    /// The shared rate limit's slots could not be booked (the request was not sent).
+    SlotBook,
     /// The pager stopped for another reason (in the source).
     Pager,
     /// The answer's body was longer than the limit (bytes).
@@ -108,7 +110,7 @@ impl Error {
     /// Whether trying again later may succeed.
     pub fn is_transient(&self) -> bool {
         match &self.kind {
-            Kind::Connect | Kind::Timeout | Kind::Transport => true,
+            Kind::Connect | Kind::Timeout | Kind::Transport | Kind::SlotBook => true,
             Kind::Response(e) => e.is_transient(),
             Kind::Token2(e) => e.is_transient(),
             Kind::RefreshFailed { transient, .. } => *transient,
@@ -151,6 +153,11 @@ impl Error {
     /// that changes state may be tried again).
     pub fn is_refresh_failure(&self) -> bool {
         matches!(self.kind, Kind::RefreshFailed { .. })
+    }
+
+    /// No slot of the shared rate limit could be booked: the call was not sent.
+    pub(crate) fn is_unbooked(&self) -> bool {
+        matches!(self.kind, Kind::SlotBook)
     }
 
     /// The service's rate limit (601), from the API or its token endpoint: wait before
@@ -200,6 +207,9 @@ impl fmt::Display for Error {
                 f.write_str("no nonce: the operating system's random number generator failed")
             }
             Kind::Closed => f.write_str("the listener stopped before the callback arrived"),
+            Kind::SlotBook => {
+                f.write_str("no request slot: the shared rate limit could not be booked")
+            }
             Kind::Pager => f.write_str("the pager stopped"),
             Kind::BodyTooLarge(n) => write!(f, "the answer is longer than the limit of {n} bytes"),
             Kind::Skipped(g) => match g.grpid {

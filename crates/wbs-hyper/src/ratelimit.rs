@@ -6,14 +6,38 @@
 //! then span 61 s, so a second of scheduling and network jitter between two sends cannot
 //! put `limit + 1` of them in the 60 seconds the service counts. It costs 1/61 (1.6 %) of
 //! the throughput.
+//!
+//! The slots are booked in this process ([`RateLimiter::per_minute`]), or, for several
+//! processes under one consumer key, in a [`SlotBook`] they share
+//! ([`RateLimiter::shared`]: wbs-service books them in its database).
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use tokio::time::Instant;
 
+use crate::error::{Error, Kind};
+use crate::BoxFuture;
+
 /// The span `limit` slots are spread over: a minute and the jitter allowed for.
 const PACED_MINUTE: Duration = Duration::from_secs(61);
+
+/// What a [`SlotBook`] fails with.
+pub type BookError = Box<dyn std::error::Error + Send + Sync>;
+
+/// Where processes sharing one consumer key book their request slots (one row of a
+/// database they share, say), so that together they keep its limit however many there
+/// are. Each booking is one slot `interval` after the one booked before it, by whichever
+/// process.
+pub trait SlotBook: Send + Sync {
+    /// Books the next slot, `interval` after the one booked before it (or now, if that is
+    /// past): how long from now until it.
+    fn book(&self, interval: Duration) -> BoxFuture<'_, Result<Duration, BookError>>;
+
+    /// No slot before `pause` from now, for anyone (the service answered 601).
+    fn hold(&self, pause: Duration) -> BoxFuture<'_, Result<(), BookError>>;
+}
 
 /// A limit on requests per minute for one consumer key, shared by clones (and by the
 /// clients [`Client::for_user`](crate::Client::for_user) makes).
@@ -23,55 +47,96 @@ const PACED_MINUTE: Duration = Duration::from_secs(61);
 /// let limit = wbs_hyper::RateLimiter::per_minute(120);
 /// let start = tokio::time::Instant::now();
 /// for _ in 0..3 {
-///     limit.acquire().await;
+///     limit.acquire().await?;
 /// }
 /// // Slots 61/120 s apart: the third waited over a second.
 /// assert!(start.elapsed() >= std::time::Duration::from_millis(1000));
-/// # });
+/// # Ok::<(), wbs_hyper::Error>(()) }).unwrap();
 /// ```
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct RateLimiter {
     interval: Duration,
+    /// The next free slot, when booked here.
     next: Arc<Mutex<Option<Instant>>>,
+    /// Where the slots are booked, when shared with other processes.
+    book: Option<Arc<dyn SlotBook>>,
     /// 601 answers the clients sharing this limit received.
-    rate_limited: Arc<std::sync::atomic::AtomicU64>,
+    rate_limited: Arc<AtomicU64>,
+}
+
+impl std::fmt::Debug for RateLimiter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RateLimiter")
+            .field("interval", &self.interval)
+            .field("shared", &self.book.is_some())
+            .finish_non_exhaustive()
+    }
 }
 
 impl RateLimiter {
-    /// At most `limit` requests in any minute (at least 1), with a second to spare.
+    /// At most `limit` requests in any minute (at least 1), with a second to spare, for
+    /// the clients of this process.
     pub fn per_minute(limit: u32) -> Self {
         Self {
             interval: PACED_MINUTE / limit.max(1),
             next: Arc::new(Mutex::new(None)),
+            book: None,
             rate_limited: Arc::default(),
         }
     }
 
-    /// Waits for this request's slot: the next free one, reserved in the order asked.
-    pub async fn acquire(&self) {
-        let slot = {
-            let mut next = self.next.lock().unwrap_or_else(|p| p.into_inner());
-            let now = Instant::now();
-            let slot = next.map_or(now, |n| n.max(now));
-            *next = Some(slot + self.interval);
-            slot
+    /// At most `limit` requests in any minute across every process that books its slots
+    /// in `book` with the same limit.
+    pub fn shared(limit: u32, book: Arc<dyn SlotBook>) -> Self {
+        Self {
+            book: Some(book),
+            ..Self::per_minute(limit)
+        }
+    }
+
+    /// Waits for this request's slot: the next free one, reserved in the order asked. Fails
+    /// (transiently, sending nothing) only when a shared book cannot be reached.
+    pub async fn acquire(&self) -> Result<(), Error> {
+        let slot = match &self.book {
+            Some(book) => {
+                let wait = book
+                    .book(self.interval)
+                    .await
+                    .map_err(|e| Error::new(Kind::SlotBook, Some(e)))?;
+                Instant::now() + wait
+            }
+            None => {
+                let mut next = self.next.lock().unwrap_or_else(|p| p.into_inner());
+                let now = Instant::now();
+                let slot = next.map_or(now, |n| n.max(now));
+                *next = Some(slot + self.interval);
+                slot
+            }
         };
         tokio::time::sleep_until(slot).await;
+        Ok(())
     }
 
     /// How many 601 answers the clients sharing this limit received (each, retried or not).
     pub fn rate_limited_answers(&self) -> u64 {
-        self.rate_limited.load(std::sync::atomic::Ordering::Relaxed)
+        self.rate_limited.load(Ordering::Relaxed)
     }
 
     /// Counts a 601 answer.
     pub(crate) fn answered_601(&self) {
-        self.rate_limited
-            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        self.rate_limited.fetch_add(1, Ordering::Relaxed);
     }
 
-    /// The service said 601: no slot before `pause` from now, for anyone.
-    pub fn pause(&self, pause: Duration) {
+    /// The service said 601: no slot before `pause` from now, for anyone (every process,
+    /// when shared; if the book cannot be reached, this process's next request fails on
+    /// it anyway).
+    pub async fn pause(&self, pause: Duration) {
+        if let Some(book) = &self.book {
+            if let Err(e) = book.hold(pause).await {
+                tracing::warn!(error = %e, "cannot pause the shared rate limit");
+            }
+            return;
+        }
         let mut next = self.next.lock().unwrap_or_else(|p| p.into_inner());
         let resume = Instant::now() + pause;
         *next = Some(next.map_or(resume, |n| n.max(resume)));

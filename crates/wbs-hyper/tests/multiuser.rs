@@ -81,7 +81,7 @@ async fn slots_are_spaced_and_a_601_pushes_them_back() {
     let start = tokio::time::Instant::now();
     let mut at = Vec::new();
     for _ in 0..5 {
-        limit.acquire().await;
+        limit.acquire().await.unwrap();
         at.push(start.elapsed());
     }
     // (The timer wakes on the millisecond after the slot.)
@@ -91,18 +91,80 @@ async fn slots_are_spaced_and_a_601_pushes_them_back() {
     }
     // Shared by clones: a clone's request takes the next slot.
     let clone = limit.clone();
-    clone.acquire().await;
+    clone.acquire().await.unwrap();
     assert!(near(start.elapsed(), slot * 5));
     // A 601: nothing for a minute, whoever asks.
-    limit.pause(Duration::from_secs(60));
+    limit.pause(Duration::from_secs(60)).await;
     let paused = start.elapsed();
-    clone.acquire().await;
+    clone.acquire().await.unwrap();
     assert!(near(start.elapsed(), paused + Duration::from_secs(60)));
     // Never more than the limit in a window: 61 slots span 61 seconds, a second more than
     // the window the service counts (room for jitter).
     let from = tokio::time::Instant::now();
     for _ in 0..61 {
-        limit.acquire().await;
+        limit.acquire().await.unwrap();
     }
     assert!(from.elapsed() >= Duration::from_secs(61));
+}
+
+/// A book of slots in this process, standing for what several processes share (a database
+/// row in wbs-service): the next free slot, or a failure.
+struct Book {
+    next: std::sync::Mutex<Option<tokio::time::Instant>>,
+    down: std::sync::atomic::AtomicBool,
+}
+
+impl wbs_hyper::SlotBook for Book {
+    fn book(
+        &self,
+        interval: Duration,
+    ) -> wbs_hyper::BoxFuture<'_, Result<Duration, wbs_hyper::BookError>> {
+        Box::pin(async move {
+            if self.down.load(std::sync::atomic::Ordering::Relaxed) {
+                return Err("the book is down".into());
+            }
+            let mut next = self.next.lock().unwrap();
+            let now = tokio::time::Instant::now();
+            let slot = next.map_or(now, |n| n.max(now));
+            *next = Some(slot + interval);
+            Ok(slot - now)
+        })
+    }
+
+    fn hold(&self, pause: Duration) -> wbs_hyper::BoxFuture<'_, Result<(), wbs_hyper::BookError>> {
+        Box::pin(async move {
+            let mut next = self.next.lock().unwrap();
+            let resume = tokio::time::Instant::now() + pause;
+            *next = Some(next.map_or(resume, |n| n.max(resume)));
+            Ok(())
+        })
+    }
+}
+
+/// Two limiters (two processes) booking in one book keep one limit together; a 601 one of
+/// them heard pauses both; a book that cannot be reached sends nothing and says so.
+#[tokio::test(start_paused = true)]
+async fn limiters_sharing_a_book_keep_one_limit() {
+    let book = Arc::new(Book {
+        next: std::sync::Mutex::new(None),
+        down: std::sync::atomic::AtomicBool::new(false),
+    });
+    let one = RateLimiter::shared(60, book.clone());
+    let two = RateLimiter::shared(60, book.clone());
+    let slot = Duration::from_secs(61) / 60;
+    let start = tokio::time::Instant::now();
+    for _ in 0..3 {
+        one.acquire().await.unwrap();
+        two.acquire().await.unwrap();
+    }
+    // Six requests, one slot after another whichever limiter asked.
+    assert!(start.elapsed() >= slot * 5);
+    one.pause(Duration::from_secs(60)).await;
+    let paused = tokio::time::Instant::now();
+    two.acquire().await.unwrap();
+    assert!(paused.elapsed() >= Duration::from_secs(60));
+    book.down.store(true, std::sync::atomic::Ordering::Relaxed);
+    let err = one.acquire().await.unwrap_err();
+    assert!(err.is_transient(), "{err}");
+    assert!(err.to_string().contains("rate limit"), "{err}");
 }
