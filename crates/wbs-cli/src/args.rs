@@ -51,7 +51,13 @@ pub(crate) struct Cli {
     pub(crate) format: Format,
     /// The history store: a SQLite file (default $XDG_DATA_HOME/wbs/wbs.sqlite), `sqlite:PATH`
     /// or `postgres://…`.
-    #[arg(long, global = true, env = "WBS_DB", hide_env_values = true)]
+    #[arg(
+        long,
+        visible_alias = "database",
+        global = true,
+        env = "WBS_DB",
+        hide_env_values = true
+    )]
     pub(crate) db: Option<String>,
     /// Run against an embedded sandbox on 127.0.0.1, seeded with the reference's examples.
     #[arg(long, global = true)]
@@ -151,7 +157,8 @@ pub(crate) struct ServeArgs {
     /// Workers fetching at once.
     #[arg(long, default_value_t = 4)]
     pub(crate) workers: usize,
-    /// Requests per minute for the consumer key, across all users.
+    /// Requests per minute for the consumer key, across all users (and, on PostgreSQL,
+    /// across every instance on the database: give them all the same).
     #[arg(long, default_value_t = 120)]
     pub(crate) rate_limit: u32,
     /// The admin API's bearer token (no admin API without one).

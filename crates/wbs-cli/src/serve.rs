@@ -1,14 +1,28 @@
 //! `wbs serve`: the multi-user notification service (wbs-service) on the history store.
 
 use wbs_hyper::{Client, Credentials, RateLimiter, Secret};
-use wbs_service::Service;
+use wbs_service::{Service, StoreSlots};
+use wbs_store::Backend;
 
 use crate::args::ServeArgs;
 use crate::config::Settings;
 use crate::Failure;
 
 pub(crate) async fn serve(a: &ServeArgs, s: &Settings, db: Option<&str>) -> Result<(), Failure> {
-    let limit = RateLimiter::per_minute(a.rate_limit);
+    let store = crate::history::open(db).await?;
+    // On PostgreSQL, instances may be several: they book the consumer's request slots in
+    // the database, and keep one limit together. A SQLite file has one instance.
+    let consumer = match (&s.consumer, &s.app) {
+        (Some(consumer), _) => Some(consumer.key.clone()),
+        (None, Some(app)) => Some(app.client_id.clone()),
+        (None, None) => None,
+    };
+    let limit = match (store.backend(), consumer) {
+        (Backend::Postgres, Some(consumer)) => {
+            StoreSlots::new(store.clone(), consumer).limiter(a.rate_limit)
+        }
+        _ => RateLimiter::per_minute(a.rate_limit),
+    };
     // The application's client: each user's is made from it (their token in place of this
     // empty one), sharing its pool and rate limit.
     let client = match (&s.consumer, &s.app) {
@@ -27,7 +41,6 @@ pub(crate) async fn serve(a: &ServeArgs, s: &Settings, db: Option<&str>) -> Resu
     .base_url(s.base_url.clone())
     .rate_limit(limit)
     .build()?;
-    let store = crate::history::open(db).await?;
     let mut service = Service::new(store, client);
     if let Some(consumer) = &s.consumer {
         // /connect and /callback: the three-legged flow for new users.

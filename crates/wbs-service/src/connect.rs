@@ -1,32 +1,29 @@
 //! `GET /connect` and `GET /callback`: the three-legged flow for a new user, through the
-//! service. The request token's secret waits in memory between the two (bounded, expiring
-//! after 10 minutes); the callback keeps the user's credentials, subscribes the user to
-//! the webhook and queues a first full sync.
+//! service. The request token's secret waits in the store between the two (bounded,
+//! expiring after 10 minutes), so the callback may reach any instance; the callback keeps
+//! the user's credentials, subscribes the user to the webhook and queues a first full
+//! sync.
 
-use std::collections::HashMap;
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use bytes::Bytes;
 use http_body_util::Full;
 use hyper::{Response, StatusCode};
 use wbs_hyper::serve::respond;
-use wbs_hyper::{AuthorizationCallback, Credentials, OAuthDance};
+use wbs_hyper::{AuthorizationCallback, OAuthDance};
 use wbs_store::StoredToken;
 
 use crate::enroll::Enrolment;
 use crate::Shared;
 
 /// Logins waited for at most (a flood of `/connect` cannot grow the service).
-const MAX_PENDING: usize = 10_000;
+const MAX_PENDING: u64 = 10_000;
 /// How long a login may take between `/connect` and `/callback`.
 const PENDING_FOR: Duration = Duration::from_secs(600);
 
 /// The OAuth 1 flow the service runs for new users.
 pub(crate) struct Login {
     pub(crate) dance: OAuthDance,
-    /// Request tokens waiting for their callback: key -> (token with secret, when asked).
-    pub(crate) pending: Mutex<HashMap<String, (Credentials, Instant)>>,
 }
 
 pub(crate) async fn connect(shared: &Shared) -> Response<Full<Bytes>> {
@@ -49,16 +46,25 @@ pub(crate) async fn connect(shared: &Shared) -> Response<Full<Bytes>> {
             "The service could not start the login.",
         );
     };
+    match shared
+        .store
+        .keep_login(&token, MAX_PENDING, PENDING_FOR)
+        .await
     {
-        let mut pending = login.pending.lock().unwrap_or_else(|p| p.into_inner());
-        pending.retain(|_, (_, at)| at.elapsed() < PENDING_FOR);
-        if pending.len() >= MAX_PENDING {
+        Ok(true) => {}
+        Ok(false) => {
             return respond(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "Too many logins under way.",
+            )
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot keep a login");
+            return respond(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "The service could not start the login.",
             );
         }
-        pending.insert(token.key.clone(), (token, Instant::now()));
     }
     let mut r = respond(StatusCode::FOUND, "");
     if let Ok(v) = hyper::header::HeaderValue::from_str(&url) {
@@ -74,16 +80,21 @@ pub(crate) async fn callback(shared: &Shared, query: &str) -> Response<Full<Byte
     let Ok(cb) = AuthorizationCallback::parse(query) else {
         return respond(StatusCode::BAD_REQUEST, "Not an authorization callback.");
     };
-    let taken = login
-        .pending
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .remove(&cb.token);
-    let Some((request_token, _)) = taken.filter(|(_, at)| at.elapsed() < PENDING_FOR) else {
-        return respond(
-            StatusCode::BAD_REQUEST,
-            "Unknown or expired login: start again at /connect.",
-        );
+    let request_token = match shared.store.take_login(&cb.token, PENDING_FOR).await {
+        Ok(Some(token)) => token,
+        Ok(None) => {
+            return respond(
+                StatusCode::BAD_REQUEST,
+                "Unknown or expired login: start again at /connect.",
+            )
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot read a login");
+            return respond(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "The login could not be read: try again.",
+            );
+        }
     };
     let access = match login.dance.access_token(&request_token, &cb.verifier).await {
         Ok(a) => a,

@@ -36,6 +36,7 @@ mod connect;
 mod enroll;
 mod ingest;
 mod metrics;
+mod slots;
 mod webhook;
 mod worker;
 
@@ -49,6 +50,7 @@ use wbs_hyper::{Client, ClientCredentials, OAuthDance, Secret};
 use wbs_store::Store;
 
 pub use metrics::Metrics;
+pub use slots::StoreSlots;
 pub use webhook::NOTIFY_PATH;
 pub use worker::{LEASE, USER_PAUSE};
 
@@ -133,10 +135,7 @@ impl Service {
     /// endpoints, back to `{public_url}/callback`, which keeps the user's credentials,
     /// subscribes them and queues a first full sync. Without it (or a public URL), 404.
     pub fn oauth1_login(mut self, dance: OAuthDance) -> Self {
-        self.shared.login = Some(connect::Login {
-            dance,
-            pending: std::sync::Mutex::new(std::collections::HashMap::new()),
-        });
+        self.shared.login = Some(connect::Login { dance });
         self
     }
 
