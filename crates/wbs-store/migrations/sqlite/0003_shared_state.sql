@@ -16,3 +16,5 @@ CREATE TABLE pending_logins (
     asked_at BIGINT NOT NULL
 );
 CREATE INDEX pending_logins_by_age ON pending_logins (asked_at);
+
+-- (PostgreSQL's version also tunes autovacuum for the queue table; SQLite has none.)
