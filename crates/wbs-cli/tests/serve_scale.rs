@@ -15,207 +15,24 @@
 //! disturb.
 
 mod common;
+mod scale;
 
-use std::path::{Path, PathBuf};
-use std::process::Child;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use common::{free_port, location, spawn_listening, try_http};
-use serde_json::{json, Value};
-use wbs_hyper::{MeasureGroup, UserId};
+use common::try_http;
+use scale::{
+    add_groups, add_user, add_users, assert_exact, connect, drained, print_metrics, runtime, stats,
+    Serve,
+};
+use serde_json::Value;
 use wbs_sim::{Faults, RunningSim, Sandbox, FIRST_GENERATED_USER};
-use wbs_store::{HistoryQuery, Store};
 
 /// One scenario at a time.
 static TURN: Mutex<()> = Mutex::new(());
-const ADMIN: &str = "scale-admin-token";
 /// The sandbox's limit and the service's.
 const LIMIT: u32 = 6_000;
-
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap()
-}
-
-/// `wbs serve` as a child process, which can be SIGKILLed and started again on its port.
-struct Serve {
-    child: Child,
-    args: Vec<String>,
-    port: u16,
-}
-
-impl Serve {
-    fn start(sim: &RunningSim, db: &Path, workers: u32) -> Self {
-        let (key, secret) = sim.with(|s| {
-            (
-                s.consumer().key.clone(),
-                s.consumer().secret.expose().to_owned(),
-            )
-        });
-        let port = free_port();
-        let args: Vec<String> = [
-            "--base-url",
-            &sim.base_url(),
-            "--oauth-url",
-            &sim.base_url(),
-            "--consumer-key",
-            &key,
-            "--consumer-secret",
-            &secret,
-            "--db",
-            db.to_str().unwrap(),
-            "serve",
-            "--listen",
-            &format!("127.0.0.1:{port}"),
-            "--admin-token",
-            ADMIN,
-            "--workers",
-            &workers.to_string(),
-            "--rate-limit",
-            &LIMIT.to_string(),
-        ]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
-        let child = spawn_listening(&args, port);
-        Self { child, args, port }
-    }
-
-    fn url(&self, path: &str) -> String {
-        format!("http://127.0.0.1:{}{path}", self.port)
-    }
-
-    /// SIGKILL, then the same command again (the webhook's URL does not change).
-    fn kill_and_restart(&mut self) {
-        self.child.kill().unwrap();
-        self.child.wait().unwrap();
-        self.child = spawn_listening(&self.args, self.port);
-    }
-}
-
-impl Drop for Serve {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// The sandbox's counters.
-fn stats(sim: &RunningSim) -> Value {
-    let reply = try_http("GET", &format!("{}/admin/stats", sim.base_url()), None, "").unwrap();
-    serde_json::from_str(reply.split("\r\n\r\n").nth(1).unwrap()).unwrap()
-}
-
-/// A user authorizes the application through the service: `/connect`, the sandbox's
-/// authorize page (the user approves), `/callback`. Tried again from the start when a
-/// step fails (the sandbox may be failing requests).
-fn connect(serve: &Serve, user: i64) {
-    for _ in 0..50 {
-        let step = || -> Option<()> {
-            let authorize = location(&try_http("GET", &serve.url("/connect"), None, "")?)?;
-            let back = location(&try_http(
-                "GET",
-                &format!("{authorize}&userid={user}"),
-                None,
-                "",
-            )?)?;
-            try_http("GET", &back, None, "")?
-                .starts_with("HTTP/1.1 200")
-                .then_some(())
-        };
-        if step().is_some() {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    panic!("user {user} could not connect");
-}
-
-/// An existing user's credentials given through the admin API (subscribed, first sync
-/// queued); tried again on a failure.
-fn add_user(serve: &Serve, sim: &RunningSim, user: i64) {
-    let token = sim.with(|s| s.user(UserId::new(user)).unwrap().token.clone());
-    let body = json!({"userid": user, "token": token.key, "token_secret": token.secret.expose()})
-        .to_string();
-    for _ in 0..50 {
-        let reply = try_http("POST", &serve.url("/admin/users"), Some(ADMIN), &body);
-        if reply.is_some_and(|r| r.starts_with("HTTP/1.1 200")) {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    panic!("user {user} could not be added");
-}
-
-/// `n` groups through the sandbox's admin path, each for a user at random, from 4 threads.
-fn add_groups(sim: &RunningSim, users: &[i64], n: usize, seed: u64) {
-    let url = format!("{}/admin/groups", sim.base_url());
-    let next = AtomicU64::new(0);
-    std::thread::scope(|s| {
-        for t in 0..4u64 {
-            let (url, next) = (&url, &next);
-            s.spawn(move || {
-                let mut rng = fastrand::Rng::with_seed(seed.wrapping_mul(31).wrapping_add(t));
-                while next.fetch_add(1, Ordering::Relaxed) < n as u64 {
-                    let user = users[rng.usize(..users.len())];
-                    let body = json!({"userid": user, "devtype": 1, "group": {
-                        "grpid": 0, "attrib": 0, "category": 1,
-                        "date": 1_700_000_000 + rng.i64(0..30_000_000),
-                        "measures": [{"value": rng.i64(50_000..120_000), "type": 1, "unit": -3}],
-                    }})
-                    .to_string();
-                    let reply = try_http("POST", url, None, &body).unwrap();
-                    assert!(reply.contains("\"status\":0"), "{reply}");
-                }
-            });
-        }
-    });
-}
-
-/// Waits until the store holds `expected` groups and the queue is empty; when.
-fn drained(rt: &tokio::runtime::Runtime, db: &Path, expected: i64, within: Duration) -> Instant {
-    let store = rt.block_on(Store::open_sqlite(db)).unwrap();
-    let deadline = Instant::now() + within;
-    loop {
-        let (groups, depth): (i64, u64) = rt.block_on(async {
-            let groups = sqlx::query_scalar("SELECT COUNT(*) FROM measure_groups")
-                .fetch_one(store.pool())
-                .await
-                .unwrap();
-            (groups, store.queue_depth().await.unwrap())
-        });
-        if groups == expected && depth == 0 {
-            rt.block_on(store.close());
-            return Instant::now();
-        }
-        assert!(
-            Instant::now() < deadline,
-            "not drained: {groups} of {expected} groups, {depth} notifications queued"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
-}
-
-/// Every user's groups in the store equal the sandbox's, field by field.
-fn assert_exact(rt: &tokio::runtime::Runtime, sim: &RunningSim, db: &Path, users: &[i64]) {
-    let store = rt.block_on(Store::open_sqlite(db)).unwrap();
-    for &user in users {
-        let user = UserId::new(user);
-        let doc = sim.with(|s| s.raw_getmeas(user, 100_000)).unwrap();
-        let mut theirs: Vec<MeasureGroup> =
-            serde_json::from_value(doc["body"]["measuregrps"].clone()).unwrap();
-        let mut ours = rt.block_on(store.groups(&HistoryQuery::new(user))).unwrap();
-        theirs.sort_by_key(|g| g.grpid);
-        ours.sort_by_key(|g| g.grpid);
-        assert_eq!(ours, theirs, "user {user}");
-    }
-    rt.block_on(store.close());
-}
 
 /// What a scenario measured.
 #[derive(Debug)]
@@ -248,25 +65,17 @@ fn scenario(faults: Faults, kills: u32, seed: u64) -> Outcome {
         .unwrap();
     sim.set_rate_limit(Some(LIMIT));
     let dir = tempfile::tempdir().unwrap();
-    let db: PathBuf = dir.path().join("serve.sqlite");
-    let serve = Mutex::new(Serve::start(&sim, &db, 8));
+    let db = dir.path().join("serve.sqlite");
+    let db = db.to_str().unwrap();
+    let serve = Mutex::new(Serve::start(&sim, db, 8, LIMIT, &[]));
     let users: Vec<i64> = (0..USERS).map(|u| FIRST_GENERATED_USER + u).collect();
 
     {
         let serve = serve.lock().unwrap();
         for &user in &users[..3] {
-            connect(&serve, user);
+            connect(&serve, None, user);
         }
-        let next = AtomicU64::new(3);
-        std::thread::scope(|s| {
-            for _ in 0..8 {
-                s.spawn(|| loop {
-                    let i = next.fetch_add(1, Ordering::Relaxed) as usize;
-                    let Some(&user) = users.get(i) else { return };
-                    add_user(&serve, &sim, user);
-                });
-            }
-        });
+        add_users(&serve.url(""), &sim, &users[3..]);
     }
 
     let last_kill = Mutex::new(None::<Instant>);
@@ -288,7 +97,7 @@ fn scenario(faults: Faults, kills: u32, seed: u64) -> Outcome {
         }
         add_groups(&sim, &users, GROUPS, seed);
         let added = (Instant::now(), stats(&sim));
-        let done = drained(&rt, &db, GROUPS as i64, Duration::from_secs(600));
+        let done = drained(&rt, db, GROUPS as i64, Duration::from_secs(600));
         (added, done)
     });
     if let Some(last) = *last_kill.lock().unwrap() {
@@ -298,19 +107,10 @@ fn scenario(faults: Faults, kills: u32, seed: u64) -> Outcome {
         );
     }
     let end = stats(&sim);
-    assert_exact(&rt, &sim, &db, &users);
+    assert_exact(&rt, &sim, db, &users);
     let metrics = try_http("GET", &serve.lock().unwrap().url("/metrics"), None, "").unwrap();
     assert!(metrics.contains("wbs_queue_depth 0"), "{metrics}");
-    for line in metrics.lines().filter(|l| {
-        l.starts_with("wbs_fetch_duration_seconds")
-            || l.starts_with("wbs_http_request_duration_seconds_sum")
-            || l.starts_with("wbs_http_request_duration_seconds_count")
-            || l.starts_with("wbs_fetches_total")
-            || l.starts_with("wbs_errors_total")
-            || l.starts_with("wbs_notifications_total")
-    }) {
-        eprintln!("  {line}");
-    }
+    print_metrics(&metrics);
     let count = |v: &Value, k: &str| v[k].as_u64().unwrap();
     Outcome {
         requests: count(&end, "requests"),
@@ -374,10 +174,11 @@ fn a_flood_of_forged_notifications_costs_a_handful_of_fetches() {
         .unwrap();
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("flood.sqlite");
-    let serve = Serve::start(&sim, &db, 4);
+    let db = db.to_str().unwrap();
+    let serve = Serve::start(&sim, db, 4, LIMIT, &[]);
     let user = FIRST_GENERATED_USER;
-    add_user(&serve, &sim, user);
-    drained(&rt, &db, 30, Duration::from_secs(60));
+    add_user(&serve.url(""), &sim, user);
+    drained(&rt, db, 30, Duration::from_secs(60));
     let before = stats(&sim)["getmeas"].as_u64().unwrap();
 
     let flooding = AtomicBool::new(true);
@@ -427,7 +228,7 @@ fn a_flood_of_forged_notifications_costs_a_handful_of_fetches() {
         (sent, health.join().unwrap())
     });
     let took = started.elapsed();
-    drained(&rt, &db, 30, Duration::from_secs(60));
+    drained(&rt, db, 30, Duration::from_secs(60));
     let fetches = stats(&sim)["getmeas"].as_u64().unwrap() - before;
     eprintln!(
         "flood: {sent} answered 200 in {took:?}; {fetches} getmeas; /healthz worst {worst:?}"
