@@ -10,10 +10,24 @@
 //!        (requests arriving together: Store::enqueue_all, one transaction) │ (durable)
 //!   workers: Store::claim(user, lease) ──> Client::for_user ──> getmeas window(s)
 //!            ──> Store::complete (groups + done, one transaction) | release (backoff)
+//!            (each request in a slot of the consumer's RateLimiter)
 //!   GET /healthz · GET /metrics (Prometheus text)
 //!   GET /connect ──> authorize ──> GET /callback: credentials kept, subscribed, first sync
+//!        (the request token's secret waits in the store: Store::keep_login / take_login)
 //!   /admin/users[/{id}/history] (bearer token): list, history, add a user (subscribe +
 //!   first full sync queued)
+//! ```
+//!
+//! Instances share nothing but the store, so on PostgreSQL any number may run behind a
+//! load balancer: claims lock a user `FOR UPDATE SKIP LOCKED` (one instance works a user at
+//! a time; a killed instance's claims are retaken when their lease ends), and
+//! [`StoreSlots`] books the consumer's request slots in the database, so that together the
+//! instances keep one rate limit.
+//!
+//! ```text
+//!   instance 1 ─┐                        ┌─ notifications (queue, leases)
+//!   instance 2 ─┼── PostgreSQL (Store) ──┼─ rate_slots (the consumer's next slot)
+//!   instance 3 ─┘                        └─ pending_logins · credentials · history
 //! ```
 //!
 //! ```no_run

@@ -17,6 +17,11 @@
 //!          Store::groups(HistoryQuery) ──> Vec<MeasureGroup>  (history, plots, exports)
 //! ```
 //!
+//! The service's queue lives here too ([`Store::enqueue_all`], [`Store::claim`],
+//! [`Store::complete`]), with what several instances of it share: the consumer's
+//! rate-limit slots ([`Store::book_slot`]) and logins waiting for their callback
+//! ([`Store::keep_login`]).
+//!
 //! A page's groups and the cursor that follows them are one transaction: a process killed
 //! at any moment leaves the store as it was after some page, and the next synchronisation
 //! resumes after that page ([`wbs_proto::SyncCursor::progress`]).
