@@ -166,12 +166,12 @@ impl Store {
     }
 }
 
-/// Unix seconds now.
 /// A duration in whole seconds, as the store keeps times.
 pub(crate) fn seconds(d: std::time::Duration) -> i64 {
     i64::try_from(d.as_secs()).unwrap_or(i64::MAX)
 }
 
+/// Unix seconds now, by this process's clock.
 pub(crate) fn now() -> i64 {
     Timestamp::from_system_time(std::time::SystemTime::now())
         .map(Timestamp::secs)

@@ -10,7 +10,7 @@ use wbs_proto::wbs_model::{MeasureGroup, Notification, Timestamp, UserId};
 use wbs_proto::{SkippedGroup, SyncCursor};
 
 use crate::error::{Error, Result};
-use crate::groups::{now, placeholders, seconds};
+use crate::groups::{placeholders, seconds};
 use crate::open::{Backend, Store};
 
 /// A worker's claim on one user's pending notifications, coalesced: the union of their
@@ -89,7 +89,7 @@ impl Store {
                  AND q.startdate <= v.column2 AND q.enddate >= v.column3) \
              RETURNING id"
         );
-        let mut q = sqlx::query_scalar(&sql).bind(now());
+        let mut q = sqlx::query_scalar(&sql).bind(self.clock());
         for n in ns {
             q = q
                 .bind(n.userid.get())
@@ -116,7 +116,7 @@ impl Store {
         lease: Duration,
         pause: Duration,
     ) -> Result<Option<Claim>> {
-        let now = now();
+        let now = self.clock();
         let until = now.saturating_add(seconds(lease).max(1));
         let since = if pause.is_zero() {
             i64::MAX
@@ -127,8 +127,9 @@ impl Store {
             Backend::Sqlite => claim_sqlite(&self.pool, owner, until, now, since).await?,
             Backend::Postgres => {
                 let mut picked = Picked::Nobody;
-                // A claim that lost its user to one committed meanwhile tries the next.
-                for _ in 0..4 {
+                // A claim that lost its user to one committed meanwhile tries the next
+                // (each loss is another claim's success: this ends).
+                for _ in 0..MAX_LOST {
                     let mut tx = self.pool.begin().await?;
                     picked = claim_postgres(&mut tx, owner, until, now, since).await?;
                     tx.commit().await?;
@@ -176,13 +177,19 @@ impl Store {
     }
 
     async fn mark_done(&self, tx: &mut sqlx::AnyConnection, claim: &Claim) -> Result<u64> {
-        update_held(&mut *tx, "done_at = $1, lease_until = NULL", now(), claim).await
+        update_held(
+            &mut *tx,
+            "done_at = $1, lease_until = NULL",
+            self.clock(),
+            claim,
+        )
+        .await
     }
 
     /// Extends a claim's lease to `lease` from now, for a fetch that takes longer than a
     /// lease; [`Error::LeaseLost`] if it already ended and another worker took the user.
     pub async fn renew(&self, claim: &Claim, lease: Duration) -> Result<()> {
-        let until = now().saturating_add(seconds(lease).max(1));
+        let until = self.clock().saturating_add(seconds(lease).max(1));
         if update_held(&self.pool, "lease_until = $1", until, claim).await?
             != claim.ids.len() as u64
         {
@@ -198,7 +205,7 @@ impl Store {
         update_held(
             &self.pool,
             set,
-            now().saturating_add(seconds(retry_in)),
+            self.clock().saturating_add(seconds(retry_in)),
             claim,
         )
         .await?;
@@ -210,7 +217,7 @@ impl Store {
     /// when idle.
     pub async fn prune_done(&self) -> Result<u64> {
         Ok(sqlx::query("DELETE FROM notifications WHERE done_at < $1")
-            .bind(now().saturating_sub(KEEP_DONE))
+            .bind(self.clock().saturating_sub(KEEP_DONE))
             .execute(&self.pool)
             .await?
             .rows_affected())
@@ -270,10 +277,15 @@ enum Picked {
     Rows(Vec<sqlx::any::AnyRow>),
 }
 
+/// How many users a PostgreSQL claim may lose to claims committed meanwhile before it
+/// gives up for now (`None`; the worker asks again within a second).
+const MAX_LOST: usize = 16;
+
 /// PostgreSQL, in a transaction: the oldest claimable user's credentials row is locked
 /// `FOR UPDATE SKIP LOCKED` (held to the commit; claims running together pass over it),
 /// then, in a statement that sees every claim committed before the lock was granted,
-/// their notifications are leased unless one of those claims holds the user.
+/// their notifications are leased unless one of those claims holds the user or completed
+/// them within the pause.
 async fn claim_postgres(
     tx: &mut sqlx::AnyConnection,
     owner: &str,
@@ -301,13 +313,16 @@ async fn claim_postgres(
         "UPDATE notifications SET lease_owner = $1, lease_until = $2 \
          WHERE userid = $4 AND done_at IS NULL AND (lease_until IS NULL OR lease_until <= $3) \
          AND NOT EXISTS (SELECT 1 FROM notifications l \
-             WHERE l.userid = $4 AND l.done_at IS NULL AND l.lease_until > $3) {LEASED}"
+             WHERE l.userid = $4 AND l.done_at IS NULL AND l.lease_until > $3) \
+         AND NOT EXISTS (SELECT 1 FROM notifications d \
+             WHERE d.userid = $4 AND d.done_at >= $5) {LEASED}"
     );
     let rows = sqlx::query(&lease)
         .bind(owner)
         .bind(until)
         .bind(now)
         .bind(userid)
+        .bind(since)
         .fetch_all(&mut *tx)
         .await?;
     Ok(if rows.is_empty() {

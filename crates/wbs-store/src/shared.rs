@@ -7,7 +7,7 @@ use sqlx::Row;
 use wbs_proto::wbs_oauth::Credentials;
 
 use crate::error::Result;
-use crate::groups::{now, seconds};
+use crate::groups::seconds;
 use crate::open::{Backend, Store};
 
 /// Now in Unix milliseconds by the database's clock (one value within a statement), and
@@ -26,8 +26,10 @@ fn clock(backend: Backend) -> (&'static str, &'static str) {
     }
 }
 
+/// Whole milliseconds, rounded up: a slot interval rounded down would let more requests
+/// than the limit into a minute (61 s / 4,000 is 15.25 ms, not 15).
 fn millis(d: Duration) -> i64 {
-    i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
+    i64::try_from(d.as_micros().div_ceil(1000)).unwrap_or(i64::MAX)
 }
 
 impl Store {
@@ -71,7 +73,7 @@ impl Store {
     /// `false`, keeping nothing, when `max` logins are already waiting (a flood of
     /// `/connect` cannot grow the table). Expired logins are deleted first.
     pub async fn keep_login(&self, token: &Credentials, max: u64, ttl: Duration) -> Result<bool> {
-        let now = now();
+        let now = self.clock();
         let mut tx = self.pool.begin().await?;
         sqlx::query("DELETE FROM pending_logins WHERE asked_at <= $1")
             .bind(now.saturating_sub(seconds(ttl)))
@@ -109,7 +111,7 @@ impl Store {
             return Ok(None);
         };
         let asked_at: i64 = row.try_get(2)?;
-        if now().saturating_sub(asked_at) >= seconds(ttl) {
+        if self.clock().saturating_sub(asked_at) >= seconds(ttl) {
             return Ok(None);
         }
         let (token, secret): (String, String) = (row.try_get(0)?, row.try_get(1)?);

@@ -320,13 +320,25 @@ fn cursor_on_sqlite() {
     });
 }
 
-/// The two migrations define the same tables with the same columns, in the same order.
+/// The two migrations define the same tables with the same columns, in the same order
+/// (PostgreSQL's storage parameters, `ALTER TABLE … SET (…)`, are not schema: left out).
 #[test]
 fn one_schema_for_both_backends() {
     fn columns(sql: &str) -> Vec<String> {
+        let mut in_parameters = false;
         sql.lines()
             .map(|l| l.split("--").next().unwrap().trim())
             .filter(|l| !l.is_empty())
+            .filter(|l| {
+                if l.starts_with("ALTER TABLE") && l.ends_with("SET (") {
+                    in_parameters = true;
+                }
+                let skip = in_parameters;
+                if l.starts_with(");") {
+                    in_parameters = false;
+                }
+                !skip
+            })
             .map(|l| {
                 let mut words = l.split_whitespace();
                 let first = words.next().unwrap_or_default();
