@@ -50,7 +50,7 @@ pub use listen::{
     fetch_each, read_notification, NotificationListener, Received, ACK_TIMEOUT,
     MAX_NOTIFICATION_BODY, MAX_NOTIFICATION_CONNECTIONS,
 };
-pub use ratelimit::{BookError, RateLimiter, SlotBook};
+pub use ratelimit::{BookError, LocalSlots, RateLimiter, SlotBook};
 pub use wbs_proto::wbs_model::{
     ArithmeticError, Attribution, Category, Decimal, DeviceType, Gender, GroupExtra, GroupId,
     Measure, MeasureExtra, MeasureGroup, MeasurePage, MeasureType, More, Notification, Quantity,

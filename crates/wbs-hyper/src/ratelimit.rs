@@ -7,9 +7,10 @@
 //! put `limit + 1` of them in the 60 seconds the service counts. It costs 1/61 (1.6 %) of
 //! the throughput.
 //!
-//! The slots are booked in this process ([`RateLimiter::per_minute`]), or, for several
-//! processes under one consumer key, in a [`SlotBook`] they share
-//! ([`RateLimiter::shared`]: wbs-service books them in its database).
+//! The slots are booked in this process ([`RateLimiter::per_minute`], in [`LocalSlots`]),
+//! or, for several processes under one consumer key, in a [`SlotBook`] they share
+//! ([`RateLimiter::shared`]: wbs-service books them in its database). Either way a
+//! request waits for its slot after booking it, so a slot is never used twice.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -39,6 +40,34 @@ pub trait SlotBook: Send + Sync {
     fn hold(&self, pause: Duration) -> BoxFuture<'_, Result<(), BookError>>;
 }
 
+/// Slots booked in this process: what [`RateLimiter::per_minute`] books in, for the
+/// clients of one process.
+#[derive(Debug, Default)]
+pub struct LocalSlots {
+    next: Mutex<Option<Instant>>,
+}
+
+impl SlotBook for LocalSlots {
+    fn book(&self, interval: Duration) -> BoxFuture<'_, Result<Duration, BookError>> {
+        let mut next = self.next.lock().unwrap_or_else(|p| p.into_inner());
+        let now = Instant::now();
+        let slot = next.map_or(now, |n| n.max(now));
+        *next = Some(slot + interval);
+        Box::pin(std::future::ready(Ok(slot - now)))
+    }
+
+    fn hold(&self, pause: Duration) -> BoxFuture<'_, Result<(), BookError>> {
+        let mut next = self.next.lock().unwrap_or_else(|p| p.into_inner());
+        let resume = Instant::now() + pause;
+        *next = Some(next.map_or(resume, |n| n.max(resume)));
+        Box::pin(std::future::ready(Ok(())))
+    }
+}
+
+/// How long a booking may take before the request fails unsent (a book in a database
+/// that stopped answering).
+const BOOKING_TIMEOUT: Duration = Duration::from_secs(10);
+
 /// A limit on requests per minute for one consumer key, shared by clones (and by the
 /// clients [`Client::for_user`](crate::Client::for_user) makes).
 ///
@@ -56,10 +85,8 @@ pub trait SlotBook: Send + Sync {
 #[derive(Clone)]
 pub struct RateLimiter {
     interval: Duration,
-    /// The next free slot, when booked here.
-    next: Arc<Mutex<Option<Instant>>>,
-    /// Where the slots are booked, when shared with other processes.
-    book: Option<Arc<dyn SlotBook>>,
+    /// Where the slots are booked: in this process, or shared with others.
+    book: Arc<dyn SlotBook>,
     /// 601 answers the clients sharing this limit received.
     rate_limited: Arc<AtomicU64>,
 }
@@ -68,7 +95,6 @@ impl std::fmt::Debug for RateLimiter {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("RateLimiter")
             .field("interval", &self.interval)
-            .field("shared", &self.book.is_some())
             .finish_non_exhaustive()
     }
 }
@@ -77,43 +103,28 @@ impl RateLimiter {
     /// At most `limit` requests in any minute (at least 1), with a second to spare, for
     /// the clients of this process.
     pub fn per_minute(limit: u32) -> Self {
+        Self::shared(limit, Arc::new(LocalSlots::default()))
+    }
+
+    /// At most `limit` requests in any minute (at least 1), with a second to spare, across
+    /// every process that books its slots in `book` with the same limit.
+    pub fn shared(limit: u32, book: Arc<dyn SlotBook>) -> Self {
         Self {
             interval: PACED_MINUTE / limit.max(1),
-            next: Arc::new(Mutex::new(None)),
-            book: None,
+            book,
             rate_limited: Arc::default(),
         }
     }
 
-    /// At most `limit` requests in any minute across every process that books its slots
-    /// in `book` with the same limit.
-    pub fn shared(limit: u32, book: Arc<dyn SlotBook>) -> Self {
-        Self {
-            book: Some(book),
-            ..Self::per_minute(limit)
-        }
-    }
-
     /// Waits for this request's slot: the next free one, reserved in the order asked. Fails
-    /// (transiently, sending nothing) only when a shared book cannot be reached.
+    /// (transiently, sending nothing) only when a shared book cannot be reached, or does
+    /// not answer within 10 s.
     pub async fn acquire(&self) -> Result<(), Error> {
-        let slot = match &self.book {
-            Some(book) => {
-                let wait = book
-                    .book(self.interval)
-                    .await
-                    .map_err(|e| Error::new(Kind::SlotBook, Some(e)))?;
-                Instant::now() + wait
-            }
-            None => {
-                let mut next = self.next.lock().unwrap_or_else(|p| p.into_inner());
-                let now = Instant::now();
-                let slot = next.map_or(now, |n| n.max(now));
-                *next = Some(slot + self.interval);
-                slot
-            }
-        };
-        tokio::time::sleep_until(slot).await;
+        let wait = tokio::time::timeout(BOOKING_TIMEOUT, self.book.book(self.interval))
+            .await
+            .map_err(|elapsed| Error::new(Kind::SlotBook, Some(Box::new(elapsed))))?
+            .map_err(|e| Error::new(Kind::SlotBook, Some(e)))?;
+        tokio::time::sleep(wait).await;
         Ok(())
     }
 
@@ -128,17 +139,12 @@ impl RateLimiter {
     }
 
     /// The service said 601: no slot before `pause` from now, for anyone (every process,
-    /// when shared; if the book cannot be reached, this process's next request fails on
-    /// it anyway).
+    /// when shared; if the book cannot be reached, the next request fails on it anyway).
     pub async fn pause(&self, pause: Duration) {
-        if let Some(book) = &self.book {
-            if let Err(e) = book.hold(pause).await {
-                tracing::warn!(error = %e, "cannot pause the shared rate limit");
-            }
-            return;
+        match tokio::time::timeout(BOOKING_TIMEOUT, self.book.hold(pause)).await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => tracing::warn!(error = %e, "cannot pause the shared rate limit"),
+            Err(_) => tracing::warn!("the shared rate limit did not answer a pause"),
         }
-        let mut next = self.next.lock().unwrap_or_else(|p| p.into_inner());
-        let resume = Instant::now() + pause;
-        *next = Some(next.map_or(resume, |n| n.max(resume)));
     }
 }

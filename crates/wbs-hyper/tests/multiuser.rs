@@ -107,10 +107,11 @@ async fn slots_are_spaced_and_a_601_pushes_them_back() {
     assert!(from.elapsed() >= Duration::from_secs(61));
 }
 
-/// A book of slots in this process, standing for what several processes share (a database
-/// row in wbs-service): the next free slot, or a failure.
+/// A book shared by two limiters (standing for what several processes share: a database
+/// row in wbs-service), which can be made unreachable.
+#[derive(Default)]
 struct Book {
-    next: std::sync::Mutex<Option<tokio::time::Instant>>,
+    slots: wbs_hyper::LocalSlots,
     down: std::sync::atomic::AtomicBool,
 }
 
@@ -119,25 +120,14 @@ impl wbs_hyper::SlotBook for Book {
         &self,
         interval: Duration,
     ) -> wbs_hyper::BoxFuture<'_, Result<Duration, wbs_hyper::BookError>> {
-        Box::pin(async move {
-            if self.down.load(std::sync::atomic::Ordering::Relaxed) {
-                return Err("the book is down".into());
-            }
-            let mut next = self.next.lock().unwrap();
-            let now = tokio::time::Instant::now();
-            let slot = next.map_or(now, |n| n.max(now));
-            *next = Some(slot + interval);
-            Ok(slot - now)
-        })
+        if self.down.load(std::sync::atomic::Ordering::Relaxed) {
+            return Box::pin(std::future::ready(Err("the book is down".into())));
+        }
+        wbs_hyper::SlotBook::book(&self.slots, interval)
     }
 
     fn hold(&self, pause: Duration) -> wbs_hyper::BoxFuture<'_, Result<(), wbs_hyper::BookError>> {
-        Box::pin(async move {
-            let mut next = self.next.lock().unwrap();
-            let resume = tokio::time::Instant::now() + pause;
-            *next = Some(next.map_or(resume, |n| n.max(resume)));
-            Ok(())
-        })
+        wbs_hyper::SlotBook::hold(&self.slots, pause)
     }
 }
 
@@ -145,10 +135,7 @@ impl wbs_hyper::SlotBook for Book {
 /// them heard pauses both; a book that cannot be reached sends nothing and says so.
 #[tokio::test(start_paused = true)]
 async fn limiters_sharing_a_book_keep_one_limit() {
-    let book = Arc::new(Book {
-        next: std::sync::Mutex::new(None),
-        down: std::sync::atomic::AtomicBool::new(false),
-    });
+    let book = Arc::new(Book::default());
     let one = RateLimiter::shared(60, book.clone());
     let two = RateLimiter::shared(60, book.clone());
     let slot = Duration::from_secs(61) / 60;
@@ -167,4 +154,42 @@ async fn limiters_sharing_a_book_keep_one_limit() {
     let err = one.acquire().await.unwrap_err();
     assert!(err.is_transient(), "{err}");
     assert!(err.to_string().contains("rate limit"), "{err}");
+}
+
+/// A call whose slot cannot be booked is not sent: the sandbox sees no request, and the
+/// error says why and is worth trying again.
+#[tokio::test]
+async fn no_slot_booked_no_request_sent() {
+    let sim = RunningSim::start(
+        Sandbox::with_reference_data(),
+        "127.0.0.1:0".parse().unwrap(),
+    )
+    .await
+    .unwrap();
+    let (consumer, token) = sim.with(|s| {
+        (
+            s.consumer().clone(),
+            s.user(UserId::new(29)).unwrap().token.clone(),
+        )
+    });
+    let book = Arc::new(Book::default());
+    let client = Client::builder(consumer, token)
+        .base_url(sim.base_url())
+        .rate_limit(RateLimiter::shared(600, book.clone()))
+        .retry(wbs_hyper::RetryPolicy::none())
+        .build()
+        .unwrap();
+    let requests = || sim.with(|s| s.getmeas_answered());
+    client
+        .measures(&GetMeas::new(UserId::new(29)))
+        .await
+        .unwrap();
+    let before = requests();
+    book.down.store(true, std::sync::atomic::Ordering::Relaxed);
+    let err = client
+        .measures(&GetMeas::new(UserId::new(29)))
+        .await
+        .unwrap_err();
+    assert!(err.is_transient(), "{err}");
+    assert_eq!(requests(), before, "a request went out without a slot");
 }
