@@ -158,6 +158,12 @@ impl Service {
     pub async fn start(self, addr: SocketAddr, workers: usize) -> std::io::Result<Running> {
         let listener = TcpListener::bind(addr).await?;
         let addr = listener.local_addr()?;
+        if let Err(e) = self.shared.store.analyze_queue().await {
+            tracing::warn!(error = %e, "cannot analyze the queue");
+        }
+        // Unique among every instance on the database, wherever they run (containers
+        // share addresses and process ids): a claim's rows are matched by their owner.
+        let instance = instance_id();
         let shared = Arc::new(self.shared);
         let mut tasks = tokio::task::JoinSet::new();
         tasks.spawn(self.writer.run(shared.store.clone()));
@@ -167,7 +173,7 @@ impl Service {
             webhook::handle(http.clone(), req)
         });
         for w in 0..workers.max(1) {
-            let owner = format!("{addr}#{w}#{}", std::process::id());
+            let owner = format!("{addr}#{w}#{}#{instance}", std::process::id());
             tasks.spawn(worker::run(shared.clone(), owner));
         }
         Ok(Running {
@@ -176,6 +182,19 @@ impl Service {
             _workers: tasks,
         })
     }
+}
+
+/// 64 random bits, as hex: std's hasher keys come from the operating system's random
+/// source once per process (a process's later keys are derived from that one).
+fn instance_id() -> String {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u128(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos()),
+    );
+    format!("{:016x}", h.finish())
 }
 
 impl Shared {
