@@ -133,7 +133,7 @@ fn three_instances_behind_nginx_one_killed_lose_nothing_and_keep_the_limit() {
     const USERS: i64 = 1_000;
     const GROUPS: usize = 20_000;
     /// The sandbox's limit and the one the instances share.
-    const LIMIT: u32 = 4_000;
+    const LIMIT: u32 = 3_000;
     let Some(server) = server("the three-instance test") else {
         return;
     };
@@ -167,14 +167,29 @@ fn three_instances_behind_nginx_one_killed_lose_nothing_and_keep_the_limit() {
     add_users(&lb.url(), &sim, &users[3..]);
 
     let started = Instant::now();
-    let killed_at = Mutex::new(None::<Instant>);
+    let killed_at = Mutex::new(None::<(Instant, i64)>);
     let drained_at = std::thread::scope(|s| {
         s.spawn(|| {
             // Mid-way through the groups' arrival: the instance's claims are retaken when
             // their leases end; nginx sends its share of notifications to the others.
             std::thread::sleep(Duration::from_secs(8));
+            let victim = instances[0].port;
             instances[0].kill();
-            *killed_at.lock().unwrap() = Some(Instant::now());
+            let at = Instant::now();
+            // What it held when it died (its workers' owner names start with its address).
+            let held: i64 = rt.block_on(async {
+                let store = Store::open(&db).await.unwrap();
+                let held = sqlx::query_scalar(
+                    "SELECT COUNT(*) FROM notifications WHERE done_at IS NULL AND lease_owner LIKE $1",
+                )
+                .bind(format!("127.0.0.1:{victim}#%"))
+                .fetch_one(store.pool())
+                .await
+                .unwrap();
+                store.close().await;
+                held
+            });
+            *killed_at.lock().unwrap() = Some((at, held));
         });
         add_groups(&sim, &users, GROUPS, 14);
         let added_at = Instant::now();
@@ -184,7 +199,12 @@ fn three_instances_behind_nginx_one_killed_lose_nothing_and_keep_the_limit() {
         )
     });
     let (added_at, drained_at) = drained_at;
-    let killed_at = killed_at.lock().unwrap().unwrap();
+    let (killed_at, held) = killed_at.lock().unwrap().unwrap();
+    // Its claims were really taken over (the queue drained, so every one was done).
+    assert!(
+        held > 0,
+        "the killed instance held no claim: nothing was taken over"
+    );
     assert!(
         killed_at < added_at,
         "the kill came after the last group: it tested less"
@@ -192,18 +212,19 @@ fn three_instances_behind_nginx_one_killed_lose_nothing_and_keep_the_limit() {
     assert_exact(&rt, &sim, &db, &users);
     let end = stats(&sim);
     eprintln!(
-        "3 instances, one killed at {:?}; groups added by {:?}, drained after {:?}; sandbox {end}",
+        "3 instances, one killed at {:?} holding {held} notifications; groups added by {:?}, drained after {:?}; sandbox {end}",
         killed_at - started,
         added_at - started,
         drained_at - started
     );
+    // The sandbox refuses (601) what would pass the limit in a 60 s window, so what it
+    // admitted never passes it: the instances kept the limit if it refused nothing.
     assert_eq!(end["rate_limited"], 0, "over the limit: {end}");
     let most = end["max_per_minute"].as_u64().unwrap();
-    assert!(most <= u64::from(LIMIT), "{end}");
-    // The limit was what held the instances back (else this tested nothing): a full
-    // window, paced at 60/61 of it.
+    // The limit was what held the instances back (else this tested nothing): a window
+    // mostly full (paced, it holds 60/61 of the limit at most).
     assert!(
-        most >= u64::from(LIMIT) * 9 / 10,
+        most >= u64::from(LIMIT) * 8 / 10,
         "the limit was never reached: {end}"
     );
     for alive in &instances[1..] {
