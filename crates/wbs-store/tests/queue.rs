@@ -4,6 +4,8 @@
 
 mod common;
 
+use common::rt;
+
 use std::collections::HashMap;
 use std::time::Duration;
 
@@ -12,14 +14,6 @@ use wbs_proto::wbs_model::{
     UserId,
 };
 use wbs_store::{Error, HistoryQuery, Store, StoredToken};
-
-fn rt() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap()
-}
 
 fn note(user: i64, start: i64, end: i64) -> Notification {
     serde_json::from_value(

@@ -3,18 +3,12 @@
 
 mod common;
 
+use common::rt;
+
 use std::time::Duration;
 
 use wbs_proto::wbs_oauth::Credentials;
 use wbs_store::Store;
-
-fn rt() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap()
-}
 
 async fn slots_and_logins(stores: [Store; 2]) {
     // Twenty slots a second apart, booked at once through two pools: distinct, spaced by

@@ -20,13 +20,8 @@ use crate::common::{free_port, location, quiet, spawn_listening, try_http};
 
 pub const ADMIN: &str = "scale-admin-token";
 
-pub fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap()
-}
+/// A runtime of two threads.
+pub use pg::rt as runtime;
 
 /// `wbs serve` as a child process, which can be SIGKILLed (and started again on its port).
 pub struct Serve {

@@ -1,4 +1,14 @@
-//! What the store's tests share.
+//! What the store's tests share (and the command's scale tests, which include this file).
+
+/// A runtime of two threads (workers race on them).
+#[allow(dead_code)] // Not every test file uses it.
+pub fn rt() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap()
+}
 
 /// The PostgreSQL server the tests may use (`WBS_TEST_POSTGRES`); `None` (with a notice)
 /// when none is given, which CI (`CI` set) never allows.
