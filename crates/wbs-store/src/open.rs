@@ -1,6 +1,8 @@
 //! Opening a store: the backend from the URL, the SQLite file's permissions, migrations.
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
@@ -26,9 +28,21 @@ pub enum Backend {
 pub struct Store {
     pub(crate) pool: AnyPool,
     backend: Backend,
-    /// The database's clock less this process's, in seconds (0 for SQLite).
-    offset: i64,
+    /// The database's clock as seen from this process (this process's, on SQLite).
+    clock: Arc<DbClock>,
 }
+
+/// The database's clock less this process's, in milliseconds, and when that was measured
+/// (Unix seconds, this process's clock; never, on SQLite).
+#[derive(Debug, Default)]
+struct DbClock {
+    offset_ms: AtomicI64,
+    measured_at: AtomicI64,
+}
+
+/// How often the offset from the database's clock is measured again: a host clock
+/// stepped (NTP after a late start, a resumed machine) is followed within this.
+const CLOCK_CHECK_EVERY: i64 = 60;
 
 /// The SQLite file the `wbs` command uses by default: `$XDG_DATA_HOME/wbs/wbs.sqlite`, or
 /// `~/.local/share/wbs/wbs.sqlite` (`None` without either variable).
@@ -106,7 +120,7 @@ impl Store {
         Ok(Self {
             pool,
             backend: Backend::Sqlite,
-            offset: 0,
+            clock: Arc::default(),
         })
     }
 
@@ -120,12 +134,13 @@ impl Store {
             .connect(url)
             .await?;
         sqlx::migrate!("migrations/postgres").run(&pool).await?;
-        let offset = clock_offset(&pool).await?;
-        Ok(Self {
+        let store = Self {
             pool,
             backend: Backend::Postgres,
-            offset,
-        })
+            clock: Arc::default(),
+        };
+        store.measure_clock().await?;
+        Ok(store)
     }
 
     /// Brings the queue's planner statistics up to date (PostgreSQL; nothing on SQLite):
@@ -141,11 +156,40 @@ impl Store {
         Ok(())
     }
 
-    /// Unix seconds now by the database's clock, as measured when the store was opened
-    /// (this process's clock on SQLite): the queue's leases and every instance's view of
-    /// them are timed by one clock, whatever the instances' clocks say.
+    /// Unix seconds now by the database's clock, as last measured (this process's clock
+    /// on SQLite): the queue's leases and every instance's view of them are timed by one
+    /// clock, whatever the instances' clocks say.
     pub(crate) fn clock(&self) -> i64 {
-        now().saturating_add(self.offset)
+        let offset = self.clock.offset_ms.load(Ordering::Relaxed);
+        now_millis().saturating_add(offset).div_euclid(1000)
+    }
+
+    /// Measures the database's clock again if the last measure is over a minute old
+    /// (PostgreSQL; nothing on SQLite). Claims call it.
+    pub(crate) async fn keep_clock(&self) -> Result<()> {
+        let at = self.clock.measured_at.load(Ordering::Relaxed);
+        if self.backend == Backend::Postgres && now().saturating_sub(at) >= CLOCK_CHECK_EVERY {
+            self.measure_clock().await?;
+        }
+        Ok(())
+    }
+
+    /// The database's clock less this process's, in milliseconds (the round trip's
+    /// midpoint taken as the moment the database read its clock).
+    async fn measure_clock(&self) -> Result<()> {
+        let before = now_millis();
+        let db: i64 = sqlx::query_scalar(
+            "SELECT CAST(EXTRACT(EPOCH FROM clock_timestamp()) * 1000 AS BIGINT)",
+        )
+        .fetch_one(&self.pool)
+        .await?;
+        let after = now_millis();
+        let local = before.saturating_add(after.saturating_sub(before) / 2);
+        self.clock
+            .offset_ms
+            .store(db.saturating_sub(local), Ordering::Relaxed);
+        self.clock.measured_at.store(now(), Ordering::Relaxed);
+        Ok(())
     }
 
     /// Which database this is.
@@ -165,19 +209,7 @@ impl Store {
     }
 }
 
-/// The database's clock less this process's, in whole seconds (the round trip's midpoint
-/// taken as the moment the database read its clock).
-async fn clock_offset(pool: &AnyPool) -> Result<i64> {
-    let before = now_millis();
-    let db: i64 =
-        sqlx::query_scalar("SELECT CAST(EXTRACT(EPOCH FROM clock_timestamp()) * 1000 AS BIGINT)")
-            .fetch_one(pool)
-            .await?;
-    let after = now_millis();
-    let local = before + (after - before) / 2;
-    Ok((db - local) / 1000)
-}
-
+/// Unix milliseconds now, by this process's clock.
 fn now_millis() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)

@@ -116,6 +116,7 @@ impl Store {
         lease: Duration,
         pause: Duration,
     ) -> Result<Option<Claim>> {
+        self.keep_clock().await?;
         let now = self.clock();
         let until = now.saturating_add(seconds(lease).max(1));
         let since = if pause.is_zero() {
@@ -285,7 +286,8 @@ const MAX_LOST: usize = 16;
 /// `FOR UPDATE SKIP LOCKED` (held to the commit; claims running together pass over it),
 /// then, in a statement that sees every claim committed before the lock was granted,
 /// their notifications are leased unless one of those claims holds the user or completed
-/// them within the pause.
+/// them within the pause. (A completion committing while that statement runs is not seen:
+/// the user may then be fetched once more within the pause, never by two claims at once.)
 async fn claim_postgres(
     tx: &mut sqlx::AnyConnection,
     owner: &str,
