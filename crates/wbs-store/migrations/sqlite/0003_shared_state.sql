@@ -1,6 +1,6 @@
 -- What several instances of the service share through the database besides the queue.
 
--- The consumer's rate limit: the time (Unix milliseconds, the database's clock) of the
+-- The consumer's rate limit: the time (Unix microseconds, the database's clock) of the
 -- next free request slot for each consumer key or OAuth 2 client id. Every instance books
 -- its requests here, one slot after another, so that together they keep the limit.
 CREATE TABLE rate_slots (
