@@ -162,7 +162,8 @@ impl Service {
             tracing::warn!(error = %e, "cannot analyze the queue");
         }
         // Unique among every instance on the database, wherever they run (containers
-        // share addresses and process ids): a claim's rows are matched by their owner.
+        // share addresses and process ids), and among the services of one process: a
+        // claim's rows are matched by their owner.
         let instance = instance_id();
         let shared = Arc::new(self.shared);
         let mut tasks = tokio::task::JoinSet::new();
@@ -185,7 +186,8 @@ impl Service {
 }
 
 /// 64 random bits, as hex: std's hasher keys come from the operating system's random
-/// source once per process (a process's later keys are derived from that one).
+/// source (once per thread; later keys on the thread are derived from those), and the
+/// time is hashed in too.
 fn instance_id() -> String {
     use std::hash::{BuildHasher, Hasher};
     let mut h = std::collections::hash_map::RandomState::new().build_hasher();

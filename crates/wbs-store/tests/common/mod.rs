@@ -51,3 +51,16 @@ pub async fn fresh_postgres(url: &str, name: &str) -> String {
     };
     format!("{server}/{name}{query}")
 }
+
+/// Drops a database [`fresh_postgres`] made (its connections closed): what a test leaves
+/// behind would keep autovacuum busy while the next test measures.
+#[allow(dead_code)] // Not every test file uses it.
+pub async fn drop_postgres(server: &str, db: &str) {
+    use sqlx::{Connection, Executor};
+    let name = db.split('?').next().unwrap().rsplit('/').next().unwrap();
+    let mut admin = sqlx::AnyConnection::connect(server).await.unwrap();
+    admin
+        .execute(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)").as_str())
+        .await
+        .unwrap();
+}
