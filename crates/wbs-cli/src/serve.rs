@@ -10,37 +10,37 @@ use crate::Failure;
 
 pub(crate) async fn serve(a: &ServeArgs, s: &Settings, db: Option<&str>) -> Result<(), Failure> {
     let store = crate::history::open(db).await?;
-    // On PostgreSQL, instances may be several: they book the consumer's request slots in
-    // the database, and keep one limit together. A SQLite file has one instance.
-    let consumer = match (&s.consumer, &s.app) {
-        (Some(consumer), _) => Some(consumer.key.clone()),
-        (None, Some(app)) => Some(app.client_id.clone()),
-        (None, None) => None,
-    };
-    let limit = match (store.backend(), consumer) {
-        (Backend::Postgres, Some(consumer)) => {
-            StoreSlots::new(store.clone(), consumer).limiter(a.rate_limit)
-        }
-        _ => RateLimiter::per_minute(a.rate_limit),
-    };
     // The application's client: each user's is made from it (their token in place of this
-    // empty one), sharing its pool and rate limit.
-    let client = match (&s.consumer, &s.app) {
-        (Some(consumer), _) => Client::builder(consumer.clone(), Credentials::new("", "")),
-        (None, Some(app)) => Client::builder_oauth2(
-            app.clone(),
-            wbs_hyper::TokenSet::new(0, "-", "-", i64::MAX, ""),
-            std::sync::Arc::new(wbs_hyper::NoSink),
+    // empty one), sharing its pool and rate limit; and who the consumer is.
+    let (builder, consumer) = match (&s.consumer, &s.app) {
+        (Some(consumer), _) => (
+            Client::builder(consumer.clone(), Credentials::new("", "")),
+            consumer.key.clone(),
+        ),
+        (None, Some(app)) => (
+            Client::builder_oauth2(
+                app.clone(),
+                wbs_hyper::TokenSet::new(0, "-", "-", i64::MAX, ""),
+                std::sync::Arc::new(wbs_hyper::NoSink),
+            ),
+            app.client_id.clone(),
         ),
         (None, None) => {
             return Err(Failure::new("no application credentials").hint(
                 "pass --consumer-key and --consumer-secret (OAuth 1) or --client-id and --client-secret (OAuth 2)",
             ))
         }
-    }
-    .base_url(s.base_url.clone())
-    .rate_limit(limit)
-    .build()?;
+    };
+    // On PostgreSQL, instances may be several: they book the consumer's request slots in
+    // the database, and keep one limit together. A SQLite file has one instance.
+    let limit = match store.backend() {
+        Backend::Postgres => StoreSlots::new(store.clone(), consumer).limiter(a.rate_limit),
+        _ => RateLimiter::per_minute(a.rate_limit),
+    };
+    let client = builder
+        .base_url(s.base_url.clone())
+        .rate_limit(limit)
+        .build()?;
     let mut service = Service::new(store, client);
     if let Some(consumer) = &s.consumer {
         // /connect and /callback: the three-legged flow for new users.

@@ -23,7 +23,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use common::{free_port, try_http};
+use common::{free_port, try_http, wait_listening};
 use scale::{
     add_groups, add_users, assert_exact, connect, drained, pg, print_metrics, runtime, stats, Serve,
 };
@@ -103,11 +103,7 @@ impl Nginx {
             .stderr(Stdio::null())
             .spawn()
             .unwrap();
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(Instant::now() < deadline, "nginx did not start");
-            std::thread::sleep(Duration::from_millis(10));
-        }
+        wait_listening(port, Duration::from_secs(30), || "nginx".into());
         Self {
             child,
             port,

@@ -57,7 +57,7 @@ pub use wbs_proto::wbs_model::{
     Status, Subscription, Timestamp, Unit, Units, User, UserId,
 };
 pub use wbs_proto::wbs_oauth::flow::AuthorizationCallback;
-pub use wbs_proto::wbs_oauth::{Credentials, Error as OAuthError, RngError, Secret};
+pub use wbs_proto::wbs_oauth::{random_nonce, Credentials, Error as OAuthError, RngError, Secret};
 pub use wbs_proto::wbs_oauth2::{
     BoxFuture, ClientCredentials, NoSink, RedirectError, TokenSet, TokenSink, DEFAULT_SCOPE,
 };

@@ -57,7 +57,7 @@ impl Writer {
                     Err(_) => break,
                 }
             }
-            let notes: Vec<Notification> = batch.iter().map(|(n, _)| n.clone()).collect();
+            let (notes, dones): (Vec<Notification>, Vec<_>) = batch.into_iter().unzip();
             let committed = match store.enqueue_all(&notes).await {
                 Ok(_) => true,
                 Err(e) => {
@@ -65,7 +65,7 @@ impl Writer {
                     false
                 }
             };
-            for (_, done) in batch {
+            for done in dones {
                 let _ = done.send(committed);
             }
         }

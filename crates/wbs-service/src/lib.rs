@@ -163,8 +163,8 @@ impl Service {
         }
         // Unique among every instance on the database, wherever they run (containers
         // share addresses and process ids), and among the services of one process: a
-        // claim's rows are matched by their owner.
-        let instance = instance_id();
+        // claim's rows are matched by their owner. 128 bits from the OS, as a nonce is.
+        let instance = wbs_hyper::random_nonce().map_err(std::io::Error::other)?;
         let shared = Arc::new(self.shared);
         let mut tasks = tokio::task::JoinSet::new();
         tasks.spawn(self.writer.run(shared.store.clone()));
@@ -183,20 +183,6 @@ impl Service {
             _workers: tasks,
         })
     }
-}
-
-/// 64 random bits, as hex: std's hasher keys come from the operating system's random
-/// source (once per thread; later keys on the thread are derived from those), and the
-/// time is hashed in too.
-fn instance_id() -> String {
-    use std::hash::{BuildHasher, Hasher};
-    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-    h.write_u128(
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_nanos()),
-    );
-    format!("{:016x}", h.finish())
 }
 
 impl Shared {

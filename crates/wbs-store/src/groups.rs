@@ -173,9 +173,14 @@ pub(crate) fn seconds(d: std::time::Duration) -> i64 {
 
 /// Unix seconds now, by this process's clock.
 pub(crate) fn now() -> i64 {
-    Timestamp::from_system_time(std::time::SystemTime::now())
-        .map(Timestamp::secs)
-        .unwrap_or(0)
+    now_millis().div_euclid(1000)
+}
+
+/// Unix milliseconds now, by this process's clock (0 before 1970).
+pub(crate) fn now_millis() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
 }
 
 /// Text as a backend keeps it: PostgreSQL's `TEXT` cannot hold NUL, which becomes U+FFFD

@@ -10,7 +10,7 @@ use sqlx::any::AnyPoolOptions;
 use sqlx::{AnyConnection, AnyPool, Connection, Executor};
 
 use crate::error::{Error, Result};
-use crate::groups::now;
+use crate::groups::{now, now_millis};
 
 /// Which database a store is in.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -207,13 +207,6 @@ impl Store {
     pub async fn close(&self) {
         self.pool.close().await;
     }
-}
-
-/// Unix milliseconds now, by this process's clock.
-fn now_millis() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
 }
 
 /// Every SQLite connection's settings: wait for a busy database rather than fail, WAL,

@@ -233,12 +233,18 @@ impl Store {
     }
 }
 
-/// Who may be claimed: pending and not under a live lease (`$3` is now), with usable
-/// credentials, no live lease on any of the user's notifications, not fetched since `$4`.
-const CLAIMABLE: &str = "p.done_at IS NULL AND (p.lease_until IS NULL OR p.lease_until <= $3) \
-     AND p.userid NOT IN (SELECT l.userid FROM notifications l \
-         WHERE l.done_at IS NULL AND l.lease_until > $3) \
-     AND p.userid NOT IN (SELECT d.userid FROM notifications d WHERE d.done_at >= $4)";
+/// Who may be claimed, as a condition on `p` (the placeholders of now and of the pause's
+/// start given): pending and not under a live lease, no live lease on any of the user's
+/// notifications, not fetched since the pause's start. (The claims join the user's usable
+/// credentials.)
+fn claimable(now: &str, since: &str) -> String {
+    format!(
+        "p.done_at IS NULL AND (p.lease_until IS NULL OR p.lease_until <= {now}) \
+         AND p.userid NOT IN (SELECT l.userid FROM notifications l \
+             WHERE l.done_at IS NULL AND l.lease_until > {now}) \
+         AND p.userid NOT IN (SELECT d.userid FROM notifications d WHERE d.done_at >= {since})"
+    )
+}
 
 /// The rows a claim leased: id, userid, startdate, enddate, attempts.
 const LEASED: &str = "RETURNING id, userid, startdate, enddate, attempts";
@@ -257,7 +263,8 @@ async fn claim_sqlite(
          WHERE done_at IS NULL AND (lease_until IS NULL OR lease_until <= $3) \
          AND userid = (SELECT p.userid FROM notifications p \
              JOIN credentials c ON c.userid = p.userid AND c.needs_reauth = 0 \
-             WHERE {CLAIMABLE} ORDER BY p.id LIMIT 1) {LEASED}"
+             WHERE {claimable} ORDER BY p.id LIMIT 1) {LEASED}",
+        claimable = claimable("$3", "$4")
     );
     Ok(sqlx::query(&sql)
         .bind(owner)
@@ -298,12 +305,10 @@ async fn claim_postgres(
     let pick = format!(
         "SELECT c.userid FROM notifications p \
          JOIN credentials c ON c.userid = p.userid AND c.needs_reauth = 0 \
-         WHERE {CLAIMABLE} ORDER BY p.id LIMIT 1 FOR UPDATE OF c SKIP LOCKED"
+         WHERE {claimable} ORDER BY p.id LIMIT 1 FOR UPDATE OF c SKIP LOCKED",
+        claimable = claimable("$1", "$2")
     );
     let userid: Option<i64> = sqlx::query_scalar(&pick)
-        // $1 and $2 are the lease's, unused here: the same numbering as the SQLite claim.
-        .bind(owner)
-        .bind(until)
         .bind(now)
         .bind(since)
         .fetch_optional(&mut *tx)

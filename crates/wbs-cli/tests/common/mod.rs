@@ -175,18 +175,25 @@ pub fn free_port() -> u16 {
 
 /// `wbs ARGS` as a quiet child process, once it accepts connections on `port`.
 pub fn spawn_listening<S: AsRef<std::ffi::OsStr>>(args: &[S], port: u16) -> Child {
-    use std::time::{Duration, Instant};
     let child = quiet(args);
-    let deadline = Instant::now() + Duration::from_secs(30);
+    wait_listening(port, std::time::Duration::from_secs(30), || {
+        format!("wbs {:?}", args.first().map(|a| a.as_ref().to_owned()))
+    });
+    child
+}
+
+/// Waits until something accepts connections on 127.0.0.1:`port`; fails the test, naming
+/// `what`, after `within`.
+pub fn wait_listening(port: u16, within: std::time::Duration, what: impl Fn() -> String) {
+    let deadline = std::time::Instant::now() + within;
     while TcpStream::connect(("127.0.0.1", port)).is_err() {
         assert!(
-            Instant::now() < deadline,
-            "wbs {:?} did not start",
-            args.first().map(|a| a.as_ref().to_owned())
+            std::time::Instant::now() < deadline,
+            "{} did not start",
+            what()
         );
-        std::thread::sleep(Duration::from_millis(10));
+        std::thread::sleep(std::time::Duration::from_millis(10));
     }
-    child
 }
 
 /// The `Location` of a redirect reply, if it has one.

@@ -16,7 +16,7 @@ use wbs_hyper::{MeasureGroup, UserId};
 use wbs_sim::RunningSim;
 use wbs_store::{HistoryQuery, Store};
 
-use crate::common::{free_port, location, quiet, spawn_listening, try_http};
+use crate::common::{free_port, location, quiet, spawn_listening, try_http, wait_listening};
 
 pub const ADMIN: &str = "scale-admin-token";
 
@@ -117,12 +117,10 @@ impl Serve {
                 }
             })
             .collect();
-        let deadline = Instant::now() + Duration::from_secs(60);
         for s in &spawned {
-            while std::net::TcpStream::connect(("127.0.0.1", s.port)).is_err() {
-                assert!(Instant::now() < deadline, "an instance did not start");
-                std::thread::sleep(Duration::from_millis(10));
-            }
+            wait_listening(s.port, Duration::from_secs(60), || {
+                format!("the instance on port {}", s.port)
+            });
         }
         spawned
     }
