@@ -290,7 +290,7 @@ async fn exchange_refresh(sim: &RunningSim, refresh: &str) -> Result<TokenSet, w
 #[tokio::test]
 async fn the_signature_service_and_a_signed_refresh() {
     use wbs_proto::wbs_oauth2::{
-        decode_token_response, sign, token_request_body, ClientAuth, Grant,
+        decode_token_response, nonce_request_body, token_request_body, ClientAuth, Grant,
     };
     let sim = Arc::new(sandbox().await);
     let set = login(&sim).await;
@@ -308,25 +308,14 @@ async fn the_signature_service_and_a_signed_refresh() {
             response.into_body().collect().await.unwrap().to_bytes()
         }
     };
-    let secret = app().client_secret;
-    let getnonce = |signature: String| {
-        format!(
-            "action=getnonce&client_id={}&timestamp=1700000000&signature={signature}",
-            wbs_sim::CLIENT_ID
-        )
-    };
-    let good = sign(
-        &secret,
-        &[
-            ("action", "getnonce"),
-            ("client_id", wbs_sim::CLIENT_ID),
-            ("timestamp", "1700000000"),
-        ],
-    );
-    let refused = post("/v2/signature", getnonce("00".repeat(32))).await;
+    // Signed with another secret: no nonce.
+    let forged = ClientCredentials::new(wbs_sim::CLIENT_ID, "not-the-secret");
+    let refused = post("/v2/signature", nonce_request_body(&forged, 1_700_000_000)).await;
     assert!(String::from_utf8_lossy(&refused).contains("\"status\":503"));
-    let answer: serde_json::Value =
-        serde_json::from_slice(&post("/v2/signature", getnonce(good)).await).unwrap();
+    let answer: serde_json::Value = serde_json::from_slice(
+        &post("/v2/signature", nonce_request_body(&app(), 1_700_000_000)).await,
+    )
+    .unwrap();
     let nonce = answer["body"]["nonce"].as_str().unwrap().to_owned();
     let body = || {
         token_request_body(

@@ -57,6 +57,26 @@ pub fn authorize_url(endpoint: &str, request_token: &str) -> Result<String, Erro
     Ok(url)
 }
 
+/// The request token an authorize page is asked to approve: the `oauth_token` of the
+/// query [`authorize_url`] writes (the page's other parameters are the endpoint's own).
+///
+/// ```
+/// let url = wbs_oauth::flow::authorize_url("https://example.com/authorize?lang=fr", "a b")?;
+/// let query = url.split_once('?').unwrap().1;
+/// assert_eq!(wbs_oauth::flow::authorized_token(query)?, "a b");
+/// # Ok::<(), wbs_oauth::Error>(())
+/// ```
+pub fn authorized_token(query: &str) -> Result<String, Error> {
+    let mut token = None;
+    for pair in FormPairs::new(query) {
+        let (name, value) = pair?;
+        if name == "oauth_token" && token.replace(value.into_owned()).is_some() {
+            return Err(Error::DuplicateParameter("oauth_token"));
+        }
+    }
+    token.ok_or(Error::MissingParameter("oauth_token"))
+}
+
 /// Signs an access-token request (§2.3) with the request token and the verifier that the
 /// authorization step returned.
 pub fn access_token(
@@ -202,6 +222,39 @@ impl AuthorizationCallback {
             verifier: verifier.ok_or(Error::MissingParameter("oauth_verifier"))?,
             extra,
         })
+    }
+
+    /// The redirect to `callback` that carries this approval, as the provider sends it
+    /// ([`AuthorizationCallback::parse`] reads its query): the extra parameters first (the
+    /// service put `userid` there), then `oauth_token` and `oauth_verifier`.
+    ///
+    /// ```
+    /// use wbs_oauth::flow::AuthorizationCallback;
+    /// let approval = AuthorizationCallback {
+    ///     token: "t".into(), verifier: "v".into(), extra: vec![("userid".into(), "29".into())],
+    /// };
+    /// let back = approval.callback_url("http://127.0.0.1:9/done?x=1");
+    /// assert_eq!(back, "http://127.0.0.1:9/done?x=1&userid=29&oauth_token=t&oauth_verifier=v");
+    /// assert_eq!(AuthorizationCallback::parse(back.split_once('?').unwrap().1)?.get("userid"), Some("29"));
+    /// # Ok::<(), wbs_oauth::Error>(())
+    /// ```
+    pub fn callback_url(&self, callback: &str) -> String {
+        let mut url = String::with_capacity(callback.len() + 96);
+        url.push_str(callback);
+        let mut sep = if callback.contains('?') { '&' } else { '?' };
+        let extra = self.extra.iter().map(|(n, v)| (n.as_str(), v.as_str()));
+        let own = [
+            ("oauth_token", self.token.as_str()),
+            ("oauth_verifier", self.verifier.as_str()),
+        ];
+        for (name, value) in extra.chain(own) {
+            url.push(sep);
+            percent_encode_into(&mut url, name);
+            url.push('=');
+            percent_encode_into(&mut url, value);
+            sep = '&';
+        }
+        url
     }
 
     /// The first value of an extra parameter.

@@ -42,6 +42,23 @@ pub fn authorize_url(
     )
 }
 
+/// The redirect back to the client with a `code` and the request's `state`, as the
+/// authorize page sends it ([`parse_redirect`] reads it).
+///
+/// ```
+/// let back = wbs_oauth2::redirect_url("https://example.com/cb?tenant=7", "c0de", "a b");
+/// assert_eq!(back, "https://example.com/cb?tenant=7&code=c0de&state=a%20b");
+/// assert_eq!(wbs_oauth2::parse_redirect(&back, "a b").as_deref(), Ok("c0de"));
+/// ```
+pub fn redirect_url(redirect_uri: &str, code: &str, state: &str) -> String {
+    let sep = if redirect_uri.contains('?') { '&' } else { '?' };
+    format!(
+        "{redirect_uri}{sep}code={}&state={}",
+        percent_encode(code),
+        percent_encode(state)
+    )
+}
+
 /// Why a redirect does not carry a code this client may use.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]

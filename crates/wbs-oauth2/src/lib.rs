@@ -9,6 +9,12 @@
 //!   token_request_body(app, Grant::AuthorizationCode | Grant::RefreshToken, auth)
 //!        ──> POST /v2/oauth2 ──> decode_token_response(body, now) ──> TokenSet
 //!   sign(secret, params) / verify(…)          (v2 signature service, hex HMAC-SHA256)
+//!   nonce_request_body(app, timestamp) ──> POST /v2/signature ──> nonce
+//!
+//!   the server's side reads the same requests back:
+//!   AuthorizeRequest::from_query ──> redirect_url(redirect_uri, code, state)
+//!   TokenRequest::from_form ──> proof.holds(app), grant
+//!   NonceRequest::from_form ──> holds(app)
 //! ```
 //!
 //! Each refresh returns a new refresh token that replaces the old one: keep the
@@ -34,13 +40,19 @@
 
 mod authorize;
 mod persist;
+mod request;
 mod signature;
 mod token;
 
 pub use authorize::{
-    authorize_url, parse_redirect, RedirectError, AUTHORIZE_PATH, AUTHORIZE_URL, DEFAULT_SCOPE,
+    authorize_url, parse_redirect, redirect_url, RedirectError, AUTHORIZE_PATH, AUTHORIZE_URL,
+    DEFAULT_SCOPE,
 };
 pub use persist::{BoxFuture, NoSink, TokenSink};
+pub use request::{
+    bearer_token, nonce_request_body, AuthorizeRequest, ClientProof, GrantRequest, NonceRequest,
+    RequestError, TokenRequest,
+};
 pub use signature::{sign, verify, SIGNATURE_PATH};
 pub use token::{
     decode_token_response, token_request_body, ClientAuth, ClientCredentials, Grant, TokenError,

@@ -6,6 +6,7 @@ use serde::Deserialize;
 use serde_json::Value;
 use wbs_oauth::{percent_encode_into, Secret};
 
+use crate::request::{requesttoken_signed, REQUESTTOKEN};
 use crate::signature::sign;
 
 /// The token endpoint's path (on the API's host).
@@ -85,7 +86,9 @@ pub fn token_request_body(
         Grant::RefreshToken(_) => "refresh_token",
     };
     let mut body = String::with_capacity(256);
-    body.push_str("action=requesttoken&grant_type=");
+    body.push_str("action=");
+    body.push_str(REQUESTTOKEN);
+    body.push_str("&grant_type=");
     body.push_str(grant_type);
     // Each value percent-encoded straight into the body: no copy of a secret on the side.
     let mut pair = |name: &str, value: &str| {
@@ -100,11 +103,7 @@ pub fn token_request_body(
         ClientAuth::Signed { nonce } => {
             let signature = sign(
                 &app.client_secret,
-                &[
-                    ("action", "requesttoken"),
-                    ("client_id", &app.client_id),
-                    ("nonce", nonce),
-                ],
+                &requesttoken_signed(&app.client_id, nonce),
             );
             pair("nonce", nonce);
             pair("signature", &signature);

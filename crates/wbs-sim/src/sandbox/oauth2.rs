@@ -12,10 +12,12 @@
 use std::collections::HashMap;
 
 use serde_json::{json, Value};
-use wbs_oauth2::{verify, ClientCredentials};
+use wbs_oauth2::{
+    bearer_token, redirect_url, AuthorizeRequest, ClientCredentials, ClientProof, GrantRequest,
+    NonceRequest, TokenRequest,
+};
 use wbs_proto::http::{self, header, HeaderValue, Response, StatusCode};
 use wbs_proto::wbs_model::{Status, UserId};
-use wbs_proto::wbs_oauth::{form_pairs, percent_encode, Secret};
 
 use super::{reply, text, Sandbox};
 
@@ -130,32 +132,14 @@ impl Sandbox {
         now: u64,
     ) -> Response<Vec<u8>> {
         let query = request.uri().query().unwrap_or("");
-        let param = |name: &str| form_pairs(query).find(name).map(|v| v.into_owned());
-        if param("response_type").as_deref() != Some("code") {
-            return text(StatusCode::BAD_REQUEST, "response_type must be code");
-        }
-        if param("client_id").as_deref() != Some(self.oauth2.app.client_id.as_str()) {
-            return text(StatusCode::BAD_REQUEST, "unknown client_id");
-        }
-        let (Some(redirect_uri), Some(state)) = (param("redirect_uri"), param("state")) else {
-            return text(
-                StatusCode::BAD_REQUEST,
-                "redirect_uri and state are required",
-            );
+        let asked = match AuthorizeRequest::from_query(query) {
+            Ok(asked) if asked.client_id == self.oauth2.app.client_id => asked,
+            Ok(_) => return text(StatusCode::BAD_REQUEST, "unknown client_id"),
+            Err(e) => return text(StatusCode::BAD_REQUEST, &e.to_string()),
         };
-        if !(redirect_uri.starts_with("http://") || redirect_uri.starts_with("https://")) {
-            return text(
-                StatusCode::BAD_REQUEST,
-                "redirect_uri must be an http(s) URL",
-            );
-        }
-        let userid = match param("userid").and_then(|u| u.parse::<UserId>().ok()) {
-            Some(u) if self.users.contains_key(&u) => u,
-            Some(_) => return text(StatusCode::BAD_REQUEST, "no such user"),
-            None => match self.users.keys().next() {
-                Some(u) => *u,
-                None => return text(StatusCode::BAD_REQUEST, "the sandbox has no user"),
-            },
+        let userid = match self.approving_user(query) {
+            Ok(userid) => userid,
+            Err(refusal) => return text(StatusCode::BAD_REQUEST, refusal),
         };
         let code = self.fresh_token("code");
         let now = self.oauth2_now(now);
@@ -165,16 +149,11 @@ impl Sandbox {
             code.clone(),
             Code {
                 userid,
-                redirect_uri: redirect_uri.clone(),
+                redirect_uri: asked.redirect_uri.clone(),
                 expires,
             },
         );
-        let separator = if redirect_uri.contains('?') { '&' } else { '?' };
-        let location = format!(
-            "{redirect_uri}{separator}code={}&state={}",
-            percent_encode(&code),
-            percent_encode(&state)
-        );
+        let location = redirect_url(&asked.redirect_uri, &code, &asked.state);
         let mut response = text(StatusCode::FOUND, "");
         if let Ok(value) = HeaderValue::from_str(&location) {
             response.headers_mut().insert(header::LOCATION, value);
@@ -189,52 +168,36 @@ impl Sandbox {
         now: u64,
     ) -> Response<Vec<u8>> {
         let now = self.oauth2_now(now);
-        let param = |name: &str| body_param(request, name);
-        if param("action").as_deref() != Some("requesttoken") {
-            return reply(refused(503, "Invalid Params: action"));
-        }
-        if param("client_id").as_deref() != Some(self.oauth2.app.client_id.as_str()) {
+        let asked = match TokenRequest::from_form(form(request)) {
+            Ok(asked) => asked,
+            Err(e) => return reply(refused(503, &format!("Invalid Params: {e}"))),
+        };
+        if asked.client_id != self.oauth2.app.client_id {
             return reply(refused(503, "Invalid Params: invalid client_id"));
         }
-        let proven = match (param("client_secret"), param("nonce"), param("signature")) {
-            // Compared in constant time.
-            (Some(secret), _, _) => Secret::new(secret) == self.oauth2.app.client_secret,
-            (None, Some(nonce), Some(signature)) => {
-                let fresh = self
-                    .oauth2
-                    .nonces
-                    .remove(&nonce)
-                    .is_some_and(|until| now <= until);
-                fresh
-                    && verify(
-                        &self.oauth2.app.client_secret,
-                        &[
-                            ("action", "requesttoken"),
-                            ("client_id", &self.oauth2.app.client_id),
-                            ("nonce", &nonce),
-                        ],
-                        &signature,
-                    )
-            }
-            _ => false,
+        // A signed request's nonce is single-use: taken out whether it then holds or not.
+        let fresh = match &asked.proof {
+            ClientProof::Signed { nonce, .. } => self
+                .oauth2
+                .nonces
+                .remove(nonce)
+                .is_some_and(|until| now <= until),
+            _ => true,
         };
-        if !proven {
+        if !(fresh && asked.proof.holds(&self.oauth2.app)) {
             return reply(refused(
                 503,
                 "Invalid Params: invalid client_secret or signature",
             ));
         }
-        let userid = match param("grant_type").as_deref() {
-            Some("authorization_code") => {
-                let code = param("code").unwrap_or_default();
+        let userid = match asked.grant {
+            GrantRequest::AuthorizationCode { code, redirect_uri } => {
                 // Once: taken out whether it is then valid or not.
                 match self.oauth2.codes.remove(&code) {
                     Some(c) if now > c.expires => {
                         return reply(refused(503, "Invalid Params: the code has expired"))
                     }
-                    Some(c)
-                        if param("redirect_uri").as_deref() != Some(c.redirect_uri.as_str()) =>
-                    {
+                    Some(c) if redirect_uri != c.redirect_uri => {
                         return reply(refused(503, "Invalid Params: redirect_uri mismatch"))
                     }
                     Some(c) => {
@@ -244,8 +207,8 @@ impl Sandbox {
                     None => return reply(refused(503, "Invalid Params: invalid code")),
                 }
             }
-            Some("refresh_token") => {
-                let token = param("refresh_token").unwrap_or_default();
+            GrantRequest::RefreshToken(token) => {
+                let token = token.expose().to_owned();
                 let Some(r) = self.oauth2.refresh.get(&token).filter(|r| now <= r.expires) else {
                     return reply(refused(503, "Invalid Params: invalid refresh_token"));
                 };
@@ -322,23 +285,10 @@ impl Sandbox {
         now: u64,
     ) -> Response<Vec<u8>> {
         let now = self.oauth2_now(now);
-        let param = |name: &str| body_param(request, name);
-        let (Some(timestamp), Some(signature)) = (param("timestamp"), param("signature")) else {
-            return reply(refused(503, "Invalid Params: timestamp and signature"));
-        };
-        let signed = param("action").as_deref() == Some("getnonce")
-            && param("client_id").as_deref() == Some(CLIENT_ID)
-            && verify(
-                &self.oauth2.app.client_secret,
-                &[
-                    ("action", "getnonce"),
-                    ("client_id", CLIENT_ID),
-                    ("timestamp", &timestamp),
-                ],
-                &signature,
-            );
-        if !signed {
-            return reply(refused(503, "Invalid Params: invalid signature"));
+        match NonceRequest::from_form(form(request)) {
+            Ok(asked) if asked.holds(&self.oauth2.app) => {}
+            Ok(_) => return reply(refused(503, "Invalid Params: invalid signature")),
+            Err(e) => return reply(refused(503, &format!("Invalid Params: {e}"))),
         }
         let nonce = self.fresh_token("nonce");
         self.oauth2
@@ -355,16 +305,11 @@ impl Sandbox {
         request: &http::Request<Vec<u8>>,
         now: u64,
     ) -> Option<Result<UserId, Status>> {
-        let header = request
+        let authorization = request
             .headers()
             .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer ").map(str::to_owned));
-        let token = header.or_else(|| {
-            form_pairs(request.uri().query().unwrap_or(""))
-                .find("access_token")
-                .map(|v| v.into_owned())
-        })?;
+            .and_then(|v| v.to_str().ok());
+        let token = bearer_token(authorization, request.uri().query().unwrap_or(""))?;
         let now = self.oauth2_now(now);
         let Some(access) = self
             .oauth2
@@ -391,8 +336,8 @@ impl Sandbox {
     }
 }
 
-/// A parameter of a request's form body (the token endpoints read nothing else).
-fn body_param(request: &http::Request<Vec<u8>>, name: &str) -> Option<String> {
-    let body = std::str::from_utf8(request.body()).unwrap_or("");
-    form_pairs(body).find(name).map(|v| v.into_owned())
+/// A request's form body (the token endpoints read nothing else); not UTF-8 reads as
+/// empty, so every parameter is missing.
+fn form(request: &http::Request<Vec<u8>>) -> &str {
+    std::str::from_utf8(request.body()).unwrap_or("")
 }

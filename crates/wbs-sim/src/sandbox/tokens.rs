@@ -3,7 +3,7 @@
 
 use wbs_proto::http::{self, header, HeaderValue, Response, StatusCode};
 use wbs_proto::wbs_model::UserId;
-use wbs_proto::wbs_oauth::{form_pairs, percent_encode, IncomingRequest, Secret};
+use wbs_proto::wbs_oauth::{flow, form_pairs, IncomingRequest, Secret};
 
 use super::auth::parse_signed;
 use super::{text, PendingToken, Refusal, Sandbox};
@@ -75,20 +75,14 @@ impl Sandbox {
     /// band, the page shows `oauth_verifier=…&userid=…` instead.
     pub(super) fn authorize(&mut self, request: &http::Request<Vec<u8>>) -> Response<Vec<u8>> {
         let query = request.uri().query().unwrap_or("");
-        let param = |name: &str| form_pairs(query).find(name).map(|v| v.into_owned());
-        let Some(token) = param("oauth_token") else {
-            return text(StatusCode::BAD_REQUEST, "oauth_token is required");
+        let token = match flow::authorized_token(query) {
+            Ok(token) => token,
+            Err(e) => return text(StatusCode::BAD_REQUEST, &e.to_string()),
         };
-        let userid = match param("userid").and_then(|u| u.parse::<UserId>().ok()) {
-            Some(u) => u,
-            None => match self.users.keys().next() {
-                Some(u) => *u,
-                None => return text(StatusCode::BAD_REQUEST, "the sandbox has no user"),
-            },
+        let userid = match self.approving_user(query) {
+            Ok(userid) => userid,
+            Err(refusal) => return text(StatusCode::BAD_REQUEST, refusal),
         };
-        if !self.users.contains_key(&userid) {
-            return text(StatusCode::BAD_REQUEST, "no such user");
-        }
         let verifier = self.fresh_token("verifier");
         let Some(pending) = self.pending.get_mut(&token) else {
             return Refusal::Token.response();
@@ -100,21 +94,34 @@ impl Sandbox {
                 &format!("oauth_verifier={verifier}&userid={userid}"),
             );
         }
-        let separator = if pending.callback.contains('?') {
-            '&'
-        } else {
-            '?'
+        let approval = flow::AuthorizationCallback {
+            token,
+            verifier,
+            extra: vec![("userid".to_owned(), userid.to_string())],
         };
-        let location = format!(
-            "{}{separator}userid={userid}&oauth_token={}&oauth_verifier={verifier}",
-            pending.callback,
-            percent_encode(&token)
-        );
+        let location = approval.callback_url(&pending.callback);
         let mut response = text(StatusCode::FOUND, "");
         if let Ok(value) = HeaderValue::from_str(&location) {
             response.headers_mut().insert(header::LOCATION, value);
         }
         response
+    }
+
+    /// Who approves at an authorize page (both protocols'): the user the query's `userid`
+    /// names (the sandbox's own addition, for tests), else the first user.
+    pub(super) fn approving_user(&self, query: &str) -> Result<UserId, &'static str> {
+        match form_pairs(query).find("userid") {
+            Some(named) => match named.parse::<UserId>() {
+                Ok(u) if self.users.contains_key(&u) => Ok(u),
+                _ => Err("no such user"),
+            },
+            None => self
+                .users
+                .keys()
+                .next()
+                .copied()
+                .ok_or("the sandbox has no user"),
+        }
     }
 
     /// Token credentials (§2.3): the approved user's access token and their `userid`.
