@@ -248,3 +248,20 @@ pub struct MeasurePage {
     /// The groups, newest first.
     pub measuregrps: Vec<MeasureGroup>,
 }
+
+impl MeasurePage {
+    /// Every measure of the page, group by group in the page's order.
+    ///
+    /// ```
+    /// use wbs_model::MeasurePage;
+    /// let page: MeasurePage = serde_json::from_str(r#"{"updatetime":1,"measuregrps":[
+    ///     {"grpid":2,"attrib":0,"date":1,"category":1,"measures":[{"value":79300,"type":1,"unit":-3}]},
+    ///     {"grpid":1,"attrib":0,"date":1,"category":1,"measures":[{"value":652,"type":5,"unit":-1}]}]}"#)?;
+    /// let shown: Vec<String> = page.measures().map(|m| m.quantity().to_string()).collect();
+    /// assert_eq!(shown, ["79.3 kg", "65.2 kg"]);
+    /// # Ok::<(), serde_json::Error>(())
+    /// ```
+    pub fn measures(&self) -> impl Iterator<Item = &Measure> + '_ {
+        self.measuregrps.iter().flat_map(|g| &g.measures)
+    }
+}

@@ -42,12 +42,7 @@ fn reference_getmeas_decodes_verbatim() {
     assert_eq!(page.more, More::Remaining(0));
     let ids: Vec<GroupId> = page.measuregrps.iter().map(|g| g.grpid).collect();
     assert_eq!(ids, [GroupId::new(2909), GroupId::new(2908)]);
-    let shown: Vec<String> = page
-        .measuregrps
-        .iter()
-        .flat_map(|g| &g.measures)
-        .map(|m| m.quantity().to_string())
-        .collect();
+    let shown: Vec<String> = page.measures().map(|m| m.quantity().to_string()).collect();
     assert_eq!(
         shown,
         ["79.3 kg", "65.2 kg", "17.8 %", "14.125 kg", "1.73 m"]
