@@ -83,53 +83,33 @@ fn oauth_sign_and_verify() {
     assert!(!out.contains("kd94hf93k423kf44") && !err.contains("pfkkdhi9sl3r4s00"));
 
     // Signed as a POST, or for https: the checker names the part that differs.
-    let post = signed_url(&oauth(
-        &PHOTOS,
-        &[
+    // `wbs oauth sign` with these keys, method and URL, a fixed nonce and timestamp.
+    let sign = |keys: &[&str], method: &str, url: &str| {
+        let args = [
             "sign",
             "--method",
-            "POST",
+            method,
             "--url",
-            "http://e.com/x",
+            url,
             "--nonce",
             "n",
             "--timestamp",
             "1",
-        ],
-    ));
+        ];
+        signed_url(&oauth(keys, &args))
+    };
+    let post = sign(&PHOTOS, "POST", "http://e.com/x");
     assert!(text(&oauth(&PHOTOS, &["verify", &post]))
         .0
         .contains("it verifies as a POST request: the method differs"));
-    let https = signed_url(&oauth(
-        &PHOTOS,
-        &[
-            "sign",
-            "--url",
-            "https://e.com/x",
-            "--nonce",
-            "n",
-            "--timestamp",
-            "1",
-        ],
-    ));
+    let https = sign(&PHOTOS, "GET", "https://e.com/x");
     let as_http = https.replace("https://", "http://");
     assert!(text(&oauth(&PHOTOS, &["verify", &as_http]))
         .0
         .contains("it verifies as https: the scheme differs"));
 
     // Signed without the token secret: the checker says so.
-    let no_token_secret = signed_url(&oauth(
-        &PHOTOS[..6],
-        &[
-            "sign",
-            "--url",
-            "http://e.com/x",
-            "--nonce",
-            "n",
-            "--timestamp",
-            "1",
-        ],
-    ));
+    let no_token_secret = sign(&PHOTOS[..6], "GET", "http://e.com/x");
     assert!(text(&oauth(&PHOTOS, &["verify", &no_token_secret]))
         .0
         .contains("without the token secret"));

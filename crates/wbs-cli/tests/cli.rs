@@ -60,32 +60,22 @@ fn measures_formats_filters_and_units() {
             "2008-10-02T07:02:48Z,2909,0,1,1,79300,-3,174.8266,lb"
         ]
     );
-    let o = wbs(&[
-        "--sandbox",
-        "--format",
-        "json",
-        "measures",
-        "--user",
-        "29",
-        "--since",
-        "2008-10-03",
-    ]);
-    assert_eq!(json_len(&o.stdout), 0);
-    let o = wbs(&[
-        "--sandbox",
-        "--format",
-        "json",
-        "measures",
-        "--user",
-        "29",
+    // User 29's measures as JSON, with these further arguments: how many groups.
+    let groups = |more: &[&str]| {
+        let mut args = vec!["--sandbox", "--format", "json", "measures", "--user", "29"];
+        args.extend_from_slice(more);
+        json_len(&wbs(&args).stdout)
+    };
+    assert_eq!(groups(&["--since", "2008-10-03"]), 0);
+    let window = [
         "--since",
         "2008-10-01",
         "--until",
         "1223190167",
         "--limit",
         "1",
-    ]);
-    assert_eq!(json_len(&o.stdout), 1);
+    ];
+    assert_eq!(groups(&window), 1);
 }
 
 #[test]

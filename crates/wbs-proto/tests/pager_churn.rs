@@ -39,6 +39,19 @@ struct Outcome {
 
 /// Runs a pager over `groups`, applying `churn[i]` before page `i + 1`; `date_of` gives an
 /// inserted group's date from its id and the change's number.
+/// Groups 1..=n dated by `date_of(id)`, and the set of their ids.
+fn history(n: i64, date_of: impl Fn(i64) -> i64) -> (Vec<MeasureGroup>, BTreeSet<i64>) {
+    (
+        (1..=n).map(|i| group(i, date_of(i))).collect(),
+        (1..=n).collect(),
+    )
+}
+
+/// Up to `pages` pages' worth of changes, up to `each` before a page.
+fn changes(each: usize, pages: usize) -> impl Strategy<Value = Vec<Vec<Change>>> {
+    prop::collection::vec(prop::collection::vec(change(), 0..each), 0..pages)
+}
+
 fn run(
     groups: Vec<MeasureGroup>,
     limit: u32,
@@ -150,10 +163,9 @@ proptest! {
     fn any_churn_before_every_page_one_request_a_page(
         n in 0i64..600,
         limit in 1u32..80,
-        churn in prop::collection::vec(prop::collection::vec(change(), 0..9), 0..200),
+        churn in changes(9, 200),
     ) {
-        let groups: Vec<MeasureGroup> = (1..=n).map(|i| group(i, NOW - 1_000_000 + i * 1_000)).collect();
-        let original = (1..=n).collect();
+        let (groups, original) = history(n, |i| NOW - 1_000_000 + i * 1_000);
         // Inserted dates anywhere from before the first group to after the last, never
         // equal to another group's (the id makes them distinct).
         let o = run(groups, limit, &churn, |id, at| NOW - 2_000_000 + i64::from(at % 3_000) * 1_000 + id % 1_000 + 1, |_| false);
@@ -170,10 +182,9 @@ proptest! {
         n in 0i64..400,
         dates in 1i64..6,
         limit in 1u32..40,
-        churn in prop::collection::vec(prop::collection::vec(change(), 0..5), 0..200),
+        churn in changes(5, 200),
     ) {
-        let groups: Vec<MeasureGroup> = (1..=n).map(|i| group(i, NOW - 100 * (i % dates))).collect();
-        let original = (1..=n).collect();
+        let (groups, original) = history(n, |i| NOW - 100 * (i % dates));
         let o = run(groups, limit, &churn, |_, at| NOW - 100 * i64::from(at % 8), |_| false);
         check_exact(&o, &original)?;
     }
@@ -186,10 +197,9 @@ proptest! {
         dates in 1i64..40,
         every in 2i64..9,
         limit in 1u32..30,
-        churn in prop::collection::vec(prop::collection::vec(change(), 0..5), 0..100),
+        churn in changes(5, 100),
     ) {
-        let groups: Vec<MeasureGroup> = (1..=n).map(|i| group(i, NOW - 100 * (i % dates))).collect();
-        let original = (1..=n).collect();
+        let (groups, original) = history(n, |i| NOW - 100 * (i % dates));
         let o = run(groups, limit, &churn, |_, at| NOW - 100 * i64::from(at % 50), |g| g.get() % every == 0);
         check_exact(&o, &original)?;
     }
@@ -204,10 +214,9 @@ proptest! {
         every in 2i64..40,
         limit in 1u32..30,
         kill_every in 1u32..5,
-        churn in prop::collection::vec(prop::collection::vec(change(), 0..5), 0..100),
+        churn in changes(5, 100),
     ) {
-        let groups: Vec<MeasureGroup> = (1..=n).map(|i| group(i, NOW - 100 * (i % dates))).collect();
-        let original = (1..=n).collect();
+        let (groups, original) = history(n, |i| NOW - 100 * (i % dates));
         let date_of = |_, at: u32| NOW - 100 * i64::from(at % 50);
         let malformed = |g: GroupId| g.get() % every == 0;
         let whole = run(groups.clone(), limit, &churn, date_of, malformed);

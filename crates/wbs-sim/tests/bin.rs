@@ -2,16 +2,14 @@
 
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
-use std::time::{SystemTime, UNIX_EPOCH};
 
-use bytes::Bytes;
-use http_body_util::{BodyExt, Full};
-use hyper_util::client::legacy::Client;
-use hyper_util::rt::TokioExecutor;
 use serde_json::Value;
 use wbs_proto::wbs_model::UserId;
 use wbs_proto::wbs_oauth::Credentials;
 use wbs_proto::{Call, GetMeas, Session};
+
+mod common;
+use common::{now, send};
 
 struct Killed(std::process::Child);
 
@@ -63,20 +61,10 @@ async fn the_binary_prints_its_credentials_and_serves() {
     )
     .with_base_url(base_url)
     .unwrap();
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_secs();
     let request = session
-        .request(&GetMeas::new(UserId::new(10_001)), "bin-test-nonce", now)
+        .request(&GetMeas::new(UserId::new(10_001)), "bin-test-nonce", now())
         .unwrap();
-    let client: Client<_, Full<Bytes>> = Client::builder(TokioExecutor::new()).build_http();
-    let response = client
-        .request(request.map(|b| Full::new(Bytes::from(b))))
-        .await
-        .unwrap();
-    let status = response.status();
-    let body = response.into_body().collect().await.unwrap().to_bytes();
+    let (status, body) = send(request).await;
     let page = GetMeas::decode(status, &body).unwrap().page;
     assert_eq!(page.measuregrps.len(), 30);
     // A weighing's fat mass and fat-free mass add up to its weight.

@@ -2,7 +2,7 @@
 //! failing in every way, a retrying client still reads every group exactly once.
 
 use std::collections::HashSet;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
@@ -13,12 +13,8 @@ use wbs_proto::wbs_model::{Status, UserId};
 use wbs_proto::{Call, GetMeas, MeasurePager, PagerError, ResponseError, Session};
 use wbs_sim::{Fault, Faults, RunningSim, Sandbox, FIRST_GENERATED_USER};
 
-fn now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_secs()
-}
+mod common;
+use common::now;
 
 async fn start(faults: Faults) -> (RunningSim, Session) {
     let mut sandbox = Sandbox::with_reference_data();

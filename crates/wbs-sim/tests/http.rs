@@ -1,8 +1,6 @@
 //! The sandbox over real HTTP on 127.0.0.1: every action in every placement, and every way
 //! a request is refused.
 
-use std::time::{SystemTime, UNIX_EPOCH};
-
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper_util::client::legacy::Client;
@@ -19,16 +17,8 @@ use wbs_proto::{
 };
 use wbs_sim::{RunningSim, Sandbox};
 
-fn now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_secs()
-}
-
-fn nonce() -> String {
-    wbs_proto::wbs_oauth::random_nonce().unwrap()
-}
+mod common;
+use common::{nonce, now, send};
 
 async fn start() -> RunningSim {
     RunningSim::start(
@@ -37,23 +27,6 @@ async fn start() -> RunningSim {
     )
     .await
     .unwrap()
-}
-
-async fn send(request: http::Request<Vec<u8>>) -> (StatusCode, Vec<u8>) {
-    let client: Client<_, Full<Bytes>> = Client::builder(TokioExecutor::new()).build_http();
-    let response = client
-        .request(request.map(|b| Full::new(Bytes::from(b))))
-        .await
-        .unwrap();
-    let status = response.status();
-    let body = response
-        .into_body()
-        .collect()
-        .await
-        .unwrap()
-        .to_bytes()
-        .to_vec();
-    (status, body)
 }
 
 fn session(sim: &RunningSim, userid: i64) -> Session {
@@ -97,12 +70,7 @@ async fn every_action_succeeds_in_every_placement() {
             Some("John")
         );
         let page = call(&s, &GetMeas::new(UserId::new(29))).await.unwrap().page;
-        let shown: Vec<String> = page
-            .measuregrps
-            .iter()
-            .flat_map(|g| &g.measures)
-            .map(|m| m.quantity().to_string())
-            .collect();
+        let shown: Vec<String> = page.measures().map(|m| m.quantity().to_string()).collect();
         let mut sorted = shown.clone();
         sorted.sort();
         assert_eq!(
@@ -634,7 +602,8 @@ async fn the_three_legged_flow() {
         let callback = AuthorizationCallback::parse(location.split_once('?').unwrap().1).unwrap();
         assert_eq!(callback.token, request_token.token.key);
         assert_eq!(callback.get("userid"), Some("29"));
-        let (status, body) = send(
+        // The access-token exchange, signed afresh each time.
+        let exchange = || {
             endpoints
                 .access_token(
                     &consumer,
@@ -643,9 +612,9 @@ async fn the_three_legged_flow() {
                     &nonce(),
                     now(),
                 )
-                .unwrap(),
-        )
-        .await;
+                .unwrap()
+        };
+        let (status, body) = send(exchange()).await;
         let access = wbs_proto::AccessToken::decode(status, &body).unwrap();
         assert_eq!(access.userid.get(), 29);
         // The access token works for data calls.
@@ -665,18 +634,7 @@ async fn the_three_legged_flow() {
             UserId::new(29)
         );
         // A request token is good for one exchange.
-        let (status, body) = send(
-            endpoints
-                .access_token(
-                    &consumer,
-                    &request_token.token,
-                    &callback.verifier,
-                    &nonce(),
-                    now(),
-                )
-                .unwrap(),
-        )
-        .await;
+        let (status, body) = send(exchange()).await;
         assert_eq!(
             decode_token_response(status, &body),
             Err(TokenError::UnauthorizedToken)

@@ -223,10 +223,7 @@ fn racing_workers_never_share_a_user() {
 /// of its own, with new notifications arriving while they claim.
 #[test]
 fn racing_instances_never_share_a_user_on_postgres() {
-    let Some(url) = common::postgres_url("the PostgreSQL claim race") else {
-        return;
-    };
-    rt().block_on(async {
+    common::on_postgres("the PostgreSQL claim race", |url| async move {
         let url = common::fresh_postgres(&url, "claim_race").await;
         let (one, two) = (
             Store::open(&url).await.unwrap(),
@@ -297,10 +294,7 @@ async fn race(stores: &[Store], workers: usize, base: i64) {
 
 #[test]
 fn the_queue_on_postgres() {
-    let Some(url) = common::postgres_url("the PostgreSQL queue test") else {
-        return;
-    };
-    rt().block_on(async {
+    common::on_postgres("the PostgreSQL queue test", |url| async move {
         let store = Store::open(&url).await.unwrap();
         // A database of its own would be cleaner; users of this run's own, and a queue
         // emptied of them at the end, do.

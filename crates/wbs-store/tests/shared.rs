@@ -107,10 +107,7 @@ fn shared_state_on_sqlite() {
 
 #[test]
 fn shared_state_on_postgres() {
-    let Some(url) = common::postgres_url("the PostgreSQL shared-state test") else {
-        return;
-    };
-    rt().block_on(async {
+    common::on_postgres("the PostgreSQL shared-state test", |url| async move {
         let url = common::fresh_postgres(&url, "shared_state").await;
         let one = Store::open(&url).await.unwrap();
         let two = Store::open(&url).await.unwrap();

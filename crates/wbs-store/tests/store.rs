@@ -369,10 +369,7 @@ fn one_schema_for_both_backends() {
 /// does), with users of this run's own that are removed at the end.
 #[test]
 fn on_postgres_too() {
-    let Some(url) = common::postgres_url("the PostgreSQL store test") else {
-        return;
-    };
-    rt().block_on(async {
+    common::on_postgres("the PostgreSQL store test", |url| async move {
         let store = Store::open(&url).await.unwrap();
         assert_eq!(store.backend(), wbs_store::Backend::Postgres);
         let base = 1_000_000 + 10 * i64::from(std::process::id());

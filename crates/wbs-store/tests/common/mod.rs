@@ -26,6 +26,18 @@ pub fn postgres_url(what: &str) -> Option<String> {
     }
 }
 
+/// Runs a PostgreSQL test on [`rt`] with the server's URL; skipped (with the notice of
+/// [`postgres_url`]) when there is none.
+#[allow(dead_code)] // Not every test file uses it.
+pub fn on_postgres<F: std::future::Future<Output = ()>>(
+    what: &str,
+    test: impl FnOnce(String) -> F,
+) {
+    if let Some(url) = postgres_url(what) {
+        rt().block_on(test(url));
+    }
+}
+
 /// A new, empty database on the server `url` names, for one test (dropped first if a
 /// run before left it): its URL.
 #[allow(dead_code)] // Not every test file uses it.
