@@ -173,5 +173,36 @@ proptest! {
         let _ = decode_token_response(&bytes, now);
         let _ = decode_token_response(text.as_bytes(), now);
         let _ = parse_redirect(&text, "state");
+        let _ = AuthorizeRequest::from_query(&text);
+        let _ = TokenRequest::from_form(&text);
+        let _ = NonceRequest::from_form(&text);
+    }
+
+    /// What a client writes, the server reads back as it was, whatever the text: the token
+    /// request of either grant and either proof, the authorize URL, the nonce request.
+    #[test]
+    fn requests_read_back_as_written(
+        id in ".{0,20}", secret in ".{0,20}", code in ".{0,20}", uri in "https?://.{0,20}",
+        state in ".{0,20}", nonce in ".{0,20}", timestamp in any::<u64>(),
+    ) {
+        let app = ClientCredentials::new(id.clone(), secret.clone());
+        let refresh = Secret::new(code.clone());
+        let grants = [
+            (Grant::AuthorizationCode { code: &code, redirect_uri: &uri },
+             GrantRequest::AuthorizationCode { code: code.clone(), redirect_uri: uri.clone() }),
+            (Grant::RefreshToken(&refresh), GrantRequest::RefreshToken(refresh.clone())),
+        ];
+        for (grant, expected) in grants {
+            for auth in [ClientAuth::Secret, ClientAuth::Signed { nonce: &nonce }] {
+                let read = TokenRequest::from_form(&token_request_body(&app, grant, auth)).unwrap();
+                prop_assert_eq!(&read.client_id, &id);
+                prop_assert_eq!(&read.grant, &expected);
+                prop_assert!(read.proof.holds(&app));
+            }
+        }
+        let url = authorize_url("https://example.com/a", &id, &uri, "user.metrics", &state);
+        let asked = AuthorizeRequest::from_query(url.split_once('?').unwrap().1).unwrap();
+        prop_assert_eq!((asked.client_id, asked.redirect_uri, asked.state), (id, uri, state));
+        prop_assert!(NonceRequest::from_form(&nonce_request_body(&app, timestamp)).unwrap().holds(&app));
     }
 }
