@@ -98,19 +98,15 @@ async fn every_action_succeeds_in_every_placement() {
             (got.expires, got.comment.as_str()),
             (Timestamp::from_secs(2_147_483_647), "sandbox")
         );
-        assert_eq!(
-            call(
-                &s,
-                &ListSubscriptions {
-                    userid: UserId::new(29),
-                    appli: None
-                }
-            )
-            .await
-            .unwrap()
-            .len(),
-            1
-        );
+        // How many subscriptions user 29 has.
+        let listed = || async {
+            let all = ListSubscriptions {
+                userid: UserId::new(29),
+                appli: None,
+            };
+            call(&s, &all).await.unwrap().len()
+        };
+        assert_eq!(listed().await, 1);
         call(
             &s,
             &Revoke {
@@ -121,19 +117,7 @@ async fn every_action_succeeds_in_every_placement() {
         )
         .await
         .unwrap();
-        assert_eq!(
-            call(
-                &s,
-                &ListSubscriptions {
-                    userid: UserId::new(29),
-                    appli: None
-                }
-            )
-            .await
-            .unwrap()
-            .len(),
-            0
-        );
+        assert_eq!(listed().await, 0);
     }
     // The Authorization header placement.
     let (consumer, token) = sim.with(|s| {
