@@ -214,7 +214,7 @@ pub(crate) async fn request_tokens(
             HeaderValue::from_static("application/x-www-form-urlencoded"),
         )
         .body(Full::new(Bytes::from(body)))
-        .map_err(|e| Error::new(Kind::Transport, Some(Box::new(e))))?;
+        .map_err(|e| Error::from(wbs_proto::InvalidRequest::from(e)))?;
     let (status, bytes) = tokio::time::timeout(t.timeout, send(t.hyper, request, t.max_body))
         .await
         .map_err(|_| Error::new(Kind::Timeout, None))??;

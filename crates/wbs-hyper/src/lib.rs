@@ -46,11 +46,15 @@ pub use callback::{CallbackListener, CALLBACK_PATH};
 pub use client::{Client, Fetched, RetryPolicy, SyncPage, Synced, DEFAULT_MAX_BODY};
 pub use dance::OAuthDance;
 pub use error::Error;
+/// The `hyper` crate, whose types the listener's and server's signatures name.
+pub use hyper;
 pub use listen::{
     fetch_each, read_notification, NotificationListener, Received, ACK_TIMEOUT,
     MAX_NOTIFICATION_BODY, MAX_NOTIFICATION_CONNECTIONS,
 };
 pub use ratelimit::{BookError, LocalSlots, RateLimiter, SlotBook};
+/// The `http` crate, whose types requests and the listener's signatures name.
+pub use wbs_proto::http;
 pub use wbs_proto::wbs_model::{
     ArithmeticError, Attribution, Category, Decimal, DeviceType, Gender, GroupExtra, GroupId,
     Measure, MeasureExtra, MeasureGroup, MeasurePage, MeasureType, More, Notification, Quantity,
@@ -62,8 +66,8 @@ pub use wbs_proto::wbs_oauth2::{
     BoxFuture, ClientCredentials, NoSink, RedirectError, TokenSet, TokenSink, DEFAULT_SCOPE,
 };
 pub use wbs_proto::{
-    parse_notification, AccessToken, Call, DecodedPage, GetMeas, GetSubscription, GetUser,
-    HttpError, HttpMethod, InvalidRequest, ListSubscriptions, NotificationError, OAuthEndpoints,
-    PagerCheckpoint, PagerError, Probe, ResponseError, Revoke, SkippedGroup, Subscribe, SyncCursor,
-    TokenError, UpdateSubscription,
+    parse_notification, AccessToken, AnyCall, Call, DecodedPage, GetMeas, GetSubscription, GetUser,
+    HttpError, HttpMethod, IntText, InvalidRequest, ListSubscriptions, NotificationError,
+    OAuthEndpoints, PagerCheckpoint, PagerError, ParamValue, Params, ParamsOut, Probe,
+    ResponseError, Revoke, SkippedGroup, Subscribe, SyncCursor, TokenError, UpdateSubscription,
 };

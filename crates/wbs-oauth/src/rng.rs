@@ -14,13 +14,8 @@ use std::time::{SystemTime, UNIX_EPOCH};
 /// ```
 pub fn random_nonce() -> Result<String, RngError> {
     let mut bytes = [0u8; 16];
-    getrandom::getrandom(&mut bytes).map_err(|_| RngError(()))?;
-    let mut out = String::with_capacity(32);
-    for b in bytes {
-        out.push(hex_digit(b >> 4));
-        out.push(hex_digit(b & 0xf));
-    }
-    Ok(out)
+    getrandom::getrandom(&mut bytes).map_err(RngError)?;
+    Ok(hex::encode(bytes))
 }
 
 /// Seconds since the Unix epoch by the system clock (0 if the clock is before 1970).
@@ -30,16 +25,7 @@ pub fn unix_timestamp() -> u64 {
         .map_or(0, |d| d.as_secs())
 }
 
-/// The operating system's random number generator failed.
+/// The operating system's random number generator failed (its error is the source).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
 #[error("the operating system's random number generator failed")]
-pub struct RngError(());
-
-fn hex_digit(n: u8) -> char {
-    char::from(
-        b"0123456789abcdef"
-            .get(usize::from(n & 0xf))
-            .copied()
-            .unwrap_or(b'0'),
-    )
-}
+pub struct RngError(#[source] getrandom::Error);
