@@ -197,6 +197,20 @@ fn push_lower(out: &mut Vec<u8>, s: &str) {
     out.extend(s.bytes().map(|b| b.to_ascii_lowercase()));
 }
 
+/// Checks that `url` is an absolute `http` or `https` URL with a host (and a valid port,
+/// if any): the one rule for every URL this workspace is given to call or redirect to
+/// (callbacks, redirect URIs, base URLs), as the signer itself parses them.
+///
+/// ```
+/// assert!(wbs_oauth::check_http_url("https://example.com:8443/cb?x=1").is_ok());
+/// assert!(wbs_oauth::check_http_url("http://").is_err());
+/// assert!(wbs_oauth::check_http_url("ftp://example.com/").is_err());
+/// assert!(wbs_oauth::check_http_url("/relative").is_err());
+/// ```
+pub fn check_http_url(url: &str) -> Result<(), Error> {
+    Url::parse(url).map(|_| ())
+}
+
 /// The `name=value` pairs of a query string or an `application/x-www-form-urlencoded`
 /// body, decoded (`+` is a space), in order: the one parser of such text in the workspace.
 /// Empty segments are skipped; a segment without `=` is a name with an empty value; a bad

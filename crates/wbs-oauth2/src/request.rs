@@ -7,7 +7,7 @@ use std::borrow::Cow;
 use std::fmt;
 
 use subtle::ConstantTimeEq as _;
-use wbs_oauth::{form_pairs, Secret};
+use wbs_oauth::{check_http_url, form_pairs, Secret};
 
 use crate::signature::verify;
 use crate::token::ClientCredentials;
@@ -76,7 +76,7 @@ impl Params<'_> {
 pub struct AuthorizeRequest {
     /// `client_id`.
     pub client_id: String,
-    /// `redirect_uri`: an http(s) URL.
+    /// `redirect_uri`: an http(s) URL with a host.
     pub redirect_uri: String,
     /// `state`, returned in the redirect.
     pub state: String,
@@ -91,11 +91,7 @@ impl AuthorizeRequest {
         let params = Params(query);
         params.expect("response_type", "code", "must be code")?;
         let redirect_uri = params.required("redirect_uri")?;
-        let lower = redirect_uri
-            .get(..8)
-            .unwrap_or(&redirect_uri)
-            .to_ascii_lowercase();
-        if !(lower.starts_with("http://") || lower.starts_with("https://")) {
+        if check_http_url(&redirect_uri).is_err() {
             return Err(RequestError::Invalid {
                 name: "redirect_uri",
                 why: "must be an http(s) URL",
@@ -346,6 +342,10 @@ mod tests {
             .to_string(),
             "redirect_uri: must be an http(s) URL"
         );
+        assert!(AuthorizeRequest::from_query(
+            "response_type=code&client_id=a&redirect_uri=http%3A%2F%2F&state=s"
+        )
+        .is_err());
         assert_eq!(
             TokenRequest::from_form("action=requesttoken&client_id=a&client_secret=s&grant_type=x"),
             Err(RequestError::Invalid {

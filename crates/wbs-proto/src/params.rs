@@ -268,16 +268,11 @@ pub fn check_callback_url(url: &str) -> Result<&str, InvalidRequest> {
             "holds spaces or control characters",
         ));
     }
-    let uri: http::Uri = url
-        .parse()
-        .map_err(|_| InvalidRequest::CallbackUrl("not an absolute http(s) URL"))?;
-    match uri.scheme_str() {
-        Some(s) if s.eq_ignore_ascii_case("http") || s.eq_ignore_ascii_case("https") => {}
-        _ => return Err(InvalidRequest::CallbackUrl("not an absolute http(s) URL")),
-    }
-    if uri.host().is_none_or(str::is_empty) {
-        return Err(InvalidRequest::CallbackUrl("no host"));
-    }
+    wbs_oauth::check_http_url(url)
+        .map_err(|_| InvalidRequest::CallbackUrl("not an absolute http(s) URL with a host"))?;
+    // The API calls it back: it must be a URI an HTTP client takes, too.
+    url.parse::<http::Uri>()
+        .map_err(|_| InvalidRequest::CallbackUrl("not a valid URI"))?;
     Ok(url)
 }
 

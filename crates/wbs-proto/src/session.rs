@@ -253,14 +253,10 @@ thread_local! {
     static SCRATCH: RefCell<Scratch> = RefCell::new(Scratch::default());
 }
 
-/// An absolute http(s) URL without query or fragment, without its trailing `/`.
+/// An absolute http(s) URL with a host ([`wbs_oauth::check_http_url`]), without query or
+/// fragment or spaces, without its trailing `/`.
 pub(crate) fn check_base_url(url: &str) -> Result<String, InvalidRequest> {
-    let lower = url.to_ascii_lowercase();
-    let rest = lower
-        .strip_prefix("https://")
-        .or_else(|| lower.strip_prefix("http://"))
-        .ok_or(InvalidRequest::BaseUrl)?;
-    if rest.is_empty() || rest.starts_with('/') || url.contains(['?', '#', ' ']) {
+    if url.contains(['?', '#', ' ']) || wbs_oauth::check_http_url(url).is_err() {
         return Err(InvalidRequest::BaseUrl);
     }
     Ok(url.trim_end_matches('/').to_owned())
