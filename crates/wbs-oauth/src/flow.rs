@@ -159,6 +159,37 @@ impl TokenResponse {
         }
     }
 
+    /// The reply body, as a provider writes it ([`TokenResponse::parse`] reads it):
+    /// `oauth_token`, `oauth_token_secret`, then the extra fields, each percent-encoded.
+    ///
+    /// ```
+    /// use wbs_oauth::{flow::TokenResponse, Credentials};
+    /// let reply = TokenResponse {
+    ///     token: Credentials::new("t0k", "s3c/"),
+    ///     extra: vec![("userid".into(), "1229".into())],
+    /// };
+    /// assert_eq!(reply.to_form(), "oauth_token=t0k&oauth_token_secret=s3c%2F&userid=1229");
+    /// assert!(TokenResponse::parse(reply.to_form().as_bytes())? == reply);
+    /// # Ok::<(), wbs_oauth::Error>(())
+    /// ```
+    pub fn to_form(&self) -> String {
+        let mut body = String::with_capacity(128);
+        let own = [
+            ("oauth_token", self.token.key.as_str()),
+            ("oauth_token_secret", self.token.secret.expose()),
+        ];
+        let extra = self.extra.iter().map(|(n, v)| (n.as_str(), v.as_str()));
+        for (i, (name, value)) in own.into_iter().chain(extra).enumerate() {
+            if i > 0 {
+                body.push('&');
+            }
+            percent_encode_into(&mut body, name);
+            body.push('=');
+            percent_encode_into(&mut body, value);
+        }
+        body
+    }
+
     /// The first value of an extra field.
     pub fn get(&self, name: &str) -> Option<&str> {
         self.extra

@@ -3,7 +3,7 @@
 
 use wbs_proto::http::{self, header, HeaderValue, Response, StatusCode};
 use wbs_proto::wbs_model::UserId;
-use wbs_proto::wbs_oauth::{flow, form_pairs, IncomingRequest, Secret};
+use wbs_proto::wbs_oauth::{flow, form_pairs, Credentials, IncomingRequest, Secret};
 
 use super::auth::parse_signed;
 use super::{text, PendingToken, Refusal, Sandbox};
@@ -64,10 +64,11 @@ impl Sandbox {
             },
         );
         // As the service answered: no oauth_callback_confirmed.
-        Ok(text(
-            StatusCode::OK,
-            &format!("oauth_token={token}&oauth_token_secret={secret}"),
-        ))
+        let reply = flow::TokenResponse {
+            token: Credentials::new(token, secret),
+            extra: Vec::new(),
+        };
+        Ok(text(StatusCode::OK, &reply.to_form()))
     }
 
     /// Resource owner authorization (§2.2): the sandbox approves at once, for `userid` if
@@ -134,18 +135,20 @@ impl Sandbox {
         let token = incoming.token().unwrap_or("").to_owned();
         let approved = self.pending.get(&token).and_then(|p| p.approved.clone());
         match approved {
-            Some((userid, verifier)) if incoming.verifier() == Some(verifier.as_str()) => {
+            // The verifier compared in constant time.
+            Some((userid, verifier))
+                if incoming
+                    .verifier()
+                    .is_some_and(|v| Secret::new(v) == Secret::new(verifier.as_str())) =>
+            {
                 // A request token is good for one exchange.
                 self.pending.remove(&token);
                 let u = self.users.get(&userid).ok_or(Refusal::Token)?;
-                Ok(text(
-                    StatusCode::OK,
-                    &format!(
-                        "oauth_token={}&oauth_token_secret={}&userid={userid}",
-                        u.token.key,
-                        u.token.secret.expose()
-                    ),
-                ))
+                let reply = flow::TokenResponse {
+                    token: u.token.clone(),
+                    extra: vec![("userid".to_owned(), userid.to_string())],
+                };
+                Ok(text(StatusCode::OK, &reply.to_form()))
             }
             _ => Err(Refusal::Token),
         }
