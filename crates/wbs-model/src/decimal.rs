@@ -372,37 +372,21 @@ impl FromStr for Decimal {
 }
 
 /// The text is not a decimal number this type can hold.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("not a decimal number within range")]
 pub struct ParseDecimalError(());
 
-impl fmt::Display for ParseDecimalError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("not a decimal number within range")
-    }
-}
-
-impl std::error::Error for ParseDecimalError {}
-
 /// Why exact arithmetic has no result.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum ArithmeticError {
     /// The exact result needs more than 19 significant digits or an exponent beyond `i64`.
+    #[error("result out of the exact decimal range")]
     Overflow,
     /// Division by zero.
+    #[error("division by zero")]
     DivisionByZero,
 }
-
-impl fmt::Display for ArithmeticError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Overflow => f.write_str("result out of the exact decimal range"),
-            Self::DivisionByZero => f.write_str("division by zero"),
-        }
-    }
-}
-
-impl std::error::Error for ArithmeticError {}
 
 #[cfg(test)]
 mod tests {

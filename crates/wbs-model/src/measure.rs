@@ -299,16 +299,9 @@ impl FromStr for MeasureType {
 }
 
 /// The text names no measure type (neither a known name nor a number).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("unknown measure type (use a name such as weight or a numeric code)")]
 pub struct UnknownMeasureType(());
-
-impl fmt::Display for UnknownMeasureType {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("unknown measure type (use a name such as weight or a numeric code)")
-    }
-}
-
-impl std::error::Error for UnknownMeasureType {}
 
 /// A unit of measure: the SI units the API sends, and the imperial ones they convert to.
 ///

@@ -2,7 +2,6 @@
 //! reproducible, at a rate or scripted.
 
 use std::collections::HashMap;
-use std::fmt;
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -161,13 +160,6 @@ impl FromStr for Faults {
 }
 
 /// A fault specification that cannot be read; the text says why.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("invalid fault specification: {0}")]
 pub struct FaultSpecError(String);
-
-impl fmt::Display for FaultSpecError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "invalid fault specification: {}", self.0)
-    }
-}
-
-impl std::error::Error for FaultSpecError {}
