@@ -191,17 +191,16 @@ fn now() -> u64 {
         .map_or(0, |d| d.as_secs())
 }
 
-/// The service's error: the only one is a deliberately dropped connection.
-#[derive(Debug)]
-struct Dropped;
-
-impl std::fmt::Display for Dropped {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("connection dropped by fault injection")
-    }
+/// A field of an admin request's JSON, read by the model's tolerant policy; `None` when
+/// absent or not a value of its type.
+fn read<T: serde::de::DeserializeOwned>(v: Option<&Value>) -> Option<T> {
+    v.cloned().and_then(|v| serde_json::from_value(v).ok())
 }
 
-impl std::error::Error for Dropped {}
+/// The service's error: the only one is a deliberately dropped connection.
+#[derive(Debug, thiserror::Error)]
+#[error("connection dropped by fault injection")]
+struct Dropped;
 
 /// What a request's handler shares with the server.
 struct Ctx {
@@ -348,14 +347,11 @@ fn admin(
             let Ok(mut doc) = serde_json::from_slice::<Value>(request.body()) else {
                 return respond(StatusCode::BAD_REQUEST, "body is not JSON");
             };
-            let userid = doc.get("userid").and_then(Value::as_i64);
-            let devtype = doc.get("devtype").and_then(Value::as_i64).unwrap_or(1);
-            if doc
-                .pointer("/group/grpid")
-                .and_then(Value::as_i64)
-                .unwrap_or(0)
-                == 0
-            {
+            // Each field read by the model's one tolerant policy (`"2909"` as 2909).
+            let userid: Option<UserId> = read(doc.get("userid"));
+            let devtype: Option<DeviceType> = read(doc.get("devtype"));
+            let grpid: Option<GroupId> = read(doc.pointer("/group/grpid"));
+            if grpid.is_none_or(|g| g.get() == 0) {
                 let fresh = sandbox.next_grpid().get();
                 if let Some(g) = doc.get_mut("group") {
                     g["grpid"] = json!(fresh);
@@ -368,12 +364,8 @@ fn admin(
             match (userid, group) {
                 (Some(userid), Some(Ok(group))) => {
                     let grpid = group.grpid;
-                    if sandbox.insert_group(
-                        UserId::new(userid),
-                        group,
-                        DeviceType::from_code(devtype),
-                        now() as i64,
-                    ) {
+                    let devtype = devtype.unwrap_or(DeviceType::BODY_SCALE);
+                    if sandbox.insert_group(userid, group, devtype, now() as i64) {
                         json_reply(json!({"status": 0, "body": {"grpid": grpid}}))
                     } else {
                         json_reply(json!({"status": 247}))

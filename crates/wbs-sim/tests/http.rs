@@ -522,6 +522,7 @@ async fn a_new_group_notifies_the_subscriber() {
     let weight = serde_json::json!({"attrib":0,"date":1_700_000_400,"category":1,"measures":[{"value":80_000,"type":1,"unit":-3}]});
     let (status, body) = send(admin(weight, 1)).await;
     assert_eq!(status, StatusCode::OK, "{}", String::from_utf8_lossy(&body));
+    let weight_reply: serde_json::Value = serde_json::from_slice(&body).unwrap();
     let (_, body) = tokio::time::timeout(std::time::Duration::from_secs(10), received.recv())
         .await
         .unwrap()
@@ -541,6 +542,25 @@ async fn a_new_group_notifies_the_subscriber() {
     .unwrap()
     .page;
     assert!(changed.measuregrps.len() >= 3);
+    // The admin path reads ids by the model's tolerant policy: a grpid and userid sent as
+    // text replace that group, rather than adding a fresh one.
+    let grpid = weight_reply["body"]["grpid"].as_i64().unwrap();
+    let again = serde_json::json!({"userid": "29", "devtype": "1", "group": {"grpid": grpid.to_string(),
+        "attrib":0,"date":1_700_000_400,"category":1,"measures":[{"value":81_000,"type":1,"unit":-3}]}});
+    let request = http::Request::post(format!("{}/admin/groups", sim.base_url()))
+        .body(serde_json::to_vec(&again).unwrap())
+        .unwrap();
+    let (_, replaced) = send(request).await;
+    let replaced: serde_json::Value = serde_json::from_slice(&replaced).unwrap();
+    assert_eq!(replaced["body"]["grpid"], grpid, "{replaced}");
+    let page = call(&s, &GetMeas::new(UserId::new(29))).await.unwrap().page;
+    let same: Vec<_> = page
+        .measuregrps
+        .iter()
+        .filter(|g| g.grpid.get() == grpid)
+        .collect();
+    assert_eq!(same.len(), 1);
+    assert_eq!(same[0].measures[0].value, 81_000);
 }
 
 #[tokio::test]
