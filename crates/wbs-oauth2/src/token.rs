@@ -41,6 +41,7 @@ impl fmt::Debug for ClientCredentials {
 
 /// What a token request trades for a token set.
 #[derive(Clone, Copy, Debug)]
+#[non_exhaustive]
 pub enum Grant<'a> {
     /// The code of the redirect, and the `redirect_uri` the authorize URL named.
     AuthorizationCode {
@@ -55,6 +56,7 @@ pub enum Grant<'a> {
 
 /// How a token request proves the application.
 #[derive(Clone, Copy, Debug)]
+#[non_exhaustive]
 pub enum ClientAuth<'a> {
     /// `client_secret` in the form.
     Secret,

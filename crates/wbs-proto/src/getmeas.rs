@@ -32,6 +32,7 @@ macro_rules! setters {
 /// assert_eq!(q.limit, None);
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct GetMeas {
     /// The user.
     pub userid: UserId,
