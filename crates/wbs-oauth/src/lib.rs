@@ -7,6 +7,12 @@
 //!   OAuthParams (nonce,  ├─> Signer::sign ─> Signed ─render─> Rendered ─> IncomingRequest::parse
 //!   timestamp: inputs)  ─┘   (base string,    (query | header | body)      └─> verify(secrets)
 //!                             HMAC-SHA1)
+//!                        └─> Signer::sign_url_into ─> UrlBuffer ─> the signed GET URL
+//!                            (no allocation once the buffer has grown; what wbs-proto's
+//!                             Session::request sends)
+//!   flow::request_token / authorize_url / access_token ─> TokenResponse::parse
+//!   provider side: flow::authorized_token, AuthorizationCallback::callback_url,
+//!                  TokenResponse::to_form
 //! ```
 //!
 //! What this crate does **not** do: no I/O, no clock and no randomness in its core (nonce and

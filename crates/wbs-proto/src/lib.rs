@@ -65,7 +65,9 @@ pub use oauth::{decode_token_response, AccessToken, OAuthEndpoints, TokenError};
 pub use pager::{
     MeasurePager, PagerCheckpoint, PagerError, SyncCursor, DEFAULT_MAX_PAGES, IMPLICIT_LIMIT,
 };
-pub use params::{check_callback_url, AnyCall, Call, IntText, ParamValue, Params, ParamsOut};
+pub use params::{
+    check_callback_url, AnyCall, Call, IntText, ParamValue, Params, ParamsOut, ACTION_PARAM,
+};
 pub use session::{HttpMethod, Session, DEFAULT_BASE_URL};
 pub use wbs_model::{DecodedPage, SkippedGroup};
 

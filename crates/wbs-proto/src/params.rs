@@ -115,6 +115,9 @@ pub trait Call: Sized {
     fn decode(status: http::StatusCode, body: &[u8]) -> Result<Self::Output, ResponseError>;
 }
 
+/// The parameter that names the action within a service (`action=getmeas`).
+pub const ACTION_PARAM: &str = "action";
+
 /// A request's parameters as a server received them (decoded), in order; the first of a
 /// repeated name counts.
 ///
@@ -138,6 +141,11 @@ impl<'a> Params<'a> {
     /// The first value of `name`.
     pub fn get(&self, name: &str) -> Option<&'a str> {
         self.0.iter().find(|(n, _)| *n == name).map(|(_, v)| *v)
+    }
+
+    /// The action the request names ([`ACTION_PARAM`]), if any.
+    pub fn action(&self) -> Option<&'a str> {
+        self.get(ACTION_PARAM)
     }
 
     /// An optional integer parameter (surrounding spaces allowed).
@@ -201,7 +209,7 @@ impl AnyCall {
     /// makes; `action` is among the parameters.
     pub fn from_params(service: &str, params: &Params<'_>) -> Result<Self, InvalidRequest> {
         let service = service.trim_matches('/');
-        let action = params.get("action").unwrap_or("");
+        let action = params.action().unwrap_or("");
         macro_rules! dispatch {
             ($($variant:ident),*) => {
                 $(if service == $variant::SERVICE && action == $variant::ACTION {

@@ -8,7 +8,7 @@ use http::header::{HeaderValue, CONTENT_TYPE};
 use wbs_oauth::{Credentials, OAuthParams, Placement, Signer, UrlBuffer};
 
 use crate::error::InvalidRequest;
-use crate::params::{Call, ParamValue, ParamsOut};
+use crate::params::{Call, ParamValue, ParamsOut, ACTION_PARAM};
 
 /// The API's default base URL.
 pub const DEFAULT_BASE_URL: &str = "https://wbsapi.withings.net";
@@ -116,7 +116,7 @@ impl Session {
         access_token: &wbs_oauth::Secret,
     ) -> Result<http::Request<Vec<u8>>, InvalidRequest> {
         let mut params: ParamsOut<'_> = Vec::with_capacity(8);
-        params.push(("action", ParamValue::from(C::ACTION)));
+        params.push((ACTION_PARAM, ParamValue::from(C::ACTION)));
         call.params(&mut params)?;
         let mut bearer = HeaderValue::try_from(format!("Bearer {}", access_token.expose()))
             .map_err(|_| InvalidRequest::AccessToken)?;
@@ -192,7 +192,7 @@ impl Session {
     ) -> Result<http::Request<Vec<u8>>, InvalidRequest> {
         let o = self.oauth1.as_ref().ok_or(InvalidRequest::NotOAuth1)?;
         let mut params: ParamsOut<'_> = Vec::with_capacity(12);
-        params.push(("action", ParamValue::from(C::ACTION)));
+        params.push((ACTION_PARAM, ParamValue::from(C::ACTION)));
         call.params(&mut params)?;
         let mut timestamp_text = itoa::Buffer::new();
         let timestamp = timestamp_text.format(timestamp);

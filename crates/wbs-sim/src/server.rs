@@ -19,6 +19,7 @@ use wbs_hyper::serve::{self, respond, ServerLimits};
 use wbs_proto::http::{self, header, HeaderValue, Method, Request, Response, StatusCode};
 use wbs_proto::wbs_model::{DeviceType, GroupId, MeasureGroup, UserId};
 use wbs_proto::wbs_oauth::form_pairs;
+use wbs_proto::ACTION_PARAM;
 
 use crate::faults::{Fault, Faults};
 use crate::limit::Limit;
@@ -309,8 +310,8 @@ fn action_of(request: &Request<Vec<u8>>) -> String {
     let query = request.uri().query().unwrap_or("");
     let body = std::str::from_utf8(request.body()).unwrap_or("");
     form_pairs(query)
-        .find("action")
-        .or_else(|| form_pairs(body).find("action"))
+        .find(ACTION_PARAM)
+        .or_else(|| form_pairs(body).find(ACTION_PARAM))
         .map_or_else(
             || request.uri().path().trim_matches('/').to_owned(),
             |a| a.into_owned(),
