@@ -157,6 +157,28 @@ impl TokenSet {
             scope: scope.into(),
         }
     }
+
+    /// The token endpoint's answer that carries this set, as the service writes it (the
+    /// user id as text, `expires_in` counted from `now`); [`decode_token_response`] reads
+    /// it back.
+    ///
+    /// ```
+    /// use wbs_oauth2::{decode_token_response, TokenSet};
+    /// let set = TokenSet::new(29, "a", "r", 1_700_010_800, "user.metrics");
+    /// let body = set.to_envelope(1_700_000_000);
+    /// assert_eq!(decode_token_response(body.as_bytes(), 1_700_000_000), Ok(set));
+    /// ```
+    pub fn to_envelope(&self, now: i64) -> String {
+        serde_json::json!({"status": 0, "body": {
+            "userid": self.userid.to_string(),
+            "access_token": self.access_token.expose(),
+            "refresh_token": self.refresh_token.expose(),
+            "expires_in": self.expires_at.saturating_sub(now),
+            "scope": self.scope,
+            "token_type": "Bearer",
+        }})
+        .to_string()
+    }
 }
 
 impl fmt::Debug for TokenSet {

@@ -14,7 +14,7 @@ use std::collections::HashMap;
 use serde_json::{json, Value};
 use wbs_oauth2::{
     bearer_token, redirect_url, AuthorizeRequest, ClientCredentials, ClientProof, GrantRequest,
-    NonceRequest, TokenRequest,
+    NonceRequest, TokenRequest, TokenSet,
 };
 use wbs_proto::http::{self, header, HeaderValue, Response, StatusCode};
 use wbs_proto::wbs_model::{Status, UserId};
@@ -226,12 +226,12 @@ impl Sandbox {
                     // Valid 8 hours at most from now (or until the new access token's use).
                     r.expires = r.expires.min(now + OLD_REFRESH_GRACE);
                 }
-                return self.token_reply(userid, set);
+                return self.token_reply(userid, now, set);
             }
             _ => return reply(refused(503, "Invalid Params: grant_type")),
         };
         let set = self.issue(userid, now, None);
-        self.token_reply(userid, set)
+        self.token_reply(userid, now, set)
     }
 
     /// A new access and refresh token for a user; the access token retires `retires` (the
@@ -263,18 +263,19 @@ impl Sandbox {
     fn token_reply(
         &self,
         userid: UserId,
+        now: i64,
         (access, refresh): (String, String),
     ) -> Response<Vec<u8>> {
-        // The user id as a string here (the service sends either).
-        reply(json!({"status": 0, "body": {
-            "userid": userid.to_string(),
-            "access_token": access,
-            "refresh_token": refresh,
-            "expires_in": self.oauth2.access_lifetime,
-            "scope": "user.info,user.metrics",
-            "csrf_token": "sandbox",
-            "token_type": "Bearer",
-        }}))
+        let set = TokenSet::new(
+            userid.get(),
+            access,
+            refresh,
+            now + self.oauth2.access_lifetime,
+            wbs_oauth2::DEFAULT_SCOPE,
+        );
+        let mut response = text(StatusCode::OK, "");
+        *response.body_mut() = set.to_envelope(now).into_bytes();
+        response
     }
 
     /// `POST /v2/signature` with `action=getnonce`: a single-use nonce for a request signed
