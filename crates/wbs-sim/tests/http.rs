@@ -583,6 +583,17 @@ async fn the_three_legged_flow() {
         request_token.get("oauth_callback_confirmed").is_none(),
         "as the service: not sent"
     );
+    // A callback that is neither `oob` nor an http(s) URL with a host is refused.
+    for bad in ["javascript:alert(1)", "http://"] {
+        let refused = endpoints
+            .request_token(&consumer, bad, &nonce(), now())
+            .unwrap();
+        assert_eq!(
+            send(refused).await.0,
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "{bad}"
+        );
+    }
 
     let authorize = endpoints.authorize_url(&request_token.token.key).unwrap();
     let (status, _) = {

@@ -3,7 +3,9 @@
 
 use wbs_proto::http::{self, header, HeaderValue, Response, StatusCode};
 use wbs_proto::wbs_model::UserId;
-use wbs_proto::wbs_oauth::{flow, form_pairs, Credentials, IncomingRequest, Secret};
+use wbs_proto::wbs_oauth::{
+    check_http_url, flow, form_pairs, Credentials, IncomingRequest, Secret,
+};
 
 use super::auth::parse_signed;
 use super::{text, PendingToken, Refusal, Sandbox};
@@ -53,6 +55,10 @@ impl Sandbox {
         // Clients of the API's era sent no callback, or `oob`: the authorize page then
         // shows the verifier instead of redirecting.
         let callback = incoming.callback().unwrap_or("oob").to_owned();
+        // Where the approval will redirect: out of band, or an http(s) URL (the one rule).
+        if callback != "oob" && check_http_url(&callback).is_err() {
+            return Err(Refusal::Consumer);
+        }
         let token = self.fresh_token("request");
         let secret = self.fresh_token("request-secret");
         self.pending.insert(
