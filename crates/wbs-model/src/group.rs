@@ -131,6 +131,35 @@ impl MeasureGroup {
         }
     }
 
+    /// A group from its wire values, as both decoders assemble it: the codes as sent
+    /// (unknown ones kept), the extra fields kept only when one is set.
+    ///
+    /// ```
+    /// use wbs_model::{Category, GroupExtra, MeasureGroup};
+    /// let g = MeasureGroup::from_wire(2909, 0, 1222930968, 7, Vec::new(), GroupExtra::default());
+    /// assert_eq!((g.grpid.get(), g.category, g.extra), (2909, Category::from_code(7), None));
+    /// ```
+    pub fn from_wire(
+        grpid: i64,
+        attrib: i64,
+        date: i64,
+        category: i64,
+        measures: Vec<Measure>,
+        extra: GroupExtra,
+    ) -> Self {
+        let mut g = Self::new(
+            GroupId::new(grpid),
+            Attribution::from_code(attrib),
+            Timestamp::from_secs(date),
+            Category::from_code(category),
+            measures,
+        );
+        if !extra.is_empty() {
+            g.extra = Some(Box::new(extra));
+        }
+        g
+    }
+
     /// The first measure of a type.
     pub fn get(&self, measure_type: MeasureType) -> Option<&Measure> {
         self.measures

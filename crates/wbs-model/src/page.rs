@@ -6,7 +6,6 @@ use std::fmt;
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;
 
-use crate::codes::{Attribution, Category};
 use crate::group::{GroupExtra, MeasureGroup, MeasurePage, More};
 use crate::ids::GroupId;
 use crate::measure::{Measure, MeasureExtra, MeasureType};
@@ -292,13 +291,11 @@ impl<'de> Visitor<'de> for GroupVisitor {
             _ => None,
         };
         let build = || -> Result<MeasureGroup, String> {
-            let mut g = MeasureGroup::new(
-                GroupId::new(required("grpid", grpid)?),
-                Attribution::from_code(required("attrib", attrib)?),
-                Timestamp::from_secs(required("date", date)?),
-                Category::from_code(required("category", category)?),
-                measures.ok_or("no measures")??,
-            );
+            let grpid = required("grpid", grpid)?;
+            let attrib = required("attrib", attrib)?;
+            let date = required("date", date)?;
+            let category = required("category", category)?;
+            let measures = measures.ok_or("no measures")??;
             let extra = GroupExtra {
                 created: optional("created", created)?.map(Timestamp::from_secs),
                 modified: optional("modified", modified)?.map(Timestamp::from_secs),
@@ -309,10 +306,9 @@ impl<'de> Visitor<'de> for GroupVisitor {
                 timezone: optional("timezone", timezone)?,
                 comment: optional("comment", comment)?,
             };
-            if !extra.is_empty() {
-                g.extra = Some(Box::new(extra));
-            }
-            Ok(g)
+            Ok(MeasureGroup::from_wire(
+                grpid, attrib, date, category, measures, extra,
+            ))
         };
         Ok(GroupOutcome(build().map_err(|reason| (id, reason))))
     }

@@ -5,8 +5,8 @@ use std::cmp::Ordering;
 
 use proptest::prelude::*;
 use wbs_model::{
-    Attribution, Category, Decimal, GroupId, Measure, MeasureExtra, MeasureGroup, MeasurePage,
-    MeasureType, More, Quantity, Timestamp, Units,
+    Decimal, GroupExtra, Measure, MeasureExtra, MeasureGroup, MeasurePage, MeasureType, More,
+    Quantity, Timestamp, Units,
 };
 
 /// The reference: `value × 10^unit` computed on the digit string alone, as
@@ -116,19 +116,12 @@ fn group() -> impl Strategy<Value = MeasureGroup> {
     )
         .prop_map(
             |(id, attrib, date, category, measures, timezone, modified)| {
-                let mut g = MeasureGroup::new(
-                    GroupId::new(id),
-                    Attribution::from_code(attrib),
-                    Timestamp::from_secs(date),
-                    Category::from_code(category),
-                    measures,
-                );
-                if timezone.is_some() || modified.is_some() {
-                    let x = g.extra_mut();
-                    x.timezone = timezone;
-                    x.modified = modified.map(Timestamp::from_secs);
-                }
-                g
+                let extra = GroupExtra {
+                    timezone,
+                    modified: modified.map(Timestamp::from_secs),
+                    ..GroupExtra::default()
+                };
+                MeasureGroup::from_wire(id, attrib, date, category, measures, extra)
             },
         )
 }

@@ -4,8 +4,7 @@
 //! decoder's (checked by a differential property test and fuzz target).
 
 use wbs_model::{
-    Attribution, Category, GroupExtra, GroupId, Measure, MeasureExtra, MeasureGroup, MeasurePage,
-    MeasureType, More, Timestamp,
+    GroupExtra, Measure, MeasureExtra, MeasureGroup, MeasurePage, MeasureType, More, Timestamp,
 };
 
 use wbs_model::DecodedPage;
@@ -287,17 +286,9 @@ impl<'a> Parser<'a> {
             }
             Some(())
         })?;
-        let mut g = MeasureGroup::new(
-            GroupId::new(grpid?),
-            Attribution::from_code(attrib?),
-            Timestamp::from_secs(date?),
-            Category::from_code(category?),
-            measures?,
-        );
-        if !extra.is_empty() {
-            g.extra = Some(Box::new(extra));
-        }
-        Some(g)
+        Some(MeasureGroup::from_wire(
+            grpid?, attrib?, date?, category?, measures?, extra,
+        ))
     }
 
     fn measure(&mut self) -> Option<Measure> {

@@ -4,8 +4,7 @@
 use http::StatusCode;
 use proptest::prelude::*;
 use wbs_model::{
-    Attribution, Category, GroupExtra, GroupId, Measure, MeasureExtra, MeasureGroup, MeasurePage,
-    MeasureType, More, Timestamp,
+    GroupExtra, Measure, MeasureExtra, MeasureGroup, MeasurePage, MeasureType, More, Timestamp,
 };
 use wbs_proto::internal::{getmeas_fast, getmeas_general};
 
@@ -52,39 +51,17 @@ fn group() -> impl Strategy<Value = MeasureGroup> {
         )),
     )
         .prop_map(|((id, attrib, date, category), measures, extra)| {
-            let mut g = MeasureGroup::new(
-                GroupId::new(id),
-                Attribution::from_code(attrib),
-                Timestamp::from_secs(date),
-                Category::from_code(category),
-                measures,
-            );
-            if let Some((
-                created,
-                modified,
-                modelid,
-                deviceid,
-                hash_deviceid,
-                model,
-                timezone,
-                comment,
-            )) = extra
-            {
-                let x = GroupExtra {
-                    created: created.map(Timestamp::from_secs),
-                    modified: modified.map(Timestamp::from_secs),
-                    modelid,
-                    deviceid,
-                    hash_deviceid,
-                    model,
-                    timezone,
-                    comment,
-                };
-                if !x.is_empty() {
-                    g.extra = Some(Box::new(x));
-                }
-            }
-            g
+            let extra = extra.map_or_else(GroupExtra::default, |x| GroupExtra {
+                created: x.0.map(Timestamp::from_secs),
+                modified: x.1.map(Timestamp::from_secs),
+                modelid: x.2,
+                deviceid: x.3,
+                hash_deviceid: x.4,
+                model: x.5,
+                timezone: x.6,
+                comment: x.7,
+            });
+            MeasureGroup::from_wire(id, attrib, date, category, measures, extra)
         })
 }
 

@@ -6,8 +6,8 @@ mod common;
 
 use proptest::prelude::*;
 use wbs_proto::wbs_model::{
-    Attribution, Category, GroupId, Measure, MeasureGroup, MeasureType, SkippedGroup, Timestamp,
-    UserId,
+    Attribution, Category, GroupExtra, GroupId, Measure, MeasureGroup, MeasureType, SkippedGroup,
+    Timestamp, UserId,
 };
 use wbs_proto::{GetMeas, MeasurePager, SyncCursor};
 use wbs_store::{HistoryQuery, Store, StoredToken};
@@ -418,17 +418,11 @@ fn arb_group() -> impl Strategy<Value = MeasureGroup> {
         proptest::option::of(".*"),
     )
         .prop_map(|(id, attrib, date, cat, measures, tz)| {
-            let mut g = MeasureGroup::new(
-                GroupId::new(id),
-                Attribution::from_code(attrib),
-                Timestamp::from_secs(date),
-                Category::from_code(cat),
-                measures,
-            );
-            if let Some(tz) = tz {
-                g.extra_mut().timezone = Some(tz);
-            }
-            g
+            let extra = GroupExtra {
+                timezone: tz,
+                ..GroupExtra::default()
+            };
+            MeasureGroup::from_wire(id, attrib, date, cat, measures, extra)
         })
 }
 
