@@ -315,12 +315,18 @@ impl NonceRequest {
 /// ```
 /// assert_eq!(wbs_oauth2::bearer_token(Some("Bearer a1"), "action=getmeas").as_deref(), Some("a1"));
 /// assert_eq!(wbs_oauth2::bearer_token(None, "access_token=a2&userid=1").as_deref(), Some("a2"));
+/// assert_eq!(wbs_oauth2::bearer_token(Some("bearer a3"), "").as_deref(), Some("a3"));
 /// assert_eq!(wbs_oauth2::bearer_token(Some("Basic x"), ""), None);
 /// ```
 pub fn bearer_token(authorization: Option<&str>, query: &str) -> Option<String> {
+    // The scheme's name is case-insensitive (RFC 7235 §2.1).
     authorization
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(str::to_owned)
+        .filter(|v| {
+            v.get(..7)
+                .is_some_and(|s| s.eq_ignore_ascii_case("bearer "))
+        })
+        .and_then(|v| v.get(7..))
+        .map(|token| token.trim().to_owned())
         .or_else(|| Params(query).get("access_token"))
 }
 
