@@ -354,8 +354,9 @@ fn admin(
             let grpid: Option<GroupId> = read(doc.pointer("/group/grpid"));
             if grpid.is_none_or(|g| g.get() == 0) {
                 let fresh = sandbox.next_grpid().get();
-                if let Some(g) = doc.get_mut("group") {
-                    g["grpid"] = json!(fresh);
+                // Only an object takes a grpid (anything else fails to decode below).
+                if let Some(g) = doc.get_mut("group").and_then(Value::as_object_mut) {
+                    g.insert("grpid".to_owned(), json!(fresh));
                 }
             }
             let group = doc

@@ -551,6 +551,11 @@ async fn a_new_group_notifies_the_subscriber() {
         .body(serde_json::to_vec(&again).unwrap())
         .unwrap();
     let (_, replaced) = send(request).await;
+    // A group that is not an object is refused, not a dropped connection.
+    let request = http::Request::post(format!("{}/admin/groups", sim.base_url()))
+        .body(br#"{"userid":29,"group":5}"#.to_vec())
+        .unwrap();
+    assert_eq!(send(request).await.0, StatusCode::BAD_REQUEST);
     let replaced: serde_json::Value = serde_json::from_slice(&replaced).unwrap();
     assert_eq!(replaced["body"]["grpid"], grpid, "{replaced}");
     let page = call(&s, &GetMeas::new(UserId::new(29))).await.unwrap().page;
