@@ -198,16 +198,25 @@ fn push_lower(out: &mut Vec<u8>, s: &str) {
 }
 
 /// Checks that `url` is an absolute `http` or `https` URL with a host (and a valid port,
-/// if any): the one rule for every URL this workspace is given to call or redirect to
-/// (callbacks, redirect URIs, base URLs), as the signer itself parses them.
+/// if any), without a fragment, whitespace or control characters: the one rule for every
+/// URL this workspace is given to call or redirect to (callbacks, redirect URIs, base
+/// URLs), parsed as the signer itself parses URLs.
 ///
 /// ```
 /// assert!(wbs_oauth::check_http_url("https://example.com:8443/cb?x=1").is_ok());
 /// assert!(wbs_oauth::check_http_url("http://").is_err());
 /// assert!(wbs_oauth::check_http_url("ftp://example.com/").is_err());
 /// assert!(wbs_oauth::check_http_url("/relative").is_err());
+/// assert!(wbs_oauth::check_http_url("https://example.com/cb#top").is_err());
+/// assert!(wbs_oauth::check_http_url("https://example.com/a b").is_err());
 /// ```
 pub fn check_http_url(url: &str) -> Result<(), Error> {
+    if url.contains('#') {
+        return Err(Error::InvalidUrl("has a fragment"));
+    }
+    if url.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(Error::InvalidUrl("holds whitespace or control characters"));
+    }
     Url::parse(url).map(|_| ())
 }
 

@@ -276,8 +276,12 @@ pub fn check_callback_url(url: &str) -> Result<&str, InvalidRequest> {
             "holds spaces or control characters",
         ));
     }
-    wbs_oauth::check_http_url(url)
-        .map_err(|_| InvalidRequest::CallbackUrl("not an absolute http(s) URL with a host"))?;
+    wbs_oauth::check_http_url(url).map_err(|e| {
+        InvalidRequest::CallbackUrl(match e {
+            wbs_oauth::Error::InvalidUrl(why) => why,
+            _ => "not an absolute http(s) URL with a host",
+        })
+    })?;
     // The API calls it back: it must be a URI an HTTP client takes, too.
     url.parse::<http::Uri>()
         .map_err(|_| InvalidRequest::CallbackUrl("not a valid URI"))?;
