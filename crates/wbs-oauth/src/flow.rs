@@ -64,12 +64,15 @@ pub fn authorize_url(endpoint: &str, request_token: &str) -> Result<String, Erro
 /// let url = wbs_oauth::flow::authorize_url("https://example.com/authorize?lang=fr", "a b")?;
 /// let query = url.split_once('?').unwrap().1;
 /// assert_eq!(wbs_oauth::flow::authorized_token(query)?, "a b");
+/// // The endpoint's own parameters are not judged.
+/// assert_eq!(wbs_oauth::flow::authorized_token("l=%zz&oauth_token=t")?, "t");
 /// # Ok::<(), wbs_oauth::Error>(())
 /// ```
 pub fn authorized_token(query: &str) -> Result<String, Error> {
     let mut token = None;
-    for pair in FormPairs::new(query) {
-        let (name, value) = pair?;
+    // The endpoint's own parameters are copied as they are: one that does not decode is
+    // not ours to judge.
+    for (name, value) in FormPairs::new(query).filter_map(Result::ok) {
         if name == "oauth_token" && token.replace(value.into_owned()).is_some() {
             return Err(Error::DuplicateParameter("oauth_token"));
         }

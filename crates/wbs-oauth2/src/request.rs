@@ -211,6 +211,16 @@ impl TokenRequest {
     }
 }
 
+impl TokenRequest {
+    /// Whether the request is `app`'s and proves it (the client id and the secret or
+    /// signature compared in constant time). A signed nonce's freshness and single use are
+    /// the server's to check.
+    pub fn holds(&self, app: &ClientCredentials) -> bool {
+        let same_client = bool::from(self.client_id.as_bytes().ct_eq(app.client_id.as_bytes()));
+        same_client & self.proof.holds(app)
+    }
+}
+
 impl ClientProof {
     /// Whether this proves `app` (compared in constant time). A signed nonce's freshness
     /// and single use are the server's to check.
@@ -384,8 +394,19 @@ mod tests {
         );
         let read = TokenRequest::from_form(&body).unwrap();
         assert_eq!(read.grant, GrantRequest::RefreshToken(refresh));
-        assert!(read.proof.holds(&other));
-        assert!(!read.proof.holds(&app));
+        assert!(read.proof.holds(&other) && read.holds(&other));
+        assert!(!read.proof.holds(&app) && !read.holds(&app));
+        // The right secret sent under another client's id does not hold (a signature
+        // covers the id already; a plain secret does not).
+        let impostor = ClientCredentials::new("someone-else", "other");
+        let plain = crate::token_request_body(
+            &other,
+            crate::Grant::RefreshToken(&Secret::new("r")),
+            crate::ClientAuth::Secret,
+        );
+        let read_plain = TokenRequest::from_form(&plain).unwrap();
+        assert!(read_plain.proof.holds(&impostor) && !read_plain.holds(&impostor));
+        assert!(!read.proof.holds(&impostor));
         assert!(!format!("{read:?}").contains(&other.client_secret.expose()[..4]));
         let nonce = NonceRequest::from_form(&nonce_request_body(&other, 5)).unwrap();
         assert!(!nonce.holds(&app));

@@ -144,7 +144,7 @@ impl Sandbox {
         let code = self.fresh_token("code");
         let now = self.oauth2_now(now);
         self.oauth2.prune(now);
-        let expires = now + CODE_LIFETIME;
+        let expires = now.saturating_add(CODE_LIFETIME);
         self.oauth2.codes.insert(
             code.clone(),
             Code {
@@ -184,7 +184,7 @@ impl Sandbox {
                 .is_some_and(|until| now <= until),
             _ => true,
         };
-        if !(fresh && asked.proof.holds(&self.oauth2.app)) {
+        if !(fresh && asked.holds(&self.oauth2.app)) {
             return reply(refused(
                 503,
                 "Invalid Params: invalid client_secret or signature",
@@ -192,7 +192,8 @@ impl Sandbox {
         }
         let userid = match asked.grant {
             GrantRequest::AuthorizationCode { code, redirect_uri } => {
-                // Once: taken out whether it is then valid or not.
+                // Once: taken out whether it then matches or not (a request that does not
+                // read as a token request, missing its redirect_uri say, takes nothing).
                 match self.oauth2.codes.remove(&code) {
                     Some(c) if now > c.expires => {
                         return reply(refused(503, "Invalid Params: the code has expired"))
@@ -208,8 +209,8 @@ impl Sandbox {
                 }
             }
             GrantRequest::RefreshToken(token) => {
-                let token = token.expose().to_owned();
-                let Some(r) = self.oauth2.refresh.get(&token).filter(|r| now <= r.expires) else {
+                let token = token.expose();
+                let Some(r) = self.oauth2.refresh.get(token).filter(|r| now <= r.expires) else {
                     return reply(refused(503, "Invalid Params: invalid refresh_token"));
                 };
                 let userid = r.userid;
@@ -220,11 +221,11 @@ impl Sandbox {
                     self.oauth2.refresh.remove(&refresh);
                 }
                 self.oauth2.refreshes += 1;
-                let set = self.issue(userid, now, Some(token.clone()));
-                if let Some(r) = self.oauth2.refresh.get_mut(&token) {
+                let set = self.issue(userid, now, Some(token.to_owned()));
+                if let Some(r) = self.oauth2.refresh.get_mut(token) {
                     r.successor = Some(set.clone());
                     // Valid 8 hours at most from now (or until the new access token's use).
-                    r.expires = r.expires.min(now + OLD_REFRESH_GRACE);
+                    r.expires = r.expires.min(now.saturating_add(OLD_REFRESH_GRACE));
                 }
                 return self.token_reply(userid, now, set);
             }
@@ -244,7 +245,7 @@ impl Sandbox {
             access.clone(),
             Access {
                 userid,
-                expires: now + self.oauth2.access_lifetime,
+                expires: now.saturating_add(self.oauth2.access_lifetime),
                 used: false,
                 retires,
             },
@@ -253,7 +254,7 @@ impl Sandbox {
             refresh.clone(),
             Refresh {
                 userid,
-                expires: now + REFRESH_LIFETIME,
+                expires: now.saturating_add(REFRESH_LIFETIME),
                 successor: None,
             },
         );
@@ -270,7 +271,7 @@ impl Sandbox {
             userid.get(),
             access,
             refresh,
-            now + self.oauth2.access_lifetime,
+            now.saturating_add(self.oauth2.access_lifetime),
             wbs_oauth2::DEFAULT_SCOPE,
         );
         let mut response = text(StatusCode::OK, "");
@@ -294,7 +295,7 @@ impl Sandbox {
         let nonce = self.fresh_token("nonce");
         self.oauth2
             .nonces
-            .insert(nonce.clone(), now + NONCE_LIFETIME);
+            .insert(nonce.clone(), now.saturating_add(NONCE_LIFETIME));
         reply(json!({"status": 0, "body": {"nonce": nonce}}))
     }
 
