@@ -37,8 +37,6 @@ struct Outcome {
     rewinds: u32,
 }
 
-/// Runs a pager over `groups`, applying `churn[i]` before page `i + 1`; `date_of` gives an
-/// inserted group's date from its id and the change's number.
 /// Groups 1..=n dated by `date_of(id)`, and the set of their ids.
 fn history(n: i64, date_of: impl Fn(i64) -> i64) -> (Vec<MeasureGroup>, BTreeSet<i64>) {
     (
@@ -52,6 +50,8 @@ fn changes(each: usize, pages: usize) -> impl Strategy<Value = Vec<Vec<Change>>>
     prop::collection::vec(prop::collection::vec(change(), 0..each), 0..pages)
 }
 
+/// Runs a pager over `groups`, applying `churn[i]` before page `i + 1`; `date_of` gives an
+/// inserted group's date from its id and the change's number.
 fn run(
     groups: Vec<MeasureGroup>,
     limit: u32,

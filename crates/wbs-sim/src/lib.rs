@@ -4,8 +4,10 @@
 //! ```text
 //!   client ──HTTP on 127.0.0.1──> RunningSim (wbs_hyper::serve) ──> Sandbox::handle(request, now)
 //!       verify (wbs-oauth) → AnyCall::from_params (wbs-proto's parameter contract) → action → JSON
-//!       token endpoints: flow::authorized_token / TokenResponse::to_form (OAuth 1),
-//!       AuthorizeRequest / TokenRequest / NonceRequest → TokenSet::to_envelope (wbs-oauth2)
+//!       token endpoints, OAuth 1: flow::authorized_token → AuthorizationCallback::callback_url,
+//!                                 TokenResponse::to_form
+//!       OAuth 2 (wbs-oauth2): AuthorizeRequest → redirect_url; TokenRequest → TokenSet::to_envelope;
+//!                             NonceRequest; bearer_token on data calls
 //! ```
 //!
 //! [`Sandbox`] is the protocol without I/O: a request and the time in, a response out. It
