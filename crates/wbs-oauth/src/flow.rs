@@ -4,13 +4,12 @@
 
 use std::fmt;
 
-use crate::encode::percent_encode_into;
 use crate::error::Error;
 use crate::params::OAuthParams;
 use crate::render::Signed;
 use crate::secret::{Credentials, Secret};
 use crate::signer::Signer;
-use crate::uri::{FormPairs, Url};
+use crate::uri::{append_form, with_query, FormPairs, Url};
 
 /// Signs a request-token request (§2.1) with `oauth_callback` (a URL, or `oob`).
 ///
@@ -44,17 +43,10 @@ pub fn request_token(
 /// # Ok::<(), wbs_oauth::Error>(())
 /// ```
 pub fn authorize_url(endpoint: &str, request_token: &str) -> Result<String, Error> {
-    let parsed = Url::parse(endpoint)?;
-    let mut url = String::with_capacity(endpoint.len() + request_token.len() + 16);
-    url.push_str(parsed.prefix);
-    url.push('?');
-    if !parsed.query.is_empty() {
-        url.push_str(parsed.query);
-        url.push('&');
-    }
-    url.push_str("oauth_token=");
-    percent_encode_into(&mut url, request_token);
-    Ok(url)
+    // Checked, and without its fragment.
+    Url::parse(endpoint)?;
+    let endpoint = endpoint.split('#').next().unwrap_or(endpoint);
+    Ok(with_query(endpoint, [("oauth_token", request_token)]))
 }
 
 /// The request token an authorize page is asked to approve: the `oauth_token` of the
@@ -182,14 +174,7 @@ impl TokenResponse {
             ("oauth_token_secret", self.token.secret.expose()),
         ];
         let extra = self.extra.iter().map(|(n, v)| (n.as_str(), v.as_str()));
-        for (i, (name, value)) in own.into_iter().chain(extra).enumerate() {
-            if i > 0 {
-                body.push('&');
-            }
-            percent_encode_into(&mut body, name);
-            body.push('=');
-            percent_encode_into(&mut body, value);
-        }
+        append_form(&mut body, own.into_iter().chain(extra));
         body
     }
 
@@ -273,22 +258,12 @@ impl AuthorizationCallback {
     /// # Ok::<(), wbs_oauth::Error>(())
     /// ```
     pub fn callback_url(&self, callback: &str) -> String {
-        let mut url = String::with_capacity(callback.len() + 96);
-        url.push_str(callback);
-        let mut sep = if callback.contains('?') { '&' } else { '?' };
         let extra = self.extra.iter().map(|(n, v)| (n.as_str(), v.as_str()));
         let own = [
             ("oauth_token", self.token.as_str()),
             ("oauth_verifier", self.verifier.as_str()),
         ];
-        for (name, value) in extra.chain(own) {
-            url.push(sep);
-            percent_encode_into(&mut url, name);
-            url.push('=');
-            percent_encode_into(&mut url, value);
-            sep = '&';
-        }
-        url
+        with_query(callback, extra.chain(own))
     }
 
     /// The first value of an extra parameter.

@@ -89,5 +89,5 @@ pub use render::{Placement, Rendered, Signed, UrlBuffer};
 pub use rng::{random_nonce, unix_timestamp, RngError};
 pub use secret::{Credentials, Secret};
 pub use signer::{Signature, Signer};
-pub use uri::{check_http_url, form_pairs, FormPairs};
+pub use uri::{append_form, check_http_url, form_pairs, with_query, FormPairs};
 pub use verify::IncomingRequest;

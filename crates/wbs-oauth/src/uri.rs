@@ -220,6 +220,43 @@ pub fn check_http_url(url: &str) -> Result<(), Error> {
     Url::parse(url).map(|_| ())
 }
 
+/// Appends `name=value` pairs to a form body or a query, each name and value
+/// percent-encoded (RFC 5849 §3.6), joined by `&`: the one writer of what [`form_pairs`]
+/// reads.
+///
+/// ```
+/// let mut body = String::new();
+/// wbs_oauth::append_form(&mut body, [("a", "1"), ("b", "x y")]);
+/// wbs_oauth::append_form(&mut body, [("c", "&")]);
+/// assert_eq!(body, "a=1&b=x%20y&c=%26");
+/// ```
+pub fn append_form<'a>(out: &mut String, pairs: impl IntoIterator<Item = (&'a str, &'a str)>) {
+    for (name, value) in pairs {
+        if !(out.is_empty() || out.ends_with(['?', '&'])) {
+            out.push('&');
+        }
+        crate::encode::percent_encode_into(out, name);
+        out.push('=');
+        crate::encode::percent_encode_into(out, value);
+    }
+}
+
+/// `url` with `pairs` added to its query (after `?`, or after the query it has).
+///
+/// ```
+/// assert_eq!(wbs_oauth::with_query("https://e.com/cb", [("code", "c 1")]), "https://e.com/cb?code=c%201");
+/// assert_eq!(wbs_oauth::with_query("https://e.com/cb?t=7", [("code", "c")]), "https://e.com/cb?t=7&code=c");
+/// ```
+pub fn with_query<'a>(url: &str, pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> String {
+    let mut out = String::with_capacity(url.len() + 96);
+    out.push_str(url);
+    if !url.contains('?') {
+        out.push('?');
+    }
+    append_form(&mut out, pairs);
+    out
+}
+
 /// The `name=value` pairs of a query string or an `application/x-www-form-urlencoded`
 /// body, decoded (`+` is a space), in order: the one parser of such text in the workspace.
 /// Empty segments are skipped; a segment without `=` is a name with an empty value; a bad

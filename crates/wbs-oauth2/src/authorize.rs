@@ -1,7 +1,7 @@
 //! The browser leg: the authorize URL, and the redirect that comes back with a code.
 
 use subtle::ConstantTimeEq as _;
-use wbs_oauth::{form_pairs, percent_encode};
+use wbs_oauth::{form_pairs, with_query};
 
 /// The service's authorize endpoint.
 pub const AUTHORIZE_URL: &str = "https://account.withings.com/oauth2_user/authorize2";
@@ -32,13 +32,15 @@ pub fn authorize_url(
     state: &str,
 ) -> String {
     // An endpoint that carries a query already gets the parameters after it.
-    let sep = if endpoint.contains('?') { '&' } else { '?' };
-    format!(
-        "{endpoint}{sep}response_type=code&client_id={}&state={}&scope={}&redirect_uri={}",
-        percent_encode(client_id),
-        percent_encode(state),
-        percent_encode(scope),
-        percent_encode(redirect_uri),
+    with_query(
+        endpoint,
+        [
+            ("response_type", "code"),
+            ("client_id", client_id),
+            ("state", state),
+            ("scope", scope),
+            ("redirect_uri", redirect_uri),
+        ],
     )
 }
 
@@ -51,12 +53,7 @@ pub fn authorize_url(
 /// assert_eq!(wbs_oauth2::parse_redirect(&back, "a b").as_deref(), Ok("c0de"));
 /// ```
 pub fn redirect_url(redirect_uri: &str, code: &str, state: &str) -> String {
-    let sep = if redirect_uri.contains('?') { '&' } else { '?' };
-    format!(
-        "{redirect_uri}{sep}code={}&state={}",
-        percent_encode(code),
-        percent_encode(state)
-    )
+    with_query(redirect_uri, [("code", code), ("state", state)])
 }
 
 /// Why a redirect does not carry a code this client may use.

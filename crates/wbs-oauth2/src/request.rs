@@ -7,7 +7,7 @@ use std::borrow::Cow;
 use std::fmt;
 
 use subtle::ConstantTimeEq as _;
-use wbs_oauth::{check_http_url, form_pairs, Secret};
+use wbs_oauth::{append_form, check_http_url, form_pairs, Secret};
 
 use crate::signature::verify;
 use crate::token::ClientCredentials;
@@ -15,7 +15,7 @@ use crate::token::ClientCredentials;
 /// The token endpoint's `action`.
 pub(crate) const REQUESTTOKEN: &str = "requesttoken";
 /// The signature service's `action`.
-pub(crate) const GETNONCE: &str = "getnonce";
+const GETNONCE: &str = "getnonce";
 
 /// Why a request to an OAuth 2 endpoint cannot be read.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -216,8 +216,7 @@ impl TokenRequest {
     /// signature compared in constant time). A signed nonce's freshness and single use are
     /// the server's to check.
     pub fn holds(&self, app: &ClientCredentials) -> bool {
-        let same_client = bool::from(self.client_id.as_bytes().ct_eq(app.client_id.as_bytes()));
-        same_client & self.proof.holds(app)
+        is_client(&self.client_id, app) & self.proof.holds(app)
     }
 }
 
@@ -234,6 +233,11 @@ impl ClientProof {
             ),
         }
     }
+}
+
+/// Whether `client_id` is `app`'s, compared in constant time.
+fn is_client(client_id: &str, app: &ClientCredentials) -> bool {
+    bool::from(client_id.as_bytes().ct_eq(app.client_id.as_bytes()))
 }
 
 /// The parameters a signed token request's signature covers.
@@ -270,16 +274,12 @@ fn getnonce_signed<'a>(client_id: &'a str, timestamp: &'a str) -> [(&'a str, &'a
 /// ```
 pub fn nonce_request_body(app: &ClientCredentials, timestamp: u64) -> String {
     let timestamp = timestamp.to_string();
-    let signature = crate::sign(
-        &app.client_secret,
-        &getnonce_signed(&app.client_id, &timestamp),
-    );
-    let mut body = format!("action={GETNONCE}&client_id=");
-    wbs_oauth::percent_encode_into(&mut body, &app.client_id);
-    body.push_str("&timestamp=");
-    body.push_str(&timestamp);
-    body.push_str("&signature=");
-    body.push_str(&signature);
+    // The body is the signed parameters, then their signature.
+    let signed = getnonce_signed(&app.client_id, &timestamp);
+    let signature = crate::sign(&app.client_secret, &signed);
+    let mut body = String::with_capacity(160);
+    append_form(&mut body, signed);
+    append_form(&mut body, [("signature", signature.as_str())]);
     body
 }
 
@@ -309,13 +309,12 @@ impl NonceRequest {
 
     /// Whether it is `app`'s and signed with its secret (compared in constant time).
     pub fn holds(&self, app: &ClientCredentials) -> bool {
-        let same_client = bool::from(self.client_id.as_bytes().ct_eq(app.client_id.as_bytes()));
         let signed = verify(
             &app.client_secret,
             &getnonce_signed(&self.client_id, &self.timestamp),
             self.signature.expose(),
         );
-        same_client & signed
+        is_client(&self.client_id, app) & signed
     }
 }
 

@@ -4,7 +4,7 @@ use std::fmt;
 
 use serde::Deserialize;
 use serde_json::Value;
-use wbs_oauth::{percent_encode_into, Secret};
+use wbs_oauth::{append_form, Secret};
 
 use crate::request::{requesttoken_signed, REQUESTTOKEN};
 use crate::signature::sign;
@@ -88,35 +88,32 @@ pub fn token_request_body(
         Grant::RefreshToken(_) => "refresh_token",
     };
     let mut body = String::with_capacity(256);
-    body.push_str("action=");
-    body.push_str(REQUESTTOKEN);
-    body.push_str("&grant_type=");
-    body.push_str(grant_type);
     // Each value percent-encoded straight into the body: no copy of a secret on the side.
-    let mut pair = |name: &str, value: &str| {
-        body.push('&');
-        body.push_str(name);
-        body.push('=');
-        percent_encode_into(&mut body, value);
-    };
-    pair("client_id", &app.client_id);
+    append_form(
+        &mut body,
+        [
+            ("action", REQUESTTOKEN),
+            ("grant_type", grant_type),
+            ("client_id", &app.client_id),
+        ],
+    );
     match auth {
-        ClientAuth::Secret => pair("client_secret", app.client_secret.expose()),
+        ClientAuth::Secret => {
+            append_form(&mut body, [("client_secret", app.client_secret.expose())])
+        }
         ClientAuth::Signed { nonce } => {
             let signature = sign(
                 &app.client_secret,
                 &requesttoken_signed(&app.client_id, nonce),
             );
-            pair("nonce", nonce);
-            pair("signature", &signature);
+            append_form(&mut body, [("nonce", nonce), ("signature", &signature)]);
         }
     }
     match grant {
         Grant::AuthorizationCode { code, redirect_uri } => {
-            pair("code", code);
-            pair("redirect_uri", redirect_uri);
+            append_form(&mut body, [("code", code), ("redirect_uri", redirect_uri)]);
         }
-        Grant::RefreshToken(token) => pair("refresh_token", token.expose()),
+        Grant::RefreshToken(token) => append_form(&mut body, [("refresh_token", token.expose())]),
     }
     body
 }

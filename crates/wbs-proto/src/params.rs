@@ -271,11 +271,7 @@ pub fn check_callback_url(url: &str) -> Result<&str, InvalidRequest> {
     if url.chars().count() > 128 {
         return Err(InvalidRequest::CallbackUrl("longer than 128 characters"));
     }
-    if url.chars().any(|c| c.is_whitespace() || c.is_control()) {
-        return Err(InvalidRequest::CallbackUrl(
-            "holds spaces or control characters",
-        ));
-    }
+    // Whitespace, control characters, fragments, scheme, host and port: the one URL rule.
     wbs_oauth::check_http_url(url).map_err(|e| {
         InvalidRequest::CallbackUrl(match e {
             wbs_oauth::Error::InvalidUrl(why) => why,

@@ -184,7 +184,8 @@ impl Sandbox {
                 .is_some_and(|until| now <= until),
             _ => true,
         };
-        if !(fresh && asked.holds(&self.oauth2.app)) {
+        // The client id is checked above.
+        if !(fresh && asked.proof.holds(&self.oauth2.app)) {
             return reply(refused(
                 503,
                 "Invalid Params: invalid client_secret or signature",
@@ -223,29 +224,30 @@ impl Sandbox {
                 self.oauth2.refreshes += 1;
                 let set = self.issue(userid, now, Some(token.to_owned()));
                 if let Some(r) = self.oauth2.refresh.get_mut(token) {
-                    r.successor = Some(set.clone());
+                    let tokens = (set.access_token.expose(), set.refresh_token.expose());
+                    r.successor = Some((tokens.0.to_owned(), tokens.1.to_owned()));
                     // Valid 8 hours at most from now (or until the new access token's use).
                     r.expires = r.expires.min(now.saturating_add(OLD_REFRESH_GRACE));
                 }
-                return self.token_reply(userid, now, set);
+                return token_reply(&set, now);
             }
             _ => return reply(refused(503, "Invalid Params: grant_type")),
         };
-        let set = self.issue(userid, now, None);
-        self.token_reply(userid, now, set)
+        token_reply(&self.issue(userid, now, None), now)
     }
 
-    /// A new access and refresh token for a user; the access token retires `retires` (the
-    /// refresh token it was traded for) at its first use.
-    fn issue(&mut self, userid: UserId, now: i64, retires: Option<String>) -> (String, String) {
+    /// A new token set for a user; its access token retires `retires` (the refresh token
+    /// it was traded for) at its first use.
+    fn issue(&mut self, userid: UserId, now: i64, retires: Option<String>) -> TokenSet {
         self.oauth2.prune(now);
         let access = self.fresh_token("access2");
         let refresh = self.fresh_token("refresh2");
+        let expires = now.saturating_add(self.oauth2.access_lifetime);
         self.oauth2.access.insert(
             access.clone(),
             Access {
                 userid,
-                expires: now.saturating_add(self.oauth2.access_lifetime),
+                expires,
                 used: false,
                 retires,
             },
@@ -258,25 +260,13 @@ impl Sandbox {
                 successor: None,
             },
         );
-        (access, refresh)
-    }
-
-    fn token_reply(
-        &self,
-        userid: UserId,
-        now: i64,
-        (access, refresh): (String, String),
-    ) -> Response<Vec<u8>> {
-        let set = TokenSet::new(
+        TokenSet::new(
             userid.get(),
             access,
             refresh,
-            now.saturating_add(self.oauth2.access_lifetime),
+            expires,
             wbs_oauth2::DEFAULT_SCOPE,
-        );
-        let mut response = text(StatusCode::OK, "");
-        *response.body_mut() = set.to_envelope(now).into_bytes();
-        response
+        )
     }
 
     /// `POST /v2/signature` with `action=getnonce`: a single-use nonce for a request signed
@@ -336,6 +326,11 @@ impl Sandbox {
     pub fn access_token_used(&self, token: &str) -> bool {
         self.oauth2.access.get(token).is_some_and(|a| a.used)
     }
+}
+
+/// The token endpoint's answer carrying `set`.
+fn token_reply(set: &TokenSet, now: i64) -> Response<Vec<u8>> {
+    text(StatusCode::OK, &set.to_envelope(now))
 }
 
 /// A request's form body (the token endpoints read nothing else); not UTF-8 reads as
