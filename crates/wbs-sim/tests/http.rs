@@ -46,6 +46,19 @@ async fn call<C: Call>(session: &Session, c: &C) -> Result<C::Output, ResponseEr
     C::decode(status, &body)
 }
 
+/// The user `userid` as the session reads it (getbyuserid's first user).
+async fn user(session: &Session, userid: i64) -> Result<wbs_proto::wbs_model::User, ResponseError> {
+    let mut users = call(
+        session,
+        &GetUser {
+            userid: UserId::new(userid),
+        },
+    )
+    .await?;
+    assert_eq!(users.len(), 1, "one user per id");
+    Ok(users.remove(0))
+}
+
 fn callback(n: usize) -> String {
     format!("http://127.0.0.1:9/hook/{n}")
 }
@@ -57,16 +70,7 @@ async fn every_action_succeeds_in_every_placement() {
         let s = session(&sim, 29).with_method(method);
         call(&s, &Probe).await.unwrap();
         assert_eq!(
-            call(
-                &s,
-                &GetUser {
-                    userid: UserId::new(29)
-                }
-            )
-            .await
-            .unwrap()[0]
-                .firstname
-                .as_deref(),
+            user(&s, 29).await.unwrap().firstname.as_deref(),
             Some("John")
         );
         let page = call(&s, &GetMeas::new(UserId::new(29))).await.unwrap().page;
@@ -245,13 +249,7 @@ async fn wrong_credentials_window_and_userid() {
     );
     // Another user's data with this user's token: 250; no userid: 247.
     assert_eq!(
-        call(
-            &s,
-            &GetUser {
-                userid: UserId::new(1229)
-            }
-        )
-        .await,
+        user(&s, 1229).await.map(|_| ()),
         Err(ResponseError::Api(Status::CREDENTIALS_MISMATCH))
     );
     assert!(call(&s, &GetMeas::new(UserId::new(29))).await.is_ok());
@@ -641,18 +639,7 @@ async fn the_three_legged_flow() {
         let s = Session::new(consumer.clone(), access.token.clone())
             .with_base_url(&sim.base_url())
             .unwrap();
-        assert_eq!(
-            call(
-                &s,
-                &GetUser {
-                    userid: UserId::new(29)
-                }
-            )
-            .await
-            .unwrap()[0]
-                .id,
-            UserId::new(29)
-        );
+        assert_eq!(user(&s, 29).await.unwrap().id, UserId::new(29));
         // A request token is good for one exchange.
         let (status, body) = send(exchange()).await;
         assert_eq!(

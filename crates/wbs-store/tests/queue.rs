@@ -304,17 +304,6 @@ fn the_queue_on_postgres() {
             .await
             .unwrap();
         claims_lease_coalesce_and_complete(&store, base).await;
-        sqlx::query("DELETE FROM notifications WHERE userid >= $1 AND userid < $2")
-            .bind(base)
-            .bind(base + 10)
-            .execute(store.pool())
-            .await
-            .unwrap();
-        sqlx::query("DELETE FROM users WHERE userid >= $1 AND userid < $2")
-            .bind(base)
-            .bind(base + 10)
-            .execute(store.pool())
-            .await
-            .unwrap();
+        common::forget_users(&store, base).await;
     });
 }

@@ -386,12 +386,7 @@ fn on_postgres_too() {
         store.ingest(user, &[g]).await.unwrap();
         let back = store.groups(&HistoryQuery::new(user)).await.unwrap();
         assert_eq!(back[0].timezone(), Some("a\u{FFFD}b"));
-        sqlx::query("DELETE FROM users WHERE userid >= $1 AND userid < $2")
-            .bind(base)
-            .bind(base + 10)
-            .execute(store.pool())
-            .await
-            .unwrap();
+        common::forget_users(&store, base).await;
     });
 }
 

@@ -76,3 +76,19 @@ pub async fn drop_postgres(server: &str, db: &str) {
         .await
         .unwrap();
 }
+
+/// Deletes the notifications and users `base..base + 10` (their groups and credentials go
+/// by cascade): what a test on a shared PostgreSQL database would otherwise leave behind.
+#[allow(dead_code)] // Not every test file uses it.
+pub async fn forget_users(store: &wbs_store::Store, base: i64) {
+    for table in ["notifications", "users"] {
+        sqlx::query(&format!(
+            "DELETE FROM {table} WHERE userid >= $1 AND userid < $2"
+        ))
+        .bind(base)
+        .bind(base + 10)
+        .execute(store.pool())
+        .await
+        .unwrap();
+    }
+}
