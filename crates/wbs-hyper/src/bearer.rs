@@ -21,6 +21,7 @@ use wbs_proto::wbs_oauth2::{
 use crate::builder::Connector;
 use crate::client::send;
 use crate::error::{Error, Kind};
+use crate::RateLimiter;
 
 /// The clock the token manager reads: Unix seconds (the system's by default; a test's to
 /// follow the sandbox's).
@@ -81,6 +82,8 @@ pub(crate) struct Transport<'a> {
     pub(crate) hyper: &'a HyperClient<Connector, Full<Bytes>>,
     pub(crate) timeout: Duration,
     pub(crate) max_body: usize,
+    /// The consumer's limit, when the client has one: token requests book a slot too.
+    pub(crate) rate_limit: Option<&'a RateLimiter>,
 }
 
 impl Bearer {
@@ -215,6 +218,9 @@ pub(crate) async fn request_tokens(
         )
         .body(Full::new(Bytes::from(body)))
         .map_err(|e| Error::from(wbs_proto::InvalidRequest::from(e)))?;
+    if let Some(limit) = t.rate_limit {
+        limit.acquire().await?;
+    }
     let (status, bytes) = tokio::time::timeout(t.timeout, send(t.hyper, request, t.max_body))
         .await
         .map_err(|_| Error::new(Kind::Timeout, None))??;
@@ -249,6 +255,7 @@ pub async fn exchange_code(
         hyper: &hyper,
         timeout: Duration::from_secs(30),
         max_body: 1024 * 1024,
+        rate_limit: None,
     };
     let body = token_request_body(
         app,

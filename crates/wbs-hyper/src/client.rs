@@ -257,6 +257,7 @@ impl Client {
             hyper: &self.inner.hyper,
             timeout: self.inner.settings.request_timeout,
             max_body: self.inner.settings.max_body,
+            rate_limit: self.inner.settings.rate_limit.as_ref(),
         }
     }
 

@@ -10,6 +10,7 @@ use wbs_proto::wbs_oauth::Credentials;
 use wbs_proto::{decode_token_response, AccessToken, OAuthEndpoints};
 
 use crate::error::{Error, Kind};
+use crate::RateLimiter;
 
 /// The three-legged flow for one application.
 ///
@@ -30,6 +31,7 @@ pub struct OAuthDance {
     consumer: Credentials,
     endpoints: OAuthEndpoints,
     timeout: Duration,
+    rate_limit: Option<RateLimiter>,
     http: HyperClient<crate::builder::Connector, Full<Bytes>>,
 }
 
@@ -54,6 +56,7 @@ impl OAuthDance {
             consumer,
             endpoints,
             timeout: Duration::from_secs(30),
+            rate_limit: None,
             http: crate::builder::http_client(Duration::from_secs(10))?,
         })
     }
@@ -61,6 +64,14 @@ impl OAuthDance {
     /// Time for each token endpoint's complete answer (default 30 s).
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;
+        self
+    }
+
+    /// Books a slot of `limit` before each token request: they count against the
+    /// consumer's limit as the API calls do (give it the limiter the application's clients
+    /// share).
+    pub fn rate_limit(mut self, limit: RateLimiter) -> Self {
+        self.rate_limit = Some(limit);
         self
     }
 
@@ -103,6 +114,9 @@ impl OAuthDance {
         &self,
         request: wbs_proto::http::Request<Vec<u8>>,
     ) -> Result<(wbs_proto::http::StatusCode, Bytes), Error> {
+        if let Some(limit) = &self.rate_limit {
+            limit.acquire().await?;
+        }
         let request = request.map(|b| Full::new(Bytes::from(b)));
         // A token endpoint answers a few hundred bytes.
         let exchange = crate::client::send(&self.http, request, 64 * 1024);

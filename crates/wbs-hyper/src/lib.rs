@@ -9,6 +9,9 @@
 //!   OAuth 1: Session signs each attempt │ OAuth 2: Bearer from the token set, refreshed
 //!   before expiry / once on 401 (one lock per user) ──> TokenSink::save ──> then used
 //!
+//!   RateLimiter (a slot per request: calls, refreshes, OAuthDance's token requests)
+//!        └─ SlotBook: LocalSlots in this process, or shared (wbs-service: the database)
+//!
 //!   NotificationListener, CallbackListener, (wbs-sim) ──> serve::spawn: capped accept loop
 //! ```
 //!

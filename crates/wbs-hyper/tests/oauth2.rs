@@ -6,6 +6,7 @@
 use std::error::Error as StdError;
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use futures_util::StreamExt;
 use wbs_hyper::{
@@ -185,8 +186,11 @@ async fn thirty_days_of_hourly_syncs_never_ask_to_authorize_again() {
     let clock_offset = offset.clone();
     let system = wbs_hyper::system_clock();
     let recorder = Recorder::new(&sim, false);
+    let seen_before = sim.requests_seen();
+    let book = Arc::new(CountedSlots::default());
     let client = Client::builder_oauth2(app(), first.clone(), recorder.clone())
         .base_url(sim.base_url())
+        .rate_limit(wbs_hyper::RateLimiter::shared(600_000, book.clone()))
         .clock(Arc::new(move || {
             system() + clock_offset.load(Ordering::SeqCst)
         }))
@@ -223,6 +227,11 @@ async fn thirty_days_of_hourly_syncs_never_ask_to_authorize_again() {
         "a refresh token came back twice"
     );
     assert_eq!(client.token_set().await.unwrap(), *saved.last().unwrap());
+    // The refreshes kept the consumer's limit with the calls: each booked its slot.
+    assert_eq!(
+        book.booked.load(Ordering::SeqCst),
+        sim.requests_seen() - seen_before
+    );
 
     // Without the clock (the sandbox's clock ahead of the client's): a 401, one refresh,
     // the call goes through.
@@ -450,4 +459,21 @@ async fn fifty_concurrent_before_the_expiry_and_through_a_failed_refresh() {
     assert_eq!(client.token_refreshes(), 1);
     assert_eq!(sim.with(|s| s.oauth2_issued().1), 1);
     assert_eq!(recorder.saved.lock().unwrap().len(), 1);
+}
+
+/// Slots booked at once, and counted.
+#[derive(Default)]
+struct CountedSlots {
+    booked: std::sync::atomic::AtomicU64,
+}
+
+impl wbs_hyper::SlotBook for CountedSlots {
+    fn book(&self, _: Duration) -> BoxFuture<'_, Result<Duration, wbs_hyper::BookError>> {
+        self.booked.fetch_add(1, Ordering::SeqCst);
+        Box::pin(std::future::ready(Ok(Duration::ZERO)))
+    }
+
+    fn hold(&self, _: Duration) -> BoxFuture<'_, Result<(), wbs_hyper::BookError>> {
+        Box::pin(std::future::ready(Ok(())))
+    }
 }

@@ -148,7 +148,14 @@ impl Service {
     /// `GET /connect` starts the three-legged OAuth 1 flow for a new user, against these
     /// endpoints, back to `{public_url}/callback`, which keeps the user's credentials,
     /// subscribes them and queues a first full sync. Without it (or a public URL), 404.
+    ///
+    /// The flow's token requests book their slots in the application client's rate limit,
+    /// as its API calls do: together they keep the consumer's limit.
     pub fn oauth1_login(mut self, dance: OAuthDance) -> Self {
+        let dance = match self.shared.client.rate_limiter() {
+            Some(limit) => dance.rate_limit(limit.clone()),
+            None => dance,
+        };
         self.shared.login = Some(connect::Login { dance });
         self
     }

@@ -5,12 +5,14 @@
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use futures_util::StreamExt;
 use wbs_hyper::{
-    Attribution, Category, Client, DeviceType, GetMeas, GroupId, Measure, MeasureGroup,
-    MeasureType, RateLimiter, Timestamp, UserId,
+    Attribution, BoxFuture, Category, Client, DeviceType, GetMeas, GroupId, Measure, MeasureGroup,
+    MeasureType, RateLimiter, SlotBook, Timestamp, UserId,
 };
 use wbs_service::Service;
 use wbs_sim::{RunningSim, Sandbox};
@@ -349,7 +351,14 @@ fn location(reply: &str) -> String {
 async fn a_user_connects_through_the_service() {
     let sim = sandbox(1, 25, 9).await;
     let (_dir, store) = store().await;
-    let (consumer, client) = app_client(&sim);
+    let (consumer, _) = app_client(&sim);
+    // Slots booked in this process, counted: every request the service sends books one.
+    let book = Arc::new(CountedSlots::default());
+    let client = Client::builder(consumer.clone(), wbs_hyper::Credentials::new("", ""))
+        .base_url(sim.base_url())
+        .rate_limit(RateLimiter::shared(60_000, book.clone()))
+        .build()
+        .unwrap();
     let dance = wbs_hyper::OAuthDance::with_endpoints(
         consumer,
         wbs_hyper::OAuthEndpoints::under(&sim.base_url()),
@@ -384,6 +393,35 @@ async fn a_user_connects_through_the_service() {
         store.token(UserId::new(10_000)).await.unwrap(),
         Some(StoredToken::OAuth1(_))
     ));
+    // The flow's token requests kept the consumer's limit with its API calls: each request
+    // the sandbox saw but this test's own authorize page had booked its slot first.
+    let seen = sim.requests_seen();
+    let booked = book.booked.load(Ordering::Relaxed);
+    assert!(
+        seen >= 4,
+        "request and access token, subscribe, getmeas: {seen}"
+    );
+    assert!(
+        booked + 1 >= seen,
+        "{booked} slots booked for {seen} requests"
+    );
+}
+
+/// Slots booked at once, and counted.
+#[derive(Default)]
+struct CountedSlots {
+    booked: AtomicU64,
+}
+
+impl SlotBook for CountedSlots {
+    fn book(&self, _: Duration) -> BoxFuture<'_, Result<Duration, wbs_hyper::BookError>> {
+        self.booked.fetch_add(1, Ordering::Relaxed);
+        Box::pin(std::future::ready(Ok(Duration::ZERO)))
+    }
+
+    fn hold(&self, _: Duration) -> BoxFuture<'_, Result<(), wbs_hyper::BookError>> {
+        Box::pin(std::future::ready(Ok(())))
+    }
 }
 
 /// An OAuth 2 user added through the admin API: kept, subscribed over Bearer, synced with

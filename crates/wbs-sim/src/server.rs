@@ -130,6 +130,16 @@ impl RunningSim {
             .set(per_minute);
     }
 
+    /// The API requests the sandbox has seen, admitted or not (`requests` of
+    /// `GET /admin/stats`): what counts against the consumer's limit.
+    pub fn requests_seen(&self) -> u64 {
+        self.knobs
+            .limit
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .requests
+    }
+
     /// Makes every API answer wait `latency` (a distant server).
     pub fn set_latency(&self, latency: Duration) {
         let ms = u64::try_from(latency.as_millis()).unwrap_or(u64::MAX);
