@@ -4,11 +4,13 @@
 //!
 //! - 3 instances behind nginx (round robin, the next instance when one does not answer):
 //!   1,000 users (3 through `/connect` on one instance and `/callback` on another, the rest
-//!   through the admin API), 20,000 groups added at random; one instance SIGKILLed mid-way
-//!   and not restarted. The store equals the sandbox exactly, and the sandbox never
-//!   counted more than the consumer's limit in a 60-second window.
+//!   through the admin API, their first syncs done), 20,000 groups added at random, each
+//!   reaching the store only through its notification; one instance SIGKILLed mid-way
+//!   and not restarted. Every instance took notifications; the store equals the sandbox
+//!   exactly; the sandbox never counted more than the consumer's limit in a 60-second
+//!   window, nor two reads of one user at once.
 //! - Scale-out: with every answer 50 ms late and the limit out of the way, 3 instances
-//!   drain a 3,000-user backlog at least 2.5 × faster than 1.
+//!   drain a 3,000-user backlog at least 2.5 × faster than 1, never two on one user.
 //! - Instances started at the same moment on an empty database migrate it once, and all
 //!   serve.
 //!
@@ -25,7 +27,8 @@ use std::time::{Duration, Instant};
 
 use common::{free_port, try_http, wait_listening};
 use scale::{
-    add_groups, add_users, assert_exact, connect, drained, pg, print_metrics, runtime, stats, Serve,
+    add_groups, add_users, assert_exact, connect, drained, pg, print_metrics, queued_notifications,
+    runtime, stats, Serve,
 };
 use wbs_hyper::{Notification, Timestamp, UserId};
 use wbs_sim::{RunningSim, Sandbox, FIRST_GENERATED_USER};
@@ -161,6 +164,9 @@ fn three_instances_behind_nginx_one_killed_lose_nothing_and_keep_the_limit() {
         connect(&instances[k], Some(&instances[(k + 1) % 3]), user);
     }
     add_users(&lb.url(), &sim, &users[3..]);
+    // Their first syncs done (they have no group yet) before any group is added: from
+    // here, a group reaches the store only through its notification.
+    drained(&rt, &db, 0, Duration::from_secs(300));
 
     let started = Instant::now();
     let killed_at = Mutex::new(None::<(Instant, i64)>);
@@ -169,6 +175,9 @@ fn three_instances_behind_nginx_one_killed_lose_nothing_and_keep_the_limit() {
             // Mid-way through the groups' arrival: the instance's claims are retaken when
             // their leases end; nginx sends its share of notifications to the others.
             std::thread::sleep(Duration::from_secs(8));
+            // nginx gave it its share of the notifications so far.
+            let taken = queued_notifications(&instances[0]);
+            assert!(taken > 0, "the instance to be killed took no notification");
             let victim = instances[0].port;
             instances[0].kill();
             let at = Instant::now();
@@ -223,7 +232,11 @@ fn three_instances_behind_nginx_one_killed_lose_nothing_and_keep_the_limit() {
         most >= u64::from(LIMIT) * 8 / 10,
         "the limit was never reached: {end}"
     );
+    // Never two instances on one user at once (no two reads of one user's measures
+    // answered together).
+    assert_eq!(end["overlapping_reads"], 0, "{end}");
     for alive in &instances[1..] {
+        assert!(queued_notifications(alive) > 0, "nginx gave it nothing");
         let metrics = try_http("GET", &alive.url("/metrics"), None, "").unwrap();
         assert!(metrics.contains("wbs_queue_depth 0"), "{metrics}");
         print_metrics(&metrics);
@@ -283,6 +296,13 @@ fn three_instances_drain_a_backlog_at_least_two_and_a_half_times_faster_than_one
         let instances = Serve::start_together(&sim, &db, n, 4, 1_000_000, &[]);
         let done = drained(&rt, &db, USERS, Duration::from_secs(600));
         took.push(done - start);
+        // Each answer is in flight 50 ms: instances working one user together would have
+        // been seen reading it at once.
+        assert_eq!(
+            sim.overlapping_reads(),
+            0,
+            "{n} instances read one user at once"
+        );
         drop(instances);
         rt.block_on(pg::drop_postgres(&server, &db));
     }
@@ -301,6 +321,7 @@ fn instances_started_together_migrate_once_and_all_serve() {
     let Some(server) = server("the simultaneous-start test") else {
         return;
     };
+    let _turn = TURN.lock().unwrap_or_else(|p| p.into_inner());
     let rt = runtime();
     let sim = rt
         .block_on(RunningSim::start(
@@ -311,9 +332,11 @@ fn instances_started_together_migrate_once_and_all_serve() {
     for round in 0..3 {
         let db = rt.block_on(pg::fresh_postgres(&server, &format!("together{round}")));
         let instances = Serve::start_together(&sim, &db, 2, 1, 60, &[]);
+        // Each serves from the database: its metrics read the queue's depth there.
         for i in &instances {
-            let reply = try_http("GET", &i.url("/healthz"), None, "").unwrap();
+            let reply = try_http("GET", &i.url("/metrics"), None, "").unwrap();
             assert!(reply.starts_with("HTTP/1.1 200"), "{reply}");
+            assert!(reply.contains("wbs_queue_depth 0"), "{reply}");
         }
         let (applied, failed): (i64, i64) = rt.block_on(async {
             let store = Store::open(&db).await.unwrap();

@@ -34,6 +34,7 @@ mod generate;
 mod limit;
 #[cfg(feature = "cli")]
 mod options;
+mod readers;
 mod sandbox;
 mod server;
 

@@ -23,6 +23,7 @@ use wbs_proto::ACTION_PARAM;
 
 use crate::faults::{Fault, Faults};
 use crate::limit::Limit;
+use crate::readers::Readers;
 use crate::sandbox::{Outgoing, Sandbox};
 
 /// Largest request body read (a notify/subscribe form is well under 1 KiB).
@@ -43,6 +44,8 @@ struct Knobs {
     latency_ms: AtomicU64,
     /// Faults injected.
     faults: AtomicU64,
+    /// getmeas answers in flight, by user (during the latency, when there is one).
+    readers: Readers,
 }
 
 /// A running sandbox server. Dropping it stops the server.
@@ -121,7 +124,9 @@ impl RunningSim {
     /// Answers `{"status":601}` to API requests above `per_minute` in any 60 seconds, as
     /// the service did for one consumer key (`None`: no limit). Refused requests do not
     /// count against the window; `GET /admin/stats` reports `requests`, `rate_limited`,
-    /// `max_per_minute` (the most admitted in one window) and `faults` (injected).
+    /// `max_per_minute` (the most admitted in one window), `faults` (injected) and
+    /// `overlapping_reads` (getmeas answers for a user begun while another for the same user
+    /// was in flight: with a latency, two clients working one user at once).
     pub fn set_rate_limit(&self, per_minute: Option<u32>) {
         self.knobs
             .limit
@@ -138,6 +143,12 @@ impl RunningSim {
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
             .requests
+    }
+
+    /// getmeas answers begun while another for the same user was in flight
+    /// (`overlapping_reads` of `GET /admin/stats`).
+    pub fn overlapping_reads(&self) -> u64 {
+        self.knobs.readers.overlapping()
     }
 
     /// Makes every API answer wait `latency` (a distant server).
@@ -267,11 +278,9 @@ async fn serve(
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner())
         .admit(tokio::time::Instant::now());
-    let latency = knobs.latency_ms.load(Ordering::Relaxed);
-    if latency > 0 {
-        tokio::time::sleep(Duration::from_millis(latency)).await;
-    }
+    let latency = Duration::from_millis(knobs.latency_ms.load(Ordering::Relaxed));
     if !admitted {
+        tokio::time::sleep(latency).await;
         return Ok(json_reply(json!({"status": 601})));
     }
     let fault = {
@@ -283,6 +292,10 @@ async fn serve(
     };
     if fault.is_some() {
         knobs.faults.fetch_add(1, Ordering::Relaxed);
+    }
+    if fault.is_some_and(|f| f != Fault::Truncate) {
+        // The fault's answer waits the latency too (a truncated answer waits below).
+        tokio::time::sleep(latency).await;
     }
     match fault {
         Some(Fault::Drop) => return Err(Dropped),
@@ -297,12 +310,17 @@ async fn serve(
         Some(Fault::RateLimit) => return Ok(json_reply(json!({"status": 601}))),
         Some(Fault::Truncate) | None => {}
     }
-    let response = {
+    let (response, read) = {
         let mut sandbox = state
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
-        sandbox.handle(&request, now())
+        (sandbox.handle(&request, now()), sandbox.take_last_read())
     };
+    // The answer is made at once and then waits the latency: a getmeas is in flight for
+    // its user all that time (two at once for one user are counted).
+    let reading = read.map(|user| knobs.readers.enter(user));
+    tokio::time::sleep(latency).await;
+    drop(reading);
     let response = if fault == Some(Fault::Truncate) {
         response.map(|mut b| {
             b.truncate(b.len() / 2);
@@ -401,6 +419,7 @@ fn admin(
                 "rate_limited": limit.refused,
                 "max_per_minute": limit.max_in_window,
                 "faults": knobs.faults.load(Ordering::Relaxed),
+                "overlapping_reads": knobs.readers.overlapping(),
                 "getmeas": sandbox.getmeas_answered(),
                 "oauth2_codes": codes,
                 "oauth2_refreshes": refreshes,

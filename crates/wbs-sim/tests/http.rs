@@ -757,3 +757,20 @@ async fn every_action_in_the_authorization_header() {
         }
     }
 }
+
+/// With a latency, two getmeas for one user answered at once are counted; one after the
+/// other, they are not.
+#[tokio::test]
+async fn reads_of_one_user_at_once_are_counted() {
+    let sim = start().await;
+    sim.set_latency(std::time::Duration::from_millis(200));
+    let john = session(&sim, 29);
+    let query = GetMeas::new(UserId::new(29));
+    call(&john, &query).await.unwrap();
+    call(&john, &query).await.unwrap();
+    assert_eq!(sim.overlapping_reads(), 0, "one after the other");
+    let (a, b) = tokio::join!(call(&john, &query), call(&john, &query));
+    a.unwrap();
+    b.unwrap();
+    assert_eq!(sim.overlapping_reads(), 1, "two at once");
+}

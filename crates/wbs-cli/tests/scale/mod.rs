@@ -56,9 +56,9 @@ impl Serve {
             &key,
             "--consumer-secret",
             &secret,
+            "serve",
             "--database",
             db,
-            "serve",
             "--listen",
             &format!("127.0.0.1:{port}"),
             "--admin-token",
@@ -280,6 +280,16 @@ pub fn assert_exact(rt: &tokio::runtime::Runtime, sim: &RunningSim, db: &str, us
         assert_eq!(ours, theirs, "user {user}");
     }
     rt.block_on(store.close());
+}
+
+/// Notifications an instance took into its queue (`wbs_notifications_total`, queued).
+pub fn queued_notifications(instance: &Serve) -> u64 {
+    let metrics = try_http("GET", &instance.url("/metrics"), None, "").unwrap();
+    metrics
+        .lines()
+        .find_map(|l| l.strip_prefix("wbs_notifications_total{outcome=\"queued\"} "))
+        .and_then(|n| n.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no queued notifications in {metrics}"))
 }
 
 /// The service's `/metrics` lines a scale test reports.

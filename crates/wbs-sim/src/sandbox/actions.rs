@@ -19,6 +19,7 @@ impl Sandbox {
                 self.churn_before_page(user, now);
                 let (body, served) = self.getmeas(user, q, now)?;
                 self.getmeas_answered += 1;
+                self.last_read = Some(user);
                 if let Some(u) = self.users.get_mut(&user) {
                     u.served.extend(served);
                 }

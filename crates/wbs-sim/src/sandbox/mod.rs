@@ -117,6 +117,9 @@ pub struct Sandbox {
     tokens: fastrand::Rng,
     churn: Option<churn::ChurnState>,
     getmeas_answered: u64,
+    /// Whose measures the last request handled read (getmeas), for the server's overlap
+    /// count.
+    last_read: Option<UserId>,
     oauth2: oauth2::OAuth2,
 }
 
@@ -170,6 +173,7 @@ impl Sandbox {
             tokens: fastrand::Rng::with_seed(0x5eed),
             churn: None,
             getmeas_answered: 0,
+            last_read: None,
             oauth2: oauth2::OAuth2::default(),
         }
     }
@@ -355,6 +359,12 @@ impl Sandbox {
         self.getmeas_answered
     }
 
+    /// Whose measures the request [`Sandbox::handle`] answered last read (a getmeas
+    /// answered), taken: `None` for any other request.
+    pub(crate) fn take_last_read(&mut self) -> Option<UserId> {
+        self.last_read.take()
+    }
+
     /// A fresh group id.
     pub fn next_grpid(&mut self) -> GroupId {
         self.next_grpid += 1;
@@ -371,6 +381,7 @@ impl Sandbox {
     /// Answers one request at time `now` (Unix seconds). The URL's scheme and authority
     /// come from the request URI when absolute, else from its `Host` header.
     pub fn handle(&mut self, request: &http::Request<Vec<u8>>, now: u64) -> Response<Vec<u8>> {
+        self.last_read = None;
         match request.uri().path() {
             OAuthEndpoints::REQUEST_TOKEN_PATH => {
                 return self
