@@ -243,7 +243,7 @@ fn three_instances_behind_nginx_one_killed_lose_nothing_and_keep_the_limit() {
     }
     drop(lb);
     drop(instances);
-    rt.block_on(pg::drop_postgres(&server, &db));
+    drop(db);
 }
 
 /// A backlog of one notification for each of `users` sandbox users, straight into the
@@ -304,7 +304,7 @@ fn three_instances_drain_a_backlog_at_least_two_and_a_half_times_faster_than_one
             "{n} instances read one user at once"
         );
         drop(instances);
-        rt.block_on(pg::drop_postgres(&server, &db));
+        drop(db);
     }
     let speedup = took[0].as_secs_f64() / took[1].as_secs_f64();
     eprintln!(
@@ -351,6 +351,6 @@ fn instances_started_together_migrate_once_and_all_serve() {
         });
         assert_eq!((applied, failed), (3, 0), "round {round}");
         drop(instances);
-        rt.block_on(pg::drop_postgres(&server, &db));
+        drop(db);
     }
 }

@@ -39,9 +39,11 @@ pub fn on_postgres<F: std::future::Future<Output = ()>>(
 }
 
 /// A new, empty database on the server `url` names, for one test (dropped first if a
-/// run before left it): its URL.
+/// run before left it), dropped again when the guard is, panicking or not: what a test
+/// leaves behind would keep autovacuum busy while the next test measures. Derefs to its
+/// URL.
 #[allow(dead_code)] // Not every test file uses it.
-pub async fn fresh_postgres(url: &str, name: &str) -> String {
+pub async fn fresh_postgres(url: &str, name: &str) -> TempDb {
     use sqlx::{Connection, Executor};
     sqlx::any::install_default_drivers();
     let name = format!("wbs_{name}_{}", std::process::id());
@@ -61,20 +63,48 @@ pub async fn fresh_postgres(url: &str, name: &str) -> String {
     } else {
         format!("?{query}")
     };
-    format!("{server}/{name}{query}")
+    TempDb {
+        url: format!("{server}/{name}{query}"),
+        server: url.to_owned(),
+        name,
+    }
 }
 
-/// Drops a database [`fresh_postgres`] made (its connections closed): what a test leaves
-/// behind would keep autovacuum busy while the next test measures.
-#[allow(dead_code)] // Not every test file uses it.
-pub async fn drop_postgres(server: &str, db: &str) {
-    use sqlx::{Connection, Executor};
-    let name = db.split('?').next().unwrap().rsplit('/').next().unwrap();
-    let mut admin = sqlx::AnyConnection::connect(server).await.unwrap();
-    admin
-        .execute(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)").as_str())
-        .await
-        .unwrap();
+/// A database [`fresh_postgres`] made: dropped (its connections closed) with the guard.
+pub struct TempDb {
+    server: String,
+    name: String,
+    url: String,
+}
+
+impl std::ops::Deref for TempDb {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        &self.url
+    }
+}
+
+impl Drop for TempDb {
+    fn drop(&mut self) {
+        let (server, name) = (self.server.clone(), self.name.clone());
+        // On a thread of its own: the guard may be dropped inside a runtime.
+        let _ = std::thread::spawn(move || {
+            use sqlx::{Connection, Executor};
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            rt.block_on(async {
+                let mut admin = sqlx::AnyConnection::connect(&server).await.unwrap();
+                admin
+                    .execute(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)").as_str())
+                    .await
+                    .unwrap();
+            });
+        })
+        .join();
+    }
 }
 
 /// Deletes the notifications and users `base..base + 10` (their groups and credentials go
