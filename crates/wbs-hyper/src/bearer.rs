@@ -87,12 +87,22 @@ pub(crate) struct Transport<'a> {
 }
 
 impl Bearer {
-    /// The lock on the state, waited for at most twice a request's timeout (a refresh in
-    /// flight holds it for at most one).
+    /// The lock on the state, waited for at most twice a request's timeout. A refresh in
+    /// flight holds it for its request, and first for its slot of the consumer's rate
+    /// limit, which may be longer: a caller that gives up has sent nothing, and says so
+    /// (a refresh failure, transient: even a call that changes state is tried again).
     async fn lock(&self, t: &Transport<'_>) -> Result<tokio::sync::MutexGuard<'_, State>, Error> {
         tokio::time::timeout(t.timeout * 2, self.state.lock())
             .await
-            .map_err(|_| Error::new(Kind::Timeout, None))
+            .map_err(|_| {
+                Error::new(
+                    Kind::RefreshFailed {
+                        transient: true,
+                        rate_limited: false,
+                    },
+                    Some("another caller's refresh of the token was still running".into()),
+                )
+            })
     }
 
     /// The access token to use now, refreshed first if it expires within the margin. A

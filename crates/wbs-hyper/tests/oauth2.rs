@@ -3,10 +3,11 @@
 //! token kept before its first use, a crash between refresh and write recovered, and 50
 //! concurrent requests at the expiry costing one refresh.
 
+mod common;
+
 use std::error::Error as StdError;
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use futures_util::StreamExt;
 use wbs_hyper::{
@@ -187,7 +188,7 @@ async fn thirty_days_of_hourly_syncs_never_ask_to_authorize_again() {
     let system = wbs_hyper::system_clock();
     let recorder = Recorder::new(&sim, false);
     let seen_before = sim.requests_seen();
-    let book = Arc::new(CountedSlots::default());
+    let book = Arc::new(common::CountedSlots::default());
     let client = Client::builder_oauth2(app(), first.clone(), recorder.clone())
         .base_url(sim.base_url())
         .rate_limit(wbs_hyper::RateLimiter::shared(600_000, book.clone()))
@@ -459,21 +460,4 @@ async fn fifty_concurrent_before_the_expiry_and_through_a_failed_refresh() {
     assert_eq!(client.token_refreshes(), 1);
     assert_eq!(sim.with(|s| s.oauth2_issued().1), 1);
     assert_eq!(recorder.saved.lock().unwrap().len(), 1);
-}
-
-/// Slots booked at once, and counted.
-#[derive(Default)]
-struct CountedSlots {
-    booked: std::sync::atomic::AtomicU64,
-}
-
-impl wbs_hyper::SlotBook for CountedSlots {
-    fn book(&self, _: Duration) -> BoxFuture<'_, Result<Duration, wbs_hyper::BookError>> {
-        self.booked.fetch_add(1, Ordering::SeqCst);
-        Box::pin(std::future::ready(Ok(Duration::ZERO)))
-    }
-
-    fn hold(&self, _: Duration) -> BoxFuture<'_, Result<(), wbs_hyper::BookError>> {
-        Box::pin(std::future::ready(Ok(())))
-    }
 }

@@ -3,16 +3,20 @@
 //! stores; once the queue drains the store equals the sandbox. A notification for a user
 //! the service does not know costs nothing but its 200.
 
+/// The client's test helpers (a counted book of rate-limit slots).
+#[path = "../../wbs-hyper/tests/common/mod.rs"]
+mod client_common;
+
 use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use futures_util::StreamExt;
 use wbs_hyper::{
-    Attribution, BoxFuture, Category, Client, DeviceType, GetMeas, GroupId, Measure, MeasureGroup,
-    MeasureType, RateLimiter, SlotBook, Timestamp, UserId,
+    Attribution, Category, Client, DeviceType, GetMeas, GroupId, Measure, MeasureGroup,
+    MeasureType, RateLimiter, Timestamp, UserId,
 };
 use wbs_service::Service;
 use wbs_sim::{RunningSim, Sandbox};
@@ -30,12 +34,21 @@ async fn sandbox(users: u32, groups: u32, seed: u64) -> RunningSim {
 /// The application's client on the sandbox (no user of its own: each user's is made from
 /// it), and the sandbox's consumer.
 fn app_client(sim: &RunningSim) -> (wbs_hyper::Credentials, Client) {
+    app_client_limited(sim, None)
+}
+
+/// As [`app_client`], with this rate limit.
+fn app_client_limited(
+    sim: &RunningSim,
+    limit: Option<RateLimiter>,
+) -> (wbs_hyper::Credentials, Client) {
     let consumer = sim.with(|s| s.consumer().clone());
-    let client = Client::builder(consumer.clone(), wbs_hyper::Credentials::new("", ""))
-        .base_url(sim.base_url())
-        .build()
-        .unwrap();
-    (consumer, client)
+    let mut builder = Client::builder(consumer.clone(), wbs_hyper::Credentials::new("", ""))
+        .base_url(sim.base_url());
+    if let Some(limit) = limit {
+        builder = builder.rate_limit(limit);
+    }
+    (consumer, builder.build().unwrap())
 }
 
 /// User 10 000's access token.
@@ -351,14 +364,10 @@ fn location(reply: &str) -> String {
 async fn a_user_connects_through_the_service() {
     let sim = sandbox(1, 25, 9).await;
     let (_dir, store) = store().await;
-    let (consumer, _) = app_client(&sim);
     // Slots booked in this process, counted: every request the service sends books one.
-    let book = Arc::new(CountedSlots::default());
-    let client = Client::builder(consumer.clone(), wbs_hyper::Credentials::new("", ""))
-        .base_url(sim.base_url())
-        .rate_limit(RateLimiter::shared(60_000, book.clone()))
-        .build()
-        .unwrap();
+    let book = Arc::new(client_common::CountedSlots::default());
+    let (consumer, client) =
+        app_client_limited(&sim, Some(RateLimiter::shared(60_000, book.clone())));
     let dance = wbs_hyper::OAuthDance::with_endpoints(
         consumer,
         wbs_hyper::OAuthEndpoints::under(&sim.base_url()),
@@ -405,145 +414,4 @@ async fn a_user_connects_through_the_service() {
         booked + 1 >= seen,
         "{booked} slots booked for {seen} requests"
     );
-}
-
-/// Slots booked at once, and counted.
-#[derive(Default)]
-struct CountedSlots {
-    booked: AtomicU64,
-}
-
-impl SlotBook for CountedSlots {
-    fn book(&self, _: Duration) -> BoxFuture<'_, Result<Duration, wbs_hyper::BookError>> {
-        self.booked.fetch_add(1, Ordering::Relaxed);
-        Box::pin(std::future::ready(Ok(Duration::ZERO)))
-    }
-
-    fn hold(&self, _: Duration) -> BoxFuture<'_, Result<(), wbs_hyper::BookError>> {
-        Box::pin(std::future::ready(Ok(())))
-    }
-}
-
-/// An OAuth 2 user added through the admin API: kept, subscribed over Bearer, synced with
-/// the store as the token sink; the service's refresh (the sandbox's clock moved past the
-/// expiry) lands in the store.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_oauth2_user_is_served() {
-    let sim = sandbox(1, 12, 10).await;
-    let app = sim.with(|s| s.oauth2_client().clone());
-    // The user's token set, through the OAuth 2 flow.
-    let redirect = "http://127.0.0.1:9/cb";
-    let authorize = format!(
-        "{}/oauth2_user/authorize2?response_type=code&client_id={}&state=s&scope=user.metrics&redirect_uri={}",
-        sim.base_url(),
-        app.client_id,
-        "http%3A%2F%2F127.0.0.1%3A9%2Fcb"
-    );
-    let back = location(&get_url(&format!("{authorize}&userid=10000")));
-    let code = back
-        .split("code=")
-        .nth(1)
-        .unwrap()
-        .split('&')
-        .next()
-        .unwrap()
-        .to_owned();
-    let set = wbs_hyper::exchange_code(&sim.base_url(), &app, &code, redirect)
-        .await
-        .unwrap();
-
-    let (_dir, store) = store().await;
-    let client = Client::builder_oauth2(
-        app.clone(),
-        set.clone(),
-        std::sync::Arc::new(wbs_hyper::NoSink),
-    )
-    .base_url(sim.base_url())
-    .build()
-    .unwrap();
-    let addr = free_addr();
-    let running = Service::new(store.clone(), client)
-        .oauth2_app(app)
-        .admin_token(wbs_hyper::Secret::new("t"))
-        .public_url(&format!("http://{addr}"))
-        .start(addr, 2)
-        .await
-        .unwrap();
-    // Past the expiry before the service first uses the token: it must refresh.
-    sim.with(|s| s.advance_clock(4 * 3_600));
-    let body = format!(
-        r#"{{"userid":10000,"access_token":"{}","refresh_token":"{}","expires_at":{},"scope":"user.metrics"}}"#,
-        set.access_token.expose(),
-        set.refresh_token.expose(),
-        set.expires_at
-    );
-    let reply = request(running.addr(), "POST", "/admin/users", Some("t"), &body);
-    assert!(reply.starts_with("HTTP/1.1 200"), "{reply}");
-    let deadline = Instant::now() + Duration::from_secs(30);
-    wait_for_groups(&store, 12, deadline, "the first sync did not finish").await;
-    let Some(StoredToken::OAuth2(kept)) = store.token(UserId::new(10_000)).await.unwrap() else {
-        panic!("no OAuth 2 set kept");
-    };
-    assert_ne!(
-        kept.refresh_token, set.refresh_token,
-        "the refreshed set was kept"
-    );
-}
-
-/// Credentials the service refuses: the user is marked (in /metrics and the admin list),
-/// their notification waits unclaimed instead of retrying; new credentials through the
-/// admin API resume it.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn refused_credentials_wait_for_a_new_authorization() {
-    let sim = sandbox(1, 7, 12).await;
-    let token = user_token(&sim);
-    let (_dir, store) = store().await;
-    let (_, client) = app_client(&sim);
-    let running = Service::new(store.clone(), client)
-        .admin_token(wbs_hyper::Secret::new("t"))
-        .start("127.0.0.1:0".parse().unwrap(), 2)
-        .await
-        .unwrap();
-    // A token secret the sandbox does not know: refused (342).
-    let wrong = wbs_hyper::Credentials::new(token.key.clone(), "not-the-secret");
-    store
-        .save_token(UserId::new(10_000), &StoredToken::OAuth1(wrong))
-        .await
-        .unwrap();
-    let reply = post(
-        running.addr(),
-        "/notify",
-        "userid=10000&startdate=0&enddate=2000000000&appli=1",
-    );
-    assert!(reply.starts_with("HTTP/1.1 200"), "{reply}");
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while !get(running.addr(), "/metrics").contains("wbs_users_needing_reauthorization 1") {
-        assert!(Instant::now() < deadline, "the refusal was not marked");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    let users = request(running.addr(), "GET", "/admin/users", Some("t"), "");
-    assert!(users.contains(r#""needs_reauth":true"#), "{users}");
-    assert_eq!(
-        store.queue_depth().await.unwrap(),
-        1,
-        "the notification waits, kept"
-    );
-    // New credentials: the waiting notification is worked.
-    let body = format!(
-        r#"{{"userid":10000,"token":"{}","token_secret":"{}"}}"#,
-        token.key,
-        token.secret.expose()
-    );
-    assert!(
-        request(running.addr(), "POST", "/admin/users", Some("t"), &body)
-            .starts_with("HTTP/1.1 200")
-    );
-    wait_for_groups(
-        &store,
-        7,
-        deadline,
-        "the waiting notification was not worked",
-    )
-    .await;
-    assert!(get(running.addr(), "/metrics").contains("wbs_users_needing_reauthorization 0"));
 }

@@ -135,8 +135,9 @@ impl RunningSim {
             .set(per_minute);
     }
 
-    /// The API requests the sandbox has seen, admitted or not (`requests` of
-    /// `GET /admin/stats`): what counts against the consumer's limit.
+    /// The requests the sandbox has seen outside its admin path, admitted or not (API
+    /// calls, token endpoints, authorize pages: `requests` of `GET /admin/stats`): what
+    /// counts against the consumer's limit.
     pub fn requests_seen(&self) -> u64 {
         self.knobs
             .limit
@@ -151,7 +152,10 @@ impl RunningSim {
         self.knobs.readers.overlapping()
     }
 
-    /// Makes every API answer wait `latency` (a distant server).
+    /// Makes every API answer wait `latency` (a distant server): the sandbox answers at
+    /// once (its state changed then), and the answer waits before it is sent. getmeas
+    /// answers waiting for one user at the same time are counted
+    /// ([`RunningSim::overlapping_reads`]).
     pub fn set_latency(&self, latency: Duration) {
         let ms = u64::try_from(latency.as_millis()).unwrap_or(u64::MAX);
         self.knobs.latency_ms.store(ms, Ordering::Relaxed);
@@ -280,7 +284,9 @@ async fn serve(
         .admit(tokio::time::Instant::now());
     let latency = Duration::from_millis(knobs.latency_ms.load(Ordering::Relaxed));
     if !admitted {
-        tokio::time::sleep(latency).await;
+        if !latency.is_zero() {
+            tokio::time::sleep(latency).await;
+        }
         return Ok(json_reply(json!({"status": 601})));
     }
     let fault = {
@@ -293,8 +299,13 @@ async fn serve(
     if fault.is_some() {
         knobs.faults.fetch_add(1, Ordering::Relaxed);
     }
-    if fault.is_some_and(|f| f != Fault::Truncate) {
-        // The fault's answer waits the latency too (a truncated answer waits below).
+    let answered_now = matches!(
+        fault,
+        Some(Fault::Drop | Fault::Http500 | Fault::Http503 | Fault::Status2555 | Fault::RateLimit)
+    );
+    if answered_now && !latency.is_zero() {
+        // A fault answered in place of the sandbox waits the latency too (the others wait
+        // it below, after the sandbox's answer).
         tokio::time::sleep(latency).await;
     }
     match fault {
@@ -318,9 +329,11 @@ async fn serve(
     };
     // The answer is made at once and then waits the latency: a getmeas is in flight for
     // its user all that time (two at once for one user are counted).
-    let reading = read.map(|user| knobs.readers.enter(user));
-    tokio::time::sleep(latency).await;
-    drop(reading);
+    if !latency.is_zero() {
+        let reading = read.map(|user| knobs.readers.enter(user));
+        tokio::time::sleep(latency).await;
+        drop(reading);
+    }
     let response = if fault == Some(Fault::Truncate) {
         response.map(|mut b| {
             b.truncate(b.len() / 2);

@@ -19,3 +19,29 @@ pub async fn serve(sandbox: Sandbox, user: UserId) -> (RunningSim, Client) {
         .unwrap();
     (sim, client)
 }
+
+/// A book of rate-limit slots that grants each at once and counts them: how a test sees
+/// that every request it expects booked a slot.
+#[derive(Default)]
+pub struct CountedSlots {
+    /// Slots booked so far.
+    pub booked: std::sync::atomic::AtomicU64,
+}
+
+impl wbs_hyper::SlotBook for CountedSlots {
+    fn book(
+        &self,
+        _: std::time::Duration,
+    ) -> wbs_hyper::BoxFuture<'_, Result<std::time::Duration, wbs_hyper::BookError>> {
+        self.booked
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        Box::pin(std::future::ready(Ok(std::time::Duration::ZERO)))
+    }
+
+    fn hold(
+        &self,
+        _: std::time::Duration,
+    ) -> wbs_hyper::BoxFuture<'_, Result<(), wbs_hyper::BookError>> {
+        Box::pin(std::future::ready(Ok(())))
+    }
+}

@@ -87,23 +87,35 @@ impl std::ops::Deref for TempDb {
 
 impl Drop for TempDb {
     fn drop(&mut self) {
+        use sqlx::{Connection, Executor};
         let (server, name) = (self.server.clone(), self.name.clone());
-        // On a thread of its own: the guard may be dropped inside a runtime.
-        let _ = std::thread::spawn(move || {
-            use sqlx::{Connection, Executor};
+        // On a thread of its own (the guard may be dropped inside a runtime), for at most
+        // 30 s: a server that stopped answering does not hang the test's end.
+        let dropped = std::thread::spawn(move || {
             let rt = tokio::runtime::Builder::new_current_thread()
                 .enable_all()
                 .build()
-                .unwrap();
+                .map_err(|e| e.to_string())?;
             rt.block_on(async {
-                let mut admin = sqlx::AnyConnection::connect(&server).await.unwrap();
-                admin
-                    .execute(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)").as_str())
-                    .await
-                    .unwrap();
-            });
+                let drop = async {
+                    let mut admin = sqlx::AnyConnection::connect(&server).await?;
+                    admin
+                        .execute(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)").as_str())
+                        .await
+                };
+                match tokio::time::timeout(std::time::Duration::from_secs(30), drop).await {
+                    Ok(Ok(_)) => Ok(()),
+                    Ok(Err(e)) => Err(e.to_string()),
+                    Err(_) => Err("no answer in 30 s".to_owned()),
+                }
+            })
         })
         .join();
+        match dropped {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => eprintln!("note: test database {} not dropped: {e}", self.name),
+            Err(_) => eprintln!("note: test database {} not dropped", self.name),
+        }
     }
 }
 
