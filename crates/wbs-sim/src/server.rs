@@ -46,6 +46,10 @@ struct Knobs {
     faults: AtomicU64,
     /// getmeas answers in flight, by user (during the latency, when there is one).
     readers: Readers,
+    /// Notifications a subscriber took (answered 2xx).
+    delivered: AtomicU64,
+    /// Notifications given up after [`NOTIFY_ATTEMPTS`] failed attempts.
+    given_up: AtomicU64,
 }
 
 /// A running sandbox server. Dropping it stops the server.
@@ -105,6 +109,7 @@ impl RunningSim {
             state.clone(),
             wake.clone(),
             stopped_flag.clone(),
+            knobs.clone(),
         ));
         Ok(Self {
             addr,
@@ -144,6 +149,16 @@ impl RunningSim {
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
             .requests
+    }
+
+    /// Notifications delivered (a subscriber answered 2xx), and given up after
+    /// [`NOTIFY_ATTEMPTS`] failed attempts (`notifications_delivered` and
+    /// `notifications_given_up` of `GET /admin/stats`).
+    pub fn notifications(&self) -> (u64, u64) {
+        (
+            self.knobs.delivered.load(Ordering::Relaxed),
+            self.knobs.given_up.load(Ordering::Relaxed),
+        )
     }
 
     /// getmeas answers begun while another for the same user was in flight
@@ -433,6 +448,8 @@ fn admin(
                 "max_per_minute": limit.max_in_window,
                 "faults": knobs.faults.load(Ordering::Relaxed),
                 "overlapping_reads": knobs.readers.overlapping(),
+                "notifications_delivered": knobs.delivered.load(Ordering::Relaxed),
+                "notifications_given_up": knobs.given_up.load(Ordering::Relaxed),
                 "getmeas": sandbox.getmeas_answered(),
                 "oauth2_codes": codes,
                 "oauth2_refreshes": refreshes,
@@ -481,6 +498,7 @@ async fn deliver_notifications(
     state: Arc<Mutex<Sandbox>>,
     wake: Arc<Notify>,
     stopped: Arc<AtomicBool>,
+    knobs: Arc<Knobs>,
 ) {
     let client: Client<_, Full<Bytes>> = Client::builder(TokioExecutor::new()).build_http();
     let slots = Arc::new(Semaphore::new(NOTIFY_CONCURRENCY));
@@ -497,7 +515,7 @@ async fn deliver_notifications(
         };
         for n in outgoing {
             if is_loopback_http(&n.url) {
-                tokio::spawn(deliver(client.clone(), slots.clone(), n));
+                tokio::spawn(deliver(client.clone(), slots.clone(), n, knobs.clone()));
             }
         }
     }
@@ -507,6 +525,7 @@ async fn deliver(
     client: Client<hyper_util::client::legacy::connect::HttpConnector, Full<Bytes>>,
     slots: Arc<Semaphore>,
     n: Outgoing,
+    knobs: Arc<Knobs>,
 ) {
     let mut pause = Duration::from_millis(100);
     for _ in 0..NOTIFY_ATTEMPTS {
@@ -519,11 +538,15 @@ async fn deliver(
                 HeaderValue::from_static("application/x-www-form-urlencoded"),
             )
             .body(Full::new(Bytes::from(n.body.clone())));
-        let Ok(request) = request else { return };
+        let Ok(request) = request else {
+            knobs.given_up.fetch_add(1, Ordering::Relaxed);
+            return;
+        };
         if let Ok(Ok(response)) =
             tokio::time::timeout(Duration::from_secs(5), client.request(request)).await
         {
             if response.status().is_success() {
+                knobs.delivered.fetch_add(1, Ordering::Relaxed);
                 return;
             }
         }
@@ -531,6 +554,7 @@ async fn deliver(
         tokio::time::sleep(pause).await;
         pause *= 2;
     }
+    knobs.given_up.fetch_add(1, Ordering::Relaxed);
 }
 
 /// Whether a callback URL is plain HTTP to a loopback host (the only ones the sandbox calls).

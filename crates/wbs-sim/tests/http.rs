@@ -483,6 +483,16 @@ async fn a_new_group_notifies_the_subscriber() {
         .unwrap()
         .unwrap();
     assert_eq!(path, "/wbs-notify");
+    // Counted as delivered once the listener has answered.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while sim.notifications().0 != 1 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{:?}",
+            sim.notifications()
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
     let n = wbs_proto::parse_notification(None, body.as_bytes()).unwrap();
     assert_eq!(
         (n.userid, n.startdate, n.enddate),
