@@ -2,7 +2,7 @@
 //! changing data while it runs, and the delivery of notifications.
 
 use std::io;
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -10,21 +10,24 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
-use hyper_util::client::legacy::Client;
-use hyper_util::rt::TokioExecutor;
 use serde_json::{json, Value};
 use tokio::net::TcpListener;
-use tokio::sync::{oneshot, Notify, Semaphore};
+use tokio::sync::{oneshot, Notify};
 use wbs_hyper::serve::{self, respond, ServerLimits};
-use wbs_proto::http::{self, header, HeaderValue, Method, Request, Response, StatusCode};
-use wbs_proto::wbs_model::{DeviceType, GroupId, MeasureGroup, UserId};
+use wbs_proto::http::{header, HeaderValue, Request, Response, StatusCode};
 use wbs_proto::wbs_oauth::form_pairs;
 use wbs_proto::ACTION_PARAM;
 
 use crate::faults::{Fault, Faults};
 use crate::limit::Limit;
 use crate::readers::Readers;
-use crate::sandbox::{Outgoing, Sandbox};
+use crate::sandbox::Sandbox;
+
+mod admin;
+mod deliver;
+
+use admin::admin;
+use deliver::deliver_notifications;
 
 /// Largest request body read (a notify/subscribe form is well under 1 KiB).
 pub const MAX_BODY: usize = 64 * 1024;
@@ -232,13 +235,6 @@ fn now() -> u64 {
         .map_or(0, |d| d.as_secs())
 }
 
-/// A field of an admin request's JSON, read by the model's tolerant policy; `None` when
-/// absent or not a value of its type.
-fn read<T: serde::de::DeserializeOwned>(v: Option<&Value>) -> Option<T> {
-    v.cloned().and_then(|v| serde_json::from_value(v).ok())
-}
-
-/// The service's error: the only one is a deliberately dropped connection.
 #[derive(Debug, thiserror::Error)]
 #[error("connection dropped by fault injection")]
 struct Dropped;
@@ -374,204 +370,6 @@ fn action_of(request: &Request<Vec<u8>>) -> String {
         )
 }
 
-/// `POST /admin/groups` with `{"userid":…, "devtype":…, "group":{…}}` adds or replaces a
-/// group (`grpid` 0 or absent takes a fresh one); `DELETE /admin/groups?userid=…&grpid=…`
-/// deletes one. Both notify subscribers. `GET /admin/stats` counts the getmeas answered.
-fn admin(
-    state: &Mutex<Sandbox>,
-    knobs: &Knobs,
-    request: &Request<Vec<u8>>,
-) -> Response<Full<Bytes>> {
-    let mut sandbox = state
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner());
-    let query = request.uri().query().unwrap_or("");
-    let param = |name: &str| form_pairs(query).find(name)?.trim().parse::<i64>().ok();
-    match (request.method(), request.uri().path()) {
-        // The getmeas body a user would get, unsigned: the baseline of the e2e bench.
-        (&Method::GET, "/admin/raw-getmeas") => match param("userid") {
-            Some(u) => {
-                let limit =
-                    param("limit").map_or(2048, |l| u32::try_from(l.max(1)).unwrap_or(u32::MAX));
-                match sandbox.raw_getmeas(UserId::new(u), limit) {
-                    Some(body) => json_reply(body),
-                    None => json_reply(json!({"status": 247})),
-                }
-            }
-            None => respond(StatusCode::BAD_REQUEST, "expected ?userid=…"),
-        },
-        (&Method::POST, "/admin/groups") => {
-            let Ok(mut doc) = serde_json::from_slice::<Value>(request.body()) else {
-                return respond(StatusCode::BAD_REQUEST, "body is not JSON");
-            };
-            // Each field read by the model's one tolerant policy (`"2909"` as 2909).
-            let userid: Option<UserId> = read(doc.get("userid"));
-            let devtype: Option<DeviceType> = read(doc.get("devtype"));
-            let grpid: Option<GroupId> = read(doc.pointer("/group/grpid"));
-            if grpid.is_none_or(|g| g.get() == 0) {
-                let fresh = sandbox.next_grpid().get();
-                // Only an object takes a grpid (anything else fails to decode below).
-                if let Some(g) = doc.get_mut("group").and_then(Value::as_object_mut) {
-                    g.insert("grpid".to_owned(), json!(fresh));
-                }
-            }
-            let group = doc
-                .get("group")
-                .cloned()
-                .map(serde_json::from_value::<MeasureGroup>);
-            match (userid, group) {
-                (Some(userid), Some(Ok(group))) => {
-                    let grpid = group.grpid;
-                    let devtype = devtype.unwrap_or(DeviceType::BODY_SCALE);
-                    if sandbox.insert_group(userid, group, devtype, now() as i64) {
-                        json_reply(json!({"status": 0, "body": {"grpid": grpid}}))
-                    } else {
-                        json_reply(json!({"status": 247}))
-                    }
-                }
-                _ => respond(
-                    StatusCode::BAD_REQUEST,
-                    "expected {\"userid\":…, \"devtype\":…, \"group\":{…}}",
-                ),
-            }
-        }
-        // What the sandbox has served: tests count a sync's requests with it.
-        (&Method::GET, "/admin/stats") => {
-            let (codes, refreshes) = sandbox.oauth2_issued();
-            let limit = knobs
-                .limit
-                .lock()
-                .unwrap_or_else(|poisoned| poisoned.into_inner());
-            json_reply(json!({
-                "requests": limit.requests,
-                "rate_limited": limit.refused,
-                "max_per_minute": limit.max_in_window,
-                "faults": knobs.faults.load(Ordering::Relaxed),
-                "overlapping_reads": knobs.readers.overlapping(),
-                "notifications_delivered": knobs.delivered.load(Ordering::Relaxed),
-                "notifications_given_up": knobs.given_up.load(Ordering::Relaxed),
-                "getmeas": sandbox.getmeas_answered(),
-                "oauth2_codes": codes,
-                "oauth2_refreshes": refreshes,
-                "clock_offset": sandbox.clock_offset(),
-            }))
-        }
-        // Move the OAuth 2 clock forward: tokens and codes expire by it.
-        (&Method::POST, "/admin/clock") => match param("advance") {
-            Some(seconds) if seconds >= 0 => {
-                sandbox.advance_clock(seconds);
-                json_reply(json!({"status": 0, "body": {"clock_offset": sandbox.clock_offset()}}))
-            }
-            _ => respond(StatusCode::BAD_REQUEST, "expected ?advance=SECONDS"),
-        },
-        // Send a group malformed (malformed=1) or whole again (malformed=0).
-        (&Method::POST, "/admin/malformed") => match (param("userid"), param("grpid")) {
-            (Some(u), Some(g)) => {
-                let on = param("malformed").unwrap_or(1) != 0;
-                if sandbox.set_malformed(UserId::new(u), GroupId::new(g), on) {
-                    json_reply(json!({"status": 0}))
-                } else {
-                    json_reply(json!({"status": 247}))
-                }
-            }
-            _ => respond(
-                StatusCode::BAD_REQUEST,
-                "expected ?userid=…&grpid=…&malformed=0|1",
-            ),
-        },
-        (&Method::DELETE, "/admin/groups") => match (param("userid"), param("grpid")) {
-            (Some(u), Some(g)) if sandbox.delete_group(UserId::new(u), GroupId::new(g)) => {
-                json_reply(json!({"status": 0}))
-            }
-            (Some(_), Some(_)) => json_reply(json!({"status": 2555})),
-            _ => respond(StatusCode::BAD_REQUEST, "expected ?userid=…&grpid=…"),
-        },
-        _ => respond(
-            StatusCode::NOT_FOUND,
-            "admin paths: GET /admin/stats, POST /admin/clock?advance=, POST /admin/groups, DELETE /admin/groups?userid=&grpid=, POST /admin/malformed?userid=&grpid=&malformed=",
-        ),
-    }
-}
-
-/// Delivers queued notifications whenever the state changes.
-async fn deliver_notifications(
-    state: Arc<Mutex<Sandbox>>,
-    wake: Arc<Notify>,
-    stopped: Arc<AtomicBool>,
-    knobs: Arc<Knobs>,
-) {
-    let client: Client<_, Full<Bytes>> = Client::builder(TokioExecutor::new()).build_http();
-    let slots = Arc::new(Semaphore::new(NOTIFY_CONCURRENCY));
-    loop {
-        wake.notified().await;
-        if stopped.load(Ordering::Acquire) {
-            return;
-        }
-        let outgoing = {
-            let mut sandbox = state
-                .lock()
-                .unwrap_or_else(|poisoned| poisoned.into_inner());
-            sandbox.take_notifications()
-        };
-        for n in outgoing {
-            if is_loopback_http(&n.url) {
-                tokio::spawn(deliver(client.clone(), slots.clone(), n, knobs.clone()));
-            }
-        }
-    }
-}
-
-async fn deliver(
-    client: Client<hyper_util::client::legacy::connect::HttpConnector, Full<Bytes>>,
-    slots: Arc<Semaphore>,
-    n: Outgoing,
-    knobs: Arc<Knobs>,
-) {
-    let mut pause = Duration::from_millis(100);
-    for _ in 0..NOTIFY_ATTEMPTS {
-        let Ok(slot) = slots.acquire().await else {
-            return;
-        };
-        let request = Request::post(n.url.as_str())
-            .header(
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("application/x-www-form-urlencoded"),
-            )
-            .body(Full::new(Bytes::from(n.body.clone())));
-        let Ok(request) = request else {
-            knobs.given_up.fetch_add(1, Ordering::Relaxed);
-            return;
-        };
-        if let Ok(Ok(response)) =
-            tokio::time::timeout(Duration::from_secs(5), client.request(request)).await
-        {
-            if response.status().is_success() {
-                knobs.delivered.fetch_add(1, Ordering::Relaxed);
-                return;
-            }
-        }
-        drop(slot);
-        tokio::time::sleep(pause).await;
-        pause *= 2;
-    }
-    knobs.given_up.fetch_add(1, Ordering::Relaxed);
-}
-
-/// Whether a callback URL is plain HTTP to a loopback host (the only ones the sandbox calls).
-fn is_loopback_http(url: &str) -> bool {
-    let Ok(uri) = url.parse::<http::Uri>() else {
-        return false;
-    };
-    let host = uri.host().unwrap_or("");
-    let host = host
-        .strip_prefix('[')
-        .and_then(|h| h.strip_suffix(']'))
-        .unwrap_or(host);
-    uri.scheme_str() == Some("http")
-        && (host.eq_ignore_ascii_case("localhost")
-            || host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback()))
-}
-
 fn json_reply(v: Value) -> Response<Full<Bytes>> {
     let mut r = Response::new(Full::new(Bytes::from(v.to_string())));
     r.headers_mut().insert(
@@ -579,30 +377,4 @@ fn json_reply(v: Value) -> Response<Full<Bytes>> {
         HeaderValue::from_static("application/json"),
     );
     r
-}
-
-#[cfg(test)]
-mod tests {
-    use super::is_loopback_http;
-
-    #[test]
-    fn only_loopback_http_callbacks_are_called() {
-        for ok in [
-            "http://127.0.0.1:8080/x",
-            "http://localhost/cb",
-            "http://[::1]:9/a",
-            "http://127.5.5.5",
-        ] {
-            assert!(is_loopback_http(ok), "{ok}");
-        }
-        for no in [
-            "https://127.0.0.1/x",
-            "http://10.0.0.1/x",
-            "http://example.com/",
-            "http://192.168.1.1:80/",
-            "ftp://127.0.0.1/",
-        ] {
-            assert!(!is_loopback_http(no), "{no}");
-        }
-    }
 }
