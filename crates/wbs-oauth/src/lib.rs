@@ -88,6 +88,6 @@ pub use render::{Placement, Rendered, Signed, UrlBuffer};
 #[cfg(feature = "os-rng")]
 pub use rng::{random_nonce, unix_timestamp, RngError};
 pub use secret::{Credentials, Secret};
-pub use signer::{Signature, Signer};
-pub use uri::{append_form, check_http_url, form_pairs, with_query, FormPairs};
+pub use signer::{RequestUrl, Signature, Signer};
+pub use uri::{append_form, check_http_url, form_pairs, with_query, Endpoint, FormPairs};
 pub use verify::IncomingRequest;

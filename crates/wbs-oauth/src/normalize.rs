@@ -8,7 +8,7 @@ use crate::encode::{all_unreserved, encode_bytes};
 use crate::error::Error;
 use crate::params::{OAuthParams, SignatureMethod};
 use crate::signer::Signature;
-use crate::uri::Url;
+use crate::uri::FormPairs;
 
 /// Where a parameter came from: it decides where it goes in each placement.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -78,10 +78,17 @@ pub(crate) struct Entry<'a> {
 
 impl<'a> Entry<'a> {
     fn new(buf: &[u8], name: (Text<'a>, bool), value: (Text<'a>, bool), source: Source) -> Self {
-        let mut key = [0u8; 8];
-        for (k, b) in key.iter_mut().zip(name.0.get(buf)) {
-            *k = *b;
-        }
+        let bytes = name.0.get(buf);
+        let key = match bytes.first_chunk::<8>() {
+            Some(first) => *first,
+            None => {
+                let mut key = [0u8; 8];
+                for (k, b) in key.iter_mut().zip(bytes) {
+                    *k = *b;
+                }
+                key
+            }
+        };
         Self {
             key: u64::from_be_bytes(key),
             name: name.0,
@@ -259,14 +266,14 @@ impl<'a> Entries<'a> {
 /// Collects and encodes every signed parameter: the URL's query, the extra parameters, and
 /// the protocol parameters (§3.4.1.3.1).
 pub(crate) fn collect<'a, K: AsRef<str>, V: AsRef<str>>(
-    url: &Url<'a>,
+    query: &'a str,
     params: &'a [(K, V)],
     oauth: &OAuthParams<'a>,
     method: SignatureMethod,
     buf: &mut Vec<u8>,
     entries: &mut Entries<'a>,
 ) -> Result<(), Error> {
-    for pair in url.query_pairs() {
+    for pair in FormPairs::new(query) {
         let (name, value) = pair?;
         if let Some(reserved) = oauth.reserved(&name) {
             return Err(Error::ReservedParameter(reserved));
@@ -330,7 +337,7 @@ fn write_signature(out: &mut Vec<u8>, signature: &Signature, first: &mut bool) {
     }
     *first = false;
     out.extend_from_slice(b"oauth_signature=");
-    signature.with_wire(|wire| encode_bytes(out, wire.as_bytes()));
+    signature.write_encoded(out);
 }
 
 /// `enc(METHOD) & enc(base string URI) & enc(normalised parameters)` (§3.4.1.1).
@@ -340,7 +347,7 @@ fn write_signature(out: &mut Vec<u8>, signature: &Signature, first: &mut bool) {
 /// so an entry without `%` is copied as it is.
 pub(crate) fn write_base_string(
     method: &str,
-    base_uri: &[u8],
+    base_uri: UriText<'_>,
     buf: &[u8],
     sorted: &[Entry<'_>],
     out: &mut Vec<u8>,
@@ -351,8 +358,24 @@ pub(crate) fn write_base_string(
         encode_bytes(out, method.to_ascii_uppercase().as_bytes());
     }
     out.push(b'&');
-    encode_bytes(out, base_uri);
+    match base_uri {
+        UriText::Raw(raw) => encode_bytes(out, raw),
+        UriText::Encoded(encoded) => out.extend_from_slice(encoded),
+    }
     out.push(b'&');
+    write_base_string_params(buf, sorted, out);
+}
+
+/// The base string URI as written from a parsed URL, or already encoded (an
+/// [`Endpoint`](crate::Endpoint)'s).
+#[derive(Clone, Copy)]
+pub(crate) enum UriText<'a> {
+    Raw(&'a [u8]),
+    Encoded(&'a [u8]),
+}
+
+/// `enc(normalised parameters)`, from the sorted entries.
+fn write_base_string_params(buf: &[u8], sorted: &[Entry<'_>], out: &mut Vec<u8>) {
     for (i, e) in sorted.iter().enumerate() {
         if i > 0 {
             out.extend_from_slice(b"%26");
@@ -388,7 +411,13 @@ pub(crate) fn base_string_of_entries(
     sorted: &[Entry<'_>],
 ) -> String {
     let mut base = Vec::with_capacity(2 * buf.len() + 64);
-    write_base_string(method, base_uri.as_bytes(), buf, sorted, &mut base);
+    write_base_string(
+        method,
+        UriText::Raw(base_uri.as_bytes()),
+        buf,
+        sorted,
+        &mut base,
+    );
     into_string(base)
 }
 

@@ -113,15 +113,83 @@ impl<'a> Url<'a> {
         }
     }
 
+    /// The URL's query parameters, decoded as `application/x-www-form-urlencoded`.
+    pub(crate) fn query_pairs(&self) -> FormPairs<'a> {
+        FormPairs::new(self.query)
+    }
+
     /// The scheme as given (not normalised).
     #[allow(dead_code)]
     pub(crate) fn scheme(&self) -> &'a str {
         self.scheme
     }
+}
 
-    /// The URL's query parameters, decoded as `application/x-www-form-urlencoded`.
-    pub(crate) fn query_pairs(&self) -> FormPairs<'a> {
-        FormPairs::new(self.query)
+/// A request URL parsed once, for signing many requests to it with
+/// [`Signer::sign_url_into`](crate::Signer::sign_url_into): the parse and the
+/// encoded base string URI (§3.4.1.2) are done here, not at every signature. Its query
+/// parameters, if any, are signed with every request.
+///
+/// ```
+/// let endpoint = wbs_oauth::Endpoint::parse("HTTP://WBSAPI.withings.net:80/measure")?;
+/// assert_eq!(endpoint.as_str(), "HTTP://WBSAPI.withings.net:80/measure");
+/// assert!(wbs_oauth::Endpoint::parse("ftp://example.com/").is_err());
+/// # Ok::<(), wbs_oauth::Error>(())
+/// ```
+#[derive(Clone, PartialEq, Eq)]
+pub struct Endpoint {
+    url: String,
+    /// The length of everything before the query and fragment.
+    prefix_len: usize,
+    /// Where the raw query is in `url`.
+    query: std::ops::Range<usize>,
+    /// The base string URI, percent-encoded as the base string holds it.
+    encoded_base_uri: Vec<u8>,
+}
+
+impl Endpoint {
+    /// Parses an absolute `http` or `https` URL, as [`Signer::sign_url_into`](crate::Signer::sign_url_into)
+    /// does. Userinfo is dropped from the base string and the fragment is ignored.
+    pub fn parse(url: &str) -> Result<Self, Error> {
+        let parsed = Url::parse(url)?;
+        let mut base_uri = Vec::with_capacity(url.len() + 8);
+        parsed.write_base_uri(&mut base_uri);
+        let mut encoded_base_uri = Vec::with_capacity(base_uri.len() + 16);
+        crate::encode::encode_bytes(&mut encoded_base_uri, &base_uri);
+        let prefix_len = parsed.prefix.len();
+        let query_start = (prefix_len + 1).min(url.len());
+        Ok(Self {
+            url: url.to_owned(),
+            prefix_len,
+            query: query_start..query_start + parsed.query.len(),
+            encoded_base_uri,
+        })
+    }
+
+    /// The URL as given.
+    pub fn as_str(&self) -> &str {
+        &self.url
+    }
+
+    /// Everything before the query and fragment.
+    pub(crate) fn prefix(&self) -> &str {
+        self.url.get(..self.prefix_len).unwrap_or("")
+    }
+
+    /// The raw query, without `?` and fragment.
+    pub(crate) fn query(&self) -> &str {
+        self.url.get(self.query.clone()).unwrap_or("")
+    }
+
+    /// The base string URI, encoded.
+    pub(crate) fn encoded_base_uri(&self) -> &[u8] {
+        &self.encoded_base_uri
+    }
+}
+
+impl std::fmt::Debug for Endpoint {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("Endpoint").field(&self.url).finish()
     }
 }
 

@@ -68,4 +68,24 @@ fn getmeas_signature_into_reused_buffer_does_not_allocate() {
     let after = ALLOCATIONS.load(Ordering::SeqCst);
     assert_eq!(after - before, 0, "allocations in 100 signatures");
     assert!(buf.as_str().contains("oauth_signature="));
+
+    // The same through an endpoint parsed once.
+    let endpoint = wbs_oauth::Endpoint::parse("http://wbsapi.withings.net/measure").unwrap();
+    let mut sign = || {
+        signer
+            .sign_url_into("GET", &endpoint, &params, &oauth, &mut buf)
+            .unwrap()
+            .len()
+    };
+    assert_eq!(sign(), first);
+    let before = ALLOCATIONS.load(Ordering::SeqCst);
+    for _ in 0..100 {
+        assert_eq!(sign(), first);
+    }
+    let after = ALLOCATIONS.load(Ordering::SeqCst);
+    assert_eq!(
+        after - before,
+        0,
+        "allocations in 100 signatures to an endpoint"
+    );
 }

@@ -119,6 +119,38 @@ proptest! {
         prop_assert_eq!(fast, signed.query_url());
     }
 
+    /// An endpoint parsed once signs exactly as the URL parsed at each signature, for URLs
+    /// with a query of their own, a port, upper case and userinfo.
+    #[test]
+    fn endpoint_path_agrees_with_url_path(
+        c in case(),
+        url in prop_oneof![
+            Just(URL.to_owned()),
+            Just("HTTPS://User:pw@Example.COM:443/a%20b/c?x=1&y=%3D+z#frag".to_owned()),
+            Just("http://[2001:DB8::1]:8080".to_owned()),
+            "http://[a-z]{1,8}\\.example(:[0-9]{2,4})?/[a-z/]{0,8}(\\?[a-z]{1,3}=[a-z0-9%+]{0,6})?",
+        ],
+    ) {
+        let signer = Signer::hmac_sha1(&Secret::new("cs"), Some(&Secret::new("ts")));
+        let (mut a, mut b) = (wbs_oauth::UrlBuffer::new(), wbs_oauth::UrlBuffer::new());
+        let by_url = signer.sign_url_into("GET", &url, &c.params, &c.oauth(), &mut a);
+        let endpoint = wbs_oauth::Endpoint::parse(&url);
+        match (by_url, endpoint) {
+            (Ok(by_url), Ok(endpoint)) => {
+                let by_endpoint = signer.sign_url_into("GET", &endpoint, &c.params, &c.oauth(), &mut b).unwrap();
+                prop_assert_eq!(by_url, by_endpoint);
+                prop_assert_eq!(a.base_string(), b.base_string());
+            }
+            (Err(e), Err(f)) => prop_assert_eq!(e, f),
+            // A query of the URL that does not decode is refused at signing, by both.
+            (Err(e), Ok(endpoint)) => {
+                let f = signer.sign_url_into("GET", &endpoint, &c.params, &c.oauth(), &mut b).unwrap_err();
+                prop_assert_eq!(e, f);
+            }
+            (Ok(_), Err(f)) => prop_assert!(false, "the endpoint refused {url}: {f}"),
+        }
+    }
+
     #[test]
     fn tampering_with_any_signed_byte_fails(c in case(), field in any::<prop::sample::Index>(), pos in any::<prop::sample::Index>()) {
         let (cs, ts) = (Secret::new("consumer"), Secret::new("token"));

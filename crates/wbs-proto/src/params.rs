@@ -245,6 +245,15 @@ impl AnyCall {
     }
 }
 
+/// The services of [`AnyCall`]'s calls, each once: the endpoints a
+/// [`Session`](crate::Session) parses once rather than at every request.
+pub(crate) const SERVICES: [&str; 4] = [
+    GetMeas::SERVICE,
+    Subscribe::SERVICE,
+    GetUser::SERVICE,
+    Probe::SERVICE,
+];
+
 /// `userid` as sent: a positive integer.
 pub(crate) fn check_userid(userid: UserId) -> Result<ParamValue<'static>, InvalidRequest> {
     if userid.get() > 0 {

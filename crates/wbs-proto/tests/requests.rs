@@ -379,3 +379,60 @@ fn every_call_reads_back_from_its_parameters() {
         304
     );
 }
+
+/// The session puts a signed URI together from the base URL's scheme and authority, parsed
+/// once, and the signed path and query: the URI is the one the engine signs, parsed whole,
+/// for every kind of base URL, and for a call of a service the session does not know.
+#[test]
+fn a_signed_uri_is_the_engines_url_for_every_base_url() {
+    /// A call of a service outside this crate's.
+    #[derive(Debug)]
+    struct Custom;
+    impl Call for Custom {
+        type Output = ();
+        const SERVICE: &'static str = "v2/custom";
+        const ACTION: &'static str = "list";
+        fn params<'a>(&'a self, out: &mut wbs_proto::ParamsOut<'a>) -> Result<(), InvalidRequest> {
+            out.push(("x", "a b".into()));
+            Ok(())
+        }
+        fn from_params(_: &Params<'_>) -> Result<Self, InvalidRequest> {
+            Ok(Self)
+        }
+        fn decode(_: http::StatusCode, _: &[u8]) -> Result<(), wbs_proto::ResponseError> {
+            Ok(())
+        }
+    }
+    fn check<C: Call>(base: &str, call: &C) {
+        let session = session().with_base_url(base).unwrap();
+        let request = session.request(call, NONCE, TIMESTAMP).unwrap();
+        let signer = wbs_oauth::Signer::hmac_sha1(
+            &wbs_oauth::Secret::new("consumer-secret"),
+            Some(&wbs_oauth::Secret::new("token-secret")),
+        );
+        let consumer = consumer();
+        let oauth = wbs_oauth::OAuthParams::new(&consumer.key, NONCE, "1309783586")
+            .token("c68567f1760552958d713e92088db9f5c5189754dfe4e92068971f4e25d64");
+        let mut params = Vec::new();
+        call.params(&mut params).unwrap();
+        let mut pairs = vec![("action", C::ACTION)];
+        pairs.extend(params.iter().map(|(n, v)| (*n, v.as_ref())));
+        let endpoint = format!("{}/{}", base.trim_end_matches('/'), C::SERVICE);
+        let mut buf = wbs_oauth::UrlBuffer::new();
+        let url = signer
+            .sign_url_into("GET", &endpoint, &pairs, &oauth, &mut buf)
+            .unwrap();
+        assert_eq!(request.uri(), &http::Uri::try_from(url).unwrap(), "{base}");
+        assert_eq!(request.uri().to_string(), url, "{base}");
+    }
+    for base in [
+        "http://127.0.0.1:8080",
+        "https://User:pw@Example.COM:8443/api/",
+        "http://[::1]:9",
+        "https://wbsapi.withings.net",
+    ] {
+        check(base, &GetMeas::new(UserId::new(29)));
+        check(base, &Probe);
+        check(base, &Custom);
+    }
+}
