@@ -30,6 +30,23 @@ pub(crate) async fn connect(shared: &Shared) -> Response<Full<Bytes>> {
     let (Some(login), Some(base)) = (&shared.login, &shared.public_url) else {
         return respond(StatusCode::NOT_FOUND, "");
     };
+    // Full: refused before the request token, which would spend a rate-limit slot.
+    match shared.store.logins_waiting(PENDING_FOR).await {
+        Ok(n) if n < MAX_PENDING => {}
+        Ok(_) => {
+            return respond(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "Too many logins under way.",
+            )
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot count the logins");
+            return respond(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "The service could not start the login.",
+            );
+        }
+    }
     let token = match login.dance.request_token(&format!("{base}/callback")).await {
         Ok(t) => t,
         Err(e) => {

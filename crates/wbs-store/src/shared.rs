@@ -85,6 +85,8 @@ impl Store {
             .fetch_one(&mut *tx)
             .await?;
         if u64::try_from(waiting).unwrap_or(0) >= max {
+            // The expired logins stay deleted.
+            tx.commit().await?;
             return Ok(false);
         }
         sqlx::query(
@@ -98,6 +100,17 @@ impl Store {
         .await?;
         tx.commit().await?;
         Ok(true)
+    }
+
+    /// How many logins kept by [`Store::keep_login`] are younger than `ttl`: a caller
+    /// checks it before asking the API for a request token, so that a flood of logins
+    /// spends no rate-limit slot once [`Store::keep_login`] would refuse.
+    pub async fn logins_waiting(&self, ttl: Duration) -> Result<u64> {
+        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM pending_logins WHERE asked_at > $1")
+            .bind(self.clock().saturating_sub(seconds(ttl)))
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(u64::try_from(n).unwrap_or(0))
     }
 
     /// Takes the request token a callback names, kept by [`Store::keep_login`] on any

@@ -92,6 +92,29 @@ async fn slots_and_logins(stores: [Store; 2]) {
         stores[1].take_login("a", Duration::ZERO).await.unwrap(),
         None
     );
+    // A refused login still deletes the expired ones: "old" is 2 s old, "b" and "fresh"
+    // are new, and at most two may wait.
+    stores[0].take_login("b", ttl).await.unwrap();
+    assert!(stores[0]
+        .keep_login(&Credentials::new("old", "s"), 2, ttl)
+        .await
+        .unwrap());
+    tokio::time::sleep(Duration::from_millis(2_100)).await;
+    for key in ["b", "fresh"] {
+        assert!(stores[0]
+            .keep_login(&Credentials::new(key, "s"), 3, ttl)
+            .await
+            .unwrap());
+    }
+    let two_seconds = Duration::from_secs(2);
+    assert_eq!(stores[1].logins_waiting(ttl).await.unwrap(), 3);
+    assert_eq!(stores[1].logins_waiting(two_seconds).await.unwrap(), 2);
+    assert!(!stores[1]
+        .keep_login(&Credentials::new("d", "s"), 2, two_seconds)
+        .await
+        .unwrap());
+    assert_eq!(stores[1].take_login("old", ttl).await.unwrap(), None);
+    assert!(stores[1].take_login("fresh", ttl).await.unwrap().is_some());
 }
 
 #[test]
