@@ -8,8 +8,8 @@
 //!   timestamp: inputs)  ─┤   (base string,    (query | header | body)      └─> verify(secrets)
 //!                        │    HMAC-SHA1)
 //!                        └─> Signer::sign_url_into ─> UrlBuffer: the signed GET URL, with no
-//!                            allocation once the buffer has grown (what wbs-proto's
-//!                            Session::request sends for GET; POST goes through sign)
+//!      (URL as a str, or an   allocation once the buffer has grown (what wbs-proto's
+//!       Endpoint parsed once)  Session::request sends for GET; POST goes through sign)
 //!   flow::request_token / authorize_url / access_token ─> TokenResponse::parse
 //!   provider side: flow::authorized_token, AuthorizationCallback::callback_url,
 //!                  TokenResponse::to_form
