@@ -33,29 +33,18 @@ pub(crate) async fn connect(shared: &Shared) -> Response<Full<Bytes>> {
     // Full: refused before the request token, which would spend a rate-limit slot.
     match shared.store.logins_waiting(PENDING_FOR).await {
         Ok(n) if n < MAX_PENDING => {}
-        Ok(_) => {
-            return respond(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "Too many logins under way.",
-            )
-        }
+        Ok(_) => return too_many_logins(),
         Err(e) => {
-            tracing::warn!(error = %e, "cannot count the logins");
-            return respond(
+            return not_started(
                 StatusCode::SERVICE_UNAVAILABLE,
-                "The service could not start the login.",
-            );
+                &e,
+                "cannot count the logins",
+            )
         }
     }
     let token = match login.dance.request_token(&format!("{base}/callback")).await {
         Ok(t) => t,
-        Err(e) => {
-            tracing::warn!(error = %e, "no request token");
-            return respond(
-                StatusCode::BAD_GATEWAY,
-                "The service could not start the login.",
-            );
-        }
+        Err(e) => return not_started(StatusCode::BAD_GATEWAY, &e, "no request token"),
     };
     let Ok(url) = login.dance.authorize_url(&token) else {
         return respond(
@@ -69,25 +58,31 @@ pub(crate) async fn connect(shared: &Shared) -> Response<Full<Bytes>> {
         .await
     {
         Ok(true) => {}
-        Ok(false) => {
-            return respond(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "Too many logins under way.",
-            )
-        }
-        Err(e) => {
-            tracing::warn!(error = %e, "cannot keep a login");
-            return respond(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "The service could not start the login.",
-            );
-        }
+        Ok(false) => return too_many_logins(),
+        Err(e) => return not_started(StatusCode::SERVICE_UNAVAILABLE, &e, "cannot keep a login"),
     }
     let mut r = respond(StatusCode::FOUND, "");
     if let Ok(v) = hyper::header::HeaderValue::from_str(&url) {
         r.headers_mut().insert(hyper::header::LOCATION, v);
     }
     r
+}
+
+fn too_many_logins() -> Response<Full<Bytes>> {
+    respond(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "Too many logins under way.",
+    )
+}
+
+/// Logs why a login could not start, and says so (without the cause) to the user.
+fn not_started(
+    status: StatusCode,
+    error: &dyn std::fmt::Display,
+    what: &str,
+) -> Response<Full<Bytes>> {
+    tracing::warn!(error = %error, "{what}");
+    respond(status, "The service could not start the login.")
 }
 
 pub(crate) async fn callback(shared: &Shared, query: &str) -> Response<Full<Bytes>> {
