@@ -204,11 +204,9 @@ impl Signed {
     }
 
     fn with_encoded_signature<R>(&self, f: impl FnOnce(&str) -> R) -> R {
-        self.signature.with_wire(|wire| {
-            let mut enc = String::with_capacity(40);
-            percent_encode_into(&mut enc, wire);
-            f(&enc)
-        })
+        let mut encoded = Vec::with_capacity(40);
+        self.signature.write_encoded(&mut encoded);
+        f(as_text(&encoded))
     }
 }
 

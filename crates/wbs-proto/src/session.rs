@@ -42,11 +42,7 @@ pub enum HttpMethod {
 /// ```
 #[derive(Clone)]
 pub struct Session {
-    base_url: String,
-    /// The endpoint of each of [`SERVICES`], in its order, parsed once.
-    endpoints: Vec<Endpoint>,
-    /// The base URL's scheme and authority, parsed once as `http` holds them.
-    origin: Option<Origin>,
+    base: Base,
     /// `None` for a session that authenticates with `Authorization: Bearer` (OAuth 2).
     oauth1: Option<OAuth1>,
     method: HttpMethod,
@@ -63,7 +59,7 @@ struct OAuth1 {
 impl fmt::Debug for Session {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut d = f.debug_struct("Session");
-        d.field("base_url", &self.base_url);
+        d.field("base_url", &self.base.url);
         if let Some(o) = &self.oauth1 {
             d.field("consumer_key", &o.consumer_key)
                 .field("token", &o.token);
@@ -78,9 +74,7 @@ impl Session {
     pub fn new(consumer: Credentials, token: Credentials) -> Self {
         let signer = Signer::hmac_sha1(&consumer.secret, Some(&token.secret));
         Self {
-            base_url: DEFAULT_BASE_URL.to_owned(),
-            endpoints: endpoints(DEFAULT_BASE_URL),
-            origin: Origin::of(DEFAULT_BASE_URL),
+            base: Base::new(DEFAULT_BASE_URL.to_owned()),
             oauth1: Some(OAuth1 {
                 consumer_key: consumer.key,
                 token: token.key,
@@ -107,9 +101,7 @@ impl Session {
     /// ```
     pub fn bearer() -> Self {
         Self {
-            base_url: DEFAULT_BASE_URL.to_owned(),
-            endpoints: endpoints(DEFAULT_BASE_URL),
-            origin: Origin::of(DEFAULT_BASE_URL),
+            base: Base::new(DEFAULT_BASE_URL.to_owned()),
             oauth1: None,
             method: HttpMethod::Get,
         }
@@ -160,9 +152,7 @@ impl Session {
 
     /// Another base URL (the sandbox's, say): absolute http(s), no query or fragment.
     pub fn with_base_url(mut self, base_url: &str) -> Result<Self, InvalidRequest> {
-        self.base_url = check_base_url(base_url)?;
-        self.endpoints = endpoints(&self.base_url);
-        self.origin = Origin::of(&self.base_url);
+        self.base = Base::new(check_base_url(base_url)?);
         Ok(self)
     }
 
@@ -174,13 +164,13 @@ impl Session {
 
     /// The base URL.
     pub fn base_url(&self) -> &str {
-        &self.base_url
+        &self.base.url
     }
 
     /// Writes the call's endpoint, `{base_url}/{service}`, into `out`.
     fn endpoint_into<C: Call>(&self, out: &mut String) {
         out.clear();
-        out.push_str(&self.base_url);
+        out.push_str(&self.base.url);
         out.push('/');
         out.push_str(C::SERVICE);
     }
@@ -194,10 +184,11 @@ impl Session {
         oauth: &OAuthParams<'_>,
         buffer: &mut UrlBuffer,
     ) -> Result<http::Uri, InvalidRequest> {
-        let known = SERVICES
+        let known = self
+            .base
+            .endpoints
             .iter()
-            .position(|s| *s == C::SERVICE)
-            .and_then(|i| self.endpoints.get(i));
+            .find_map(|(service, endpoint)| (*service == C::SERVICE).then_some(endpoint));
         let parsed;
         let endpoint = match known {
             Some(endpoint) => endpoint,
@@ -211,24 +202,11 @@ impl Session {
         let url = o
             .signer
             .sign_url_into("GET", endpoint, params, oauth, buffer)?;
-        let uri = match (
-            &self.origin,
-            self.origin.as_ref().and_then(|o| url.get(o.path_at..)),
-        ) {
-            // Only the path and query are parsed: about 600 of the 4,000 instructions that
-            // `http` spends on a signed URL are the scheme and authority it already holds.
-            (Some(origin), Some(path_and_query)) => {
-                let mut parts = http::uri::Parts::default();
-                parts.scheme = Some(origin.scheme.clone());
-                parts.authority = Some(origin.authority.clone());
-                parts.path_and_query = Some(
-                    http::uri::PathAndQuery::try_from(path_and_query).map_err(http::Error::from)?,
-                );
-                http::Uri::from_parts(parts).map_err(http::Error::from)?
-            }
-            _ => http::Uri::try_from(url).map_err(http::Error::from)?,
+        let uri = match &self.base.origin {
+            Some(origin) => origin.uri(url),
+            None => http::Uri::try_from(url).map_err(http::Error::from),
         };
-        Ok(uri)
+        Ok(uri?)
     }
 
     /// Builds the signed request for a call. Nonce and timestamp are inputs (use a fresh
@@ -283,6 +261,35 @@ thread_local! {
     static SCRATCH: RefCell<UrlBuffer> = RefCell::new(UrlBuffer::new());
 }
 
+/// What a session derives from its base URL, once: the endpoints of its calls' services
+/// and the scheme and authority as `http` holds them.
+#[derive(Clone)]
+struct Base {
+    url: String,
+    /// Each of [`SERVICES`] with its endpoint (one that does not parse, which a checked
+    /// base URL never gives, is missing here and parsed, and refused, at its request).
+    endpoints: Vec<(&'static str, Endpoint)>,
+    origin: Option<Origin>,
+}
+
+impl Base {
+    fn new(url: String) -> Self {
+        let endpoints = SERVICES
+            .iter()
+            .filter_map(|&service| {
+                let endpoint = Endpoint::parse(&format!("{url}/{service}")).ok()?;
+                Some((service, endpoint))
+            })
+            .collect();
+        let origin = Origin::of(&url);
+        Self {
+            url,
+            endpoints,
+            origin,
+        }
+    }
+}
+
 /// A base URL's scheme and authority, and where the path of a URL under it starts.
 #[derive(Clone, Debug)]
 struct Origin {
@@ -303,15 +310,20 @@ impl Origin {
             path_at,
         })
     }
-}
 
-/// The endpoint of each of [`SERVICES`] under a checked base URL. One that does not parse
-/// (none does: the base URL is checked) is parsed again, and refused, at its request.
-fn endpoints(base_url: &str) -> Vec<Endpoint> {
-    SERVICES
-        .iter()
-        .filter_map(|service| Endpoint::parse(&format!("{base_url}/{service}")).ok())
-        .collect()
+    /// The URI of a URL under the base URL. Only the path and query are parsed: about 600
+    /// of the 4,000 instructions that `http` spends on a whole signed URL are the scheme
+    /// and authority it already holds here.
+    fn uri(&self, url: &str) -> Result<http::Uri, http::Error> {
+        let Some(path_and_query) = url.get(self.path_at..) else {
+            return Ok(http::Uri::try_from(url)?);
+        };
+        let mut parts = http::uri::Parts::default();
+        parts.scheme = Some(self.scheme.clone());
+        parts.authority = Some(self.authority.clone());
+        parts.path_and_query = Some(http::uri::PathAndQuery::try_from(path_and_query)?);
+        Ok(http::Uri::from_parts(parts)?)
+    }
 }
 
 /// An absolute http(s) URL with a host ([`wbs_oauth::check_http_url`]), without query or
