@@ -8,8 +8,11 @@
 //!   timestamp: inputs)  ─┤   (base string,    (query | header | body)      └─> verify(secrets)
 //!                        │    HMAC-SHA1)
 //!                        └─> Signer::sign_url_into ─> UrlBuffer: the signed GET URL, with no
-//!      (URL as a str, or an   allocation once the buffer has grown (what wbs-proto's
-//!       Endpoint parsed once)  Session::request sends for GET; POST goes through sign)
+//!      (URL as a str, or an   allocation once the buffer has grown
+//!       Endpoint parsed once)
+//!   TokenSigner (consumer + token: the fixed protocol parameters encoded once)
+//!     nonce, timestamp ──> TokenSigner::sign_url_into ─> the same engine and URL (what
+//!                           wbs-proto's Session::request sends for GET; POST: sign)
 //!   flow::request_token / authorize_url / access_token ─> TokenResponse::parse
 //!   provider side: flow::authorized_token, AuthorizationCallback::callback_url,
 //!                  TokenResponse::to_form
@@ -76,6 +79,7 @@ mod render;
 mod rng;
 mod secret;
 mod signer;
+mod token;
 mod uri;
 mod verify;
 
@@ -89,5 +93,6 @@ pub use render::{Placement, Rendered, Signed, UrlBuffer};
 pub use rng::{random_nonce, unix_timestamp, RngError};
 pub use secret::{Credentials, Secret};
 pub use signer::{RequestUrl, Signature, Signer};
+pub use token::TokenSigner;
 pub use uri::{append_form, check_http_url, form_pairs, with_query, Endpoint, FormPairs};
 pub use verify::IncomingRequest;

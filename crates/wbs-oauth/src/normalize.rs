@@ -78,19 +78,8 @@ pub(crate) struct Entry<'a> {
 
 impl<'a> Entry<'a> {
     fn new(buf: &[u8], name: (Text<'a>, bool), value: (Text<'a>, bool), source: Source) -> Self {
-        let bytes = name.0.get(buf);
-        let key = match bytes.first_chunk::<8>() {
-            Some(first) => *first,
-            None => {
-                let mut key = [0u8; 8];
-                for (k, b) in key.iter_mut().zip(bytes) {
-                    *k = *b;
-                }
-                key
-            }
-        };
         Self {
-            key: u64::from_be_bytes(key),
+            key: key_of(name.0.get(buf)),
             name: name.0,
             value: value.0,
             escaped: name.1 || value.1,
@@ -127,6 +116,74 @@ impl<'a> Entry<'a> {
                 .cmp(other.name(buf))
                 .then_with(|| self.value(buf).cmp(other.value(buf)))
         })
+    }
+}
+
+/// The first 8 bytes of an encoded name, big-endian, zero-padded: an [`Entry`]'s key.
+fn key_of(name: &[u8]) -> u64 {
+    let key = match name.first_chunk::<8>() {
+        Some(first) => *first,
+        None => {
+            let mut key = [0u8; 8];
+            for (k, b) in key.iter_mut().zip(name) {
+                *k = *b;
+            }
+            key
+        }
+    };
+    u64::from_be_bytes(key)
+}
+
+/// A protocol parameter that every request of a [`TokenSigner`](crate::TokenSigner) sends
+/// unchanged (consumer key, token, method, version): encoded, and its key taken, once.
+#[derive(Clone, Debug)]
+pub(crate) struct Prepared {
+    name: &'static str,
+    value: String,
+    key: u64,
+    escaped: bool,
+}
+
+impl Prepared {
+    pub(crate) fn new(name: &'static str, value: &str) -> Self {
+        let mut encoded = Vec::with_capacity(value.len());
+        encode_bytes(&mut encoded, value.as_bytes());
+        Self {
+            name,
+            escaped: encoded.len() != value.len(),
+            value: into_string(encoded),
+            key: key_of(name.as_bytes()),
+        }
+    }
+
+    fn entry(&self) -> Entry<'_> {
+        Entry {
+            key: self.key,
+            name: Text::Borrowed(self.name.as_bytes()),
+            value: Text::Borrowed(self.value.as_bytes()),
+            escaped: self.escaped,
+            source: Source::Protocol,
+        }
+    }
+}
+
+/// The protocol parameters of a request: every one given, or all but the nonce and the
+/// timestamp prepared once (`oauth` then holds the same values, for the reserved-name
+/// check and the nonce and timestamp).
+#[derive(Clone, Copy)]
+pub(crate) enum Protocol<'a> {
+    Given(&'a OAuthParams<'a>),
+    Prepared {
+        oauth: &'a OAuthParams<'a>,
+        fixed: &'a [Prepared],
+    },
+}
+
+impl<'a> Protocol<'a> {
+    fn oauth(self) -> &'a OAuthParams<'a> {
+        match self {
+            Protocol::Given(oauth) | Protocol::Prepared { oauth, .. } => oauth,
+        }
     }
 }
 
@@ -268,11 +325,12 @@ impl<'a> Entries<'a> {
 pub(crate) fn collect<'a, K: AsRef<str>, V: AsRef<str>>(
     query: &'a str,
     params: &'a [(K, V)],
-    oauth: &OAuthParams<'a>,
+    protocol: Protocol<'a>,
     method: SignatureMethod,
     buf: &mut Vec<u8>,
     entries: &mut Entries<'a>,
 ) -> Result<(), Error> {
+    let oauth = protocol.oauth();
     for pair in FormPairs::new(query) {
         let (name, value) = pair?;
         if let Some(reserved) = oauth.reserved(&name) {
@@ -292,13 +350,24 @@ pub(crate) fn collect<'a, K: AsRef<str>, V: AsRef<str>>(
         }
         entries.push(buf, name, value, Source::Extra)?;
     }
-    let mut result = Ok(());
-    oauth.each(method, |name, value| {
-        if result.is_ok() {
-            result = entries.push_protocol(buf, name, value);
+    match protocol {
+        Protocol::Given(oauth) => {
+            let mut result = Ok(());
+            oauth.each(method, |name, value| {
+                if result.is_ok() {
+                    result = entries.push_protocol(buf, name, value);
+                }
+            });
+            result
         }
-    });
-    result
+        Protocol::Prepared { oauth, fixed } => {
+            for prepared in fixed {
+                entries.add(prepared.entry());
+            }
+            entries.push_protocol(buf, "oauth_nonce", oauth.nonce)?;
+            entries.push_protocol(buf, "oauth_timestamp", oauth.timestamp)
+        }
+    }
 }
 
 /// Writes the kept entries as `name=value&…` in their sorted order, with

@@ -88,4 +88,40 @@ fn getmeas_signature_into_reused_buffer_does_not_allocate() {
         0,
         "allocations in 100 signatures to an endpoint"
     );
+
+    // And through a TokenSigner, its fixed parameters prepared once.
+    let bound = wbs_oauth::TokenSigner::new(
+        &wbs_oauth::Credentials::new(
+            oauth.consumer_key,
+            "0123456789abcdef0123456789abcdef01234567",
+        ),
+        Some(&wbs_oauth::Credentials::new(
+            oauth.token.unwrap_or_default(),
+            "76543210fedcba9876543210fedcba9876543210",
+        )),
+    );
+    let mut sign = || {
+        bound
+            .sign_url_into(
+                "GET",
+                &endpoint,
+                &params,
+                oauth.nonce,
+                oauth.timestamp,
+                &mut buf,
+            )
+            .unwrap()
+            .len()
+    };
+    assert_eq!(sign(), first);
+    let before = ALLOCATIONS.load(Ordering::SeqCst);
+    for _ in 0..100 {
+        assert_eq!(sign(), first);
+    }
+    let after = ALLOCATIONS.load(Ordering::SeqCst);
+    assert_eq!(
+        after - before,
+        0,
+        "allocations in 100 signatures of a TokenSigner"
+    );
 }

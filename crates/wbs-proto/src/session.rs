@@ -5,7 +5,7 @@ use std::cell::RefCell;
 use std::fmt;
 
 use http::header::{HeaderValue, CONTENT_TYPE};
-use wbs_oauth::{Credentials, Endpoint, OAuthParams, Placement, Signer, UrlBuffer};
+use wbs_oauth::{Credentials, Endpoint, Placement, TokenSigner, UrlBuffer};
 
 use crate::error::InvalidRequest;
 use crate::params::{Call, ParamValue, ParamsOut, ACTION_PARAM, SERVICES};
@@ -44,16 +44,8 @@ pub enum HttpMethod {
 pub struct Session {
     base: Base,
     /// `None` for a session that authenticates with `Authorization: Bearer` (OAuth 2).
-    oauth1: Option<OAuth1>,
+    oauth1: Option<TokenSigner>,
     method: HttpMethod,
-}
-
-/// What OAuth 1 signing needs: the keys, and the signer keyed with both secrets.
-#[derive(Clone)]
-struct OAuth1 {
-    consumer_key: String,
-    token: String,
-    signer: Signer,
 }
 
 impl fmt::Debug for Session {
@@ -61,8 +53,8 @@ impl fmt::Debug for Session {
         let mut d = f.debug_struct("Session");
         d.field("base_url", &self.base.url);
         if let Some(o) = &self.oauth1 {
-            d.field("consumer_key", &o.consumer_key)
-                .field("token", &o.token);
+            d.field("consumer_key", &o.consumer_key())
+                .field("token", &o.token());
         }
         d.field("method", &self.method).finish_non_exhaustive()
     }
@@ -72,14 +64,9 @@ impl Session {
     /// A session for a consumer (the application) and a user's access token, against
     /// [`DEFAULT_BASE_URL`] with GET.
     pub fn new(consumer: Credentials, token: Credentials) -> Self {
-        let signer = Signer::hmac_sha1(&consumer.secret, Some(&token.secret));
         Self {
             base: Base::new(DEFAULT_BASE_URL.to_owned()),
-            oauth1: Some(OAuth1 {
-                consumer_key: consumer.key,
-                token: token.key,
-                signer,
-            }),
+            oauth1: Some(TokenSigner::new(&consumer, Some(&token))),
             method: HttpMethod::Get,
         }
     }
@@ -179,9 +166,9 @@ impl Session {
     /// this crate's calls, and parsed here for another `Call`'s.
     fn signed_uri<C: Call>(
         &self,
-        o: &OAuth1,
+        o: &TokenSigner,
         params: &ParamsOut<'_>,
-        oauth: &OAuthParams<'_>,
+        (nonce, timestamp): (&str, &str),
         buffer: &mut UrlBuffer,
     ) -> Result<http::Uri, InvalidRequest> {
         let known = self
@@ -199,9 +186,7 @@ impl Session {
                 &parsed
             }
         };
-        let url = o
-            .signer
-            .sign_url_into("GET", endpoint, params, oauth, buffer)?;
+        let url = o.sign_url_into("GET", endpoint, params, nonce, timestamp, buffer)?;
         let uri = match &self.base.origin {
             Some(origin) => origin.uri(url),
             None => http::Uri::try_from(url).map_err(http::Error::from),
@@ -223,15 +208,18 @@ impl Session {
         call.params(&mut params)?;
         let mut timestamp_text = itoa::Buffer::new();
         let timestamp = timestamp_text.format(timestamp);
-        let oauth = OAuthParams::new(&o.consumer_key, nonce, timestamp).token(&o.token);
         match self.method {
             // The zero-allocation engine into this thread's reused buffer (the path the
             // `sign/session_request` bench measures); the URI is the one copy made.
             HttpMethod::Get => {
                 let uri = SCRATCH.with(|scratch| match scratch.try_borrow_mut() {
-                    Ok(mut buffer) => self.signed_uri::<C>(o, &params, &oauth, &mut buffer),
+                    Ok(mut buffer) => {
+                        self.signed_uri::<C>(o, &params, (nonce, timestamp), &mut buffer)
+                    }
                     // Re-entered on this thread (not done here): a fresh buffer.
-                    Err(_) => self.signed_uri::<C>(o, &params, &oauth, &mut UrlBuffer::new()),
+                    Err(_) => {
+                        self.signed_uri::<C>(o, &params, (nonce, timestamp), &mut UrlBuffer::new())
+                    }
                 })?;
                 Ok(http::Request::get(uri).body(Vec::new())?)
             }
@@ -240,8 +228,9 @@ impl Session {
             HttpMethod::Post => {
                 let mut endpoint = String::new();
                 self.endpoint_into::<C>(&mut endpoint);
+                let oauth = o.oauth_params(nonce, timestamp);
                 let rendered = o
-                    .signer
+                    .signer()
                     .sign("POST", &endpoint, &params, &oauth)?
                     .render(Placement::Body);
                 Ok(http::Request::post(rendered.url)
