@@ -6,6 +6,7 @@
 //! cargo build --profile bench -p wbs-benches --example count_sign
 //! valgrind --tool=callgrind target/release/examples/count_sign 1000
 //! valgrind --tool=callgrind target/release/examples/count_sign 11000
+//! valgrind --tool=callgrind target/release/examples/count_sign 1000 url
 //! valgrind --tool=callgrind target/release/examples/count_sign 11000 url
 //! ```
 //!

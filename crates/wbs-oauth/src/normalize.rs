@@ -167,9 +167,9 @@ impl Prepared {
     }
 }
 
-/// The protocol parameters of a request: every one given, or all but the nonce and the
-/// timestamp prepared once (`oauth` then holds the same values, for the reserved-name
-/// check and the nonce and timestamp).
+/// The protocol parameters of a request: every one given, or those of
+/// [`OAuthParams::each_fixed`] prepared once from the same `oauth` (which then gives the
+/// reserved names and [`OAuthParams::each_per_request`]).
 #[derive(Clone, Copy)]
 pub(crate) enum Protocol<'a> {
     Given(&'a OAuthParams<'a>),
@@ -350,24 +350,22 @@ pub(crate) fn collect<'a, K: AsRef<str>, V: AsRef<str>>(
         }
         entries.push(buf, name, value, Source::Extra)?;
     }
-    match protocol {
-        Protocol::Given(oauth) => {
-            let mut result = Ok(());
-            oauth.each(method, |name, value| {
-                if result.is_ok() {
-                    result = entries.push_protocol(buf, name, value);
-                }
-            });
-            result
-        }
-        Protocol::Prepared { oauth, fixed } => {
-            for prepared in fixed {
-                entries.add(prepared.entry());
-            }
-            entries.push_protocol(buf, "oauth_nonce", oauth.nonce)?;
-            entries.push_protocol(buf, "oauth_timestamp", oauth.timestamp)
+    if let Protocol::Prepared { fixed, .. } = protocol {
+        for prepared in fixed {
+            entries.add(prepared.entry());
         }
     }
+    let mut result = Ok(());
+    let push = |name, value| {
+        if result.is_ok() {
+            result = entries.push_protocol(buf, name, value);
+        }
+    };
+    match protocol {
+        Protocol::Given(oauth) => oauth.each(method, push),
+        Protocol::Prepared { oauth, .. } => oauth.each_per_request(push),
+    }
+    result
 }
 
 /// Writes the kept entries as `name=value&…` in their sorted order, with

@@ -94,10 +94,18 @@ impl<'a> OAuthParams<'a> {
 
     /// The protocol parameters that are sent, in no particular order.
     pub(crate) fn each(&self, method: SignatureMethod, mut f: impl FnMut(&'static str, &'a str)) {
+        self.each_fixed(method, &mut f);
+        self.each_per_request(f);
+    }
+
+    /// Those that stay the same from one request of a consumer and token to the next.
+    pub(crate) fn each_fixed(
+        &self,
+        method: SignatureMethod,
+        mut f: impl FnMut(&'static str, &'a str),
+    ) {
         f("oauth_consumer_key", self.consumer_key);
-        f("oauth_nonce", self.nonce);
         f("oauth_signature_method", method.as_str());
-        f("oauth_timestamp", self.timestamp);
         for (name, value) in [
             ("oauth_token", self.token),
             ("oauth_callback", self.callback),
@@ -110,6 +118,12 @@ impl<'a> OAuthParams<'a> {
         if self.version {
             f("oauth_version", "1.0");
         }
+    }
+
+    /// The nonce and the timestamp: new in every request.
+    pub(crate) fn each_per_request(&self, mut f: impl FnMut(&'static str, &'a str)) {
+        f("oauth_nonce", self.nonce);
+        f("oauth_timestamp", self.timestamp);
     }
 
     /// The protocol parameter that a request parameter of this name would collide with.

@@ -397,8 +397,9 @@ impl Signature {
                 let mut wire = [0u8; 28];
                 // 20 bytes are exactly 28 base64 characters: this always succeeds.
                 let n = STANDARD.encode_slice(bytes, &mut wire).unwrap_or(0);
-                // Three bytes a character at most, and two spare for the last write.
-                let mut encoded = [0u8; 3 * 28 + 2];
+                // Three bytes a character at most: each write of three starts at most
+                // three bytes a character before, so the last ends by 3 * 28.
+                let mut encoded = [0u8; 3 * 28];
                 let mut at = 0;
                 for &c in wire.get(..n).unwrap_or(&[]) {
                     let (escape, len) = ESCAPED[usize::from(c)];

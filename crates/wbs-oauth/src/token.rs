@@ -17,7 +17,7 @@ use crate::signer::{RequestUrl, Signer};
 /// parameters. What wbs-proto's `Session` signs its calls with.
 ///
 /// ```
-/// use wbs_oauth::{Credentials, OAuthParams, Signer, Secret, TokenSigner, UrlBuffer};
+/// use wbs_oauth::{Credentials, TokenSigner, UrlBuffer};
 ///
 /// let consumer = Credentials::new("dpf43f3p2l4k3l03", "kd94hf93k423kf44");
 /// let token = Credentials::new("nnch734d00sl2jdk", "pfkkdhi9sl3r4s00");
@@ -59,13 +59,10 @@ impl TokenSigner {
         let consumer_key = consumer.key.clone();
         let token = token.map(|t| t.key.clone());
         let mut fixed = Vec::with_capacity(4);
-        let mut oauth = OAuthParams::new(&consumer_key, "", "");
-        oauth.token = token.as_deref();
-        oauth.each(signer.method(), |name, value| {
-            if name != "oauth_nonce" && name != "oauth_timestamp" {
-                fixed.push(Prepared::new(name, value));
-            }
-        });
+        params_for(&consumer_key, token.as_deref(), "", "")
+            .each_fixed(signer.method(), |name, value| {
+                fixed.push(Prepared::new(name, value))
+            });
         Self {
             signer,
             consumer_key,
@@ -92,9 +89,7 @@ impl TokenSigner {
     /// The protocol parameters of one request, for [`Signer::sign`] and the other
     /// placements: the same that [`TokenSigner::sign_url_into`] signs.
     pub fn oauth_params<'a>(&'a self, nonce: &'a str, timestamp: &'a str) -> OAuthParams<'a> {
-        let mut oauth = OAuthParams::new(&self.consumer_key, nonce, timestamp);
-        oauth.token = self.token.as_deref();
-        oauth
+        params_for(&self.consumer_key, self.token.as_deref(), nonce, timestamp)
     }
 
     /// [`Signer::sign_url_into`] with this consumer's and token's parameters and the given
@@ -121,4 +116,17 @@ impl TokenSigner {
         self.signer
             .sign_url_with(method, url, params, protocol, out)
     }
+}
+
+/// The protocol parameters of a `TokenSigner`'s request: what its fixed parameters are
+/// prepared from, and what each of its requests sends.
+fn params_for<'a>(
+    consumer_key: &'a str,
+    token: Option<&'a str>,
+    nonce: &'a str,
+    timestamp: &'a str,
+) -> OAuthParams<'a> {
+    let mut oauth = OAuthParams::new(consumer_key, nonce, timestamp);
+    oauth.token = token;
+    oauth
 }

@@ -100,6 +100,10 @@ fn getmeas_signature_into_reused_buffer_does_not_allocate() {
             "76543210fedcba9876543210fedcba9876543210",
         )),
     );
+    let by_signer = signer
+        .sign_url_into("GET", &endpoint, &params, &oauth, &mut buf)
+        .unwrap()
+        .to_owned();
     let mut sign = || {
         bound
             .sign_url_into(
@@ -124,4 +128,5 @@ fn getmeas_signature_into_reused_buffer_does_not_allocate() {
         0,
         "allocations in 100 signatures of a TokenSigner"
     );
+    assert_eq!(buf.as_str(), by_signer);
 }

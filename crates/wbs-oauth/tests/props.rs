@@ -156,9 +156,22 @@ proptest! {
     /// token and none, and names that sort anywhere among the protocol's.
     #[test]
     fn token_signer_agrees_with_signer(
-        params in params(),
+        params in prop::collection::vec(
+            (
+                prop_oneof![
+                    "[a-z]{1,6}",
+                    // Reserved names, and names that share a prepared one's sort key.
+                    "oauth_[a-z_]{0,16}",
+                    Just("oauth_token".to_owned()),
+                    Just("oauth_consumer_keyx".to_owned()),
+                    any::<String>(),
+                ],
+                prop_oneof!["[a-z0-9]{0,6}", any::<String>(), Just(String::new())],
+            ),
+            0..12,
+        ),
         consumer_key in any::<String>(),
-        token in prop::option::of(any::<String>()),
+        token in prop_oneof![Just(None), Just(Some(String::new())), prop::option::of(any::<String>())],
         nonce in any::<String>(),
         timestamp in "[0-9]{0,10}",
         (cs, ts) in (secret(), secret()),
@@ -172,8 +185,11 @@ proptest! {
         let (mut a, mut b) = (wbs_oauth::UrlBuffer::new(), wbs_oauth::UrlBuffer::new());
         let given = bound.signer().sign_url_into("GET", URL, &params, &oauth, &mut a);
         let prepared = bound.sign_url_into("GET", URL, &params, &nonce, &timestamp, &mut b);
+        let ok = given.is_ok();
         prop_assert_eq!(given, prepared);
-        prop_assert_eq!(a.base_string(), b.base_string());
+        if ok {
+            prop_assert_eq!(a.base_string(), b.base_string());
+        }
     }
 
     #[test]
