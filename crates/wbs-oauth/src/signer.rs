@@ -180,19 +180,14 @@ impl Signer {
     }
 
     /// [`Signer::sign_url_into`], with the protocol parameters given or prepared.
-    pub(crate) fn sign_url_with<'b, U, K, V>(
+    pub(crate) fn sign_url_with<'b>(
         &self,
         method: &str,
-        url: &U,
-        params: &[(K, V)],
+        url: &(impl RequestUrl + ?Sized),
+        params: &[(impl AsRef<str>, impl AsRef<str>)],
         protocol: Protocol<'_>,
         out: &'b mut UrlBuffer,
-    ) -> Result<&'b str, Error>
-    where
-        U: RequestUrl + ?Sized,
-        K: AsRef<str>,
-        V: AsRef<str>,
-    {
+    ) -> Result<&'b str, Error> {
         let target = url.target()?;
         let UrlBuffer {
             url: out_url,

@@ -94,20 +94,15 @@ impl TokenSigner {
 
     /// [`Signer::sign_url_into`] with this consumer's and token's parameters and the given
     /// nonce and timestamp: the same URL, with less work for each.
-    pub fn sign_url_into<'b, U, K, V>(
+    pub fn sign_url_into<'b>(
         &self,
         method: &str,
-        url: &U,
-        params: &[(K, V)],
+        url: &(impl RequestUrl + ?Sized),
+        params: &[(impl AsRef<str>, impl AsRef<str>)],
         nonce: &str,
         timestamp: &str,
         out: &'b mut UrlBuffer,
-    ) -> Result<&'b str, Error>
-    where
-        U: RequestUrl + ?Sized,
-        K: AsRef<str>,
-        V: AsRef<str>,
-    {
+    ) -> Result<&'b str, Error> {
         let oauth = self.oauth_params(nonce, timestamp);
         let protocol = Protocol::Prepared {
             oauth: &oauth,
