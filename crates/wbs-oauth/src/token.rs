@@ -1,8 +1,6 @@
 //! The [`TokenSigner`]: a [`Signer`] bound to one consumer and one token, whose unchanging
 //! protocol parameters are encoded once.
 
-use std::fmt;
-
 use crate::error::Error;
 use crate::normalize::{Prepared, Protocol};
 use crate::params::OAuthParams;
@@ -33,22 +31,16 @@ use crate::signer::{RequestUrl, Signer};
 /// assert_eq!(bound.signer().sign_url_into("GET", url, &params, &oauth, &mut buf)?, signed);
 /// # Ok::<(), wbs_oauth::Error>(())
 /// ```
-#[derive(Clone)]
+///
+/// `Debug` shows the consumer key and the token (public identifiers, sent in every URL)
+/// and the signer, whose key is redacted: never a secret.
+#[derive(Clone, Debug)]
 pub struct TokenSigner {
     signer: Signer,
     consumer_key: String,
     token: Option<String>,
     /// The protocol parameters but the nonce and the timestamp, encoded.
     fixed: Vec<Prepared>,
-}
-
-impl fmt::Debug for TokenSigner {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("TokenSigner")
-            .field("consumer_key", &self.consumer_key)
-            .field("signer", &self.signer)
-            .finish_non_exhaustive()
-    }
 }
 
 impl TokenSigner {

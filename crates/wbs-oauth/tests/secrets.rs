@@ -50,6 +50,18 @@ fn debug_output_hides_secrets_and_signatures() {
         TokenResponse::parse(format!("oauth_token=t&oauth_token_secret={TOKEN_SECRET}").as_bytes())
             .unwrap();
     assert!(!format!("{token:?}").contains(TOKEN_SECRET));
+    let bound = wbs_oauth::TokenSigner::new(
+        &wbs_oauth::Credentials::new("key", CONSUMER_SECRET),
+        Some(&wbs_oauth::Credentials::new("tok", TOKEN_SECRET)),
+    );
+    let debug = format!("{bound:?}");
+    assert!(debug.contains("key") && debug.contains("tok"), "{debug}");
+    for secret in [CONSUMER_SECRET, TOKEN_SECRET] {
+        assert!(
+            !debug.contains(secret),
+            "TokenSigner's Debug shows {secret}: {debug}"
+        );
+    }
 }
 
 #[test]
