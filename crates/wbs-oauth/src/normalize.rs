@@ -51,11 +51,17 @@ impl<'a> Text<'a> {
     /// enough to be borrowed).
     fn encode_owned(raw: &str, buf: &mut Vec<u8>) -> Result<(Self, bool), Error> {
         let start = buf.len();
-        encode_bytes(buf, raw.as_bytes());
-        // Escaping makes an encoding longer than its input: equal lengths mean no `%`.
-        let escaped = buf.len() - start != raw.len();
+        let escaped = encode_escaped(raw, buf);
         Ok((Text::Scratch(to32(start)?, to32(buf.len())?), escaped))
     }
+}
+
+/// Appends the encoding of `raw` to `buf` and says whether it holds a `%`: escaping makes
+/// an encoding longer than its input, so equal lengths mean none.
+fn encode_escaped(raw: &str, buf: &mut Vec<u8>) -> bool {
+    let start = buf.len();
+    encode_bytes(buf, raw.as_bytes());
+    buf.len() - start != raw.len()
 }
 
 fn to32(n: usize) -> Result<u32, Error> {
@@ -147,10 +153,10 @@ pub(crate) struct Prepared {
 impl Prepared {
     pub(crate) fn new(name: &'static str, value: &str) -> Self {
         let mut encoded = Vec::with_capacity(value.len());
-        encode_bytes(&mut encoded, value.as_bytes());
+        let escaped = encode_escaped(value, &mut encoded);
         Self {
             name,
-            escaped: encoded.len() != value.len(),
+            escaped,
             value: into_string(encoded),
             key: key_of(name.as_bytes()),
         }
