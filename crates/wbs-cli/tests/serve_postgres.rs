@@ -172,7 +172,7 @@ fn three_instances_behind_nginx_one_killed_lose_nothing_and_keep_the_limit() {
     let started = Instant::now();
     let killed_at = Mutex::new(None::<(Instant, i64, u64)>);
     let drained_at = std::thread::scope(|s| {
-        s.spawn(|| {
+        let killer = s.spawn(|| {
             // Mid-way through the groups' arrival: the instance's claims are retaken when
             // their leases end; nginx sends its share of notifications to the others.
             std::thread::sleep(Duration::from_secs(8));
@@ -196,7 +196,12 @@ fn three_instances_behind_nginx_one_killed_lose_nothing_and_keep_the_limit() {
             });
             *killed_at.lock().unwrap() = Some((at, held, taken));
         });
-        add_groups(&sim, &users, GROUPS, 14);
+        // The last groups wait for the kill, so that it always comes before them (on a
+        // fast run the rest can all arrive within the 8 s).
+        const LAST: usize = 500;
+        add_groups(&sim, &users, GROUPS - LAST, 14);
+        killer.join().unwrap();
+        add_groups(&sim, &users, LAST, 15);
         let added_at = Instant::now();
         (
             added_at,
