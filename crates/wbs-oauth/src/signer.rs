@@ -177,9 +177,12 @@ impl Signer {
         V: AsRef<str>,
     {
         self.sign_url_with(method, url, params, Protocol::Given(oauth), out)
+            .map(as_text)
     }
 
-    /// [`Signer::sign_url_into`], with the protocol parameters given or prepared.
+    /// [`Signer::sign_url_into`], with the protocol parameters given or prepared: the URL
+    /// as the UTF-8 bytes it is written in (checking them for a `&str` is left to callers
+    /// that want one).
     pub(crate) fn sign_url_with<'b>(
         &self,
         method: &str,
@@ -187,7 +190,7 @@ impl Signer {
         params: &[(impl AsRef<str>, impl AsRef<str>)],
         protocol: Protocol<'_>,
         out: &'b mut UrlBuffer,
-    ) -> Result<&'b str, Error> {
+    ) -> Result<&'b [u8], Error> {
         let target = url.target()?;
         let UrlBuffer {
             url: out_url,
@@ -221,7 +224,7 @@ impl Signer {
         out_url.extend_from_slice(target.prefix.as_bytes());
         out_url.push(b'?');
         write_query(scratch, sorted, Some(&signature), |_| true, out_url);
-        Ok(as_text(out_url))
+        Ok(out_url)
     }
 
     /// The signature of an already built base string.
