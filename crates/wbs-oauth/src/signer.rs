@@ -212,9 +212,10 @@ impl Signer {
         let sorted = entries.sort(scratch);
         let base_uri = match target.base_uri {
             BaseUri::Parsed(parsed) => {
-                // `out_url` holds the base string URI until the URL itself is written.
-                parsed.write_base_uri(out_url);
-                UriText::Raw(out_url)
+                // `out_url` holds the encoded base string URI until the URL itself is
+                // written (and `base`, still empty, is the scratch of an unusual URL's).
+                parsed.write_encoded_base_uri(out_url, base);
+                UriText::Encoded(out_url)
             }
             BaseUri::Encoded(encoded) => UriText::Encoded(encoded),
         };

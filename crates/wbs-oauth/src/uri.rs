@@ -3,6 +3,7 @@
 use std::io::Write as _;
 use std::net::Ipv6Addr;
 
+use crate::encode::{all_unreserved, encode_bytes};
 use crate::error::Error;
 
 /// A request URL split into the parts that signing needs. Borrows the caller's string.
@@ -95,11 +96,8 @@ impl<'a> Url<'a> {
             },
             None => push_lower(out, self.host),
         }
-        if let Some(port) = self.port {
-            let default = if self.https { 443 } else { 80 };
-            if port != default {
-                let _ = write!(out, ":{port}");
-            }
+        if let Some(port) = self.non_default_port() {
+            let _ = write!(out, ":{port}");
         }
         if self.path.is_empty() {
             out.push(b'/');
@@ -111,6 +109,49 @@ impl<'a> Url<'a> {
                 }
             }
         }
+    }
+
+    /// Writes the base string URI percent-encoded, as the base string holds it: the bytes
+    /// of encoding what [`Url::write_base_uri`] writes. A host of unreserved characters and
+    /// a path without spaces (every URL of this API) are encoded as they are written, in
+    /// pieces that need no escape; any other URL is written to `scratch` and encoded from
+    /// there (`scratch` is left empty).
+    pub(crate) fn write_encoded_base_uri(&self, out: &mut Vec<u8>, scratch: &mut Vec<u8>) {
+        let path = self.path.as_bytes();
+        if !all_unreserved(self.host.as_bytes()) || path.contains(&b' ') {
+            scratch.clear();
+            self.write_base_uri(scratch);
+            encode_bytes(out, scratch);
+            scratch.clear();
+            return;
+        }
+        out.extend_from_slice(if self.https {
+            b"https%3A%2F%2F"
+        } else {
+            b"http%3A%2F%2F"
+        });
+        push_lower(out, self.host);
+        if let Some(port) = self.non_default_port() {
+            let _ = write!(out, "%3A{port}");
+        }
+        if path.is_empty() {
+            out.extend_from_slice(b"%2F");
+        } else {
+            let mut segments = path.split(|&b| b == b'/');
+            if let Some(first) = segments.next() {
+                encode_bytes(out, first);
+            }
+            for segment in segments {
+                out.extend_from_slice(b"%2F");
+                encode_bytes(out, segment);
+            }
+        }
+    }
+
+    /// The port, unless there is none or it is the scheme's default.
+    fn non_default_port(&self) -> Option<u16> {
+        let default = if self.https { 443 } else { 80 };
+        self.port.filter(|&port| port != default)
     }
 
     /// The URL's query parameters, decoded as `application/x-www-form-urlencoded`.
@@ -152,10 +193,8 @@ impl Endpoint {
     /// does. Userinfo is dropped from the base string and the fragment is ignored.
     pub fn parse(url: &str) -> Result<Self, Error> {
         let parsed = Url::parse(url)?;
-        let mut base_uri = Vec::with_capacity(url.len() + 8);
-        parsed.write_base_uri(&mut base_uri);
-        let mut encoded_base_uri = Vec::with_capacity(base_uri.len() + 16);
-        crate::encode::encode_bytes(&mut encoded_base_uri, &base_uri);
+        let mut encoded_base_uri = Vec::with_capacity(url.len() + 16);
+        parsed.write_encoded_base_uri(&mut encoded_base_uri, &mut Vec::new());
         let prefix_len = parsed.prefix.len();
         let query_start = (prefix_len + 1).min(url.len());
         Ok(Self {

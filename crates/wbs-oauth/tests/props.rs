@@ -151,6 +151,34 @@ proptest! {
         }
     }
 
+    /// The base string URI that signing encodes as it writes it (the URL engine) is the
+    /// encoding of the one it writes whole (the general path): for hosts in any case,
+    /// ports default and not, empty paths, paths with spaces, escapes, `//`, and any text.
+    #[test]
+    fn encoded_base_uri_is_the_encoding_of_the_base_uri(
+        c in case(),
+        url in prop_oneof![
+            Just("HTTP://WBSAPI.Withings.NET:80".to_owned()),
+            Just("https://e.com:8443//a//b/".to_owned()),
+            Just("http://e.com/a b/%41%2f?x=1".to_owned()),
+            Just("http://user@[::1]:81/".to_owned()),
+            "(http|HTTPS)://[A-Za-z0-9.~_-]{1,10}(:[0-9]{1,5})?(/[a-zA-Z0-9 %/~.:@!$&'()*+,;=-]{0,12})?",
+            "http://[a-z]{1,4}/\\PC{0,8}",
+        ],
+    ) {
+        let signer = Signer::hmac_sha1(&Secret::new("cs"), Some(&Secret::new("ts")));
+        let mut buf = wbs_oauth::UrlBuffer::new();
+        let fast = signer.sign_url_into("GET", &url, &c.params, &c.oauth(), &mut buf).map(|u| u.to_owned());
+        match (fast, signer.sign("GET", &url, &c.params, &c.oauth())) {
+            (Ok(fast), Ok(signed)) => {
+                prop_assert_eq!(buf.base_string(), signed.base_string());
+                prop_assert_eq!(fast, signed.query_url());
+            }
+            (Err(e), Err(f)) => prop_assert_eq!(e, f),
+            (fast, signed) => prop_assert!(false, "{url}: {fast:?} but {:?}", signed.map(|s| s.query_url())),
+        }
+    }
+
     /// A `TokenSigner`, its fixed parameters encoded once, signs exactly as its `Signer`
     /// given every parameter: for keys, tokens and nonces that need escapes, an empty
     /// token and none, and names that sort anywhere among the protocol's.
