@@ -177,12 +177,9 @@ impl Signer {
         V: AsRef<str>,
     {
         self.sign_url_with(method, url, params, Protocol::Given(oauth), out)
-            .map(as_text)
     }
 
-    /// [`Signer::sign_url_into`], with the protocol parameters given or prepared: the URL
-    /// as the UTF-8 bytes it is written in (checking them for a `&str` is left to callers
-    /// that want one).
+    /// [`Signer::sign_url_into`], with the protocol parameters given or prepared.
     pub(crate) fn sign_url_with<'b>(
         &self,
         method: &str,
@@ -190,7 +187,7 @@ impl Signer {
         params: &[(impl AsRef<str>, impl AsRef<str>)],
         protocol: Protocol<'_>,
         out: &'b mut UrlBuffer,
-    ) -> Result<&'b [u8], Error> {
+    ) -> Result<&'b str, Error> {
         let target = url.target()?;
         let UrlBuffer {
             url: out_url,
@@ -225,7 +222,7 @@ impl Signer {
         out_url.extend_from_slice(target.prefix.as_bytes());
         out_url.push(b'?');
         write_query(scratch, sorted, Some(&signature), |_| true, out_url);
-        Ok(out_url)
+        Ok(as_text(out_url))
     }
 
     /// The signature of an already built base string.

@@ -2,7 +2,7 @@
 //! protocol parameters are encoded once.
 
 use crate::error::Error;
-use crate::normalize::{as_text, Prepared, Protocol};
+use crate::normalize::{Prepared, Protocol};
 use crate::params::OAuthParams;
 use crate::render::UrlBuffer;
 use crate::secret::Credentials;
@@ -95,31 +95,6 @@ impl TokenSigner {
         timestamp: &str,
         out: &'b mut UrlBuffer,
     ) -> Result<&'b str, Error> {
-        self.sign_url_bytes_into(method, url, params, nonce, timestamp, out)
-            .map(as_text)
-    }
-
-    /// [`TokenSigner::sign_url_into`], the URL as its UTF-8 bytes, unchecked: for a caller
-    /// that hands it on as bytes (as to `http::uri::PathAndQuery::try_from(&[u8])`, which
-    /// checks every byte itself), the `&str` check is work done twice.
-    ///
-    /// ```
-    /// # use wbs_oauth::{Credentials, TokenSigner, UrlBuffer};
-    /// let bound = TokenSigner::new(&Credentials::new("key", "secret"), None);
-    /// let mut buf = UrlBuffer::new();
-    /// let bytes = bound.sign_url_bytes_into("GET", "http://e.com/a", &[("b", "c")], "n", "1", &mut buf)?.to_vec();
-    /// assert_eq!(bytes, bound.sign_url_into("GET", "http://e.com/a", &[("b", "c")], "n", "1", &mut buf)?.as_bytes());
-    /// # Ok::<(), wbs_oauth::Error>(())
-    /// ```
-    pub fn sign_url_bytes_into<'b>(
-        &self,
-        method: &str,
-        url: &(impl RequestUrl + ?Sized),
-        params: &[(impl AsRef<str>, impl AsRef<str>)],
-        nonce: &str,
-        timestamp: &str,
-        out: &'b mut UrlBuffer,
-    ) -> Result<&'b [u8], Error> {
         let oauth = self.oauth_params(nonce, timestamp);
         let protocol = Protocol::Prepared {
             oauth: &oauth,

@@ -186,7 +186,9 @@ impl Session {
                 &parsed
             }
         };
-        let url = o.sign_url_bytes_into("GET", endpoint, params, nonce, timestamp, buffer)?;
+        let url = o
+            .sign_url_into("GET", endpoint, params, nonce, timestamp, buffer)?
+            .as_bytes();
         let uri = match &self.base.origin {
             Some(origin) => origin.uri(url),
             None => http::Uri::try_from(url).map_err(http::Error::from),
