@@ -14,7 +14,7 @@ pub(crate) fn getmeas(body: &[u8]) -> Option<DecodedPage> {
     let mut p = Parser { b: body, i: 0 };
     let mut status = None;
     let mut page = None;
-    let mut seen = 0u8;
+    let mut seen = 0u32;
     p.object(|p, key| {
         let bit = match key {
             b"status" => 1,
@@ -40,9 +40,31 @@ pub(crate) fn getmeas(body: &[u8]) -> Option<DecodedPage> {
 }
 
 /// Sets a key's bit, or `None` if it was already set (a duplicate key).
-fn once(seen: u8, bit: u8) -> Option<u8> {
+fn once(seen: u32, bit: u32) -> Option<u32> {
     (seen & bit == 0).then_some(seen | bit)
 }
+
+/// The keys of a group that the fast path reads, each at its index (`model_id`, last, is
+/// another name of `modelid`); any other key defers to the general decoder.
+const GROUP_FIELDS: [&[u8]; 14] = [
+    b"grpid",
+    b"attrib",
+    b"date",
+    b"category",
+    b"measures",
+    b"created",
+    b"modified",
+    b"modelid",
+    b"deviceid",
+    b"hash_deviceid",
+    b"model",
+    b"timezone",
+    b"comment",
+    b"model_id",
+];
+
+/// The keys of a measure that the fast path reads, each at its index.
+const MEASURE_FIELDS: [&[u8]; 6] = [b"value", b"unit", b"type", b"position", b"algo", b"fm"];
 
 struct Parser<'a> {
     b: &'a [u8],
@@ -83,43 +105,44 @@ impl<'a> Parser<'a> {
 
     /// `{ "key": value, … }`, calling `field` with the parser positioned at each value.
     fn object(&mut self, mut field: impl FnMut(&mut Self, &'a [u8]) -> Option<()>) -> Option<()> {
-        self.eat(b'{')?;
-        if self.peek()? == b'}' {
-            self.i += 1;
-            return Some(());
-        }
-        loop {
+        let mut done = self.open(b'{', b'}')?;
+        while !done {
             let key = self.raw_string()?;
             self.eat(b':')?;
             field(self, key)?;
-            match self.peek()? {
-                b',' => self.i += 1,
-                b'}' => {
-                    self.i += 1;
-                    return Some(());
-                }
-                _ => return None,
-            }
+            done = self.after_item(b'}')?;
         }
+        Some(())
     }
 
     /// `[ item, … ]`.
     fn array(&mut self, mut item: impl FnMut(&mut Self) -> Option<()>) -> Option<()> {
-        self.eat(b'[')?;
-        if self.peek()? == b']' {
-            self.i += 1;
-            return Some(());
-        }
-        loop {
+        let mut done = self.open(b'[', b']')?;
+        while !done {
             item(self)?;
-            match self.peek()? {
-                b',' => self.i += 1,
-                b']' => {
-                    self.i += 1;
-                    return Some(());
-                }
-                _ => return None,
-            }
+            done = self.after_item(b']')?;
+        }
+        Some(())
+    }
+
+    /// Takes the opening byte of an object or array; whether it is closed at once (empty).
+    fn open(&mut self, open: u8, close: u8) -> Option<bool> {
+        self.eat(open)?;
+        let empty = self.peek()? == close;
+        if empty {
+            self.i += 1;
+        }
+        Some(empty)
+    }
+
+    /// Takes what follows an item: `,` (more follow: `false`) or the closing byte (`true`).
+    fn after_item(&mut self, close: u8) -> Option<bool> {
+        let b = self.peek()?;
+        self.i += 1;
+        match b {
+            b',' => Some(false),
+            b if b == close => Some(true),
+            _ => None,
         }
     }
 
@@ -179,7 +202,7 @@ impl<'a> Parser<'a> {
         let (mut updatetime, mut more, mut offset, mut timezone) =
             (None, More::default(), None, None);
         let mut groups = Vec::new();
-        let mut seen = 0u8;
+        let mut seen = 0u32;
         self.object(|p, key| {
             match key {
                 b"updatetime" => {
@@ -240,34 +263,20 @@ impl<'a> Parser<'a> {
         let (mut grpid, mut attrib, mut date, mut category) = (None, None, None, None);
         let mut measures = None;
         let mut extra = GroupExtra::default();
-        let mut seen = 0u16;
+        let mut seen = 0u32;
         self.object(|p, key| {
-            let bit: u16 = match key {
-                b"grpid" => 1,
-                b"attrib" => 2,
-                b"date" => 4,
-                b"category" => 8,
-                b"measures" => 16,
-                b"created" => 32,
-                b"modified" => 64,
-                b"modelid" | b"model_id" => 128,
-                b"deviceid" => 256,
-                b"hash_deviceid" => 512,
-                b"model" => 1024,
-                b"timezone" => 2048,
-                b"comment" => 4096,
-                _ => return None,
+            // `model_id` is another name of `modelid` (index 7).
+            let i = match GROUP_FIELDS.iter().position(|f| *f == key)? {
+                13 => 7,
+                i => i,
             };
-            if seen & bit != 0 {
-                return None;
-            }
-            seen |= bit;
-            match bit {
-                1 => grpid = Some(p.int()?),
-                2 => attrib = Some(p.int()?),
-                4 => date = Some(p.int()?),
-                8 => category = Some(p.int()?),
-                16 => {
+            seen = once(seen, 1 << i)?;
+            match i {
+                0 => grpid = Some(p.int()?),
+                1 => attrib = Some(p.int()?),
+                2 => date = Some(p.int()?),
+                3 => category = Some(p.int()?),
+                4 => {
                     let mut list = Vec::with_capacity(4);
                     p.array(|p| {
                         list.push(p.measure()?);
@@ -275,13 +284,13 @@ impl<'a> Parser<'a> {
                     })?;
                     measures = Some(list);
                 }
-                32 => extra.created = p.opt_int()?.map(Timestamp::from_secs),
-                64 => extra.modified = p.opt_int()?.map(Timestamp::from_secs),
-                128 => extra.modelid = p.opt_int()?,
-                256 => extra.deviceid = p.opt_text()?,
-                512 => extra.hash_deviceid = p.opt_text()?,
-                1024 => extra.model = p.opt_text()?,
-                2048 => extra.timezone = p.opt_text()?,
+                5 => extra.created = p.opt_int()?.map(Timestamp::from_secs),
+                6 => extra.modified = p.opt_int()?.map(Timestamp::from_secs),
+                7 => extra.modelid = p.opt_int()?,
+                8 => extra.deviceid = p.opt_text()?,
+                9 => extra.hash_deviceid = p.opt_text()?,
+                10 => extra.model = p.opt_text()?,
+                11 => extra.timezone = p.opt_text()?,
                 _ => extra.comment = p.opt_text()?,
             }
             Some(())
@@ -294,24 +303,16 @@ impl<'a> Parser<'a> {
     fn measure(&mut self) -> Option<Measure> {
         let (mut value, mut unit, mut kind) = (None, None, None);
         let mut extra = MeasureExtra::default();
-        let mut seen = 0u8;
+        let mut seen = 0u32;
         self.object(|p, key| {
-            let bit: u8 = match key {
-                b"value" => 1,
-                b"unit" => 2,
-                b"type" => 4,
-                b"position" => 8,
-                b"algo" => 16,
-                b"fm" => 32,
-                _ => return None,
-            };
-            seen = once(seen, bit)?;
-            match bit {
-                1 => value = Some(p.int()?),
-                2 => unit = Some(i32::try_from(p.int()?).ok()?),
-                4 => kind = Some(p.int()?),
-                8 => extra.position = p.opt_int()?,
-                16 => extra.algo = p.opt_int()?,
+            let i = MEASURE_FIELDS.iter().position(|f| *f == key)?;
+            seen = once(seen, 1 << i)?;
+            match i {
+                0 => value = Some(p.int()?),
+                1 => unit = Some(i32::try_from(p.int()?).ok()?),
+                2 => kind = Some(p.int()?),
+                3 => extra.position = p.opt_int()?,
+                4 => extra.algo = p.opt_int()?,
                 _ => extra.fm = p.opt_int()?,
             }
             Some(())
