@@ -179,9 +179,7 @@ proptest! {
     /// them: still exactly once, nothing lost.
     #[test]
     fn groups_sharing_dates_page_through_and_survive_deletes(
-        n in 0i64..400,
-        dates in 1i64..6,
-        limit in 1u32..40,
+        (n, dates, limit) in (0i64..400, 1i64..6, 1u32..40),
         churn in changes(5, 200),
     ) {
         let (groups, original) = history(n, |i| NOW - 100 * (i % dates));
@@ -193,10 +191,8 @@ proptest! {
     /// never the cause of a lost group or a stuck pager.
     #[test]
     fn malformed_groups_under_churn_are_reported_and_cost_nothing_else(
-        n in 0i64..300,
-        dates in 1i64..40,
+        (n, dates, limit) in (0i64..300, 1i64..40, 1u32..30),
         every in 2i64..9,
-        limit in 1u32..30,
         churn in changes(5, 100),
     ) {
         let (groups, original) = history(n, |i| NOW - 100 * (i % dates));
