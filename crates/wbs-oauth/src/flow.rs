@@ -2,8 +2,6 @@
 //! token), resource owner authorization, token credentials (the access token), and the
 //! replies and redirects that carry them back.
 
-use std::fmt;
-
 use crate::error::Error;
 use crate::params::OAuthParams;
 use crate::render::Signed;
@@ -107,7 +105,7 @@ pub fn access_token(
 /// assert!(TokenResponse::parse(b"unauthorized token").is_err());
 /// # Ok::<(), wbs_oauth::Error>(())
 /// ```
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TokenResponse {
     /// The token and its secret.
     pub token: Credentials,
@@ -184,15 +182,6 @@ impl TokenResponse {
             .iter()
             .find(|(n, _)| n == name)
             .map(|(_, v)| v.as_str())
-    }
-}
-
-impl fmt::Debug for TokenResponse {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("TokenResponse")
-            .field("token", &self.token)
-            .field("extra", &self.extra)
-            .finish()
     }
 }
 

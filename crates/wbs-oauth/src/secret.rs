@@ -76,7 +76,7 @@ impl From<&str> for Secret {
 /// assert_eq!(c.key, "dpf43f3p2l4k3l03");
 /// assert!(!format!("{c:?}").contains("kd94"));
 /// ```
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Credentials {
     /// The public identifier: `oauth_consumer_key` or `oauth_token`.
     pub key: String,
@@ -91,14 +91,5 @@ impl Credentials {
             key: key.into(),
             secret: secret.into(),
         }
-    }
-}
-
-impl fmt::Debug for Credentials {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Credentials")
-            .field("key", &self.key)
-            .field("secret", &self.secret)
-            .finish()
     }
 }

@@ -1,7 +1,5 @@
 //! The token endpoint: requests for both grants, and the status envelope they answer in.
 
-use std::fmt;
-
 use serde::Deserialize;
 use serde_json::Value;
 use wbs_oauth::{append_form, Secret};
@@ -12,8 +10,8 @@ use crate::signature::sign;
 /// The token endpoint's path (on the API's host).
 pub const TOKEN_PATH: &str = "/v2/oauth2";
 
-/// An application's OAuth 2 credentials. `Debug` shows the id, never the secret.
-#[derive(Clone, PartialEq, Eq)]
+/// An application's OAuth 2 credentials. `Debug` shows the id and a redacted secret.
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ClientCredentials {
     /// `client_id`.
     pub client_id: String,
@@ -28,14 +26,6 @@ impl ClientCredentials {
             client_id: client_id.into(),
             client_secret: client_secret.into(),
         }
-    }
-}
-
-impl fmt::Debug for ClientCredentials {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ClientCredentials")
-            .field("client_id", &self.client_id)
-            .finish_non_exhaustive()
     }
 }
 
@@ -119,8 +109,8 @@ pub fn token_request_body(
 }
 
 /// What a token request brought: whose, the tokens, and when the access token expires.
-/// `Debug` shows no token.
-#[derive(Clone, PartialEq, Eq)]
+/// `Debug` shows the tokens redacted.
+#[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct TokenSet {
     /// The user (sent as a string or an integer).
@@ -175,16 +165,6 @@ impl TokenSet {
             "token_type": "Bearer",
         }})
         .to_string()
-    }
-}
-
-impl fmt::Debug for TokenSet {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("TokenSet")
-            .field("userid", &self.userid)
-            .field("expires_at", &self.expires_at)
-            .field("scope", &self.scope)
-            .finish_non_exhaustive()
     }
 }
 
