@@ -112,10 +112,11 @@ impl<'a> Url<'a> {
     }
 
     /// Writes the base string URI percent-encoded, as the base string holds it: the bytes
-    /// of encoding what [`Url::write_base_uri`] writes. A host of unreserved characters and
-    /// a path without spaces (every URL of this API) are encoded as they are written, in
-    /// pieces that need no escape; any other URL is written to `scratch` and encoded from
-    /// there (`scratch` is left empty).
+    /// of encoding what [`Url::write_base_uri`] writes. For a host of unreserved characters
+    /// and a path without spaces (every URL of this API), the scheme, host, port and `/`
+    /// separators are written as constants or copied and each path segment goes through
+    /// `encode_bytes`; any other URL is written to `scratch` and encoded from there
+    /// (`scratch` is left empty).
     pub(crate) fn write_encoded_base_uri(&self, out: &mut Vec<u8>, scratch: &mut Vec<u8>) {
         let path = self.path.as_bytes();
         if !all_unreserved(self.host.as_bytes()) || path.contains(&b' ') {

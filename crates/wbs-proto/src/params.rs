@@ -63,7 +63,7 @@ impl IntText {
         // itoa writes at most 20 characters for a 64-bit integer, so this never truncates.
         let mut inline = ArrayString::new();
         let end = text.len().min(inline.capacity());
-        inline.push_str(text.get(..end).unwrap_or_default());
+        let _ = inline.try_push_str(text.get(..end).unwrap_or_default());
         Self(inline)
     }
 
