@@ -80,7 +80,10 @@ fn a_20000_group_sync_is_exact_and_survives_sigkill() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("whole.sqlite");
     let db_s = db.to_str().unwrap();
+    let started = std::time::Instant::now();
     let o = with(&opts, &["--db", db_s, "sync", "--user", "10000"]);
+    // How long a whole sync takes here: the first kill comes half-way through one.
+    let whole = started.elapsed();
     assert!(o.status.success(), "{:?}", text(&o));
     let expected = sandbox_json(&opts, &[]);
     assert_eq!(expected.as_array().unwrap().len(), 20_000);
@@ -110,7 +113,14 @@ fn a_20000_group_sync_is_exact_and_survives_sigkill() {
     let mut rng = fastrand::Rng::with_seed(u64::from(std::process::id()));
     let (mut finished, mut mid_way) = (0, 0);
     for i in 0..10 {
-        if common::run_and_kill(&args, Duration::from_millis(rng.u64(0..1_500))) {
+        // The first from an empty store, half-way through a whole sync (so at least one
+        // kill lands between pages however fast this machine is); then at random.
+        let delay = if i == 0 {
+            whole / 2
+        } else {
+            Duration::from_millis(rng.u64(0..1_500))
+        };
+        if common::run_and_kill(&args, delay) {
             finished += 1;
         }
         // Killed between two pages: some groups kept, and where to resume beside them.
