@@ -60,11 +60,8 @@ pub struct IntText(ArrayString<20>);
 
 impl IntText {
     fn new(text: &str) -> Self {
-        // itoa writes at most 20 characters for a 64-bit integer, so this never truncates.
-        let mut inline = ArrayString::new();
-        let end = text.len().min(inline.capacity());
-        let _ = inline.try_push_str(text.get(..end).unwrap_or_default());
-        Self(inline)
+        // itoa writes at most 20 characters for a 64-bit integer, so this is never empty.
+        Self(ArrayString::from(text).unwrap_or_default())
     }
 
     /// The text.

@@ -186,9 +186,7 @@ impl Session {
                 &parsed
             }
         };
-        let url = o
-            .sign_url_into("GET", endpoint, params, nonce, timestamp, buffer)?
-            .as_bytes();
+        let url = o.sign_url_into("GET", endpoint, params, nonce, timestamp, buffer)?;
         let uri = match &self.base.origin {
             Some(origin) => origin.uri(url),
             None => http::Uri::try_from(url).map_err(http::Error::from),
@@ -309,7 +307,7 @@ impl Origin {
     /// The URI of a URL under the base URL. Only the path and query are parsed: about 600
     /// of the 4,000 instructions that `http` spends on a whole signed URL are the scheme
     /// and authority it already holds here.
-    fn uri(&self, url: &[u8]) -> Result<http::Uri, http::Error> {
+    fn uri(&self, url: &str) -> Result<http::Uri, http::Error> {
         let Some(path_and_query) = url.get(self.path_at..) else {
             return Ok(http::Uri::try_from(url)?);
         };
