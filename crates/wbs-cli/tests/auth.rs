@@ -220,20 +220,15 @@ fn auth_login_oauth2_then_commands_refresh_and_keep_the_rotated_token() {
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("config.json");
     let config_s = config.to_str().unwrap();
-    let app = [
-        "--base-url",
-        &base,
-        "--oauth-url",
-        &base,
-        "--client-id",
-        sim.info["client_id"].as_str().unwrap(),
-        "--client-secret",
-        sim.info["client_secret"].as_str().unwrap(),
-        "--config",
-        config_s,
-    ];
+    let mut app = sim.flags(&[
+        ("--base-url", "base_url"),
+        ("--oauth-url", "base_url"),
+        ("--client-id", "client_id"),
+        ("--client-secret", "client_secret"),
+    ]);
+    app.extend(["--config".to_owned(), config_s.to_owned()]);
     let start = |extra: &[&str]| {
-        let mut args = app.to_vec();
+        let mut args: Vec<&str> = app.iter().map(String::as_str).collect();
         args.extend_from_slice(&["auth", "login", "--oauth2"]);
         args.extend_from_slice(extra);
         let (child, url) = spawn_login(&args);

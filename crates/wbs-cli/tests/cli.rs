@@ -149,8 +149,8 @@ fn probe_user_and_errors() {
 
 #[test]
 fn sync_is_incremental_and_survives_a_rerun() {
-    let dir = std::env::temp_dir().join(format!("wbs-sync-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
     let out = dir.join("data.json");
     let out_s = out.to_str().unwrap();
     let sim = Sim::start(&["--users", "1", "--groups", "300", "--seed", "4"]);
@@ -186,7 +186,6 @@ fn sync_is_incremental_and_survives_a_rerun() {
         text(&o)
     );
     assert_eq!(std::fs::read(&out).unwrap(), corrupt);
-    std::fs::remove_dir_all(&dir).ok();
 }
 
 #[test]
@@ -300,8 +299,8 @@ fn measures_against_a_failing_server_prints_every_group_once() {
 
 #[test]
 fn a_bad_config_file_is_an_error_and_left_alone() {
-    let dir = std::env::temp_dir().join(format!("wbs-badconfig-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
     let path = dir.join("config.json");
     for bad in [
         &b"{\"consumer_key\": \"k\", "[..],
@@ -318,7 +317,6 @@ fn a_bad_config_file_is_an_error_and_left_alone() {
         );
         assert_eq!(std::fs::read(&path).unwrap(), bad);
     }
-    std::fs::remove_dir_all(&dir).ok();
 }
 
 #[test]
@@ -343,8 +341,8 @@ fn a_malformed_group_is_named_and_the_exit_code_says_so() {
     );
     assert!(out.contains("79.3"), "the rest is printed: {out}");
 
-    let dir = std::env::temp_dir().join(format!("wbs-malformed-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
     let out_path = dir.join("data.json");
     let out_s = out_path.to_str().unwrap();
     let o = with(&opts, &["sync", "--user", "29", "--out", out_s]);
@@ -358,7 +356,6 @@ fn a_malformed_group_is_named_and_the_exit_code_says_so() {
     assert!(o.status.success(), "{:?}", text(&o));
     let kept: Value = serde_json::from_slice(&std::fs::read(&out_path).unwrap()).unwrap();
     assert_eq!(kept.as_array().unwrap().len(), 2);
-    std::fs::remove_dir_all(&dir).ok();
 }
 
 /// `wbs sync` killed (SIGKILL) at 20 moments against a 20,000-group history: the data file
@@ -367,8 +364,8 @@ fn a_malformed_group_is_named_and_the_exit_code_says_so() {
 fn sync_killed_at_random_moments_never_tears_the_file() {
     let sim = Sim::start(&["--users", "1", "--groups", "20000", "--seed", "9"]);
     let opts = sim.options(10_000);
-    let dir = std::env::temp_dir().join(format!("wbs-kill-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
     let out = dir.join("data.json");
     let out_s = out.to_str().unwrap();
     let mut args: Vec<&str> = opts.iter().map(String::as_str).collect();
@@ -401,5 +398,4 @@ fn sync_killed_at_random_moments_never_tears_the_file() {
         (20_000, 20_000),
         "{finished} runs finished"
     );
-    std::fs::remove_dir_all(&dir).ok();
 }

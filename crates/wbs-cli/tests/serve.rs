@@ -26,14 +26,13 @@ fn wbs_serve_takes_users_and_notifications_into_the_store() {
     let port = common::free_port();
     let base = format!("http://127.0.0.1:{port}");
     let listen = format!("127.0.0.1:{port}");
-    let mut serve = common::spawn_listening(
-        &[
-            "--base-url",
-            sim.info["base_url"].as_str().unwrap(),
-            "--consumer-key",
-            sim.info["consumer_key"].as_str().unwrap(),
-            "--consumer-secret",
-            sim.info["consumer_secret"].as_str().unwrap(),
+    let mut args = sim.flags(&[
+        ("--base-url", "base_url"),
+        ("--consumer-key", "consumer_key"),
+        ("--consumer-secret", "consumer_secret"),
+    ]);
+    args.extend(
+        [
             "--db",
             db_s,
             "serve",
@@ -45,9 +44,10 @@ fn wbs_serve_takes_users_and_notifications_into_the_store() {
             "2",
             "--rate-limit",
             "6000",
-        ],
-        port,
+        ]
+        .map(String::from),
     );
+    let mut serve = common::spawn_listening(&args, port);
     let deadline = Instant::now() + Duration::from_secs(30);
     assert!(http_get(&format!("{base}/healthz")).starts_with("HTTP/1.1 200"));
     let reply = request(&format!("{base}/admin/users"), "GET", None, "");

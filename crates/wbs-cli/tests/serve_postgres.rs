@@ -152,11 +152,13 @@ fn three_instances_behind_nginx_one_killed_lose_nothing_and_keep_the_limit() {
 
     // The public URL is nginx's: the API's servers notify whichever instance it picks.
     // Ports are taken before nginx is configured with them.
-    let ports: Vec<u16> = (0..3).map(|_| free_port()).collect();
+    let ports = Serve::free_ports(3);
     let lb_port = free_port();
     let public = format!("http://127.0.0.1:{lb_port}");
-    let mut instances =
-        Serve::start_together_on(&sim, &db, &ports, 8, LIMIT, &["--public-url", &public]);
+    let mut instances = Serve::start_together(
+        &ports,
+        Serve::command(&sim, &db, 8, LIMIT, &["--public-url", &public]),
+    );
     let lb = Nginx::start(&nginx, &instances.iter().collect::<Vec<_>>(), lb_port);
     let users: Vec<i64> = (0..USERS).map(|u| FIRST_GENERATED_USER + u).collect();
     // Three users log in on one instance and come back to another: the request token's
@@ -307,7 +309,10 @@ fn three_instances_drain_a_backlog_at_least_two_and_a_half_times_faster_than_one
         let db = rt.block_on(pg::fresh_postgres(&server, &format!("scale{n}")));
         backlog(&rt, &sim, &db, &users);
         let start = Instant::now();
-        let instances = Serve::start_together(&sim, &db, n, 4, 1_000_000, &[]);
+        let instances = Serve::start_together(
+            &Serve::free_ports(n),
+            Serve::command(&sim, &db, 4, 1_000_000, &[]),
+        );
         let done = drained(&rt, &db, USERS, Duration::from_secs(600));
         took.push(done - start);
         // Each answer is in flight 50 ms: instances working one user together would have
@@ -345,7 +350,8 @@ fn instances_started_together_migrate_once_and_all_serve() {
         .unwrap();
     for round in 0..3 {
         let db = rt.block_on(pg::fresh_postgres(&server, &format!("together{round}")));
-        let instances = Serve::start_together(&sim, &db, 2, 1, 60, &[]);
+        let instances =
+            Serve::start_together(&Serve::free_ports(2), Serve::command(&sim, &db, 1, 60, &[]));
         // Each serves from the database: its metrics read the queue's depth there.
         for i in &instances {
             let reply = try_http("GET", &i.url("/metrics"), None, "").unwrap();

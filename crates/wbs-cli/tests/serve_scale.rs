@@ -50,7 +50,9 @@ struct Outcome {
 /// 1,000 users (3 connected over HTTP, the rest through the admin API), 20,000 groups
 /// at random, drained; the store checked against the sandbox; `kills` SIGKILL-and-restarts
 /// of the service at random moments while the groups arrive and drain.
-fn scenario(faults: Faults, kills: u32, seed: u64) -> Outcome {
+/// Runs one scenario alone (under [`TURN`]) and prints its outcome, named `what`.
+fn scenario(what: &str, faults: Faults, kills: u32, seed: u64) -> Outcome {
+    let _turn = TURN.lock().unwrap_or_else(|p| p.into_inner());
     const USERS: i64 = 1_000;
     const GROUPS: usize = 20_000;
     let rt = runtime();
@@ -67,7 +69,7 @@ fn scenario(faults: Faults, kills: u32, seed: u64) -> Outcome {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("serve.sqlite");
     let db = db.to_str().unwrap();
-    let serve = Mutex::new(Serve::start(&sim, db, 8, LIMIT, &[]));
+    let serve = Mutex::new(Serve::start(Serve::command(&sim, db, 8, LIMIT, &[])));
     let users: Vec<i64> = (0..USERS).map(|u| FIRST_GENERATED_USER + u).collect();
 
     {
@@ -112,20 +114,20 @@ fn scenario(faults: Faults, kills: u32, seed: u64) -> Outcome {
     assert!(metrics.contains("wbs_queue_depth 0"), "{metrics}");
     print_metrics(&metrics);
     let count = |v: &Value, k: &str| v[k].as_u64().unwrap();
-    Outcome {
+    let outcome = Outcome {
         requests: count(&end, "requests"),
         rate_limited: count(&end, "rate_limited"),
         faults: count(&end, "faults"),
         drain: drained_at.duration_since(added.0),
         drain_requests: count(&end, "requests") - count(&added.1, "requests"),
-    }
+    };
+    eprintln!("{what}: {outcome:?}");
+    outcome
 }
 
 #[test]
 fn a_thousand_users_end_in_the_store_exactly_within_the_limit() {
-    let _turn = TURN.lock().unwrap_or_else(|p| p.into_inner());
-    let o = scenario(Faults::none(), 0, 1);
-    eprintln!("no faults: {o:?}");
+    let o = scenario("no faults", Faults::none(), 0, 1);
     assert_eq!(o.rate_limited, 0, "the service went over the limit: {o:?}");
     assert!(o.requests >= o.drain_requests + 2 * 1_000, "{o:?}");
     // The backlog left when the last group arrived drained at the limit's pace.
@@ -143,21 +145,17 @@ fn a_thousand_users_end_in_the_store_exactly_within_the_limit() {
 
 #[test]
 fn a_fifth_of_requests_failing_loses_nothing() {
-    let _turn = TURN.lock().unwrap_or_else(|p| p.into_inner());
     let faults: Faults = "rate=0.2,kinds=drop+500+503+2555+truncate,seed=13"
         .parse()
         .unwrap();
-    let o = scenario(faults, 0, 2);
-    eprintln!("20% faults: {o:?}");
+    let o = scenario("20% faults", faults, 0, 2);
     // The faults were felt: about a fifth of the requests failed.
     assert!(o.faults * 6 > o.requests, "{o:?}");
 }
 
 #[test]
 fn killed_and_restarted_five_times_loses_nothing() {
-    let _turn = TURN.lock().unwrap_or_else(|p| p.into_inner());
-    let o = scenario(Faults::none(), 5, 3);
-    eprintln!("5 kills: {o:?}");
+    let o = scenario("5 kills", Faults::none(), 5, 3);
     assert_eq!(o.rate_limited, 0, "{o:?}");
 }
 
@@ -175,7 +173,7 @@ fn a_flood_of_forged_notifications_costs_a_handful_of_fetches() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("flood.sqlite");
     let db = db.to_str().unwrap();
-    let serve = Serve::start(&sim, db, 4, LIMIT, &[]);
+    let serve = Serve::start(Serve::command(&sim, db, 4, LIMIT, &[]));
     let user = FIRST_GENERATED_USER;
     add_user(&serve.url(""), &sim, user);
     drained(&rt, db, 30, Duration::from_secs(60));

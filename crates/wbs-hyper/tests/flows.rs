@@ -10,8 +10,7 @@ use http_body_util::Full;
 use hyper_util::client::legacy::Client as HyperClient;
 use hyper_util::rt::TokioExecutor;
 use wbs_hyper::{
-    Attribution, CallbackListener, Category, Client, DeviceType, GroupId, Measure, MeasureGroup,
-    MeasureType, NotificationListener, OAuthDance, OAuthEndpoints, Timestamp, UserId,
+    CallbackListener, Client, DeviceType, NotificationListener, OAuthDance, OAuthEndpoints, UserId,
 };
 use wbs_sim::{RunningSim, Sandbox};
 
@@ -37,13 +36,7 @@ async fn notification_round_trip() {
         .await
         .unwrap();
 
-    let group = MeasureGroup::new(
-        GroupId::new(4242),
-        Attribution::DEVICE,
-        Timestamp::from_secs(1_700_001_000),
-        Category::MEASURE,
-        vec![Measure::new(MeasureType::WEIGHT, 81_250, -3)],
-    );
+    let group = wbs_testkit::weighing(4242, 1_700_001_000, 81_250);
     sim.with(|s| s.insert_group(user, group.clone(), DeviceType::BODY_SCALE, 1_700_001_001));
 
     // The listener's stream, followed by what each notification announces.
@@ -126,27 +119,17 @@ async fn the_three_legged_flow() {
     let authorize = dance.authorize_url(&request_token).unwrap();
 
     // The user's browser: open the authorize URL, follow the redirect to the callback.
-    let browser: HyperClient<_, Full<Bytes>> =
-        HyperClient::builder(TokioExecutor::new()).build_http();
-    let redirect = browser
-        .request(
-            wbs_proto::http::Request::get(authorize)
-                .body(Full::new(Bytes::new()))
-                .unwrap(),
-        )
-        .await
-        .unwrap();
-    assert_eq!(redirect.status(), 302);
-    let location = redirect.headers()["location"].to_str().unwrap().to_owned();
-    let landed = browser
-        .request(
-            wbs_proto::http::Request::get(location)
-                .body(Full::new(Bytes::new()))
-                .unwrap(),
-        )
-        .await
-        .unwrap();
-    assert_eq!(landed.status(), 200);
+    // (On a blocking thread: the callback listener answers on this test's runtime.)
+    let (redirect, landed) = tokio::task::spawn_blocking(move || {
+        let redirect = wbs_testkit::send("GET", &authorize, None, "");
+        let landed =
+            wbs_testkit::location(&redirect).map(|l| wbs_testkit::send("GET", &l, None, ""));
+        (redirect, landed)
+    })
+    .await
+    .unwrap();
+    assert!(redirect.starts_with("HTTP/1.1 302"), "{redirect}");
+    assert!(landed.unwrap().starts_with("HTTP/1.1 200"));
 
     let approved = callback
         .wait(std::time::Duration::from_secs(10))

@@ -7,7 +7,7 @@ mod common;
 
 use std::collections::{BTreeSet, HashMap};
 
-use common::{answer_with, group, NOW};
+use common::{answer_with, group, sizes, NOW};
 use http::StatusCode;
 use proptest::prelude::*;
 use wbs_model::{GroupId, MeasureGroup, UserId};
@@ -161,8 +161,7 @@ proptest! {
     /// no request; the count is at most the pages of what was delivered, plus two.
     #[test]
     fn any_churn_before_every_page_one_request_a_page(
-        n in 0i64..600,
-        limit in 1u32..80,
+        (n, limit) in sizes(600, 80),
         churn in changes(9, 200),
     ) {
         let (groups, original) = history(n, |i| NOW - 1_000_000 + i * 1_000);

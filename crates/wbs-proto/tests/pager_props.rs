@@ -5,7 +5,7 @@ mod common;
 
 use std::collections::{BTreeSet, HashMap};
 
-use common::{answer, group, NOW};
+use common::{answer, group, sizes, NOW};
 use http::StatusCode;
 use proptest::prelude::*;
 use wbs_model::{GroupId, MeasureGroup, Timestamp, UserId};
@@ -37,8 +37,7 @@ proptest! {
 
     #[test]
     fn nothing_lost_nothing_doubled(
-        n in 0i64..400,
-        limit in 1u32..60,
+        (n, limit) in sizes(400, 60),
         schedule in prop::collection::vec(prop::collection::vec(change(), 0..4), 0..40),
     ) {
         let mut groups: Vec<MeasureGroup> = (1..=n).map(|i| group(i, NOW - 10_000 + i * 10)).collect();

@@ -7,8 +7,6 @@
 #[path = "../../wbs-hyper/tests/common/mod.rs"]
 mod client_common;
 
-use std::io::{Read, Write};
-use std::net::TcpStream;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -21,6 +19,7 @@ use wbs_hyper::{
 use wbs_service::Service;
 use wbs_sim::{RunningSim, Sandbox};
 use wbs_store::{HistoryQuery, Store, StoredToken};
+use wbs_testkit::{free_addr, send};
 
 /// The reference data and `users` generated users with `groups` groups each.
 async fn sandbox(users: u32, groups: u32, seed: u64) -> RunningSim {
@@ -71,44 +70,17 @@ async fn wait_for_groups(store: &Store, n: u64, deadline: Instant, what: &str) {
 
 /// A new SQLite store (and the directory it lives in).
 async fn store() -> (tempfile::TempDir, Store) {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open_sqlite(&dir.path().join("service.sqlite"))
-        .await
-        .unwrap();
-    (dir, store)
+    wbs_testkit::temp_sqlite("service.sqlite").await
 }
 
-/// A free port on 127.0.0.1, for a service that must know its address before it starts.
-fn free_addr() -> std::net::SocketAddr {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-}
-
+/// A form POST to the service; the whole reply.
 fn post(addr: std::net::SocketAddr, path: &str, body: &str) -> String {
-    let mut s = TcpStream::connect(addr).unwrap();
-    write!(
-        s,
-        "POST {path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    )
-    .unwrap();
-    let mut reply = String::new();
-    s.read_to_string(&mut reply).unwrap();
-    reply
+    request(addr, "POST", path, None, body)
 }
 
+/// A GET of the service; the whole reply.
 fn get(addr: std::net::SocketAddr, path: &str) -> String {
-    let mut s = TcpStream::connect(addr).unwrap();
-    write!(
-        s,
-        "GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
-    )
-    .unwrap();
-    let mut reply = String::new();
-    s.read_to_string(&mut reply).unwrap();
-    reply
+    request(addr, "GET", path, None, "")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -212,6 +184,7 @@ async fn notifications_for_many_users_end_in_the_store_exactly() {
     );
 }
 
+/// A request to the service with an optional bearer token; the whole reply.
 fn request(
     addr: std::net::SocketAddr,
     method: &str,
@@ -219,19 +192,7 @@ fn request(
     auth: Option<&str>,
     body: &str,
 ) -> String {
-    let mut s = TcpStream::connect(addr).unwrap();
-    let auth = auth
-        .map(|t| format!("Authorization: Bearer {t}\r\n"))
-        .unwrap_or_default();
-    write!(
-        s,
-        "{method} {path} HTTP/1.1\r\nHost: x\r\n{auth}Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    )
-    .unwrap();
-    let mut reply = String::new();
-    s.read_to_string(&mut reply).unwrap();
-    reply
+    send(method, &format!("http://{addr}{path}"), auth, body)
 }
 
 /// The admin API: without the token (or with another), 401 and nothing else; with it, a
@@ -310,13 +271,7 @@ async fn the_admin_api_is_behind_its_token() {
     let groups: Vec<serde_json::Value> = serde_json::from_str(body).unwrap();
     assert_eq!(groups.len(), 30);
     // Subscribed to the service's webhook: a new group arrives through it.
-    let group = MeasureGroup::new(
-        GroupId::new(77_000_000),
-        Attribution::DEVICE,
-        Timestamp::from_secs(1_650_000_000),
-        Category::MEASURE,
-        vec![Measure::new(MeasureType::WEIGHT, 81_000, -3)],
-    );
+    let group = wbs_testkit::weighing(77_000_000, 1_650_000_000, 81_000);
     sim.with(|s| {
         s.insert_group(
             UserId::new(10_000),
@@ -330,32 +285,12 @@ async fn the_admin_api_is_behind_its_token() {
 
 /// A GET of an absolute `http://` URL; the whole reply.
 fn get_url(url: &str) -> String {
-    let rest = url.strip_prefix("http://").unwrap();
-    let (host, path) = rest
-        .split_once('/')
-        .map(|(h, p)| (h, format!("/{p}")))
-        .unwrap();
-    let mut s = TcpStream::connect(host).unwrap();
-    write!(
-        s,
-        "GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
-    )
-    .unwrap();
-    let mut reply = String::new();
-    s.read_to_string(&mut reply).unwrap();
-    reply
+    send("GET", url, None, "")
 }
 
+/// A redirect's target.
 fn location(reply: &str) -> String {
-    reply
-        .lines()
-        .find_map(|l| {
-            l.strip_prefix("location: ")
-                .or_else(|| l.strip_prefix("Location: "))
-        })
-        .unwrap_or_else(|| panic!("no redirect: {reply}"))
-        .trim()
-        .to_owned()
+    wbs_testkit::location(reply).unwrap_or_else(|| panic!("no redirect: {reply}"))
 }
 
 /// `/connect` and `/callback` over HTTP: the user authorizes at the sandbox, comes back,

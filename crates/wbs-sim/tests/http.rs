@@ -301,28 +301,23 @@ async fn subscription_status_codes() {
         .comment,
         "renamed"
     );
+    // A URL never subscribed: not found, and not deleted.
+    let missing = GetSubscription {
+        userid: user,
+        callbackurl: callback(99),
+        appli: None,
+    };
+    let revoke = Revoke {
+        userid: missing.userid,
+        callbackurl: missing.callbackurl.clone(),
+        appli: missing.appli,
+    };
     assert_eq!(
-        call(
-            &s,
-            &GetSubscription {
-                userid: user,
-                callbackurl: callback(99),
-                appli: None
-            }
-        )
-        .await,
+        call(&s, &missing).await,
         Err(ResponseError::Api(Status::NO_SUCH_SUBSCRIPTION))
     );
     assert_eq!(
-        call(
-            &s,
-            &Revoke {
-                userid: user,
-                callbackurl: callback(99),
-                appli: None
-            }
-        )
-        .await,
+        call(&s, &revoke).await,
         Err(ResponseError::Api(Status::SUBSCRIPTION_NOT_DELETED))
     );
     // The sandbox enforces the rules too, for clients that do not validate first.
@@ -463,13 +458,7 @@ async fn a_new_group_notifies_the_subscriber() {
     .unwrap();
 
     // Through the library API …
-    let group = MeasureGroup::new(
-        GroupId::new(77),
-        Attribution::DEVICE,
-        Timestamp::from_secs(1_700_000_123),
-        Category::MEASURE,
-        vec![Measure::new(MeasureType::WEIGHT, 80_100, -3)],
-    );
+    let group = wbs_testkit::weighing(77, 1_700_000_123, 80_100);
     sim.with(|s| {
         s.insert_group(
             UserId::new(29),

@@ -164,13 +164,7 @@ async fn claims_lease_coalesce_and_complete(store: &Store, base: i64) {
     );
     store.save_token(c, &token("new")).await.unwrap();
     assert!(!store.users_needing_reauth().await.unwrap().contains(&c));
-    let claim = store
-        .claim("w7", lease, Duration::ZERO)
-        .await
-        .unwrap()
-        .unwrap();
-    assert_eq!(claim.userid, c);
-    store.complete(&claim, &[], &[], None).await.unwrap();
+    claim_and_complete(store, "w7", lease, c).await;
 
     // No credentials kept: the notification waits, kept, until there are.
     let d = UserId::new(base + 3);
@@ -180,12 +174,17 @@ async fn claims_lease_coalesce_and_complete(store: &Store, base: i64) {
         None
     );
     store.save_token(d, &token("s")).await.unwrap();
+    claim_and_complete(store, "w8", lease, d).await;
+}
+
+/// `worker` claims the next notification, which must be `user`'s, and completes it.
+async fn claim_and_complete(store: &Store, worker: &str, lease: Duration, user: UserId) {
     let claim = store
-        .claim("w8", lease, Duration::ZERO)
+        .claim(worker, lease, Duration::ZERO)
         .await
         .unwrap()
-        .unwrap();
-    assert_eq!(claim.userid, d);
+        .expect("a notification to claim");
+    assert_eq!(claim.userid, user);
     store.complete(&claim, &[], &[], None).await.unwrap();
 }
 

@@ -56,12 +56,8 @@ fn rich_group() -> MeasureGroup {
 }
 
 async fn sqlite() -> (tempfile::TempDir, Store) {
-    let dir = tempfile::tempdir().unwrap();
     // A name the driver's URL must not misread.
-    let store = Store::open_sqlite(&dir.path().join("a dir/w?b#s%20.sqlite"))
-        .await
-        .unwrap();
-    (dir, store)
+    wbs_testkit::temp_sqlite("a dir/w?b#s%20.sqlite").await
 }
 
 /// Every field back exactly, upserts that replace, filters: on any backend, for a user of
@@ -282,20 +278,15 @@ async fn the_cursor_follows_the_pages_and_malformed_groups_stay_pending_until_wh
         }
         assert_eq!(store.malformed(user).await.unwrap().len(), 1);
         // Even a changed lastupdate does not clear it unless the sync says it is complete.
-        let mut moved = done.clone();
-        moved.lastupdate = Some(Timestamp::from_secs(150));
-        store
-            .commit_page(user, &[], &[], &moved, false)
-            .await
-            .unwrap();
-        assert_eq!(store.malformed(user).await.unwrap().len(), 1);
         let mut advanced = done.clone();
-        advanced.lastupdate = Some(Timestamp::from_secs(200));
-        store
-            .commit_page(user, &[], &[], &advanced, true)
-            .await
-            .unwrap();
-        assert!(store.malformed(user).await.unwrap().is_empty());
+        for (lastupdate, complete, pending) in [(150, false, 1), (200, true, 0)] {
+            advanced.lastupdate = Some(Timestamp::from_secs(lastupdate));
+            store
+                .commit_page(user, &[], &[], &advanced, complete)
+                .await
+                .unwrap();
+            assert_eq!(store.malformed(user).await.unwrap().len(), pending);
+        }
         assert_eq!(store.cursor(user).await.unwrap(), Some(advanced.clone()));
 
         // A checkpoint this version cannot read: dropped, the sync starts from lastupdate.

@@ -1,7 +1,7 @@
 //! What the `wbs` command's tests share: running it, a `wbs sim` child, raw HTTP.
 #![allow(dead_code)] // each test file uses its part
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufRead, BufReader};
 use std::net::TcpStream;
 use std::process::{Child, Command, Output, Stdio};
 
@@ -80,20 +80,29 @@ impl Sim {
             .iter()
             .find(|u| u["userid"] == userid)
             .unwrap();
-        vec![
-            "--base-url".into(),
-            self.info["base_url"].as_str().unwrap().into(),
-            "--oauth-url".into(),
-            self.info["base_url"].as_str().unwrap().into(),
-            "--consumer-key".into(),
-            self.info["consumer_key"].as_str().unwrap().into(),
-            "--consumer-secret".into(),
-            self.info["consumer_secret"].as_str().unwrap().into(),
-            "--token".into(),
-            user["token"].as_str().unwrap().into(),
-            "--token-secret".into(),
-            user["token_secret"].as_str().unwrap().into(),
-        ]
+        let mut options = self.flags(&[
+            ("--base-url", "base_url"),
+            ("--oauth-url", "base_url"),
+            ("--consumer-key", "consumer_key"),
+            ("--consumer-secret", "consumer_secret"),
+        ]);
+        for (flag, key) in [("--token", "token"), ("--token-secret", "token_secret")] {
+            options.extend([flag.to_owned(), user[key].as_str().unwrap().to_owned()]);
+        }
+        options
+    }
+
+    /// Each flag followed by the value of its key in the sandbox's JSON line.
+    pub fn flags(&self, flags: &[(&str, &str)]) -> Vec<String> {
+        flags
+            .iter()
+            .flat_map(|(flag, key)| {
+                let value = self.info[*key]
+                    .as_str()
+                    .unwrap_or_else(|| panic!("no {key}"));
+                [(*flag).to_owned(), value.to_owned()]
+            })
+            .collect()
     }
 }
 
@@ -110,67 +119,23 @@ pub fn with(opts: &[String], args: &[&str]) -> Output {
     wbs(&all)
 }
 
-/// A minimal HTTP/1.1 GET over a TcpStream (the tests need no HTTP client).
+// Each test binary uses some of them.
+#[allow(unused_imports)]
+pub use wbs_testkit::{free_port, location, try_send as try_http};
+
+/// A GET on a fresh connection; the whole reply.
 pub fn http_get(url: &str) -> String {
     http_request("GET", url)
 }
 
+/// A request with no body on a fresh connection; the whole reply.
 pub fn http_request(method: &str, url: &str) -> String {
     http_send(method, url, "")
 }
 
 /// A request with a body, on a fresh connection; the whole reply.
 pub fn http_send(method: &str, url: &str, body: &str) -> String {
-    let rest = url.strip_prefix("http://").unwrap();
-    let (host, path) = rest
-        .split_once('/')
-        .map(|(h, p)| (h, format!("/{p}")))
-        .unwrap_or((rest, "/".into()));
-    let mut s = TcpStream::connect(host).unwrap();
-    write!(
-        s,
-        "{method} {path} HTTP/1.1\r\nHost: {host}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    )
-    .unwrap();
-    let mut reply = String::new();
-    s.read_to_string(&mut reply).unwrap();
-    reply
-}
-
-/// A request with an optional bearer token and a body, on a fresh connection, with
-/// timeouts; the whole reply, or `None` if the connection failed (a server being killed).
-pub fn try_http(method: &str, url: &str, bearer: Option<&str>, body: &str) -> Option<String> {
-    use std::time::Duration;
-    let rest = url.strip_prefix("http://")?;
-    let (host, path) = rest
-        .split_once('/')
-        .map(|(h, p)| (h, format!("/{p}")))
-        .unwrap_or((rest, "/".into()));
-    let addr: std::net::SocketAddr = host.parse().ok()?;
-    let mut s = TcpStream::connect_timeout(&addr, Duration::from_secs(5)).ok()?;
-    s.set_read_timeout(Some(Duration::from_secs(60))).ok()?;
-    let auth = bearer
-        .map(|t| format!("Authorization: Bearer {t}\r\n"))
-        .unwrap_or_default();
-    write!(
-        s,
-        "{method} {path} HTTP/1.1\r\nHost: {host}\r\n{auth}Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    )
-    .ok()?;
-    let mut reply = String::new();
-    s.read_to_string(&mut reply).ok()?;
-    (!reply.is_empty()).then_some(reply)
-}
-
-/// A free TCP port on 127.0.0.1 (for a child that must be told where to listen).
-pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    wbs_testkit::send(method, url, None, body)
 }
 
 /// `wbs ARGS` as a quiet child process, once it accepts connections on `port`.
@@ -194,15 +159,6 @@ pub fn wait_listening(port: u16, within: std::time::Duration, what: impl Fn() ->
         );
         std::thread::sleep(std::time::Duration::from_millis(10));
     }
-}
-
-/// The `Location` of a redirect reply, if it has one.
-pub fn location(reply: &str) -> Option<String> {
-    reply.lines().find_map(|l| {
-        let (name, value) = l.split_once(':')?;
-        name.eq_ignore_ascii_case("location")
-            .then(|| value.trim().to_owned())
-    })
 }
 
 /// `wbs ARGS` as a child with no output and no configuration or data of the user's.

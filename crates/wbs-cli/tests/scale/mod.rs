@@ -31,85 +31,72 @@ pub struct Serve {
 }
 
 impl Serve {
-    /// The command for the sandbox's consumer, a store (a SQLite path or a URL), a port,
-    /// `workers`, a rate limit, and more arguments of `serve`.
-    fn args(
+    /// The command, given the port it listens on, for the sandbox's consumer, a store (a
+    /// SQLite path or a URL), `workers`, a rate limit, and more arguments of `serve`.
+    pub fn command<'a>(
         sim: &RunningSim,
-        db: &str,
-        port: u16,
+        db: &'a str,
         workers: u32,
         limit: u32,
-        more: &[&str],
-    ) -> Vec<String> {
+        more: &'a [&'a str],
+    ) -> impl Fn(u16) -> Vec<String> + 'a {
         let (key, secret) = sim.with(|s| {
             (
                 s.consumer().key.clone(),
                 s.consumer().secret.expose().to_owned(),
             )
         });
-        let mut args: Vec<String> = [
-            "--base-url",
-            &sim.base_url(),
-            "--oauth-url",
-            &sim.base_url(),
-            "--consumer-key",
-            &key,
-            "--consumer-secret",
-            &secret,
-            "serve",
-            "--database",
-            db,
-            "--listen",
-            &format!("127.0.0.1:{port}"),
-            "--admin-token",
-            ADMIN,
-            "--workers",
-            &workers.to_string(),
-            "--rate-limit",
-            &limit.to_string(),
-        ]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
-        args.extend(more.iter().map(|s| s.to_string()));
-        args
+        let base = sim.base_url();
+        move |port| {
+            let mut args: Vec<String> = [
+                "--base-url",
+                &base,
+                "--oauth-url",
+                &base,
+                "--consumer-key",
+                &key,
+                "--consumer-secret",
+                &secret,
+                "serve",
+                "--database",
+                db,
+                "--listen",
+                &format!("127.0.0.1:{port}"),
+                "--admin-token",
+                ADMIN,
+                "--workers",
+                &workers.to_string(),
+                "--rate-limit",
+                &limit.to_string(),
+            ]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+            args.extend(more.iter().map(|s| s.to_string()));
+            args
+        }
     }
 
-    /// Started, once it listens.
-    pub fn start(sim: &RunningSim, db: &str, workers: u32, limit: u32, more: &[&str]) -> Self {
+    /// Started on a free port, once it listens.
+    pub fn start(command: impl Fn(u16) -> Vec<String>) -> Self {
         let port = free_port();
-        let args = Self::args(sim, db, port, workers, limit, more);
+        let args = command(port);
         let child = spawn_listening(&args, port);
         Self { child, args, port }
     }
 
-    /// `n` started at the same moment, once all listen.
-    pub fn start_together(
-        sim: &RunningSim,
-        db: &str,
-        n: usize,
-        workers: u32,
-        limit: u32,
-        more: &[&str],
-    ) -> Vec<Self> {
-        let ports: Vec<u16> = (0..n).map(|_| free_port()).collect();
-        Self::start_together_on(sim, db, &ports, workers, limit, more)
+    /// `n` free ports on 127.0.0.1, for [`Serve::start_together`].
+    pub fn free_ports(n: usize) -> Vec<u16> {
+        (0..n).map(|_| free_port()).collect()
     }
 
     /// One on each port, started at the same moment (all spawned before any is waited
     /// for), once all listen.
-    pub fn start_together_on(
-        sim: &RunningSim,
-        db: &str,
-        ports: &[u16],
-        workers: u32,
-        limit: u32,
-        more: &[&str],
-    ) -> Vec<Self> {
+    pub fn start_together(ports: &[u16], command: impl Fn(u16) -> Vec<String>) -> Vec<Self> {
         let spawned: Vec<Self> = ports
             .iter()
             .map(|&port| {
-                let args = Self::args(sim, db, port, workers, limit, more);
+                let args = command(port);
                 Self {
                     child: quiet(&args),
                     args,

@@ -5,6 +5,11 @@
 use wbs_model::{Attribution, Category, GroupId, MeasureGroup, Timestamp};
 use wbs_proto::GetMeas;
 
+/// A history's size and a page limit: up to `groups` groups, pages of 1 to `limit`.
+pub fn sizes(groups: i64, limit: u32) -> impl proptest::strategy::Strategy<Value = (i64, u32)> {
+    (0..groups, 1..limit)
+}
+
 /// The model server's clock: every answer's `updatetime`.
 pub const NOW: i64 = 1_700_000_000;
 
