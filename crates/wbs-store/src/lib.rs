@@ -61,6 +61,7 @@ mod error;
 mod groups;
 mod open;
 mod queue;
+mod schema;
 mod shared;
 mod sync;
 mod users;

@@ -116,7 +116,7 @@ impl Store {
             .after_connect(|conn, _| Box::pin(sqlite_pragmas(conn)))
             .connect(&url)
             .await?;
-        sqlx::migrate!("migrations/sqlite").run(&pool).await?;
+        Backend::Sqlite.migrator().await?.run(&pool).await?;
         Ok(Self {
             pool,
             backend: Backend::Sqlite,
@@ -133,7 +133,7 @@ impl Store {
             .acquire_timeout(Duration::from_secs(30))
             .connect(url)
             .await?;
-        sqlx::migrate!("migrations/postgres").run(&pool).await?;
+        Backend::Postgres.migrator().await?.run(&pool).await?;
         let store = Self {
             pool,
             backend: Backend::Postgres,

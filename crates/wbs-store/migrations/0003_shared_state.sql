@@ -17,10 +17,4 @@ CREATE TABLE pending_logins (
 );
 CREATE INDEX pending_logins_by_age ON pending_logins (asked_at);
 
--- The queue's rows are updated twice each (leased, done) and deleted a day later: have
--- autovacuum clean and re-analyze the table after 2 % of it changed (the default is 20 %),
--- so that dead rows do not slow the claims' index scans and the planner's counts stay near.
-ALTER TABLE notifications SET (
-    autovacuum_vacuum_scale_factor = 0.02,
-    autovacuum_analyze_scale_factor = 0.02
-);
+@TUNE_QUEUE@
