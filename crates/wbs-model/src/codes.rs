@@ -6,8 +6,10 @@ use std::ops::BitOr;
 
 use serde::{Deserialize, Deserializer, Serialize};
 
+/// A code type: the newtype, its tolerant decoding, and the methods every code has. Its
+/// known codes come from `codes.tsv` (through [`known_codes!`]).
 macro_rules! code_type {
-    ($(#[$doc:meta])* $name:ident { $($(#[$cdoc:meta])* $konst:ident = $code:literal => $desc:literal,)* }) => {
+    ($(#[$doc:meta])* $name:ident) => {
         $(#[$doc])*
         #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
         #[serde(transparent)]
@@ -20,8 +22,6 @@ macro_rules! code_type {
         }
 
         impl $name {
-            $( $(#[$cdoc])* pub const $konst: Self = Self($code); )*
-
             /// The value with this code (known or not).
             pub const fn from_code(code: i64) -> Self {
                 Self(code)
@@ -30,14 +30,6 @@ macro_rules! code_type {
             /// The wire code.
             pub const fn code(self) -> i64 {
                 self.0
-            }
-
-            /// The reference's description of the code, if this crate knows it.
-            pub fn description(self) -> Option<&'static str> {
-                match self.0 {
-                    $($code => Some($desc),)*
-                    _ => None,
-                }
             }
 
             /// Whether this crate knows the code.
@@ -63,6 +55,24 @@ macro_rules! code_type {
     };
 }
 
+/// The known codes of a code type, as build.rs writes them from `codes.tsv`: a constant
+/// each, and the reference's description of each.
+macro_rules! known_codes {
+    ($name:ident { $($(#[$cdoc:meta])* $konst:ident = $code:literal => $desc:literal,)* }) => {
+        impl $name {
+            $( $(#[$cdoc])* pub const $konst: Self = Self($code); )*
+
+            /// The reference's description of the code, if this crate knows it.
+            pub fn description(self) -> Option<&'static str> {
+                match self.0 {
+                    $($code => Some($desc),)*
+                    _ => None,
+                }
+            }
+        }
+    };
+}
+
 code_type! {
     /// How a measure group was attributed to the user (the reference's "Attribution status
     /// table"). Servers also send codes the reference does not list (5, 7, 8, 10, 15, 17,
@@ -73,16 +83,7 @@ code_type! {
     /// assert!(Attribution::from_code(0).is_unambiguous());
     /// assert_eq!(Attribution::from_code(17).code(), 17);
     /// ```
-    Attribution {
-        /// 0: captured by a device, known to belong to this user.
-        DEVICE = 0 => "captured by a device and known to belong to this user",
-        /// 1: captured by a device, may belong to other users as well.
-        DEVICE_AMBIGUOUS = 1 => "captured by a device but may belong to other users",
-        /// 2: entered manually for this user.
-        MANUAL = 2 => "entered manually for this user",
-        /// 4: entered manually when the user was created (may not be accurate).
-        MANUAL_AT_CREATION = 4 => "entered manually during user creation",
-    }
+    Attribution
 }
 
 impl Attribution {
@@ -101,12 +102,7 @@ code_type! {
     /// assert_eq!(Category::TARGET.code(), 2);
     /// assert_eq!(Category::from_code(1).to_string(), "1 (measure)");
     /// ```
-    Category {
-        /// 1: real measurements.
-        MEASURE = 1 => "measure",
-        /// 2: targets set by the user.
-        TARGET = 2 => "target",
-    }
+    Category
 }
 
 code_type! {
@@ -120,36 +116,7 @@ code_type! {
     /// assert_eq!(both.code(), 5);
     /// assert!(both.contains(DeviceType::BODY_SCALE));
     /// ```
-    DeviceType {
-        /// 0: data about the user (height and weight entered at creation).
-        USER = 0 => "user related",
-        /// 1: body scale.
-        BODY_SCALE = 1 => "body scale",
-        /// 4: blood pressure monitor.
-        BLOOD_PRESSURE_MONITOR = 4 => "blood pressure monitor",
-        /// 2: temperature (today's notification `appli`).
-        TEMPERATURE = 2 => "temperature",
-        /// 16: activity (today's `appli`).
-        ACTIVITY = 16 => "activity",
-        /// 44: sleep (today's `appli`).
-        SLEEP = 44 => "sleep",
-        /// 46: user actions (today's `appli`: delete, unlink, update).
-        USER_ACTION = 46 => "user",
-        /// 50: bed in (today's `appli`).
-        BED_IN = 50 => "bed in",
-        /// 51: bed out (today's `appli`).
-        BED_OUT = 51 => "bed out",
-        /// 52: inflate done (today's `appli`).
-        INFLATE_DONE = 52 => "inflate done",
-        /// 53: no account associated (today's `appli`).
-        NO_ACCOUNT = 53 => "no account associated",
-        /// 54: ECG (today's `appli`).
-        ECG = 54 => "ECG",
-        /// 55: ECG failed (today's `appli`).
-        ECG_FAILED = 55 => "ECG failed",
-        /// 58: glucose (today's `appli`).
-        GLUCOSE = 58 => "glucose",
-    }
+    DeviceType
 }
 
 impl DeviceType {
@@ -223,34 +190,7 @@ code_type! {
     /// assert_eq!(Status::from_code(342).description(), Some("The signature (using Oauth) is invalid."));
     /// assert!(Status::RATE_LIMITED.is_rate_limited());
     /// ```
-    Status {
-        /// 0: the operation was successful.
-        OK = 0 => "Operation was successful",
-        /// 247: the userid is absent or incorrect.
-        INVALID_USERID = 247 => "The userid provided is absent, or incorrect",
-        /// 250: the userid and/or OAuth credentials do not match.
-        CREDENTIALS_MISMATCH = 250 => "The provided userid and/or Oauth credentials do not match.",
-        /// 286: no such subscription.
-        NO_SUCH_SUBSCRIPTION = 286 => "No such subscription was found",
-        /// 293: the callback URL is absent or incorrect.
-        INVALID_CALLBACK_URL = 293 => "The callback URL is either absent or incorrect",
-        /// 294: no such subscription could be deleted.
-        SUBSCRIPTION_NOT_DELETED = 294 => "No such subscription could be deleted",
-        /// 304: the comment is absent or incorrect.
-        INVALID_COMMENT = 304 => "The comment is either absent or incorrect",
-        /// 305: too many notifications are set.
-        TOO_MANY_NOTIFICATIONS = 305 => "Too many notifications are already set",
-        /// 342: the OAuth signature is invalid.
-        INVALID_SIGNATURE = 342 => "The signature (using Oauth) is invalid.",
-        /// 401 (today's service, OAuth 2): the access token is expired, revoked or unknown.
-        INVALID_TOKEN = 401 => "The access token is invalid or expired.",
-        /// 601: too many requests (newer servers; about 120 a minute per application).
-        RATE_LIMITED = 601 => "Too many requests: rate limited",
-        /// 2554: unknown action or service (newer servers).
-        UNKNOWN_ACTION = 2554 => "Wrong action or wrong webservice",
-        /// 2555: an unknown error occurred.
-        UNKNOWN_ERROR = 2555 => "An unknown error occurred",
-    }
+    Status
 }
 
 impl Status {
@@ -276,3 +216,6 @@ impl Status {
         (2500..=2599).contains(&self.0) && self.0 != 2554
     }
 }
+
+// The constants and descriptions of every code type above, from `codes.tsv`.
+include!(concat!(env!("OUT_DIR"), "/codes.rs"));
