@@ -146,7 +146,7 @@ fn three_instances_behind_nginx_one_killed_lose_nothing_and_keep_the_limit() {
     let mut sandbox = Sandbox::with_reference_data();
     sandbox.generate(USERS as u32, 0, 14, 1_700_000_000);
     let sim = rt
-        .block_on(RunningSim::start(sandbox, "127.0.0.1:0".parse().unwrap()))
+        .block_on(RunningSim::start(sandbox, RunningSim::LOOPBACK))
         .unwrap();
     sim.set_rate_limit(Some(LIMIT));
 
@@ -300,7 +300,7 @@ fn three_instances_drain_a_backlog_at_least_two_and_a_half_times_faster_than_one
     let mut sandbox = Sandbox::with_reference_data();
     sandbox.generate(USERS as u32, 1, 50, 1_700_000_000);
     let sim = rt
-        .block_on(RunningSim::start(sandbox, "127.0.0.1:0".parse().unwrap()))
+        .block_on(RunningSim::start(sandbox, RunningSim::LOOPBACK))
         .unwrap();
     sim.set_latency(Duration::from_millis(50));
     let users: Vec<i64> = (0..USERS).map(|u| FIRST_GENERATED_USER + u).collect();
@@ -345,7 +345,7 @@ fn instances_started_together_migrate_once_and_all_serve() {
     let sim = rt
         .block_on(RunningSim::start(
             Sandbox::with_reference_data(),
-            "127.0.0.1:0".parse().unwrap(),
+            RunningSim::LOOPBACK,
         ))
         .unwrap();
     for round in 0..3 {

@@ -61,7 +61,7 @@ fn scenario(what: &str, faults: Faults, kills: u32, seed: u64) -> Outcome {
     let sim = rt
         .block_on(RunningSim::start_with_faults(
             sandbox,
-            "127.0.0.1:0".parse().unwrap(),
+            RunningSim::LOOPBACK,
             faults,
         ))
         .unwrap();
@@ -168,7 +168,7 @@ fn a_flood_of_forged_notifications_costs_a_handful_of_fetches() {
     let mut sandbox = Sandbox::with_reference_data();
     sandbox.generate(1, 30, 4, 1_700_000_000);
     let sim = rt
-        .block_on(RunningSim::start(sandbox, "127.0.0.1:0".parse().unwrap()))
+        .block_on(RunningSim::start(sandbox, RunningSim::LOOPBACK))
         .unwrap();
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("flood.sqlite");

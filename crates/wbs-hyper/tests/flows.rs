@@ -15,12 +15,9 @@ use wbs_hyper::{
 use wbs_sim::{RunningSim, Sandbox};
 
 async fn sandbox() -> RunningSim {
-    RunningSim::start(
-        Sandbox::with_reference_data(),
-        "127.0.0.1:0".parse().unwrap(),
-    )
-    .await
-    .unwrap()
+    RunningSim::start(Sandbox::with_reference_data(), RunningSim::LOOPBACK)
+        .await
+        .unwrap()
 }
 
 #[tokio::test]
@@ -71,20 +68,13 @@ async fn the_listener_refuses_malformed_notifications_and_other_paths() {
             .body(Full::new(Bytes::from_static(body.as_bytes())))
             .unwrap()
     };
-    assert_eq!(
-        http.request(post("/n", "userid=x&startdate=1&enddate=2"))
-            .await
-            .unwrap()
-            .status(),
-        400
-    );
-    assert_eq!(
-        http.request(post("/elsewhere", "userid=1&startdate=1&enddate=2"))
-            .await
-            .unwrap()
-            .status(),
-        404
-    );
+    for (path, body, status) in [
+        ("/n", "userid=x&startdate=1&enddate=2", 400),
+        ("/elsewhere", "userid=1&startdate=1&enddate=2", 404),
+    ] {
+        let reply = http.request(post(path, body)).await.unwrap();
+        assert_eq!(reply.status(), status, "{path} {body}");
+    }
     // A valid one is answered 200 once the consumer takes it (so a consumer runs now).
     let consumer = tokio::spawn(async move {
         let mut notifications = std::pin::pin!(notifications);

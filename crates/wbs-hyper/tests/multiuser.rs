@@ -12,7 +12,7 @@ use wbs_sim::{RunningSim, Sandbox};
 async fn a_handle_per_user_shares_the_pool_and_the_limit() {
     let mut sandbox = Sandbox::with_reference_data();
     sandbox.generate(2, 30, 4, 1_700_000_000);
-    let sim = RunningSim::start(sandbox, "127.0.0.1:0".parse().unwrap())
+    let sim = RunningSim::start(sandbox, RunningSim::LOOPBACK)
         .await
         .unwrap();
     let (consumer, a, b) = sim.with(|s| {
@@ -160,12 +160,9 @@ async fn limiters_sharing_a_book_keep_one_limit() {
 /// error says why and is worth trying again.
 #[tokio::test]
 async fn no_slot_booked_no_request_sent() {
-    let sim = RunningSim::start(
-        Sandbox::with_reference_data(),
-        "127.0.0.1:0".parse().unwrap(),
-    )
-    .await
-    .unwrap();
+    let sim = RunningSim::start(Sandbox::with_reference_data(), RunningSim::LOOPBACK)
+        .await
+        .unwrap();
     let (consumer, token) = sim.with(|s| {
         (
             s.consumer().clone(),

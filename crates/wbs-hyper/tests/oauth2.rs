@@ -22,7 +22,7 @@ const REDIRECT: &str = "http://127.0.0.1:9/callback";
 async fn sandbox() -> RunningSim {
     let mut sandbox = Sandbox::with_reference_data();
     sandbox.generate(2, 300, 3, 1_700_000_000);
-    RunningSim::start(sandbox, "127.0.0.1:0".parse().unwrap())
+    RunningSim::start(sandbox, RunningSim::LOOPBACK)
         .await
         .unwrap()
 }
@@ -419,7 +419,7 @@ async fn fifty_concurrent_before_the_expiry_and_through_a_failed_refresh() {
     let mut sandbox = Sandbox::with_reference_data();
     sandbox.generate(1, 20, 3, 1_700_000_000);
     let sim = Arc::new(
-        RunningSim::start_with_faults(sandbox, "127.0.0.1:0".parse().unwrap(), faults)
+        RunningSim::start_with_faults(sandbox, RunningSim::LOOPBACK, faults)
             .await
             .unwrap(),
     );

@@ -21,7 +21,7 @@ async fn rss_sandbox_child() {
     }
     let mut sandbox = wbs_sim::Sandbox::with_reference_data();
     sandbox.generate(1, GROUPS, 3, 1_700_000_000);
-    let sim = wbs_sim::RunningSim::start(sandbox, "127.0.0.1:0".parse().unwrap())
+    let sim = wbs_sim::RunningSim::start(sandbox, wbs_sim::RunningSim::LOOPBACK)
         .await
         .unwrap();
     let user = UserId::new(wbs_sim::FIRST_GENERATED_USER);

@@ -23,7 +23,7 @@ async fn sim_with(groups: u32, faults: Faults) -> (RunningSim, Client, UserId) {
     if groups > 0 {
         sandbox.generate(1, groups, 11, now);
     }
-    let sim = RunningSim::start_with_faults(sandbox, "127.0.0.1:0".parse().unwrap(), faults)
+    let sim = RunningSim::start_with_faults(sandbox, RunningSim::LOOPBACK, faults)
         .await
         .unwrap();
     let user = if groups > 0 {

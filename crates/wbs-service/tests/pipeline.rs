@@ -25,7 +25,7 @@ use wbs_testkit::{free_addr, send};
 async fn sandbox(users: u32, groups: u32, seed: u64) -> RunningSim {
     let mut sandbox = Sandbox::with_reference_data();
     sandbox.generate(users, groups, seed, 1_700_000_000);
-    RunningSim::start(sandbox, "127.0.0.1:0".parse().unwrap())
+    RunningSim::start(sandbox, RunningSim::LOOPBACK)
         .await
         .unwrap()
 }
@@ -271,15 +271,11 @@ async fn the_admin_api_is_behind_its_token() {
     let groups: Vec<serde_json::Value> = serde_json::from_str(body).unwrap();
     assert_eq!(groups.len(), 30);
     // Subscribed to the service's webhook: a new group arrives through it.
-    let group = wbs_testkit::weighing(77_000_000, 1_650_000_000, 81_000);
-    sim.with(|s| {
-        s.insert_group(
-            UserId::new(10_000),
-            group,
-            DeviceType::BODY_SCALE,
-            1_700_000_000,
-        )
-    });
+    let (user, group) = (
+        UserId::new(10_000),
+        wbs_testkit::weighing(77_000_000, 1_650_000_000, 81_000),
+    );
+    sim.with(|s| s.insert_group(user, group, DeviceType::BODY_SCALE, 1_700_000_000));
     wait_for_groups(&store, 31, deadline, "the notified group did not arrive").await;
 }
 

@@ -19,7 +19,7 @@ use common::now;
 async fn start(faults: Faults) -> (RunningSim, Session) {
     let mut sandbox = Sandbox::with_reference_data();
     sandbox.generate(1, 3_000, 42, now() as i64);
-    let sim = RunningSim::start_with_faults(sandbox, "127.0.0.1:0".parse().unwrap(), faults)
+    let sim = RunningSim::start_with_faults(sandbox, RunningSim::LOOPBACK, faults)
         .await
         .unwrap();
     let user = UserId::new(FIRST_GENERATED_USER);

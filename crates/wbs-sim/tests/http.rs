@@ -21,12 +21,9 @@ mod common;
 use common::{nonce, now, send};
 
 async fn start() -> RunningSim {
-    RunningSim::start(
-        Sandbox::with_reference_data(),
-        "127.0.0.1:0".parse().unwrap(),
-    )
-    .await
-    .unwrap()
+    RunningSim::start(Sandbox::with_reference_data(), RunningSim::LOOPBACK)
+        .await
+        .unwrap()
 }
 
 fn session(sim: &RunningSim, userid: i64) -> Session {
@@ -458,15 +455,11 @@ async fn a_new_group_notifies_the_subscriber() {
     .unwrap();
 
     // Through the library API …
-    let group = wbs_testkit::weighing(77, 1_700_000_123, 80_100);
-    sim.with(|s| {
-        s.insert_group(
-            UserId::new(29),
-            group,
-            DeviceType::BODY_SCALE,
-            1_700_000_200,
-        )
-    });
+    let (user, group) = (
+        UserId::new(29),
+        wbs_testkit::weighing(77, 1_700_000_123, 80_100),
+    );
+    sim.with(|s| s.insert_group(user, group, DeviceType::BODY_SCALE, 1_700_000_200));
     let (path, body) = tokio::time::timeout(std::time::Duration::from_secs(10), received.recv())
         .await
         .unwrap()

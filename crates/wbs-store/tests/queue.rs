@@ -191,10 +191,7 @@ async fn claim_and_complete(store: &Store, worker: &str, lease: Duration, user: 
 #[test]
 fn the_queue_on_sqlite() {
     rt().block_on(async {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Store::open_sqlite(&dir.path().join("q.sqlite"))
-            .await
-            .unwrap();
+        let (dir, store) = wbs_testkit::temp_sqlite("q.sqlite").await;
         claims_lease_coalesce_and_complete(&store, 1).await;
         // Reopened: what was not done is still there (one notification, given back).
         store.close().await;
@@ -210,10 +207,7 @@ fn the_queue_on_sqlite() {
 #[test]
 fn racing_workers_never_share_a_user() {
     rt().block_on(async {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Store::open_sqlite(&dir.path().join("r.sqlite"))
-            .await
-            .unwrap();
+        let (_dir, store) = wbs_testkit::temp_sqlite("r.sqlite").await;
         race(&[store.clone(), store], 4, 1).await;
     });
 }

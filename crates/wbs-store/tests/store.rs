@@ -62,6 +62,20 @@ async fn sqlite() -> (tempfile::TempDir, Store) {
 
 /// Every field back exactly, upserts that replace, filters: on any backend, for a user of
 /// the caller's.
+/// Commits one (incomplete) page of `groups` at `cursor`; then the user's whole history.
+async fn commit_then_read(
+    store: &Store,
+    groups: &[MeasureGroup],
+    cursor: &SyncCursor,
+) -> Vec<MeasureGroup> {
+    let user = cursor.userid;
+    store
+        .commit_page(user, groups, &[], cursor, false)
+        .await
+        .unwrap();
+    store.groups(&HistoryQuery::new(user)).await.unwrap()
+}
+
 async fn groups_read_back_exactly_and_upserts_replace(store: &Store, user: UserId) {
     let cursor = SyncCursor::new(user);
     let g1 = rich_group();
@@ -70,11 +84,7 @@ async fn groups_read_back_exactly_and_upserts_replace(store: &Store, user: UserI
         1_222_930_967,
         vec![Measure::new(MeasureType::HEIGHT, 173, -2)],
     );
-    store
-        .commit_page(user, &[g1.clone(), g2.clone()], &[], &cursor, false)
-        .await
-        .unwrap();
-    let all = store.groups(&HistoryQuery::new(user)).await.unwrap();
+    let all = commit_then_read(store, &[g1.clone(), g2.clone()], &cursor).await;
     assert_eq!(
         all,
         vec![g2.clone(), g1.clone()],
@@ -87,11 +97,7 @@ async fn groups_read_back_exactly_and_upserts_replace(store: &Store, user: UserI
         1_300_000_000,
         vec![Measure::new(MeasureType::FAT_RATIO, 178, -1)],
     );
-    store
-        .commit_page(user, &[g2b.clone(), g2b.clone()], &[], &cursor, false)
-        .await
-        .unwrap();
-    let all = store.groups(&HistoryQuery::new(user)).await.unwrap();
+    let all = commit_then_read(store, &[g2b.clone(), g2b.clone()], &cursor).await;
     assert_eq!(all, vec![g2b.clone(), g1.clone()]);
     assert_eq!(
         store.count_groups(&HistoryQuery::new(user)).await.unwrap(),

@@ -8,7 +8,7 @@ use wbs_sim::{RunningSim, Sandbox};
 
 /// Serves `sandbox` on 127.0.0.1 and builds a client for `user` (default settings).
 pub async fn serve(sandbox: Sandbox, user: UserId) -> (RunningSim, Client) {
-    let sim = RunningSim::start(sandbox, "127.0.0.1:0".parse().unwrap())
+    let sim = RunningSim::start(sandbox, RunningSim::LOOPBACK)
         .await
         .unwrap();
     let (consumer, token) =

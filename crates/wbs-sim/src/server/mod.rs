@@ -67,6 +67,12 @@ pub struct RunningSim {
 }
 
 impl RunningSim {
+    /// 127.0.0.1 on a port the OS picks: where a sandbox usually listens.
+    pub const LOOPBACK: SocketAddr = SocketAddr::V4(std::net::SocketAddrV4::new(
+        std::net::Ipv4Addr::LOCALHOST,
+        0,
+    ));
+
     /// Serves `sandbox` on `addr`, which must be a loopback address (port 0 picks one).
     /// Notifications are delivered to loopback callback URLs only.
     pub async fn start(sandbox: Sandbox, addr: SocketAddr) -> io::Result<Self> {
