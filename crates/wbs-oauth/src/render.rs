@@ -50,7 +50,10 @@ impl fmt::Debug for Rendered {
 }
 
 /// A signed request: its base string and signature, renderable in each placement.
-#[derive(Clone)]
+#[derive(Clone, derive_more::Debug)]
+#[debug(
+    "Signed {{ method: {method:?}, base_string: {base_string:?}, signature: {signature:?}, .. }}"
+)]
 pub struct Signed {
     pub(crate) method: String,
     pub(crate) prefix: String,
@@ -60,16 +63,6 @@ pub struct Signed {
     pub(crate) norm: String,
     pub(crate) base_string: String,
     pub(crate) signature: Signature,
-}
-
-impl fmt::Debug for Signed {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Signed")
-            .field("method", &self.method)
-            .field("base_string", &self.base_string)
-            .field("signature", &self.signature)
-            .finish_non_exhaustive()
-    }
 }
 
 impl Signed {

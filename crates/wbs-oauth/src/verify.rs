@@ -2,8 +2,6 @@
 //! (RFC 5849 §3.2). Timestamp windows and nonce replay are the caller's policy: the parsed
 //! request hands over the timestamp and nonce.
 
-use std::fmt;
-
 use crate::encode::percent_decode;
 use crate::error::Error;
 use crate::normalize::{base_string_of_entries, Entries, Entry, Source};
@@ -48,7 +46,12 @@ const PROTOCOL: [&str; 9] = [
 /// assert!(got.verify(&[SignatureMethod::HmacSha1], &consumer, Some(&Secret::new("wrong"))).is_err());
 /// # Ok::<(), wbs_oauth::Error>(())
 /// ```
-#[derive(Clone)]
+#[derive(Clone, derive_more::Debug)]
+#[debug(
+    "IncomingRequest {{ method: {method:?}, base_uri: {base_uri:?}, consumer_key: {consumer_key:?}, \
+     token: {token:?}, signature_method: {signature_method:?}, timestamp: {timestamp:?}, \
+     nonce: {nonce:?}, params: {params:?}, .. }}"
+)]
 pub struct IncomingRequest {
     method: String,
     base_uri: String,
@@ -64,21 +67,6 @@ pub struct IncomingRequest {
     version: bool,
     callback: Option<String>,
     verifier: Option<String>,
-}
-
-impl fmt::Debug for IncomingRequest {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("IncomingRequest")
-            .field("method", &self.method)
-            .field("base_uri", &self.base_uri)
-            .field("consumer_key", &self.consumer_key)
-            .field("token", &self.token)
-            .field("signature_method", &self.signature_method)
-            .field("timestamp", &self.timestamp)
-            .field("nonce", &self.nonce)
-            .field("params", &self.params)
-            .finish_non_exhaustive()
-    }
 }
 
 impl IncomingRequest {

@@ -1,7 +1,6 @@
 //! Pagination of getmeas, and incremental synchronisation.
 
 use std::collections::HashSet;
-use std::fmt;
 
 use serde::{Deserialize, Serialize};
 use wbs_model::{GroupId, MeasureGroup, Timestamp, UserId};
@@ -51,7 +50,11 @@ pub const DEFAULT_MAX_PAGES: u32 = 1000;
 /// assert_eq!(groups.len(), 1);
 /// assert!(pager.is_done());
 /// ```
-#[derive(Clone)]
+#[derive(Clone, derive_more::Debug)]
+#[debug(
+    "MeasurePager {{ query: {query:?}, cursor: {cursor:?}, pages: {pages}, delivered: {}, done: {done}, .. }}",
+    seen.len()
+)]
 pub struct MeasurePager {
     query: GetMeas,
     cursor: Option<Cursor>,
@@ -79,18 +82,6 @@ struct Cursor {
     consumed: u64,
     #[serde(default)]
     anchor: Option<GroupId>,
-}
-
-impl fmt::Debug for MeasurePager {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("MeasurePager")
-            .field("query", &self.query)
-            .field("cursor", &self.cursor)
-            .field("pages", &self.pages)
-            .field("delivered", &self.seen.len())
-            .field("done", &self.done)
-            .finish_non_exhaustive()
-    }
 }
 
 /// Why the pager stopped with an error.

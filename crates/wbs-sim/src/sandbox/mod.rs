@@ -2,7 +2,6 @@
 //! time in, a response out.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::fmt;
 
 use serde_json::{json, Value};
 use wbs_proto::http::{self, header, HeaderValue, Response, StatusCode};
@@ -48,7 +47,8 @@ impl Default for SimConfig {
 }
 
 /// A user of the sandbox, with their access token and data.
-#[derive(Clone)]
+#[derive(Clone, derive_more::Debug)]
+#[debug("SimUser {{ user: {user:?}, token: {token:?}, groups: {}, .. }}", groups.len())]
 pub struct SimUser {
     /// Profile (getbyuserid).
     pub user: User,
@@ -60,16 +60,6 @@ pub struct SimUser {
     served: HashSet<GroupId>,
     /// Groups sent malformed (a date that is not a number), to test clients.
     malformed: HashSet<GroupId>,
-}
-
-impl fmt::Debug for SimUser {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SimUser")
-            .field("user", &self.user)
-            .field("token", &self.token)
-            .field("groups", &self.groups.len())
-            .finish_non_exhaustive()
-    }
 }
 
 #[derive(Clone, Debug)]
