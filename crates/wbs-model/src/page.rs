@@ -11,7 +11,8 @@ use crate::ids::GroupId;
 use crate::measure::{Measure, MeasureExtra, MeasureType};
 use crate::time::Timestamp;
 use crate::tolerant::{
-    optional, refuse_scalars, required, Key, TolerantInt, TolerantMore, TolerantText,
+    deserialize_by_visitor, optional, refuse_scalars, required, Key, TolerantInt, TolerantMore,
+    TolerantText,
 };
 
 /// A getmeas page, with the groups that could not be decoded.
@@ -244,21 +245,8 @@ impl<'de> Visitor<'de> for GroupsSeed {
 /// One element of `measuregrps`: a group, or (its id if readable, why it was skipped).
 struct GroupOutcome(Result<MeasureGroup, (Option<GroupId>, String)>);
 
-impl<'de> Deserialize<'de> for GroupOutcome {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        d.deserialize_any(GroupVisitor)
-    }
-}
-
-struct GroupVisitor;
-
-impl<'de> Visitor<'de> for GroupVisitor {
-    type Value = GroupOutcome;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a measure group")
-    }
-
+deserialize_by_visitor! {
+    GroupOutcome, deserialize_any, "a measure group",
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<GroupOutcome, A::Error> {
         let (mut grpid, mut attrib, mut date, mut category) = (None, None, None, None);
         let (mut created, mut modified, mut modelid) = (None, None, None);
@@ -334,108 +322,90 @@ impl<'de> Visitor<'de> for GroupVisitor {
 /// A group's `measures`: all of them, or why not.
 struct MeasuresOutcome(Result<Vec<Measure>, String>);
 
-impl<'de> Deserialize<'de> for MeasuresOutcome {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = MeasuresOutcome;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("an array of measures")
-            }
-            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<MeasuresOutcome, A::Error> {
-                let mut out = Vec::with_capacity(seq.size_hint().unwrap_or(4).min(64));
-                let mut problem = None;
-                let mut i = 0;
-                while let Some(m) = seq.next_element::<MeasureOutcome>()? {
-                    match m.0 {
-                        Ok(m) => out.push(m),
-                        Err(why) => {
-                            problem.get_or_insert(format!("measure {i}: {why}"));
-                        }
-                    }
-                    i += 1;
+deserialize_by_visitor! {
+    MeasuresOutcome, deserialize_any, "an array of measures",
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<MeasuresOutcome, A::Error> {
+        let mut out = Vec::with_capacity(seq.size_hint().unwrap_or(4).min(64));
+        let mut problem = None;
+        let mut i = 0;
+        while let Some(m) = seq.next_element::<MeasureOutcome>()? {
+            match m.0 {
+                Ok(m) => out.push(m),
+                Err(why) => {
+                    problem.get_or_insert(format!("measure {i}: {why}"));
                 }
-                Ok(MeasuresOutcome(match problem {
-                    None => Ok(out),
-                    Some(p) => Err(p),
-                }))
             }
-            fn visit_unit<E: de::Error>(self) -> Result<MeasuresOutcome, E> {
-                Ok(MeasuresOutcome(Err("measures is null".to_owned())))
-            }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<MeasuresOutcome, A::Error> {
-                while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
-                Ok(MeasuresOutcome(Err("measures is an object".to_owned())))
-            }
-            refuse_scalars!(MeasuresOutcome, |what: &str| MeasuresOutcome(Err(format!(
-                "measures is {what}"
-            ))));
+            i += 1;
         }
-        d.deserialize_any(V)
+        Ok(MeasuresOutcome(match problem {
+            None => Ok(out),
+            Some(p) => Err(p),
+        }))
     }
+    fn visit_unit<E: de::Error>(self) -> Result<MeasuresOutcome, E> {
+        Ok(MeasuresOutcome(Err("measures is null".to_owned())))
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<MeasuresOutcome, A::Error> {
+        while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+        Ok(MeasuresOutcome(Err("measures is an object".to_owned())))
+    }
+    refuse_scalars!(MeasuresOutcome, |what: &str| MeasuresOutcome(Err(format!(
+        "measures is {what}"
+    ))));
 }
 
 /// One measure, or why it cannot be read.
 struct MeasureOutcome(Result<Measure, String>);
 
-impl<'de> Deserialize<'de> for MeasureOutcome {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = MeasureOutcome;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a measure")
-            }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<MeasureOutcome, A::Error> {
-                let (mut value, mut unit, mut kind, mut position, mut algo, mut fm) =
-                    (None, None, None, None, None, None);
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    let slot = match key.0.as_ref() {
-                        "value" => &mut value,
-                        "unit" => &mut unit,
-                        "type" => &mut kind,
-                        "position" => &mut position,
-                        "algo" => &mut algo,
-                        "fm" => &mut fm,
-                        _ => {
-                            map.next_value::<IgnoredAny>()?;
-                            continue;
-                        }
-                    };
-                    *slot = Some(map.next_value::<TolerantInt>()?.0);
+deserialize_by_visitor! {
+    MeasureOutcome, deserialize_any, "a measure",
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<MeasureOutcome, A::Error> {
+        let (mut value, mut unit, mut kind, mut position, mut algo, mut fm) =
+            (None, None, None, None, None, None);
+        while let Some(key) = map.next_key::<Key<'de>>()? {
+            let slot = match key.0.as_ref() {
+                "value" => &mut value,
+                "unit" => &mut unit,
+                "type" => &mut kind,
+                "position" => &mut position,
+                "algo" => &mut algo,
+                "fm" => &mut fm,
+                _ => {
+                    map.next_value::<IgnoredAny>()?;
+                    continue;
                 }
-                let build = || -> Result<Measure, String> {
-                    let unit = i32::try_from(required("unit", unit)?)
-                        .map_err(|_| "unit out of range".to_owned())?;
-                    let mut m = Measure::new(
-                        MeasureType::from_code(required("type", kind)?),
-                        required("value", value)?,
-                        unit,
-                    );
-                    let extra = MeasureExtra {
-                        position: optional("position", position)?,
-                        algo: optional("algo", algo)?,
-                        fm: optional("fm", fm)?,
-                    };
-                    if !extra.is_empty() {
-                        m.extra = Some(Box::new(extra));
-                    }
-                    Ok(m)
-                };
-                Ok(MeasureOutcome(build()))
-            }
-            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<MeasureOutcome, A::Error> {
-                while seq.next_element::<IgnoredAny>()?.is_some() {}
-                Ok(MeasureOutcome(Err("an array, not an object".to_owned())))
-            }
-            refuse_scalars!(MeasureOutcome, |what: &str| MeasureOutcome(Err(
-                what.to_owned()
-            )));
-
-            fn visit_unit<E: de::Error>(self) -> Result<MeasureOutcome, E> {
-                Ok(MeasureOutcome(Err("null, not an object".to_owned())))
-            }
+            };
+            *slot = Some(map.next_value::<TolerantInt>()?.0);
         }
-        d.deserialize_any(V)
+        let build = || -> Result<Measure, String> {
+            let unit = i32::try_from(required("unit", unit)?)
+                .map_err(|_| "unit out of range".to_owned())?;
+            let mut m = Measure::new(
+                MeasureType::from_code(required("type", kind)?),
+                required("value", value)?,
+                unit,
+            );
+            let extra = MeasureExtra {
+                position: optional("position", position)?,
+                algo: optional("algo", algo)?,
+                fm: optional("fm", fm)?,
+            };
+            if !extra.is_empty() {
+                m.extra = Some(Box::new(extra));
+            }
+            Ok(m)
+        };
+        Ok(MeasureOutcome(build()))
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<MeasureOutcome, A::Error> {
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(MeasureOutcome(Err("an array, not an object".to_owned())))
+    }
+    refuse_scalars!(MeasureOutcome, |what: &str| MeasureOutcome(Err(
+        what.to_owned()
+    )));
+
+    fn visit_unit<E: de::Error>(self) -> Result<MeasureOutcome, E> {
+        Ok(MeasureOutcome(Err("null, not an object".to_owned())))
     }
 }

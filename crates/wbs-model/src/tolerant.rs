@@ -19,6 +19,28 @@ use serde::Deserialize;
 
 use crate::group::More;
 
+/// `Deserialize` for a type through a visitor of its own: the type, the `Deserializer`
+/// method that drives the visitor, what the visitor expects (for serde's messages), and
+/// the visitor's `visit_*` methods (the `'de` they name is the impl's).
+macro_rules! deserialize_by_visitor {
+    ($ty:ty, $drive:ident, $expecting:literal, $($methods:tt)*) => {
+        impl<'de> Deserialize<'de> for $ty {
+            fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                struct V;
+                impl<'de> Visitor<'de> for V {
+                    type Value = $ty;
+                    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                        f.write_str($expecting)
+                    }
+                    $($methods)*
+                }
+                d.$drive(V)
+            }
+        }
+    };
+}
+pub(crate) use deserialize_by_visitor;
+
 /// An object key, borrowed from the input when it has no escapes.
 #[derive(Debug)]
 pub struct Key<'de>(
@@ -26,22 +48,13 @@ pub struct Key<'de>(
     pub Cow<'de, str>,
 );
 
-impl<'de> Deserialize<'de> for Key<'de> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = Key<'de>;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a key")
-            }
-            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Key<'de>, E> {
-                Ok(Key(Cow::Borrowed(v)))
-            }
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<Key<'de>, E> {
-                Ok(Key(Cow::Owned(v.to_owned())))
-            }
-        }
-        d.deserialize_str(V)
+deserialize_by_visitor! {
+    Key<'de>, deserialize_str, "a key",
+    fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Key<'de>, E> {
+        Ok(Key(Cow::Borrowed(v)))
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Key<'de>, E> {
+        Ok(Key(Cow::Owned(v.to_owned())))
     }
 }
 
@@ -149,84 +162,66 @@ impl<'de> Visitor<'de> for IntVisitor {
 /// A string (numbers and booleans as their text); `null` is `None`.
 pub(crate) struct TolerantText(pub(crate) Result<Option<String>, &'static str>);
 
-impl<'de> Deserialize<'de> for TolerantText {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = TolerantText;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a string")
-            }
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<TolerantText, E> {
-                Ok(TolerantText(Ok(Some(v.to_owned()))))
-            }
-            fn visit_i64<E: de::Error>(self, v: i64) -> Result<TolerantText, E> {
-                Ok(TolerantText(Ok(Some(v.to_string()))))
-            }
-            fn visit_u64<E: de::Error>(self, v: u64) -> Result<TolerantText, E> {
-                Ok(TolerantText(Ok(Some(v.to_string()))))
-            }
-            fn visit_f64<E: de::Error>(self, v: f64) -> Result<TolerantText, E> {
-                Ok(TolerantText(Ok(Some(v.to_string()))))
-            }
-            fn visit_bool<E: de::Error>(self, v: bool) -> Result<TolerantText, E> {
-                Ok(TolerantText(Ok(Some(v.to_string()))))
-            }
-            fn visit_unit<E: de::Error>(self) -> Result<TolerantText, E> {
-                Ok(TolerantText(Ok(None)))
-            }
-            refuse_containers!(TolerantText, |what| TolerantText(Err(what)));
-        }
-        d.deserialize_any(V)
+deserialize_by_visitor! {
+    TolerantText, deserialize_any, "a string",
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<TolerantText, E> {
+        Ok(TolerantText(Ok(Some(v.to_owned()))))
     }
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<TolerantText, E> {
+        Ok(TolerantText(Ok(Some(v.to_string()))))
+    }
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<TolerantText, E> {
+        Ok(TolerantText(Ok(Some(v.to_string()))))
+    }
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<TolerantText, E> {
+        Ok(TolerantText(Ok(Some(v.to_string()))))
+    }
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<TolerantText, E> {
+        Ok(TolerantText(Ok(Some(v.to_string()))))
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<TolerantText, E> {
+        Ok(TolerantText(Ok(None)))
+    }
+    refuse_containers!(TolerantText, |what| TolerantText(Err(what)));
 }
 
 /// `more`: a count or a boolean.
 pub(crate) struct TolerantMore(pub(crate) Result<More, &'static str>);
 
-impl<'de> Deserialize<'de> for TolerantMore {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = TolerantMore;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a count or a boolean")
-            }
-            fn visit_i64<E: de::Error>(self, v: i64) -> Result<TolerantMore, E> {
-                Ok(TolerantMore(Ok(More::Remaining(
-                    u64::try_from(v).unwrap_or(0),
-                ))))
-            }
-            fn visit_u64<E: de::Error>(self, v: u64) -> Result<TolerantMore, E> {
-                Ok(TolerantMore(Ok(More::Remaining(v))))
-            }
-            fn visit_f64<E: de::Error>(self, v: f64) -> Result<TolerantMore, E> {
-                Ok(TolerantMore(
-                    if v.fract() == 0.0 && (0.0..1.8e19).contains(&v) {
-                        Ok(More::Remaining(v as u64))
-                    } else {
-                        Err("a fractional number")
-                    },
-                ))
-            }
-            fn visit_bool<E: de::Error>(self, v: bool) -> Result<TolerantMore, E> {
-                Ok(TolerantMore(Ok(More::Flag(v))))
-            }
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<TolerantMore, E> {
-                Ok(TolerantMore(
-                    v.trim()
-                        .parse()
-                        .map(More::Remaining)
-                        .map_err(|_| "a string that is not a count"),
-                ))
-            }
-            fn visit_unit<E: de::Error>(self) -> Result<TolerantMore, E> {
-                Ok(TolerantMore(Ok(More::default())))
-            }
-            refuse_containers!(TolerantMore, |what| TolerantMore(Err(what)));
-        }
-        d.deserialize_any(V)
+deserialize_by_visitor! {
+    TolerantMore, deserialize_any, "a count or a boolean",
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<TolerantMore, E> {
+        Ok(TolerantMore(Ok(More::Remaining(
+            u64::try_from(v).unwrap_or(0),
+        ))))
     }
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<TolerantMore, E> {
+        Ok(TolerantMore(Ok(More::Remaining(v))))
+    }
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<TolerantMore, E> {
+        Ok(TolerantMore(
+            if v.fract() == 0.0 && (0.0..1.8e19).contains(&v) {
+                Ok(More::Remaining(v as u64))
+            } else {
+                Err("a fractional number")
+            },
+        ))
+    }
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<TolerantMore, E> {
+        Ok(TolerantMore(Ok(More::Flag(v))))
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<TolerantMore, E> {
+        Ok(TolerantMore(
+            v.trim()
+                .parse()
+                .map(More::Remaining)
+                .map_err(|_| "a string that is not a count"),
+        ))
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<TolerantMore, E> {
+        Ok(TolerantMore(Ok(More::default())))
+    }
+    refuse_containers!(TolerantMore, |what| TolerantMore(Err(what)));
 }
 
 /// An optional field's value: absent or `null` is `None`; another shape is the problem,
