@@ -6,20 +6,13 @@ use std::ops::BitOr;
 
 use serde::{Deserialize, Deserializer, Serialize};
 
+use crate::ids::wire_int;
+
 /// A code type: the newtype, its tolerant decoding, and the methods every code has. Its
 /// known codes come from `codes.tsv` (through [`known_codes!`]).
 macro_rules! code_type {
     ($(#[$doc:meta])* $name:ident) => {
-        $(#[$doc])*
-        #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
-        #[serde(transparent)]
-        pub struct $name(i64);
-
-        impl<'de> Deserialize<'de> for $name {
-            fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-                crate::tolerant::int(d).map(Self)
-            }
-        }
+        wire_int!($(#[$doc])* $name);
 
         impl $name {
             /// The value with this code (known or not).
@@ -35,12 +28,6 @@ macro_rules! code_type {
             /// Whether this crate knows the code.
             pub fn is_known(self) -> bool {
                 self.description().is_some()
-            }
-        }
-
-        impl fmt::Debug for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                write!(f, concat!(stringify!($name), "({})"), self.0)
             }
         }
 

@@ -5,12 +5,34 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Deserializer, Serialize};
 
-macro_rules! id_type {
+/// A newtype over a wire integer (an id or a code): serialised as the integer, read
+/// tolerantly (an integer or a string holding one), shown in `Debug` as `Name(n)`.
+macro_rules! wire_int {
     ($(#[$doc:meta])* $name:ident) => {
         $(#[$doc])*
         #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
         #[serde(transparent)]
         pub struct $name(i64);
+
+        impl<'de> Deserialize<'de> for $name {
+            fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                crate::tolerant::int(d).map(Self)
+            }
+        }
+
+        impl fmt::Debug for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                write!(f, concat!(stringify!($name), "({})"), self.0)
+            }
+        }
+    };
+}
+pub(crate) use wire_int;
+
+/// An id type: a [`wire_int!`] with `new`, `get`, `Display`, `From<i64>` and `FromStr`.
+macro_rules! id_type {
+    ($(#[$doc:meta])* $name:ident) => {
+        wire_int!($(#[$doc])* $name);
 
         impl $name {
             /// The id with this number.
@@ -21,12 +43,6 @@ macro_rules! id_type {
             /// The number.
             pub const fn get(self) -> i64 {
                 self.0
-            }
-        }
-
-        impl fmt::Debug for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                write!(f, concat!(stringify!($name), "({})"), self.0)
             }
         }
 
@@ -47,12 +63,6 @@ macro_rules! id_type {
 
             fn from_str(s: &str) -> Result<Self, Self::Err> {
                 s.trim().parse().map(Self)
-            }
-        }
-
-        impl<'de> Deserialize<'de> for $name {
-            fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-                crate::tolerant::int(d).map(Self)
             }
         }
     };

@@ -248,32 +248,30 @@ struct GroupOutcome(Result<MeasureGroup, (Option<GroupId>, String)>);
 deserialize_by_visitor! {
     GroupOutcome, deserialize_any, "a measure group",
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<GroupOutcome, A::Error> {
-        let (mut grpid, mut attrib, mut date, mut category) = (None, None, None, None);
-        let (mut created, mut modified, mut modelid) = (None, None, None);
-        let (mut deviceid, mut hash_deviceid, mut model, mut timezone, mut comment) =
-            (None, None, None, None, None);
+        // The integer fields and the text fields, each read into its slot; `model_id`
+        // today, `modelid` before.
+        const INTS: [&str; 7] = ["grpid", "attrib", "date", "category", "created", "modified", "modelid"];
+        const TEXTS: [&str; 5] = ["deviceid", "hash_deviceid", "model", "timezone", "comment"];
+        let mut ints = [None; INTS.len()];
+        let mut texts: [Option<Result<Option<String>, &str>>; TEXTS.len()] = Default::default();
         let mut measures: Option<Result<Vec<Measure>, String>> = None;
         while let Some(key) = map.next_key::<Key<'de>>()? {
-            match key.0.as_ref() {
-                "grpid" => grpid = Some(map.next_value::<TolerantInt>()?.0),
-                "attrib" => attrib = Some(map.next_value::<TolerantInt>()?.0),
-                "date" => date = Some(map.next_value::<TolerantInt>()?.0),
-                "category" => category = Some(map.next_value::<TolerantInt>()?.0),
-                "measures" => measures = Some(map.next_value::<MeasuresOutcome>()?.0),
-                "created" => created = Some(map.next_value::<TolerantInt>()?.0),
-                "modified" => modified = Some(map.next_value::<TolerantInt>()?.0),
-                // `model_id` today, `modelid` before.
-                "modelid" | "model_id" => modelid = Some(map.next_value::<TolerantInt>()?.0),
-                "deviceid" => deviceid = Some(map.next_value::<TolerantText>()?.0),
-                "hash_deviceid" => hash_deviceid = Some(map.next_value::<TolerantText>()?.0),
-                "model" => model = Some(map.next_value::<TolerantText>()?.0),
-                "timezone" => timezone = Some(map.next_value::<TolerantText>()?.0),
-                "comment" => comment = Some(map.next_value::<TolerantText>()?.0),
-                _ => {
-                    map.next_value::<IgnoredAny>()?;
-                }
+            let key = match key.0.as_ref() {
+                "model_id" => "modelid",
+                k => k,
+            };
+            if let Some(i) = INTS.iter().position(|k| *k == key) {
+                ints[i] = Some(map.next_value::<TolerantInt>()?.0);
+            } else if let Some(i) = TEXTS.iter().position(|k| *k == key) {
+                texts[i] = Some(map.next_value::<TolerantText>()?.0);
+            } else if key == "measures" {
+                measures = Some(map.next_value::<MeasuresOutcome>()?.0);
+            } else {
+                map.next_value::<IgnoredAny>()?;
             }
         }
+        let [grpid, attrib, date, category, created, modified, modelid] = ints;
+        let [deviceid, hash_deviceid, model, timezone, comment] = texts;
         let id = match grpid {
             Some(Ok(Some(id))) => Some(GroupId::new(id)),
             _ => None,
