@@ -12,19 +12,9 @@ use crate::ids::wire_int;
 /// known codes come from `codes.tsv` (through [`known_codes!`]).
 macro_rules! code_type {
     ($(#[$doc:meta])* $name:ident) => {
-        wire_int!($(#[$doc])* $name);
+        wire_int!($(#[$doc])* $name, from_code, code);
 
         impl $name {
-            /// The value with this code (known or not).
-            pub const fn from_code(code: i64) -> Self {
-                Self(code)
-            }
-
-            /// The wire code.
-            pub const fn code(self) -> i64 {
-                self.0
-            }
-
             /// Whether this crate knows the code.
             pub fn is_known(self) -> bool {
                 self.description().is_some()

@@ -6,13 +6,26 @@ use std::str::FromStr;
 use serde::{Deserialize, Deserializer, Serialize};
 
 /// A newtype over a wire integer (an id or a code): serialised as the integer, read
-/// tolerantly (an integer or a string holding one), shown in `Debug` as `Name(n)`.
+/// tolerantly (an integer or a string holding one), shown in `Debug` as `Name(n)`, made
+/// from and turned into the integer by the two `const fn`s named.
 macro_rules! wire_int {
-    ($(#[$doc:meta])* $name:ident) => {
+    ($(#[$doc:meta])* $name:ident, $from:ident, $into:ident) => {
         $(#[$doc])*
         #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
         #[serde(transparent)]
         pub struct $name(i64);
+
+        impl $name {
+            /// The value with this wire integer (known or not).
+            pub const fn $from(n: i64) -> Self {
+                Self(n)
+            }
+
+            /// The wire integer.
+            pub const fn $into(self) -> i64 {
+                self.0
+            }
+        }
 
         impl<'de> Deserialize<'de> for $name {
             fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
@@ -32,19 +45,7 @@ pub(crate) use wire_int;
 /// An id type: a [`wire_int!`] with `new`, `get`, `Display`, `From<i64>` and `FromStr`.
 macro_rules! id_type {
     ($(#[$doc:meta])* $name:ident) => {
-        wire_int!($(#[$doc])* $name);
-
-        impl $name {
-            /// The id with this number.
-            pub const fn new(id: i64) -> Self {
-                Self(id)
-            }
-
-            /// The number.
-            pub const fn get(self) -> i64 {
-                self.0
-            }
-        }
+        wire_int!($(#[$doc])* $name, new, get);
 
         impl fmt::Display for $name {
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
