@@ -65,6 +65,7 @@ impl GroupExtra {
 }
 
 /// The flat wire form of a group, borrowed, for serialising.
+#[serde_with::skip_serializing_none]
 #[derive(Serialize)]
 struct GroupWireRef<'a> {
     grpid: GroupId,
@@ -72,21 +73,13 @@ struct GroupWireRef<'a> {
     date: Timestamp,
     category: Category,
     measures: &'a [Measure],
-    #[serde(skip_serializing_if = "Option::is_none")]
     created: Option<Timestamp>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     modified: Option<Timestamp>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     deviceid: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     hash_deviceid: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     model: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     modelid: Option<i64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     timezone: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     comment: Option<&'a str>,
 }
 
@@ -262,6 +255,7 @@ impl Serialize for More {
 /// assert_eq!(page.measuregrps[0].grpid, GroupId::new(2909));
 /// assert!(!page.more.has_more());
 /// ```
+#[serde_with::skip_serializing_none]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct MeasurePage {
     /// The server's time when it generated the response: the next sync's `lastupdate`.
@@ -269,10 +263,8 @@ pub struct MeasurePage {
     /// Whether (and how many) groups remain beyond this page.
     pub more: More,
     /// Newer servers: the offset to ask for next.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub offset: Option<u64>,
     /// Newer servers: the user's IANA time zone.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub timezone: Option<String>,
     /// The groups, newest first.
     pub measuregrps: Vec<MeasureGroup>,

@@ -52,17 +52,15 @@ impl MeasureExtra {
 }
 
 /// The flat wire form of a measure, for serialising.
+#[serde_with::skip_serializing_none]
 #[derive(Serialize)]
 struct MeasureWire {
     value: i64,
     unit: i32,
     #[serde(rename = "type")]
     measure_type: MeasureType,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     position: Option<i64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     algo: Option<i64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     fm: Option<i64>,
 }
 

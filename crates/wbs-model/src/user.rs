@@ -16,27 +16,22 @@ use crate::time::Timestamp;
 /// assert_eq!(u.lastname.as_deref(), Some("Doe"));
 /// assert_eq!(u.gender, Some(Gender::MALE));
 /// ```
+#[serde_with::skip_serializing_none]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct User {
     /// The user's id.
     pub id: UserId,
     /// First name.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub firstname: Option<String>,
     /// Last name.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lastname: Option<String>,
     /// Short name.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub shortname: Option<String>,
     /// Gender.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub gender: Option<Gender>,
     /// The body composition formula in use.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fatmethod: Option<i64>,
     /// Birth date.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub birthdate: Option<Timestamp>,
 }
 
@@ -64,6 +59,7 @@ pub struct Subscription {
 /// let n: Notification = serde_json::from_str(r#"{"userid":"123456","startdate":1260350649,"enddate":1260350650}"#).unwrap();
 /// assert_eq!((n.userid, n.appli), (UserId::new(123456), None));
 /// ```
+#[serde_with::skip_serializing_none]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Notification {
     /// Whose data changed.
@@ -73,6 +69,5 @@ pub struct Notification {
     /// End of the changed period.
     pub enddate: Timestamp,
     /// The device type the notification is about, if sent.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub appli: Option<DeviceType>,
 }
