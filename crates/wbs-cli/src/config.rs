@@ -6,7 +6,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use wbs_hyper::{
-    BoxFuture, Client, ClientCredentials, Credentials, DeviceType, TokenSet, TokenSink, UserId,
+    Client, ClientCredentials, Credentials, DeviceType, SinkError, SinkFuture, TokenSet, TokenSink,
+    UserId,
 };
 use wbs_sim::{RunningSim, Sandbox};
 
@@ -150,16 +151,22 @@ impl Settings {
     pub(crate) fn is_sandbox(&self) -> bool {
         self.sandbox.is_some()
     }
+
+    /// The OAuth 2 client credentials, or the failure `what` (with `hint`) without them.
+    pub(crate) fn app(&self, what: &str, hint: &'static str) -> Result<ClientCredentials, Failure> {
+        self.app
+            .clone()
+            .ok_or_else(|| Failure::new(what).hint(hint))
+    }
 }
 
 pub(crate) fn client(s: &Settings) -> Result<Client, Failure> {
     // OAuth 2 first: a token set from `wbs auth login --oauth2`.
     if let Some(tokens) = s.tokens.clone() {
-        let app = s.app.clone().ok_or_else(|| {
-            Failure::new("an OAuth 2 token set, but no client id and secret").hint(
-                "pass --client-id and --client-secret, or run `wbs auth login --oauth2` again",
-            )
-        })?;
+        let app = s.app(
+            "an OAuth 2 token set, but no client id and secret",
+            "pass --client-id and --client-secret, or run `wbs auth login --oauth2` again",
+        )?;
         let path = s
             .config
             .clone()
@@ -188,31 +195,25 @@ struct ConfigSink {
 }
 
 impl TokenSink for ConfigSink {
-    fn save<'a>(
-        &'a self,
-        set: &'a TokenSet,
-    ) -> BoxFuture<'a, Result<(), Box<dyn std::error::Error + Send + Sync>>> {
+    fn save<'a>(&'a self, set: &'a TokenSet) -> SinkFuture<'a, ()> {
         Box::pin(async move {
             let path = self.path.clone();
             let set = set.clone();
             tokio::task::spawn_blocking(move || save_tokens(&path, &set))
                 .await
-                .map_err(|e| Box::new(e) as Box<dyn std::error::Error + Send + Sync>)?
+                .map_err(SinkError::from)?
                 .map_err(|f| f.what.into())
         })
     }
 
-    fn load(
-        &self,
-        userid: i64,
-    ) -> BoxFuture<'_, Result<Option<TokenSet>, Box<dyn std::error::Error + Send + Sync>>> {
+    fn load(&self, userid: i64) -> SinkFuture<'_, Option<TokenSet>> {
         Box::pin(async move {
             let path = self.path.clone();
             let read = tokio::task::spawn_blocking(move || {
                 read_existing::<ConfigFile>(&path, CONFIG_FILE)
             })
             .await
-            .map_err(|e| Box::new(e) as Box<dyn std::error::Error + Send + Sync>)?
+            .map_err(SinkError::from)?
             .map_err(|f| -> Box<dyn std::error::Error + Send + Sync> { f.what.into() })?;
             Ok(read
                 .and_then(|file| tokens_of(&file))

@@ -66,7 +66,8 @@ pub use wbs_proto::wbs_model::{
 pub use wbs_proto::wbs_oauth::flow::AuthorizationCallback;
 pub use wbs_proto::wbs_oauth::{random_nonce, Credentials, Error as OAuthError, RngError, Secret};
 pub use wbs_proto::wbs_oauth2::{
-    BoxFuture, ClientCredentials, NoSink, RedirectError, TokenSet, TokenSink, DEFAULT_SCOPE,
+    BoxFuture, ClientCredentials, NoSink, RedirectError, SinkError, SinkFuture, TokenSet,
+    TokenSink, DEFAULT_SCOPE,
 };
 pub use wbs_proto::{
     parse_notification, AccessToken, AnyCall, Call, DecodedPage, GetMeas, GetSubscription, GetUser,

@@ -5,13 +5,12 @@
 
 mod common;
 
-use std::error::Error as StdError;
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use futures_util::StreamExt;
 use wbs_hyper::{
-    exchange_code, BoxFuture, Client, ClientCredentials, GetMeas, MeasureGroup, SyncCursor,
+    exchange_code, Client, ClientCredentials, GetMeas, MeasureGroup, SinkFuture, SyncCursor,
     TokenSet, TokenSink, UserId,
 };
 use wbs_proto::wbs_oauth2::{authorize_url, parse_redirect, RedirectError, DEFAULT_SCOPE};
@@ -79,10 +78,7 @@ async fn login(sim: &RunningSim) -> TokenSet {
 }
 
 impl TokenSink for Recorder {
-    fn save<'a>(
-        &'a self,
-        set: &'a TokenSet,
-    ) -> BoxFuture<'a, Result<(), Box<dyn StdError + Send + Sync>>> {
+    fn save<'a>(&'a self, set: &'a TokenSet) -> SinkFuture<'a, ()> {
         Box::pin(async move {
             if self.fail.load(Ordering::SeqCst) {
                 return Err("the disk is full".into());

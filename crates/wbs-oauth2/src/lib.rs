@@ -48,7 +48,7 @@ pub use authorize::{
     authorize_url, parse_redirect, redirect_url, RedirectError, AUTHORIZE_PATH, AUTHORIZE_URL,
     DEFAULT_SCOPE,
 };
-pub use persist::{BoxFuture, NoSink, TokenSink};
+pub use persist::{BoxFuture, NoSink, SinkError, SinkFuture, TokenSink};
 pub use request::{
     bearer_token, nonce_request_body, AuthorizeRequest, ClientProof, GrantRequest, NonceRequest,
     RequestError, TokenRequest,

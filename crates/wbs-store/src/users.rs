@@ -3,7 +3,7 @@
 use sqlx::{AnyConnection, Row};
 use wbs_proto::wbs_model::{Timestamp, User, UserId};
 use wbs_proto::wbs_oauth::Credentials;
-use wbs_proto::wbs_oauth2::{BoxFuture, TokenSet, TokenSink};
+use wbs_proto::wbs_oauth2::{SinkError, SinkFuture, TokenSet, TokenSink};
 
 use crate::error::{Error, Result};
 use crate::groups::{now, text};
@@ -22,26 +22,20 @@ pub enum StoredToken {
 /// The store keeps a client's refreshed token sets (`Client::builder_oauth2`'s sink): each
 /// is committed (on disk, for SQLite) before `save` returns, so before the client uses it.
 impl TokenSink for Store {
-    fn save<'a>(
-        &'a self,
-        set: &'a TokenSet,
-    ) -> BoxFuture<'a, Result<(), Box<dyn std::error::Error + Send + Sync>>> {
+    fn save<'a>(&'a self, set: &'a TokenSet) -> SinkFuture<'a, ()> {
         Box::pin(async move {
             self.save_token(UserId::new(set.userid), &StoredToken::OAuth2(set.clone()))
                 .await
-                .map_err(|e| Box::new(e) as Box<dyn std::error::Error + Send + Sync>)
+                .map_err(SinkError::from)
         })
     }
 
-    fn load(
-        &self,
-        userid: i64,
-    ) -> BoxFuture<'_, Result<Option<TokenSet>, Box<dyn std::error::Error + Send + Sync>>> {
+    fn load(&self, userid: i64) -> SinkFuture<'_, Option<TokenSet>> {
         Box::pin(async move {
             match self.token(UserId::new(userid)).await {
                 Ok(Some(StoredToken::OAuth2(set))) => Ok(Some(set)),
                 Ok(_) => Ok(None),
-                Err(e) => Err(Box::new(e) as Box<dyn std::error::Error + Send + Sync>),
+                Err(e) => Err(SinkError::from(e)),
             }
         })
     }
