@@ -252,11 +252,14 @@ pub(crate) enum NotifyCommand {
 /// One subscription: whose, its callback URL, and its device type.
 #[derive(Args, Debug)]
 pub(crate) struct SubscriptionArgs {
-    #[arg(long)]
+    /// The user's id.
+    #[arg(long, value_name = "USERID")]
     pub(crate) user: i64,
-    #[arg(long)]
+    /// The callback URL (absolute http or https).
+    #[arg(long, value_name = "URL")]
     pub(crate) url: String,
-    #[arg(long)]
+    /// The device type (a code; default 1, body scale).
+    #[arg(long, value_name = "CODE")]
     pub(crate) appli: Option<i64>,
 }
 

@@ -98,11 +98,10 @@ pub(crate) async fn login_oauth2(
     login: OAuth2Login<'_>,
     wait: Duration,
 ) -> Result<(), Failure> {
-    let app = s.app.clone().ok_or_else(|| {
-        Failure::new("no OAuth 2 client id and secret").hint(
-            "pass --client-id and --client-secret (or set WBS_CLIENT_ID and WBS_CLIENT_SECRET)",
-        )
-    })?;
+    let app = s.app(
+        "no OAuth 2 client id and secret",
+        "pass --client-id and --client-secret (or set WBS_CLIENT_ID and WBS_CLIENT_SECRET)",
+    )?;
     // The sandbox serves the authorize page too.
     let base = cli
         .oauth_url

@@ -38,37 +38,58 @@ pub fn message(format: Format, text: &str, value: Value) {
     }
 }
 
-pub fn users(format: Format, users: &[User]) {
+/// Prints a list as JSON (an array) or CSV (`header`, then `row` of each); `false` for the
+/// table format, which each list prints its own way.
+fn json_or_csv<T: serde::Serialize>(
+    format: Format,
+    items: &[T],
+    header: &str,
+    row: impl Fn(&T) -> String,
+) -> bool {
     match format {
-        Format::Json => out!("{}", json!(users)),
+        Format::Json => out!("{}", json!(items)),
         Format::Csv => {
-            out!("id,firstname,lastname,shortname,gender,birthdate");
-            for u in users {
-                out!(
-                    "{},{},{},{},{},{}",
-                    u.id,
-                    csv(u.firstname.as_deref().unwrap_or("")),
-                    csv(u.lastname.as_deref().unwrap_or("")),
-                    csv(u.shortname.as_deref().unwrap_or("")),
-                    u.gender.map(|g| g.code().to_string()).unwrap_or_default(),
-                    u.birthdate
-                        .map(|b| dates::format(b.secs()))
-                        .unwrap_or_default()
-                );
+            out!("{header}");
+            for item in items {
+                out!("{}", row(item));
             }
         }
-        Format::Table => {
-            for u in users {
-                out!(
-                    "user {}: {} {}",
-                    u.id,
-                    u.firstname.as_deref().unwrap_or("?"),
-                    u.lastname.as_deref().unwrap_or("")
-                );
-                if let Some(b) = u.birthdate {
-                    out!("  born {}", dates::format(b.secs()).get(..10).unwrap_or(""));
-                }
-            }
+        Format::Table => return false,
+    }
+    true
+}
+
+pub fn users(format: Format, users: &[User]) {
+    let row = |u: &User| {
+        format!(
+            "{},{},{},{},{},{}",
+            u.id,
+            csv(u.firstname.as_deref().unwrap_or("")),
+            csv(u.lastname.as_deref().unwrap_or("")),
+            csv(u.shortname.as_deref().unwrap_or("")),
+            u.gender.map(|g| g.code().to_string()).unwrap_or_default(),
+            u.birthdate
+                .map(|b| dates::format(b.secs()))
+                .unwrap_or_default()
+        )
+    };
+    if json_or_csv(
+        format,
+        users,
+        "id,firstname,lastname,shortname,gender,birthdate",
+        row,
+    ) {
+        return;
+    }
+    for u in users {
+        out!(
+            "user {}: {} {}",
+            u.id,
+            u.firstname.as_deref().unwrap_or("?"),
+            u.lastname.as_deref().unwrap_or("")
+        );
+        if let Some(b) = u.birthdate {
+            out!("  born {}", dates::format(b.secs()).get(..10).unwrap_or(""));
         }
     }
 }
@@ -150,27 +171,20 @@ pub fn groups(format: Format, groups: &[MeasureGroup], units: Units, only: Optio
 }
 
 pub fn subscriptions(format: Format, list: &[Subscription]) {
-    match format {
-        Format::Json => out!("{}", json!(list)),
-        Format::Csv => {
-            out!("expires,comment");
-            for s in list {
-                out!("{},{}", s.expires, csv(&s.comment));
-            }
-        }
-        Format::Table => {
-            if list.is_empty() {
-                out!("no subscriptions");
-            }
-            for s in list {
-                let expires = if s.expires.secs() == i64::from(i32::MAX) {
-                    "never".to_owned()
-                } else {
-                    dates::format(s.expires.secs())
-                };
-                out!("{}  (expires {expires})", s.comment);
-            }
-        }
+    let row = |s: &Subscription| format!("{},{}", s.expires, csv(&s.comment));
+    if json_or_csv(format, list, "expires,comment", row) {
+        return;
+    }
+    if list.is_empty() {
+        out!("no subscriptions");
+    }
+    for s in list {
+        let expires = if s.expires.secs() == i64::from(i32::MAX) {
+            "never".to_owned()
+        } else {
+            dates::format(s.expires.secs())
+        };
+        out!("{}  (expires {expires})", s.comment);
     }
 }
 

@@ -141,39 +141,45 @@ impl Metrics {
     /// ([`RateLimiter::rate_limited_answers`](wbs_hyper::RateLimiter::rate_limited_answers)).
     pub fn render(&self, queue_depth: u64, needing_reauth: u64, rate_limited: u64) -> String {
         let mut out = String::new();
-        let mut counter = |name: &str, help: &str, values: &[(&str, u64)]| {
+        // A counter, by `label` (none when empty): its help, type and one line a value.
+        let mut counter = |name: &str, help: &str, label: &str, values: &[(&str, u64)]| {
             let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} counter");
-            for (labels, value) in values {
-                let _ = writeln!(out, "{name}{labels} {value}");
+            for (by, value) in values {
+                let _ = match label {
+                    "" => writeln!(out, "{name} {value}"),
+                    _ => writeln!(out, "{name}{{{label}=\"{by}\"}} {value}"),
+                };
             }
         };
         let get = |c: &AtomicU64| c.load(Ordering::Relaxed);
+        let (received, ignored) = (get(&self.received), get(&self.ignored));
+        let (retries, refused) = (get(&self.retries), get(&self.refused));
         counter(
             "wbs_notifications_total",
             "Notifications received, by outcome.",
-            &[
-                ("{outcome=\"queued\"}", get(&self.received)),
-                ("{outcome=\"unknown_user\"}", get(&self.ignored)),
-            ],
-        );
-        counter(
-            "wbs_fetches_total",
-            "Claims fetched and stored.",
-            &[("", get(&self.fetches))],
+            "outcome",
+            &[("queued", received), ("unknown_user", ignored)],
         );
         counter(
             "wbs_errors_total",
             "Failed fetches, by kind.",
-            &[
-                ("{kind=\"transient\"}", get(&self.retries)),
-                ("{kind=\"credentials_refused\"}", get(&self.refused)),
-            ],
+            "kind",
+            &[("transient", retries), ("credentials_refused", refused)],
         );
-        counter(
-            "wbs_rate_limited_total",
-            "601 answers received (each, retried or not).",
-            &[("", rate_limited)],
-        );
+        for (name, help, value) in [
+            (
+                "wbs_fetches_total",
+                "Claims fetched and stored.",
+                get(&self.fetches),
+            ),
+            (
+                "wbs_rate_limited_total",
+                "601 answers received (each, retried or not).",
+                rate_limited,
+            ),
+        ] {
+            counter(name, help, "", &[("", value)]);
+        }
         let _ = writeln!(out, "# HELP wbs_http_request_duration_seconds Time to answer the service's HTTP requests, by endpoint.\n# TYPE wbs_http_request_duration_seconds histogram");
         for (endpoint, histogram) in Endpoint::ALL.iter().zip(&self.http) {
             let labels = format!("endpoint=\"{}\"", endpoint.label());
