@@ -37,7 +37,14 @@ pub enum RequestError {
 /// The decoded parameters of a query or form, looked up by name (the first of each).
 struct Params<'a>(&'a str);
 
-impl Params<'_> {
+impl<'a> Params<'a> {
+    /// A form body whose `action` must be `action` (else invalid: `why`).
+    fn with_action(body: &'a str, action: &str, why: &'static str) -> Result<Self, RequestError> {
+        let params = Params(body);
+        params.expect("action", action, why)?;
+        Ok(params)
+    }
+
     fn get(&self, name: &str) -> Option<String> {
         form_pairs(self.0).find(name).map(Cow::into_owned)
     }
@@ -177,8 +184,7 @@ pub struct TokenRequest {
 impl TokenRequest {
     /// Reads a token request's form body.
     pub fn from_form(body: &str) -> Result<Self, RequestError> {
-        let params = Params(body);
-        params.expect("action", REQUESTTOKEN, "must be requesttoken")?;
+        let params = Params::with_action(body, REQUESTTOKEN, "must be requesttoken")?;
         let client_id = params.required("client_id")?;
         let proof = match (params.get("client_secret"), params.get("nonce")) {
             (Some(secret), _) => ClientProof::Secret(Secret::new(secret)),
@@ -296,17 +302,6 @@ pub struct NonceRequest {
 }
 
 impl NonceRequest {
-    /// Reads a nonce request's form body.
-    pub fn from_form(body: &str) -> Result<Self, RequestError> {
-        let params = Params(body);
-        params.expect("action", GETNONCE, "must be getnonce")?;
-        Ok(Self {
-            client_id: params.required("client_id")?,
-            timestamp: params.required("timestamp")?,
-            signature: Secret::new(params.required("signature")?),
-        })
-    }
-
     /// Whether it is `app`'s and signed with its secret (compared in constant time).
     pub fn holds(&self, app: &ClientCredentials) -> bool {
         let signed = verify(
@@ -315,6 +310,16 @@ impl NonceRequest {
             self.signature.expose(),
         );
         is_client(&self.client_id, app) & signed
+    }
+
+    /// Reads a nonce request's form body.
+    pub fn from_form(body: &str) -> Result<Self, RequestError> {
+        let params = Params::with_action(body, GETNONCE, "must be getnonce")?;
+        Ok(Self {
+            client_id: params.required("client_id")?,
+            timestamp: params.required("timestamp")?,
+            signature: Secret::new(params.required("signature")?),
+        })
     }
 }
 

@@ -44,7 +44,7 @@ pub use limit::WINDOW as RATE_LIMIT_WINDOW;
 #[cfg(feature = "cli")]
 pub use options::{serve, SimOptions};
 pub use sandbox::{
-    Churn, Outgoing, Sandbox, SimConfig, SimUser, CLIENT_ID, CLIENT_SECRET, MAX_SUBSCRIPTIONS,
-    NEVER_EXPIRES,
+    Churn, Outgoing, Sandbox, SimConfig, SimRequest, SimResponse, SimUser, CLIENT_ID,
+    CLIENT_SECRET, MAX_SUBSCRIPTIONS, NEVER_EXPIRES,
 };
 pub use server::{RunningSim, MAX_BODY, MAX_CONNECTIONS, NOTIFY_ATTEMPTS, NOTIFY_CONCURRENCY};

@@ -1,12 +1,12 @@
 //! Authentication: the signed request in any placement, the timestamp window, remembered
 //! nonces, and the owner of the token.
 
-use wbs_proto::http::{self, header};
+use wbs_proto::http::header;
 use wbs_proto::wbs_model::{Status, UserId};
 use wbs_proto::wbs_oauth::{form_pairs, IncomingRequest, Secret};
 use wbs_proto::AnyCall;
 
-use super::Sandbox;
+use super::{Sandbox, SimRequest};
 
 impl Sandbox {
     /// Parses and verifies a data call's OAuth signature with the token's secret; the
@@ -14,7 +14,7 @@ impl Sandbox {
     /// replayed signature.
     pub(super) fn authenticate(
         &mut self,
-        request: &http::Request<Vec<u8>>,
+        request: &SimRequest,
         now: u64,
     ) -> Result<(IncomingRequest, UserId), Status> {
         let incoming = parse_signed(request).ok_or(Status::INVALID_SIGNATURE)?;
@@ -78,7 +78,7 @@ impl Sandbox {
 }
 
 /// The parameters of an unsigned request: its query, and its form body when it has one.
-pub(super) fn plain_params(request: &http::Request<Vec<u8>>) -> Vec<(String, String)> {
+pub(super) fn plain_params(request: &SimRequest) -> Vec<(String, String)> {
     let query = request.uri().query().unwrap_or("");
     let body = std::str::from_utf8(request.body()).unwrap_or("");
     form_pairs(query)
@@ -99,7 +99,7 @@ pub(super) fn check_owner(call: &AnyCall, owner: UserId) -> Result<(), Status> {
 
 /// The OAuth protocol parameters of a request, wherever they travel (query, `Authorization`
 /// header, or a form body when the content type says so); `None` if it is no OAuth request.
-pub(super) fn parse_signed(request: &http::Request<Vec<u8>>) -> Option<IncomingRequest> {
+pub(super) fn parse_signed(request: &SimRequest) -> Option<IncomingRequest> {
     let url = full_url(request)?;
     let authorization = request
         .headers()
@@ -116,7 +116,7 @@ pub(super) fn parse_signed(request: &http::Request<Vec<u8>>) -> Option<IncomingR
 
 /// The URL the client addressed: absolute request URIs as they are, else `http://` with
 /// the `Host` header.
-fn full_url(request: &http::Request<Vec<u8>>) -> Option<String> {
+fn full_url(request: &SimRequest) -> Option<String> {
     let uri = request.uri();
     if uri.scheme().is_some() {
         return Some(uri.to_string());

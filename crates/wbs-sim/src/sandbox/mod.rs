@@ -9,6 +9,12 @@ use wbs_proto::wbs_model::{DeviceType, GroupId, MeasureGroup, Status, User, User
 use wbs_proto::wbs_oauth::{Credentials, SignatureMethod};
 use wbs_proto::{AnyCall, GetMeas, OAuthEndpoints, Params};
 
+/// A request as the sandbox reads it: the whole body in memory.
+pub type SimRequest = http::Request<Vec<u8>>;
+
+/// An answer of the sandbox.
+pub type SimResponse = Response<Vec<u8>>;
+
 mod actions;
 mod auth;
 mod churn;
@@ -123,7 +129,7 @@ enum Refusal {
 }
 
 impl Refusal {
-    fn response(self) -> Response<Vec<u8>> {
+    fn response(self) -> SimResponse {
         match self {
             Self::Consumer => text(StatusCode::INTERNAL_SERVER_ERROR, ""),
             Self::Token => text(StatusCode::OK, "unauthorized token"),
@@ -370,7 +376,7 @@ impl Sandbox {
 
     /// Answers one request at time `now` (Unix seconds). The URL's scheme and authority
     /// come from the request URI when absolute, else from its `Host` header.
-    pub fn handle(&mut self, request: &http::Request<Vec<u8>>, now: u64) -> Response<Vec<u8>> {
+    pub fn handle(&mut self, request: &SimRequest, now: u64) -> SimResponse {
         self.last_read = None;
         match request.uri().path() {
             OAuthEndpoints::REQUEST_TOKEN_PATH => {
@@ -397,7 +403,7 @@ impl Sandbox {
 
     /// A data call: authenticated (OAuth 2 Bearer, or an OAuth 1 signature), read through
     /// the parameter contract, answered.
-    fn answer(&mut self, request: &http::Request<Vec<u8>>, now: u64) -> Result<Value, Status> {
+    fn answer(&mut self, request: &SimRequest, now: u64) -> Result<Value, Status> {
         let path = request.uri().path();
         let call = match self.bearer_owner(request, now) {
             Some(owner) => {
@@ -423,7 +429,7 @@ impl Sandbox {
 }
 
 /// A plain-text answer, as the token endpoints gave.
-fn text(status: StatusCode, body: &str) -> Response<Vec<u8>> {
+fn text(status: StatusCode, body: &str) -> SimResponse {
     let mut response = Response::new(body.as_bytes().to_vec());
     *response.status_mut() = status;
     response.headers_mut().insert(
@@ -434,7 +440,7 @@ fn text(status: StatusCode, body: &str) -> Response<Vec<u8>> {
 }
 
 /// HTTP 200 with the JSON text, as `text/plain`, as the service sent it.
-fn reply(body: Value) -> Response<Vec<u8>> {
+fn reply(body: Value) -> SimResponse {
     let mut response = text(StatusCode::OK, "");
     *response.body_mut() = body.to_string().into_bytes();
     response

@@ -16,10 +16,10 @@ use wbs_oauth2::{
     bearer_token, redirect_url, AuthorizeRequest, ClientCredentials, ClientProof, GrantRequest,
     NonceRequest, TokenRequest, TokenSet,
 };
-use wbs_proto::http::{self, header, HeaderValue, Response, StatusCode};
+use wbs_proto::http::{header, HeaderValue, StatusCode};
 use wbs_proto::wbs_model::{Status, UserId};
 
-use super::{reply, text, Sandbox};
+use super::{reply, text, Sandbox, SimRequest, SimResponse};
 
 /// The sandbox application's OAuth 2 client id.
 pub const CLIENT_ID: &str = "wbs-sandbox-client-id";
@@ -126,11 +126,7 @@ impl Sandbox {
 
     /// `GET /oauth2_user/authorize2`: approves at once, for `userid` if named (else the
     /// first user), and redirects to `redirect_uri` with `code` and `state`.
-    pub(super) fn authorize2(
-        &mut self,
-        request: &http::Request<Vec<u8>>,
-        now: u64,
-    ) -> Response<Vec<u8>> {
+    pub(super) fn authorize2(&mut self, request: &SimRequest, now: u64) -> SimResponse {
         let query = request.uri().query().unwrap_or("");
         let asked = match AuthorizeRequest::from_query(query) {
             Ok(asked) if asked.client_id == self.oauth2.app.client_id => asked,
@@ -162,11 +158,7 @@ impl Sandbox {
     }
 
     /// `POST /v2/oauth2` with `action=requesttoken`, for both grants.
-    pub(super) fn requesttoken(
-        &mut self,
-        request: &http::Request<Vec<u8>>,
-        now: u64,
-    ) -> Response<Vec<u8>> {
+    pub(super) fn requesttoken(&mut self, request: &SimRequest, now: u64) -> SimResponse {
         let now = self.oauth2_now(now);
         let asked = match TokenRequest::from_form(form(request)) {
             Ok(asked) => asked,
@@ -271,11 +263,7 @@ impl Sandbox {
 
     /// `POST /v2/signature` with `action=getnonce`: a single-use nonce for a request signed
     /// over `action,client_id,timestamp`.
-    pub(super) fn getnonce(
-        &mut self,
-        request: &http::Request<Vec<u8>>,
-        now: u64,
-    ) -> Response<Vec<u8>> {
+    pub(super) fn getnonce(&mut self, request: &SimRequest, now: u64) -> SimResponse {
         let now = self.oauth2_now(now);
         match NonceRequest::from_form(form(request)) {
             Ok(asked) if asked.holds(&self.oauth2.app) => {}
@@ -294,7 +282,7 @@ impl Sandbox {
     /// unknown one. Its first use retires the refresh token it was traded for.
     pub(super) fn bearer_owner(
         &mut self,
-        request: &http::Request<Vec<u8>>,
+        request: &SimRequest,
         now: u64,
     ) -> Option<Result<UserId, Status>> {
         let authorization = request
@@ -329,12 +317,12 @@ impl Sandbox {
 }
 
 /// The token endpoint's answer carrying `set`.
-fn token_reply(set: &TokenSet, now: i64) -> Response<Vec<u8>> {
+fn token_reply(set: &TokenSet, now: i64) -> SimResponse {
     text(StatusCode::OK, &set.to_envelope(now))
 }
 
 /// A request's form body (the token endpoints read nothing else); not UTF-8 reads as
 /// empty, so every parameter is missing.
-fn form(request: &http::Request<Vec<u8>>) -> &str {
+fn form(request: &SimRequest) -> &str {
     std::str::from_utf8(request.body()).unwrap_or("")
 }

@@ -1,14 +1,17 @@
 //! The three token endpoints of the flow (RFC 5849 §2), answered as the service did: the
 //! request token, the user's approval, and the access token with the user's id.
 
-use wbs_proto::http::{self, header, HeaderValue, Response, StatusCode};
+use wbs_proto::http::{header, HeaderValue, StatusCode};
 use wbs_proto::wbs_model::UserId;
 use wbs_proto::wbs_oauth::{
     check_http_url, flow, form_pairs, Credentials, IncomingRequest, Secret,
 };
 
 use super::auth::parse_signed;
-use super::{text, PendingToken, Refusal, Sandbox};
+use super::{text, PendingToken, Refusal, Sandbox, SimRequest, SimResponse};
+
+/// A token endpoint's answer, or why the request is refused.
+type Answer = Result<SimResponse, Refusal>;
 
 impl Sandbox {
     /// A fresh token string from the sandbox's seeded generator: deterministic for tests,
@@ -21,7 +24,7 @@ impl Sandbox {
     /// when `with_token`.
     fn verify_token_request(
         &mut self,
-        request: &http::Request<Vec<u8>>,
+        request: &SimRequest,
         now: u64,
         with_token: bool,
     ) -> Result<IncomingRequest, Refusal> {
@@ -46,11 +49,7 @@ impl Sandbox {
 
     /// Temporary credentials (RFC 5849 §2.1), with `oauth_callback` (a URL, `oob`, or none,
     /// which is `oob`).
-    pub(super) fn request_token(
-        &mut self,
-        request: &http::Request<Vec<u8>>,
-        now: u64,
-    ) -> Result<Response<Vec<u8>>, Refusal> {
+    pub(super) fn request_token(&mut self, request: &SimRequest, now: u64) -> Answer {
         let incoming = self.verify_token_request(request, now, false)?;
         // Clients of the API's era sent no callback, or `oob`: the authorize page then
         // shows the verifier instead of redirecting.
@@ -80,7 +79,7 @@ impl Sandbox {
     /// Resource owner authorization (§2.2): the sandbox approves at once, for `userid` if
     /// the query names one (else the first user), and redirects to the callback; out of
     /// band, the page shows `oauth_verifier=…&userid=…` instead.
-    pub(super) fn authorize(&mut self, request: &http::Request<Vec<u8>>) -> Response<Vec<u8>> {
+    pub(super) fn authorize(&mut self, request: &SimRequest) -> SimResponse {
         let query = request.uri().query().unwrap_or("");
         let token = match flow::authorized_token(query) {
             Ok(token) => token,
@@ -132,11 +131,7 @@ impl Sandbox {
     }
 
     /// Token credentials (§2.3): the approved user's access token and their `userid`.
-    pub(super) fn access_token(
-        &mut self,
-        request: &http::Request<Vec<u8>>,
-        now: u64,
-    ) -> Result<Response<Vec<u8>>, Refusal> {
+    pub(super) fn access_token(&mut self, request: &SimRequest, now: u64) -> Answer {
         let incoming = self.verify_token_request(request, now, true)?;
         let token = incoming.token().unwrap_or("").to_owned();
         let approved = self.pending.get(&token).and_then(|p| p.approved.clone());
