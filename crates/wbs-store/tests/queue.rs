@@ -13,7 +13,7 @@ use wbs_proto::wbs_model::{
     Attribution, Category, GroupId, Measure, MeasureGroup, MeasureType, Notification, Timestamp,
     UserId,
 };
-use wbs_store::{Error, HistoryQuery, Store, StoredToken};
+use wbs_store::{Claim, Error, HistoryQuery, Store, StoredToken};
 
 fn note(user: i64, start: i64, end: i64) -> Notification {
     serde_json::from_value(
@@ -58,19 +58,11 @@ async fn claims_lease_coalesce_and_complete(store: &Store, base: i64) {
     assert_eq!(store.queue_depth().await.unwrap(), before + 4);
     let lease = Duration::from_secs(60);
     // Oldest first, all of that user's, the union of the windows.
-    let one = store
-        .claim("w1", lease, Duration::ZERO)
-        .await
-        .unwrap()
-        .unwrap();
+    let one = claimed(store, "w1", lease).await;
     assert_eq!(one.userid, UserId::new(a));
     assert_eq!(one.ids.len(), 3);
     assert_eq!((one.startdate.secs(), one.enddate.secs()), (50, 400));
-    let two = store
-        .claim("w2", lease, Duration::ZERO)
-        .await
-        .unwrap()
-        .unwrap();
+    let two = claimed(store, "w2", lease).await;
     assert_eq!((two.userid, two.ids.len()), (UserId::new(b), 1));
     // A new notification for a user under a live lease waits for it.
     store.enqueue(&note(a, 500, 500)).await.unwrap();
@@ -97,11 +89,7 @@ async fn claims_lease_coalesce_and_complete(store: &Store, base: i64) {
         None
     );
     // Now the new one is claimable; given back, it waits for its retry time.
-    let three = store
-        .claim("w3", lease, Duration::ZERO)
-        .await
-        .unwrap()
-        .unwrap();
+    let three = claimed(store, "w3", lease).await;
     assert_eq!(
         (three.userid, three.ids.len(), three.attempts),
         (UserId::new(a), 1, 0)
@@ -116,19 +104,11 @@ async fn claims_lease_coalesce_and_complete(store: &Store, base: i64) {
     );
     // A lease lost (taken over after it ended): completing it writes nothing.
     store.release(&two, Duration::from_secs(0)).await.unwrap();
-    let retaken = store
-        .claim("w5", Duration::from_secs(1), Duration::ZERO)
-        .await
-        .unwrap()
-        .unwrap();
+    let retaken = claimed(store, "w5", Duration::from_secs(1)).await;
     assert_eq!((retaken.userid, retaken.attempts), (UserId::new(b), 1));
     let stale = retaken.clone();
     tokio::time::sleep(Duration::from_millis(2_100)).await;
-    let thief = store
-        .claim("w6", lease, Duration::ZERO)
-        .await
-        .unwrap()
-        .unwrap();
+    let thief = claimed(store, "w6", lease).await;
     assert_eq!(thief.userid, UserId::new(b));
     assert!(matches!(
         store.complete(&stale, &[group(15)], &[], None).await,
@@ -177,13 +157,18 @@ async fn claims_lease_coalesce_and_complete(store: &Store, base: i64) {
     claim_and_complete(store, "w8", lease, d).await;
 }
 
-/// `worker` claims the next notification, which must be `user`'s, and completes it.
-async fn claim_and_complete(store: &Store, worker: &str, lease: Duration, user: UserId) {
-    let claim = store
+/// What `worker` claims (there must be something to claim).
+async fn claimed(store: &Store, worker: &str, lease: Duration) -> Claim {
+    store
         .claim(worker, lease, Duration::ZERO)
         .await
         .unwrap()
-        .expect("a notification to claim");
+        .expect("a notification to claim")
+}
+
+/// `worker` claims the next notification, which must be `user`'s, and completes it.
+async fn claim_and_complete(store: &Store, worker: &str, lease: Duration, user: UserId) {
+    let claim = claimed(store, worker, lease).await;
     assert_eq!(claim.userid, user);
     store.complete(&claim, &[], &[], None).await.unwrap();
 }

@@ -170,14 +170,20 @@ fn groups_on_sqlite() {
     });
 }
 
+/// A file `wbs.sqlite` holding `bytes`, in a new temporary directory.
+fn file_holding(bytes: &[u8]) -> (tempfile::TempDir, std::path::PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("wbs.sqlite");
+    std::fs::write(&path, bytes).unwrap();
+    (dir, path)
+}
+
 #[cfg(unix)]
 #[test]
 fn the_file_is_its_owners_only() {
     use std::os::unix::fs::PermissionsExt;
     rt().block_on(async {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("wbs.sqlite");
-        std::fs::write(&path, b"").unwrap();
+        let (_dir, path) = file_holding(b"");
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
         let store = Store::open_sqlite(&path).await.unwrap();
         store
@@ -201,9 +207,7 @@ fn the_file_is_its_owners_only() {
 #[test]
 fn a_file_that_is_not_a_database_is_an_error_and_left_alone() {
     rt().block_on(async {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("wbs.sqlite");
-        std::fs::write(&path, b"not a database, and precious").unwrap();
+        let (_dir, path) = file_holding(b"not a database, and precious");
         let err = Store::open_sqlite(&path).await.unwrap_err();
         assert!(err.to_string().contains("database"), "{err}");
         assert_eq!(
