@@ -243,31 +243,40 @@ impl Default for Entries<'_> {
     }
 }
 
+/// A parameter's text as [`Entries::push`] takes it: `&'a str`, which lives as long as
+/// the entries, or [`Copied`] text, which does not.
+pub(crate) trait ParamText<'a> {
+    /// The text's form in the entries, and whether it was escaped.
+    fn encode(self, buf: &mut Vec<u8>) -> Result<(Text<'a>, bool), Error>;
+}
+
+impl<'a> ParamText<'a> for &'a str {
+    fn encode(self, buf: &mut Vec<u8>) -> Result<(Text<'a>, bool), Error> {
+        Text::encode(self, buf)
+    }
+}
+
+/// Text that does not outlive the call: copied (encoded) into the buffer.
+pub(crate) struct Copied<'s>(pub(crate) &'s str);
+
+impl<'a> ParamText<'a> for Copied<'_> {
+    fn encode(self, buf: &mut Vec<u8>) -> Result<(Text<'a>, bool), Error> {
+        Text::encode_owned(self.0, buf)
+    }
+}
+
 impl<'a> Entries<'a> {
-    /// Adds a parameter that lives as long as the entries, borrowing what needs no escape.
+    /// Adds a parameter: text that lives as long as the entries is borrowed when it needs
+    /// no escape; [`Copied`] text is encoded into `buf`.
     pub(crate) fn push(
         &mut self,
         buf: &mut Vec<u8>,
-        name: &'a str,
-        value: &'a str,
+        name: impl ParamText<'a>,
+        value: impl ParamText<'a>,
         source: Source,
     ) -> Result<(), Error> {
-        let name = Text::encode(name, buf)?;
-        let value = Text::encode(value, buf)?;
-        self.add(Entry::new(buf, name, value, source));
-        Ok(())
-    }
-
-    /// Adds a parameter whose text is copied (encoded) into `buf`.
-    pub(crate) fn push_owned(
-        &mut self,
-        buf: &mut Vec<u8>,
-        name: &str,
-        value: &str,
-        source: Source,
-    ) -> Result<(), Error> {
-        let name = Text::encode_owned(name, buf)?;
-        let value = Text::encode_owned(value, buf)?;
+        let name = name.encode(buf)?;
+        let value = value.encode(buf)?;
         self.add(Entry::new(buf, name, value, source));
         Ok(())
     }
@@ -346,7 +355,7 @@ pub(crate) fn collect<'a, K: AsRef<str>, V: AsRef<str>>(
             (Cow::Borrowed(name), Cow::Borrowed(value)) => {
                 entries.push(buf, name, value, Source::Query)?
             }
-            (name, value) => entries.push_owned(buf, &name, &value, Source::Query)?,
+            (name, value) => entries.push(buf, Copied(&name), Copied(&value), Source::Query)?,
         }
     }
     for (name, value) in params {

@@ -4,7 +4,7 @@
 
 use crate::encode::percent_decode;
 use crate::error::Error;
-use crate::normalize::{base_string_of_entries, Entries, Entry, Source};
+use crate::normalize::{base_string_of_entries, Copied, Entries, Entry, Source};
 use crate::params::SignatureMethod;
 use crate::secret::Secret;
 use crate::signer::Signer;
@@ -113,11 +113,11 @@ impl IncomingRequest {
                     ));
                 }
                 if name != "oauth_signature" {
-                    entries.push_owned(&mut buf, &name, &value, Source::Protocol)?;
+                    entries.push(&mut buf, Copied(&name), Copied(&value), Source::Protocol)?;
                 }
                 *slot = Some(value);
             } else {
-                entries.push_owned(&mut buf, &name, &value, source)?;
+                entries.push(&mut buf, Copied(&name), Copied(&value), source)?;
                 params.push((name, value));
             }
         }
