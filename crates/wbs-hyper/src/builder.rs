@@ -113,6 +113,19 @@ impl fmt::Debug for ClientBuilder {
     }
 }
 
+/// Builder methods that each set the settings' field of their name to their argument.
+macro_rules! setters {
+    ($($(#[$doc:meta])* $name:ident($arg:ident: $ty:ty);)*) => {
+        $(
+            $(#[$doc])*
+            pub fn $name(mut self, $arg: $ty) -> Self {
+                self.settings.$name = $arg;
+                self
+            }
+        )*
+    };
+}
+
 impl ClientBuilder {
     fn with(auth: Auth) -> Self {
         Self {
@@ -139,12 +152,6 @@ impl ClientBuilder {
         self
     }
 
-    /// OAuth 2: the clock expiries are read by (default the system's, Unix seconds).
-    pub fn clock(mut self, clock: Clock) -> Self {
-        self.settings.clock = clock;
-        self
-    }
-
     /// OAuth 2: refresh this many seconds before the access token expires (default 300).
     pub fn refresh_margin(mut self, seconds: i64) -> Self {
         self.settings.refresh_margin = seconds.max(0);
@@ -157,35 +164,20 @@ impl ClientBuilder {
         self
     }
 
-    /// GET (default) or POST.
-    pub fn method(mut self, method: HttpMethod) -> Self {
-        self.settings.method = method;
-        self
-    }
-
-    /// Time to establish a connection (default 10 s).
-    pub fn connect_timeout(mut self, d: Duration) -> Self {
-        self.settings.connect_timeout = d;
-        self
-    }
-
-    /// Time for one complete answer, body included (default 30 s).
-    pub fn request_timeout(mut self, d: Duration) -> Self {
-        self.settings.request_timeout = d;
-        self
-    }
-
-    /// The largest answer body read (default [`DEFAULT_MAX_BODY`]); a longer one fails
-    /// with an error naming the limit ([`Error::body_limit`]), and is not retried.
-    pub fn max_body(mut self, bytes: usize) -> Self {
-        self.settings.max_body = bytes;
-        self
-    }
-
-    /// How to retry.
-    pub fn retry(mut self, policy: RetryPolicy) -> Self {
-        self.settings.retry = policy;
-        self
+    setters! {
+        /// OAuth 2: the clock expiries are read by (default the system's, Unix seconds).
+        clock(clock: Clock);
+        /// GET (default) or POST.
+        method(method: HttpMethod);
+        /// Time to establish a connection (default 10 s).
+        connect_timeout(d: Duration);
+        /// Time for one complete answer, body included (default 30 s).
+        request_timeout(d: Duration);
+        /// The largest answer body read (default [`DEFAULT_MAX_BODY`]); a longer one fails
+        /// with an error naming the limit ([`Error::body_limit`]), and is not retried.
+        max_body(bytes: usize);
+        /// How to retry.
+        retry(policy: RetryPolicy);
     }
 
     /// The client: HTTPS through rustls (with the root store the crate features choose) and
