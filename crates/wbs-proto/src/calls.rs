@@ -6,7 +6,8 @@ use wbs_model::{DeviceType, Subscription, User, UserId};
 use crate::decode::{self, BodyOf};
 use crate::error::{InvalidRequest, ResponseError};
 use crate::params::{
-    check_callback_url, check_userid, notify_params, Call, ParamValue, Params, ParamsOut,
+    call_items, check_callback_url, check_userid, notify_params, Call, ParamValue, Params,
+    ParamsOut,
 };
 
 /// once/probe: checks that the service answers and the signature is right.
@@ -14,9 +15,7 @@ use crate::params::{
 pub struct Probe;
 
 impl Call for Probe {
-    type Output = ();
-    const SERVICE: &'static str = "once";
-    const ACTION: &'static str = "probe";
+    call_items!((), "once" / "probe");
 
     fn params<'a>(&'a self, _: &mut ParamsOut<'a>) -> Result<(), InvalidRequest> {
         Ok(())
@@ -39,13 +38,7 @@ pub struct GetUser {
 }
 
 impl Call for GetUser {
-    type Output = Vec<User>;
-    const SERVICE: &'static str = "user";
-    const ACTION: &'static str = "getbyuserid";
-
-    fn userid(&self) -> Option<UserId> {
-        Some(self.userid)
-    }
+    call_items!(Vec<User>, "user" / "getbyuserid", user: userid);
 
     fn params<'a>(&'a self, out: &mut ParamsOut<'a>) -> Result<(), InvalidRequest> {
         out.push(("userid", check_userid(self.userid)?));
@@ -77,15 +70,7 @@ pub struct Subscribe {
 }
 
 impl Call for Subscribe {
-    type Output = ();
-    const SERVICE: &'static str = "notify";
-    const ACTION: &'static str = "subscribe";
-
-    const IDEMPOTENT: bool = false;
-
-    fn userid(&self) -> Option<UserId> {
-        Some(self.userid)
-    }
+    call_items!((), "notify" / "subscribe", idempotent: false, user: userid);
 
     fn params<'a>(&'a self, out: &mut ParamsOut<'a>) -> Result<(), InvalidRequest> {
         if self.comment.trim().is_empty() {
@@ -133,14 +118,7 @@ macro_rules! subscription_call {
         }
 
         impl Call for $name {
-            type Output = $output;
-            const SERVICE: &'static str = "notify";
-            const ACTION: &'static str = $action;
-            const IDEMPOTENT: bool = $idem;
-
-            fn userid(&self) -> Option<UserId> {
-                Some(self.userid)
-            }
+            call_items!($output, "notify" / $action, idempotent: $idem, user: userid);
 
             fn params<'a>(&'a self, out: &mut ParamsOut<'a>) -> Result<(), InvalidRequest> {
                 notify_params(out, self.userid, Some(&self.callbackurl), self.appli)
@@ -189,13 +167,7 @@ pub struct ListSubscriptions {
 }
 
 impl Call for ListSubscriptions {
-    type Output = Vec<Subscription>;
-    const SERVICE: &'static str = "notify";
-    const ACTION: &'static str = "list";
-
-    fn userid(&self) -> Option<UserId> {
-        Some(self.userid)
-    }
+    call_items!(Vec<Subscription>, "notify" / "list", user: userid);
 
     fn params<'a>(&'a self, out: &mut ParamsOut<'a>) -> Result<(), InvalidRequest> {
         notify_params(out, self.userid, None, self.appli)
@@ -230,14 +202,7 @@ pub struct UpdateSubscription {
 }
 
 impl Call for UpdateSubscription {
-    type Output = ();
-    const SERVICE: &'static str = "notify";
-    const ACTION: &'static str = "update";
-    const IDEMPOTENT: bool = false;
-
-    fn userid(&self) -> Option<UserId> {
-        Some(self.userid)
-    }
+    call_items!((), "notify" / "update", idempotent: false, user: userid);
 
     fn params<'a>(&'a self, out: &mut ParamsOut<'a>) -> Result<(), InvalidRequest> {
         notify_params(out, self.userid, Some(&self.callbackurl), self.appli)?;

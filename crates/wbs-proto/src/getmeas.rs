@@ -4,7 +4,7 @@ use wbs_model::{Category, DecodedPage, DeviceType, MeasureType, Notification, Ti
 
 use crate::decode;
 use crate::error::{InvalidRequest, ResponseError};
-use crate::params::{check_userid, Call, ParamValue, Params, ParamsOut};
+use crate::params::{call_items, check_userid, Call, ParamValue, Params, ParamsOut};
 
 /// A builder method for each optional filter: `name(value)` sets it.
 macro_rules! setters {
@@ -95,13 +95,7 @@ impl GetMeas {
 }
 
 impl Call for GetMeas {
-    type Output = DecodedPage;
-    const SERVICE: &'static str = "measure";
-    const ACTION: &'static str = "getmeas";
-
-    fn userid(&self) -> Option<UserId> {
-        Some(self.userid)
-    }
+    call_items!(DecodedPage, "measure" / "getmeas", user: userid);
 
     fn params<'a>(&'a self, out: &mut ParamsOut<'a>) -> Result<(), InvalidRequest> {
         out.push(("userid", check_userid(self.userid)?));

@@ -79,6 +79,21 @@ impl std::fmt::Debug for IntText {
     }
 }
 
+/// The items a [`Call`] impl of this crate states: its output, its service and action,
+/// whether it is idempotent (when not), and the field naming the user (when it has one).
+macro_rules! call_items {
+    ($output:ty, $service:literal / $action:literal $(, idempotent: $idem:literal)? $(, user: $user:ident)?) => {
+        type Output = $output;
+        const SERVICE: &'static str = $service;
+        const ACTION: &'static str = $action;
+        $(const IDEMPOTENT: bool = $idem;)?
+        $(fn userid(&self) -> Option<UserId> {
+            Some(self.$user)
+        })?
+    };
+}
+pub(crate) use call_items;
+
 /// One action of one service: its parameters, and how to decode its answer.
 pub trait Call: Sized {
     /// The decoded result.
