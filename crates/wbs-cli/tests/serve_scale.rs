@@ -49,8 +49,8 @@ struct Outcome {
 
 /// 1,000 users (3 connected over HTTP, the rest through the admin API), 20,000 groups
 /// at random, drained; the store checked against the sandbox; `kills` SIGKILL-and-restarts
-/// of the service at random moments while the groups arrive and drain.
-/// Runs one scenario alone (under [`TURN`]) and prints its outcome, named `what`.
+/// of the service at random moments while the groups arrive and drain. Runs alone (under
+/// [`TURN`]) and prints its outcome, named `what`.
 fn scenario(what: &str, faults: Faults, kills: u32, seed: u64) -> Outcome {
     let _turn = TURN.lock().unwrap_or_else(|p| p.into_inner());
     const USERS: i64 = 1_000;

@@ -92,17 +92,22 @@ impl Backend {
 
     /// The migrator of this backend (locking: on PostgreSQL, under an advisory lock).
     pub(crate) async fn migrator(self) -> crate::Result<Migrator> {
-        Ok(Migrator::new(self).await?)
+        Ok(Migrator::new(Schema(self)).await?)
     }
 }
+
+/// The schema as sqlx reads migrations: a private source, so that rendering stays out of
+/// [`Backend`]'s public API.
+#[derive(Debug)]
+struct Schema(Backend);
 
 /// What [`MigrationSource::resolve`] returns (the future is ready at once: the
 /// migrations are compiled in).
 type Resolved<'s> = Pin<Box<dyn Future<Output = Result<Vec<Migration>, BoxDynError>> + Send + 's>>;
 
-impl<'s> MigrationSource<'s> for Backend {
+impl<'s> MigrationSource<'s> for Schema {
     fn resolve(self) -> Resolved<'s> {
-        Box::pin(std::future::ready(Ok(self.migrations())))
+        Box::pin(std::future::ready(Ok(self.0.migrations())))
     }
 }
 
@@ -136,7 +141,15 @@ mod tests {
         for (backend, checksums) in APPLIED {
             let migrations = backend.migrations();
             assert_eq!(migrations.len(), checksums.len());
-            for (m, want) in migrations.iter().zip(checksums) {
+            for ((m, want), (version, description)) in migrations.iter().zip(checksums).zip([
+                (1, "history"),
+                (2, "queue indexes"),
+                (3, "shared state"),
+            ]) {
+                // What sqlx's migrate! read from the file names and contents before.
+                assert_eq!((m.version, &*m.description), (version, description));
+                assert_eq!(m.migration_type, MigrationType::Simple);
+                assert!(!m.no_tx);
                 assert!(
                     !m.sql.contains('@'),
                     "{backend:?} {}: a placeholder is left",

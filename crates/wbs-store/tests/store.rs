@@ -60,8 +60,6 @@ async fn sqlite() -> (tempfile::TempDir, Store) {
     wbs_testkit::temp_sqlite("a dir/w?b#s%20.sqlite").await
 }
 
-/// Every field back exactly, upserts that replace, filters: on any backend, for a user of
-/// the caller's.
 /// Commits one (incomplete) page of `groups` at `cursor`; then the user's whole history.
 async fn commit_then_read(
     store: &Store,
@@ -76,6 +74,8 @@ async fn commit_then_read(
     store.groups(&HistoryQuery::new(user)).await.unwrap()
 }
 
+/// Every field back exactly, upserts that replace, filters: on any backend, for a user of
+/// the caller's.
 async fn groups_read_back_exactly_and_upserts_replace(store: &Store, user: UserId) {
     let cursor = SyncCursor::new(user);
     let g1 = rich_group();
@@ -339,22 +339,47 @@ async fn columns(store: &Store) -> Vec<(String, String)> {
     sqlx::query_as(sql).fetch_all(store.pool()).await.unwrap()
 }
 
-/// Both backends, migrated, have the same tables with the same columns in the same order
-/// (the migrations are one file a version, rendered per dialect: this checks what the
-/// databases made of them).
+/// Every index the migrations create (not those of keys and constraints), by table.
+async fn indexes(store: &Store) -> Vec<(String, String)> {
+    let sql = match store.backend() {
+        wbs_store::Backend::Sqlite => {
+            "SELECT tbl_name, name FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL \
+             ORDER BY tbl_name, name"
+        }
+        _ => {
+            "SELECT CAST(tablename AS TEXT), CAST(indexname AS TEXT) FROM pg_indexes \
+             WHERE schemaname = current_schema() \
+             AND indexname NOT IN (SELECT conname FROM pg_constraint) \
+             ORDER BY tablename, indexname"
+        }
+    };
+    sqlx::query_as(sql).fetch_all(store.pool()).await.unwrap()
+}
+
+/// Both backends, migrated, have the same tables with the same columns in the same order,
+/// and the same indexes (the migrations are one file a version, rendered per dialect: this
+/// checks what the databases made of them).
 #[test]
 fn one_schema_for_both_backends() {
-    let on_sqlite = rt().block_on(async { columns(&sqlite().await.1).await });
+    let on_sqlite = rt().block_on(async {
+        let (_dir, store) = sqlite().await;
+        (columns(&store).await, indexes(&store).await)
+    });
     assert!(
         on_sqlite
+            .0
             .iter()
             .any(|(t, c)| t == "measures" && c == "unit"),
+        "{on_sqlite:?}"
+    );
+    assert!(
+        on_sqlite.1.iter().any(|(t, _)| t == "notifications"),
         "{on_sqlite:?}"
     );
     common::on_postgres("the schema comparison", |url| async move {
         let db = common::fresh_postgres(&url, "schema").await;
         let store = Store::open(&db).await.unwrap();
-        assert_eq!(columns(&store).await, on_sqlite);
+        assert_eq!((columns(&store).await, indexes(&store).await), on_sqlite);
     });
 }
 
