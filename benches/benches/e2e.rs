@@ -21,7 +21,7 @@ fn e2e(c: &mut Criterion) {
         let mut sandbox = Sandbox::with_reference_data();
         sandbox.generate(1, 500, 5, 1_700_000_000);
         sandbox.set_max_nonces(10_000_000);
-        let sim = RunningSim::start(sandbox, "127.0.0.1:0".parse().expect("an address"))
+        let sim = RunningSim::start(sandbox, RunningSim::LOOPBACK)
             .await
             .expect("the sandbox starts");
         let (consumer, token) = sim.with(|s| {

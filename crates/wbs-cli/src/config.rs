@@ -214,7 +214,7 @@ impl TokenSink for ConfigSink {
             })
             .await
             .map_err(SinkError::from)?
-            .map_err(|f| -> Box<dyn std::error::Error + Send + Sync> { f.what.into() })?;
+            .map_err(|f| -> SinkError { f.what.into() })?;
             Ok(read
                 .and_then(|file| tokens_of(&file))
                 .filter(|set| set.userid == userid))

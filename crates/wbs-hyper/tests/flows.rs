@@ -111,9 +111,9 @@ async fn the_three_legged_flow() {
     // The user's browser: open the authorize URL, follow the redirect to the callback.
     // (On a blocking thread: the callback listener answers on this test's runtime.)
     let (redirect, landed) = tokio::task::spawn_blocking(move || {
-        let redirect = wbs_testkit::send("GET", &authorize, None, "");
-        let landed =
-            wbs_testkit::location(&redirect).map(|l| wbs_testkit::send("GET", &l, None, ""));
+        let redirect = wbs_testkit::send("GET", &authorize, None, wbs_testkit::Body::Untyped, "");
+        let landed = wbs_testkit::location(&redirect)
+            .map(|l| wbs_testkit::send("GET", &l, None, wbs_testkit::Body::Untyped, ""));
         (redirect, landed)
     })
     .await

@@ -12,7 +12,11 @@ use crate::ids::wire_int;
 /// known codes come from `codes.tsv` (through [`known_codes!`]).
 macro_rules! code_type {
     ($(#[$doc:meta])* $name:ident) => {
-        wire_int!($(#[$doc])* $name, from_code, code);
+        wire_int!(
+            $(#[$doc])* $name,
+            from_code = "The value with this code (known or not).",
+            code = "The wire code."
+        );
 
         impl $name {
             /// Whether this crate knows the code.

@@ -7,21 +7,25 @@ use serde::{Deserialize, Deserializer, Serialize};
 
 /// A newtype over a wire integer (an id or a code): serialised as the integer, read
 /// tolerantly (an integer or a string holding one), shown in `Debug` as `Name(n)`, made
-/// from and turned into the integer by the two `const fn`s named.
+/// from and turned into the integer by the two `const fn`s named (with their docs).
 macro_rules! wire_int {
-    ($(#[$doc:meta])* $name:ident, $from:ident, $into:ident) => {
+    (
+        $(#[$doc:meta])* $name:ident,
+        $from:ident = $from_doc:literal,
+        $into:ident = $into_doc:literal
+    ) => {
         $(#[$doc])*
         #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
         #[serde(transparent)]
         pub struct $name(i64);
 
         impl $name {
-            /// The value with this wire integer (known or not).
+            #[doc = $from_doc]
             pub const fn $from(n: i64) -> Self {
                 Self(n)
             }
 
-            /// The wire integer.
+            #[doc = $into_doc]
             pub const fn $into(self) -> i64 {
                 self.0
             }
@@ -45,7 +49,7 @@ pub(crate) use wire_int;
 /// An id type: a [`wire_int!`] with `new`, `get`, `Display`, `From<i64>` and `FromStr`.
 macro_rules! id_type {
     ($(#[$doc:meta])* $name:ident) => {
-        wire_int!($(#[$doc])* $name, new, get);
+        wire_int!($(#[$doc])* $name, new = "The id with this number.", get = "The number.");
 
         impl fmt::Display for $name {
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -250,7 +250,8 @@ deserialize_by_visitor! {
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<GroupOutcome, A::Error> {
         // The integer fields and the text fields, each read into its slot; `model_id`
         // today, `modelid` before.
-        const INTS: [&str; 7] = ["grpid", "attrib", "date", "category", "created", "modified", "modelid"];
+        const INTS: [&str; 7] =
+            ["grpid", "attrib", "date", "category", "created", "modified", "modelid"];
         const TEXTS: [&str; 5] = ["deviceid", "hash_deviceid", "model", "timezone", "comment"];
         let mut ints = [None; INTS.len()];
         let mut texts: [Option<Result<Option<String>, &str>>; TEXTS.len()] = Default::default();

@@ -87,7 +87,7 @@ macro_rules! call_items {
         const SERVICE: &'static str = $service;
         const ACTION: &'static str = $action;
         $(const IDEMPOTENT: bool = $idem;)?
-        $(fn userid(&self) -> Option<UserId> {
+        $(fn userid(&self) -> Option<$crate::wbs_model::UserId> {
             Some(self.$user)
         })?
     };

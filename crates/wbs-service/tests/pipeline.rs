@@ -19,7 +19,7 @@ use wbs_hyper::{
 use wbs_service::Service;
 use wbs_sim::{RunningSim, Sandbox};
 use wbs_store::{HistoryQuery, Store, StoredToken};
-use wbs_testkit::{free_addr, send};
+use wbs_testkit::{free_addr, send, Body};
 
 /// The reference data and `users` generated users with `groups` groups each.
 async fn sandbox(users: u32, groups: u32, seed: u64) -> RunningSim {
@@ -75,7 +75,8 @@ async fn store() -> (tempfile::TempDir, Store) {
 
 /// A form POST to the service; the whole reply.
 fn post(addr: std::net::SocketAddr, path: &str, body: &str) -> String {
-    request(addr, "POST", path, None, body)
+    let url = format!("http://{addr}{path}");
+    send("POST", &url, None, Body::Form, body)
 }
 
 /// A GET of the service; the whole reply.
@@ -192,7 +193,13 @@ fn request(
     auth: Option<&str>,
     body: &str,
 ) -> String {
-    send(method, &format!("http://{addr}{path}"), auth, body)
+    send(
+        method,
+        &format!("http://{addr}{path}"),
+        auth,
+        Body::Untyped,
+        body,
+    )
 }
 
 /// The admin API: without the token (or with another), 401 and nothing else; with it, a
@@ -281,7 +288,7 @@ async fn the_admin_api_is_behind_its_token() {
 
 /// A GET of an absolute `http://` URL; the whole reply.
 fn get_url(url: &str) -> String {
-    send("GET", url, None, "")
+    send("GET", url, None, Body::Untyped, "")
 }
 
 /// A redirect's target.

@@ -18,7 +18,7 @@
 //!
 //! ```no_run
 //! # async fn demo() -> std::io::Result<()> {
-//! let sim = wbs_sim::RunningSim::start(wbs_sim::Sandbox::with_reference_data(), "127.0.0.1:0".parse().unwrap()).await?;
+//! let sim = wbs_sim::RunningSim::start(wbs_sim::Sandbox::with_reference_data(), wbs_sim::RunningSim::LOOPBACK).await?;
 //! println!("point your client at {}", sim.base_url());
 //! # Ok(()) }
 //! ```

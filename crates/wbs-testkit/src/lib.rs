@@ -5,7 +5,7 @@
 //! Only tests use it (as a dev-dependency); it is not published.
 //!
 //! ```text
-//!  test ──send(method, url, bearer, body)──▶ TcpStream 127.0.0.1 ──▶ the whole reply
+//!  test ──exchange(method, url, bearer, Body, body)──▶ TcpStream 127.0.0.1 ──▶ the whole reply
 //!  test ──weighing(id, date, grams)──────▶ MeasureGroup
 //!  test ──temp_sqlite(name)──────────────▶ (TempDir, Store)
 //! ```
@@ -17,7 +17,7 @@
 //! ```
 mod http;
 
-pub use http::{free_addr, free_port, location, send, try_send};
+pub use http::{exchange, free_addr, free_port, location, send, try_send, Body};
 
 use wbs_model::{Attribution, Category, GroupId, Measure, MeasureGroup, MeasureType, Timestamp};
 use wbs_store::Store;

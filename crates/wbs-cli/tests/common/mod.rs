@@ -135,7 +135,7 @@ pub fn http_request(method: &str, url: &str) -> String {
 
 /// A request with a body, on a fresh connection; the whole reply.
 pub fn http_send(method: &str, url: &str, body: &str) -> String {
-    wbs_testkit::send(method, url, None, body)
+    wbs_testkit::send(method, url, None, wbs_testkit::Body::Untyped, body)
 }
 
 /// `wbs ARGS` as a quiet child process, once it accepts connections on `port`.
