@@ -7,12 +7,12 @@ use serde_json::{json, Value};
 use std::sync::atomic::Ordering;
 use std::sync::Mutex;
 use wbs_hyper::serve::respond;
-use wbs_proto::http::{Method, Request, Response, StatusCode};
+use wbs_proto::http::{Method, Response, StatusCode};
 use wbs_proto::wbs_model::{DeviceType, GroupId, MeasureGroup, UserId};
 use wbs_proto::wbs_oauth::form_pairs;
 
 use super::{json_reply, now, Knobs};
-use crate::sandbox::Sandbox;
+use crate::sandbox::{Sandbox, SimRequest};
 
 /// A field of an admin request's JSON, read by the model's tolerant policy; `None` when
 /// absent or not a value of its type.
@@ -27,7 +27,7 @@ fn read<T: serde::de::DeserializeOwned>(v: Option<&Value>) -> Option<T> {
 pub(super) fn admin(
     state: &Mutex<Sandbox>,
     knobs: &Knobs,
-    request: &Request<Vec<u8>>,
+    request: &SimRequest,
 ) -> Response<Full<Bytes>> {
     let mut sandbox = state
         .lock()

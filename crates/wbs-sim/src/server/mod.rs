@@ -21,7 +21,7 @@ use wbs_proto::ACTION_PARAM;
 use crate::faults::{Fault, Faults};
 use crate::limit::Limit;
 use crate::readers::Readers;
-use crate::sandbox::Sandbox;
+use crate::sandbox::{Sandbox, SimRequest};
 
 mod admin;
 mod deliver;
@@ -364,7 +364,7 @@ async fn serve(
 
 /// The `action` parameter of a request (query or form body), for scripted faults; the
 /// path when there is none.
-fn action_of(request: &Request<Vec<u8>>) -> String {
+fn action_of(request: &SimRequest) -> String {
     let query = request.uri().query().unwrap_or("");
     let body = std::str::from_utf8(request.body()).unwrap_or("");
     form_pairs(query)
