@@ -49,6 +49,7 @@ mod page;
 mod time;
 pub mod tolerant;
 mod user;
+pub mod wire;
 
 pub use codes::{Attribution, Category, DeviceType, Gender, Status};
 pub use decimal::{ArithmeticError, Decimal, ParseDecimalError};

@@ -14,6 +14,7 @@ use crate::tolerant::{
     deserialize_by_visitor, optional, refuse_scalars, required, Key, TolerantInt, TolerantMore,
     TolerantText,
 };
+use crate::wire;
 
 /// A getmeas page, with the groups that could not be decoded.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -248,27 +249,23 @@ struct GroupOutcome(Result<MeasureGroup, (Option<GroupId>, String)>);
 deserialize_by_visitor! {
     GroupOutcome, deserialize_any, "a measure group",
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<GroupOutcome, A::Error> {
-        // The integer fields and the text fields, each read into its slot; `model_id`
-        // today, `modelid` before.
-        const INTS: [&str; 7] =
-            ["grpid", "attrib", "date", "category", "created", "modified", "modelid"];
-        const TEXTS: [&str; 5] = ["deviceid", "hash_deviceid", "model", "timezone", "comment"];
-        let mut ints = [None; INTS.len()];
-        let mut texts: [Option<Result<Option<String>, &str>>; TEXTS.len()] = Default::default();
+        // Each field read into its slot (the integers', the texts', or `measures`), at its
+        // index in the one list of a group's wire names.
+        let mut ints = [None; wire::GROUP_TEXTS];
+        let mut texts: [Option<Result<Option<String>, &str>>;
+            wire::GROUP_MEASURES - wire::GROUP_TEXTS] = Default::default();
         let mut measures: Option<Result<Vec<Measure>, String>> = None;
         while let Some(key) = map.next_key::<Key<'de>>()? {
-            let key = match key.0.as_ref() {
-                "model_id" => "modelid",
-                k => k,
-            };
-            if let Some(i) = INTS.iter().position(|k| *k == key) {
-                ints[i] = Some(map.next_value::<TolerantInt>()?.0);
-            } else if let Some(i) = TEXTS.iter().position(|k| *k == key) {
-                texts[i] = Some(map.next_value::<TolerantText>()?.0);
-            } else if key == "measures" {
-                measures = Some(map.next_value::<MeasuresOutcome>()?.0);
-            } else {
+            let Some(i) = wire::group_field(key.0.as_bytes()) else {
                 map.next_value::<IgnoredAny>()?;
+                continue;
+            };
+            if let Some(slot) = ints.get_mut(i) {
+                *slot = Some(map.next_value::<TolerantInt>()?.0);
+            } else if let Some(slot) = texts.get_mut(i - wire::GROUP_TEXTS) {
+                *slot = Some(map.next_value::<TolerantText>()?.0);
+            } else {
+                measures = Some(map.next_value::<MeasuresOutcome>()?.0);
             }
         }
         let [grpid, attrib, date, category, created, modified, modelid] = ints;
@@ -359,23 +356,16 @@ struct MeasureOutcome(Result<Measure, String>);
 deserialize_by_visitor! {
     MeasureOutcome, deserialize_any, "a measure",
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<MeasureOutcome, A::Error> {
-        let (mut value, mut unit, mut kind, mut position, mut algo, mut fm) =
-            (None, None, None, None, None, None);
+        let mut ints = [None; wire::MEASURE_FIELDS.len()];
         while let Some(key) = map.next_key::<Key<'de>>()? {
-            let slot = match key.0.as_ref() {
-                "value" => &mut value,
-                "unit" => &mut unit,
-                "type" => &mut kind,
-                "position" => &mut position,
-                "algo" => &mut algo,
-                "fm" => &mut fm,
-                _ => {
+            match wire::measure_field(key.0.as_bytes()).and_then(|i| ints.get_mut(i)) {
+                Some(slot) => *slot = Some(map.next_value::<TolerantInt>()?.0),
+                None => {
                     map.next_value::<IgnoredAny>()?;
-                    continue;
                 }
-            };
-            *slot = Some(map.next_value::<TolerantInt>()?.0);
+            }
         }
+        let [value, unit, kind, position, algo, fm] = ints;
         let build = || -> Result<Measure, String> {
             let unit = i32::try_from(required("unit", unit)?)
                 .map_err(|_| "unit out of range".to_owned())?;

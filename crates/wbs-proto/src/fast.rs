@@ -4,10 +4,9 @@
 //! decoder's (checked by a differential property test and fuzz target).
 
 use wbs_model::{
-    GroupExtra, Measure, MeasureExtra, MeasureGroup, MeasurePage, MeasureType, More, Timestamp,
+    wire, DecodedPage, GroupExtra, Measure, MeasureExtra, MeasureGroup, MeasurePage, MeasureType,
+    More, Timestamp,
 };
-
-use wbs_model::DecodedPage;
 
 /// Decodes a whole getmeas response, or `None` to defer to the general decoder.
 pub(crate) fn getmeas(body: &[u8]) -> Option<DecodedPage> {
@@ -43,28 +42,6 @@ pub(crate) fn getmeas(body: &[u8]) -> Option<DecodedPage> {
 fn once(seen: u32, bit: u32) -> Option<u32> {
     (seen & bit == 0).then_some(seen | bit)
 }
-
-/// The keys of a group that the fast path reads, each at its index (`model_id`, last, is
-/// another name of `modelid`); any other key defers to the general decoder.
-const GROUP_FIELDS: [&[u8]; 14] = [
-    b"grpid",
-    b"attrib",
-    b"date",
-    b"category",
-    b"measures",
-    b"created",
-    b"modified",
-    b"modelid",
-    b"deviceid",
-    b"hash_deviceid",
-    b"model",
-    b"timezone",
-    b"comment",
-    b"model_id",
-];
-
-/// The keys of a measure that the fast path reads, each at its index.
-const MEASURE_FIELDS: [&[u8]; 6] = [b"value", b"unit", b"type", b"position", b"algo", b"fm"];
 
 struct Parser<'a> {
     b: &'a [u8],
@@ -113,6 +90,22 @@ impl<'a> Parser<'a> {
             done = self.after_item(b'}')?;
         }
         Some(())
+    }
+
+    /// An object of known keys, each at most once: `index` gives a key's index (`None`
+    /// for a key the fast path does not read, which defers, as does a repeated key), and
+    /// `field` reads the value of the key at that index.
+    fn fields(
+        &mut self,
+        index: fn(&[u8]) -> Option<usize>,
+        mut field: impl FnMut(&mut Self, usize) -> Option<()>,
+    ) -> Option<()> {
+        let mut seen = 0u32;
+        self.object(|p, key| {
+            let i = index(key)?;
+            seen = once(seen, 1 << i)?;
+            field(p, i)
+        })
     }
 
     /// `[ item, … ]`.
@@ -263,20 +256,22 @@ impl<'a> Parser<'a> {
         let (mut grpid, mut attrib, mut date, mut category) = (None, None, None, None);
         let mut measures = None;
         let mut extra = GroupExtra::default();
-        let mut seen = 0u32;
-        self.object(|p, key| {
-            // `model_id` is another name of `modelid` (index 7).
-            let i = match GROUP_FIELDS.iter().position(|f| *f == key)? {
-                13 => 7,
-                i => i,
-            };
-            seen = once(seen, 1 << i)?;
+        // Each key at its index in wbs-model's one list of a group's wire names.
+        self.fields(wire::group_field, |p, i| {
             match i {
                 0 => grpid = Some(p.int()?),
                 1 => attrib = Some(p.int()?),
                 2 => date = Some(p.int()?),
                 3 => category = Some(p.int()?),
-                4 => {
+                4 => extra.created = p.opt_int()?.map(Timestamp::from_secs),
+                5 => extra.modified = p.opt_int()?.map(Timestamp::from_secs),
+                6 => extra.modelid = p.opt_int()?,
+                7 => extra.deviceid = p.opt_text()?,
+                8 => extra.hash_deviceid = p.opt_text()?,
+                9 => extra.model = p.opt_text()?,
+                10 => extra.timezone = p.opt_text()?,
+                11 => extra.comment = p.opt_text()?,
+                _ => {
                     let mut list = Vec::with_capacity(4);
                     p.array(|p| {
                         list.push(p.measure()?);
@@ -284,14 +279,6 @@ impl<'a> Parser<'a> {
                     })?;
                     measures = Some(list);
                 }
-                5 => extra.created = p.opt_int()?.map(Timestamp::from_secs),
-                6 => extra.modified = p.opt_int()?.map(Timestamp::from_secs),
-                7 => extra.modelid = p.opt_int()?,
-                8 => extra.deviceid = p.opt_text()?,
-                9 => extra.hash_deviceid = p.opt_text()?,
-                10 => extra.model = p.opt_text()?,
-                11 => extra.timezone = p.opt_text()?,
-                _ => extra.comment = p.opt_text()?,
             }
             Some(())
         })?;
@@ -303,10 +290,7 @@ impl<'a> Parser<'a> {
     fn measure(&mut self) -> Option<Measure> {
         let (mut value, mut unit, mut kind) = (None, None, None);
         let mut extra = MeasureExtra::default();
-        let mut seen = 0u32;
-        self.object(|p, key| {
-            let i = MEASURE_FIELDS.iter().position(|f| *f == key)?;
-            seen = once(seen, 1 << i)?;
+        self.fields(wire::measure_field, |p, i| {
             match i {
                 0 => value = Some(p.int()?),
                 1 => unit = Some(i32::try_from(p.int()?).ok()?),
