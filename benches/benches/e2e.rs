@@ -5,6 +5,7 @@
 //!
 //! (criterion_group! generates an undocumented public function, hence the allow.)
 #![allow(missing_docs)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a bench's setup fails by panicking
 
 use bytes::Bytes;
 use criterion::{black_box, criterion_group, criterion_main, Criterion};

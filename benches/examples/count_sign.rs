@@ -12,6 +12,7 @@
 //!
 //! The difference of the two totals over 10,000 is the count of one request. Valgrind has
 //! no SHA-NI, so SHA-1 runs in software there (about 11,200 of the count).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a bench's setup fails by panicking
 use std::hint::black_box;
 use wbs_oauth::{Credentials, OAuthParams, Secret, Signer, UrlBuffer};
 use wbs_proto::wbs_model::{Timestamp, UserId};

@@ -34,11 +34,6 @@
 //! ignored. This crate does no I/O: decoding whole responses, with their `status`, is
 //! `wbs-proto`'s job.
 #![forbid(unsafe_code)]
-#![warn(missing_docs)]
-#![cfg_attr(
-    not(test),
-    warn(clippy::unwrap_used, clippy::expect_used, clippy::panic)
-)]
 
 mod codes;
 mod decimal;

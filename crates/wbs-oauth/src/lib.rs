@@ -63,11 +63,6 @@
 //!
 //! [RFC 5849]: https://www.rfc-editor.org/rfc/rfc5849
 #![forbid(unsafe_code)]
-#![warn(missing_docs)]
-#![cfg_attr(
-    not(test),
-    warn(clippy::unwrap_used, clippy::expect_used, clippy::panic)
-)]
 
 mod encode;
 mod error;

@@ -32,11 +32,6 @@
 //! assert_eq!(decode_token_response(answer, 0).unwrap().expires_at, 10800);
 //! ```
 #![forbid(unsafe_code)]
-#![warn(missing_docs)]
-#![cfg_attr(
-    not(test),
-    warn(clippy::unwrap_used, clippy::expect_used, clippy::panic)
-)]
 
 mod authorize;
 mod persist;

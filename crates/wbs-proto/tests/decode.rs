@@ -1,4 +1,5 @@
 //! Responses decode to typed results or typed errors; the reference's examples verbatim.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a test fails by panicking
 
 use http::StatusCode;
 use wbs_model::{Gender, GroupId, MeasureType, More, Status, Timestamp, UserId};

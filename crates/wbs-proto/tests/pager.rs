@@ -1,4 +1,5 @@
 //! The getmeas pager and the sync cursor, driven by an in-memory fake server.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a test fails by panicking
 
 use std::collections::HashMap;
 

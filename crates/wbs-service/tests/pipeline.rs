@@ -2,6 +2,7 @@
 //! many users; the service queues, claims, fetches with each user's credentials and
 //! stores; once the queue drains the store equals the sandbox. A notification for a user
 //! the service does not know costs nothing but its 200.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a test fails by panicking
 
 /// The client's test helpers (a counted book of rate-limit slots).
 #[path = "../../wbs-hyper/tests/common/mod.rs"]

@@ -1,5 +1,6 @@
 //! The sandbox accepts HMAC-SHA1 only (as the service did): a PLAINTEXT request, however
 //! well signed, and a replayed HMAC-SHA1 request are answered with status 342.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a test fails by panicking
 
 use wbs_proto::http;
 use wbs_proto::wbs_model::UserId;

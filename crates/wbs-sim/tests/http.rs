@@ -1,5 +1,6 @@
 //! The sandbox over real HTTP on 127.0.0.1: every action in every placement, and every way
 //! a request is refused.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a test fails by panicking
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};

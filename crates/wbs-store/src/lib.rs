@@ -51,11 +51,6 @@
 //! # Ok::<(), wbs_store::Error>(()) }).unwrap();
 //! ```
 #![forbid(unsafe_code)]
-#![warn(missing_docs)]
-#![cfg_attr(
-    not(test),
-    warn(clippy::unwrap_used, clippy::expect_used, clippy::panic)
-)]
 
 mod error;
 mod groups;

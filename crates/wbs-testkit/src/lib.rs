@@ -15,6 +15,7 @@
 //! assert_eq!(group.measures[0].value, 80_100);
 //! assert_eq!(wbs_testkit::location("HTTP/1.1 302 Found\r\nLocation: /x\r\n\r\n"), Some("/x".into()));
 //! ```
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a helper that fails fails its test
 mod http;
 
 pub use http::{exchange, free_addr, free_port, location, send, try_send, Body};
