@@ -215,36 +215,43 @@ impl Client {
     /// the timeout, decode. With OAuth 2, a 401 refreshes the token (once, whoever of the
     /// concurrent callers comes first) and the call is sent again at once.
     async fn attempt<C: Call>(&self, call: &C) -> Result<C::Output, Error> {
+        let session = &self.inner.session;
         let Some(bearer) = &self.inner.bearer else {
-            let nonce = wbs_proto::wbs_oauth::random_nonce()?;
-            let request =
-                self.inner
-                    .session
-                    .request(call, &nonce, wbs_proto::wbs_oauth::unix_timestamp())?;
-            return self.exchange::<C>(request).await;
+            return self
+                .exchange::<C>(|| {
+                    let nonce = wbs_proto::wbs_oauth::random_nonce()?;
+                    let now = wbs_proto::wbs_oauth::unix_timestamp();
+                    Ok(session.request(call, &nonce, now)?)
+                })
+                .await;
         };
         let transport = self.transport();
         let token = bearer.token(&transport).await?;
-        let request = self.inner.session.request_bearer(call, &token)?;
-        match self.exchange::<C>(request).await {
+        match self
+            .exchange::<C>(|| Ok(session.request_bearer(call, &token)?))
+            .await
+        {
             Err(e) if e.api_status() == Some(Status::INVALID_TOKEN) => {
                 let token = bearer.refresh_after_401(&transport, &token).await?;
-                let request = self.inner.session.request_bearer(call, &token)?;
-                self.exchange::<C>(request).await
+                self.exchange::<C>(|| Ok(session.request_bearer(call, &token)?))
+                    .await
             }
             other => other,
         }
     }
 
-    /// Sends a built request (in its rate-limit slot) and decodes the answer.
+    /// Waits for a rate-limit slot, then builds the request and sends it, and decodes the
+    /// answer. Built in its slot, not before: a signature's timestamp is the time it is
+    /// sent, however long the slot took (a wait longer than the service's timestamp
+    /// window would otherwise be refused as a stale signature).
     async fn exchange<C: Call>(
         &self,
-        request: wbs_proto::http::Request<Vec<u8>>,
+        build: impl FnOnce() -> Result<wbs_proto::http::Request<Vec<u8>>, Error>,
     ) -> Result<C::Output, Error> {
         if let Some(limiter) = &self.inner.settings.rate_limit {
             limiter.acquire().await?;
         }
-        let request = request.map(|b| Full::new(Bytes::from(b)));
+        let request = build()?.map(|b| Full::new(Bytes::from(b)));
         let exchange = send(&self.inner.hyper, request, self.inner.settings.max_body);
         let (status, body) = tokio::time::timeout(self.inner.settings.request_timeout, exchange)
             .await

@@ -7,7 +7,7 @@ use bytes::Bytes;
 use http_body_util::Full;
 use hyper_util::client::legacy::Client as HyperClient;
 use wbs_proto::wbs_oauth::Credentials;
-use wbs_proto::{decode_token_response, AccessToken, OAuthEndpoints};
+use wbs_proto::{decode_token_response, AccessToken, InvalidRequest, OAuthEndpoints};
 
 use crate::error::{Error, Kind};
 use crate::RateLimiter;
@@ -77,14 +77,12 @@ impl OAuthDance {
 
     /// Step 1: a request token, with the URL the user is sent back to (or `oob`).
     pub async fn request_token(&self, callback: &str) -> Result<Credentials, Error> {
-        let nonce = nonce()?;
-        let request = self.endpoints.request_token(
-            &self.consumer,
-            callback,
-            &nonce,
-            wbs_proto::wbs_oauth::unix_timestamp(),
-        )?;
-        let (status, body) = self.send(request).await?;
+        let (status, body) = self
+            .send(|nonce, now| {
+                self.endpoints
+                    .request_token(&self.consumer, callback, nonce, now)
+            })
+            .await?;
         Ok(decode_token_response(status, &body)?.token)
     }
 
@@ -99,24 +97,27 @@ impl OAuthDance {
         request_token: &Credentials,
         verifier: &str,
     ) -> Result<AccessToken, Error> {
-        let request = self.endpoints.access_token(
-            &self.consumer,
-            request_token,
-            verifier,
-            &nonce()?,
-            wbs_proto::wbs_oauth::unix_timestamp(),
-        )?;
-        let (status, body) = self.send(request).await?;
+        let (status, body) = self
+            .send(|nonce, now| {
+                self.endpoints
+                    .access_token(&self.consumer, request_token, verifier, nonce, now)
+            })
+            .await?;
         AccessToken::decode(status, &body).map_err(Error::from)
     }
 
+    /// Waits for a rate-limit slot, then signs (`sign` is given a fresh nonce and the
+    /// time) and sends: signed in its slot, so that a long wait does not age the
+    /// timestamp past the service's window.
     async fn send(
         &self,
-        request: wbs_proto::http::Request<Vec<u8>>,
+        sign: impl FnOnce(&str, u64) -> Result<wbs_proto::http::Request<Vec<u8>>, InvalidRequest>,
     ) -> Result<(wbs_proto::http::StatusCode, Bytes), Error> {
         if let Some(limit) = &self.rate_limit {
             limit.acquire().await?;
         }
+        let nonce = wbs_proto::wbs_oauth::random_nonce()?;
+        let request = sign(&nonce, wbs_proto::wbs_oauth::unix_timestamp())?;
         let request = request.map(|b| Full::new(Bytes::from(b)));
         // A token endpoint answers a few hundred bytes.
         let exchange = crate::client::send(&self.http, request, 64 * 1024);
@@ -124,8 +125,4 @@ impl OAuthDance {
             .await
             .map_err(|_| Error::new(Kind::Timeout, None))?
     }
-}
-
-fn nonce() -> Result<String, Error> {
-    wbs_proto::wbs_oauth::random_nonce().map_err(Error::from)
 }

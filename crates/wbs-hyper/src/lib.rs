@@ -6,7 +6,7 @@
 //!   Client::measures_all(query) ──> MeasurePager (wbs-proto) ──> signed http::Request
 //!        Stream<MeasureGroup>  <── typed page  <── retries, timeouts ──> hyper + rustls
 //!
-//!   OAuth 1: Session signs each attempt │ OAuth 2: Bearer from the token set, refreshed
+//!   OAuth 1: signed per attempt, in its slot │ OAuth 2: Bearer from the token set, refreshed
 //!   before expiry / once on 401 (one lock per user) ──> TokenSink::save ──> then used
 //!
 //!   RateLimiter (a slot per request: calls, refreshes, OAuthDance's token requests)

@@ -1,6 +1,6 @@
 //! One client per application, a cheap handle per user: the pool and the rate limit are
 //! shared, each user's data is fetched with that user's token. The limiter's slots, under
-//! tokio's paused clock (no wall-clock timing).
+//! tokio's paused clock; and, on the wall clock, a request signed only once its slot came.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -189,4 +189,40 @@ async fn no_slot_booked_no_request_sent() {
         .unwrap_err();
     assert!(err.is_transient(), "{err}");
     assert_eq!(requests(), before, "a request went out without a slot");
+}
+
+/// A request is signed in its slot, not before it: a wait for the slot longer than the
+/// service's timestamp window (here 1 s, slots 2 s apart) does not make the signature
+/// stale. Both OAuth 1 senders: a client's call and the dance's token requests.
+#[tokio::test]
+async fn a_request_waiting_for_its_slot_is_signed_when_it_goes() {
+    let mut sandbox = Sandbox::with_reference_data();
+    sandbox.set_timestamp_window(1);
+    let sim = RunningSim::start(sandbox, RunningSim::LOOPBACK)
+        .await
+        .unwrap();
+    let (consumer, token) = sim.with(|s| {
+        let user = s.user(UserId::new(29)).unwrap();
+        (s.consumer().clone(), user.token.clone())
+    });
+    let limit = RateLimiter::per_minute(30); // one every 2.03 s
+    let client = Client::builder(consumer.clone(), token)
+        .base_url(sim.base_url())
+        .rate_limit(limit.clone())
+        .retry(wbs_hyper::RetryPolicy::none())
+        .build()
+        .unwrap();
+    let dance = wbs_hyper::OAuthDance::with_endpoints(
+        consumer,
+        wbs_hyper::OAuthEndpoints::under(&sim.base_url()),
+    )
+    .unwrap()
+    .rate_limit(limit);
+    let start = std::time::Instant::now();
+    client.user(UserId::new(29)).await.unwrap();
+    // Each of these waits about 2 s for its slot, then must be accepted.
+    dance.request_token("oob").await.unwrap();
+    client.user(UserId::new(29)).await.unwrap();
+    // (Not a timing assertion: it checks that the waits the test is about happened.)
+    assert!(start.elapsed() >= Duration::from_secs(4));
 }
