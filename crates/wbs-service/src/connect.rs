@@ -110,6 +110,7 @@ pub(crate) async fn callback(shared: &Shared, query: &str) -> Response<Full<Byte
     };
     let access = match login.dance.access_token(&request_token, &cb.verifier).await {
         Ok(a) => a,
+        Err(e) if e.is_transient() => return not_exchanged(shared, &request_token, &e).await,
         Err(e) => {
             tracing::warn!(error = %e, "no access token");
             return respond(StatusCode::BAD_GATEWAY, "The service refused the login.");
@@ -136,6 +137,37 @@ pub(crate) async fn callback(shared: &Shared, query: &str) -> Response<Full<Byte
                     "Connected; the first sync could not be queued.",
                 ),
             }
+        }
+    }
+}
+
+/// The access-token request failed on the way (no connection, a timeout, a busy
+/// service), not by the service's refusal: the login is kept again, its time anew, so
+/// that reloading the callback page tries again rather than the user starting over. (Had
+/// the service exchanged the token all the same, the second try is refused as spent.)
+async fn not_exchanged(
+    shared: &Shared,
+    request_token: &wbs_hyper::Credentials,
+    error: &wbs_hyper::Error,
+) -> Response<Full<Bytes>> {
+    tracing::warn!(error = %error, "the access-token request failed on the way");
+    match shared
+        .store
+        .keep_login(request_token, MAX_PENDING, PENDING_FOR)
+        .await
+    {
+        Ok(true) => respond(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "The service could not be reached: reload this page to try again.",
+        ),
+        kept => {
+            if let Err(e) = kept {
+                tracing::warn!(error = %e, "cannot keep the login again");
+            }
+            respond(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "The service could not be reached: start again at /connect.",
+            )
         }
     }
 }
