@@ -17,7 +17,7 @@ use wbs_hyper::{
     Attribution, Category, Client, DeviceType, GetMeas, GroupId, Measure, MeasureGroup,
     MeasureType, RateLimiter, Timestamp, UserId,
 };
-use wbs_service::Service;
+use wbs_service::{Running, Service};
 use wbs_sim::{RunningSim, Sandbox};
 use wbs_store::{HistoryQuery, Store, StoredToken};
 use wbs_testkit::{free_addr, send, Body};
@@ -297,6 +297,24 @@ fn location(reply: &str) -> String {
     wbs_testkit::location(reply).unwrap_or_else(|| panic!("no redirect: {reply}"))
 }
 
+/// The service on a free port, running the OAuth 1 login against the sandbox (with this
+/// rate limit for all it sends).
+async fn login_service(sim: &RunningSim, store: &Store, limit: Option<RateLimiter>) -> Running {
+    let (consumer, client) = app_client_limited(sim, limit);
+    let dance = wbs_hyper::OAuthDance::with_endpoints(
+        consumer,
+        wbs_hyper::OAuthEndpoints::under(&sim.base_url()),
+    )
+    .unwrap();
+    let addr = free_addr();
+    Service::new(store.clone(), client)
+        .public_url(&format!("http://{addr}"))
+        .oauth1_login(dance)
+        .start(addr, 2)
+        .await
+        .unwrap()
+}
+
 /// `/connect` and `/callback` over HTTP: the user authorizes at the sandbox, comes back,
 /// is kept, subscribed and synced; a forged callback is refused.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -305,20 +323,9 @@ async fn a_user_connects_through_the_service() {
     let (_dir, store) = store().await;
     // Slots booked in this process, counted: every request the service sends books one.
     let book = Arc::new(client_common::CountedSlots::default());
-    let (consumer, client) =
-        app_client_limited(&sim, Some(RateLimiter::shared(60_000, book.clone())));
-    let dance = wbs_hyper::OAuthDance::with_endpoints(
-        consumer,
-        wbs_hyper::OAuthEndpoints::under(&sim.base_url()),
-    )
-    .unwrap();
-    let addr = free_addr();
-    let running = Service::new(store.clone(), client)
-        .public_url(&format!("http://{addr}"))
-        .oauth1_login(dance)
-        .start(addr, 2)
-        .await
-        .unwrap();
+    let limit = RateLimiter::shared(60_000, book.clone());
+    let running = login_service(&sim, &store, Some(limit)).await;
+    let addr = running.addr();
     let forged = get(
         running.addr(),
         "/callback?oauth_token=nope&oauth_verifier=v&userid=10000",
@@ -366,19 +373,7 @@ async fn a_callback_lost_on_the_way_can_be_reloaded() {
         .await
         .unwrap();
     let (_dir, store) = store().await;
-    let (consumer, client) = app_client(&sim);
-    let dance = wbs_hyper::OAuthDance::with_endpoints(
-        consumer,
-        wbs_hyper::OAuthEndpoints::under(&sim.base_url()),
-    )
-    .unwrap();
-    let addr = free_addr();
-    let running = Service::new(store.clone(), client)
-        .public_url(&format!("http://{addr}"))
-        .oauth1_login(dance)
-        .start(addr, 2)
-        .await
-        .unwrap();
+    let running = login_service(&sim, &store, None).await;
     let authorize = location(&get(running.addr(), "/connect"));
     let back = location(&get_url(&format!("{authorize}&userid=10000")));
     let lost = get_url(&back);
