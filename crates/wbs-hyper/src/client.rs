@@ -20,7 +20,7 @@ use wbs_proto::{
 use crate::bearer::{Bearer, Transport};
 use crate::builder::{Connector, Settings};
 use crate::error::{Error, Kind};
-use crate::ratelimit::RateLimiter;
+use crate::ratelimit::{build_in_slot, RateLimiter};
 use wbs_proto::wbs_oauth::Credentials;
 
 /// The default largest answer read: a full 2048-group getmeas page is about 335 KB.
@@ -240,18 +240,14 @@ impl Client {
         }
     }
 
-    /// Waits for a rate-limit slot, then builds the request and sends it, and decodes the
-    /// answer. Built in its slot, not before: a signature's timestamp is the time it is
-    /// sent, however long the slot took (a wait longer than the service's timestamp
-    /// window would otherwise be refused as a stale signature).
+    /// Builds the request in its rate-limit slot ([`build_in_slot`]: a bad request costs
+    /// no slot, and a long wait does not age a signature), sends it and decodes the answer.
     async fn exchange<C: Call>(
         &self,
-        build: impl FnOnce() -> Result<wbs_proto::http::Request<Vec<u8>>, Error>,
+        build: impl Fn() -> Result<wbs_proto::http::Request<Vec<u8>>, Error>,
     ) -> Result<C::Output, Error> {
-        if let Some(limiter) = &self.inner.settings.rate_limit {
-            limiter.acquire().await?;
-        }
-        let request = build()?.map(|b| Full::new(Bytes::from(b)));
+        let request = build_in_slot(self.inner.settings.rate_limit.as_ref(), build).await?;
+        let request = request.map(|b| Full::new(Bytes::from(b)));
         let exchange = send(&self.inner.hyper, request, self.inner.settings.max_body);
         let (status, body) = tokio::time::timeout(self.inner.settings.request_timeout, exchange)
             .await

@@ -10,6 +10,7 @@ use wbs_proto::wbs_oauth::Credentials;
 use wbs_proto::{decode_token_response, AccessToken, InvalidRequest, OAuthEndpoints};
 
 use crate::error::{Error, Kind};
+use crate::ratelimit::build_in_slot;
 use crate::RateLimiter;
 
 /// The three-legged flow for one application.
@@ -106,18 +107,17 @@ impl OAuthDance {
         AccessToken::decode(status, &body).map_err(Error::from)
     }
 
-    /// Waits for a rate-limit slot, then signs (`sign` is given a fresh nonce and the
-    /// time) and sends: signed in its slot, so that a long wait does not age the
-    /// timestamp past the service's window.
+    /// Signs in the request's rate-limit slot ([`build_in_slot`]; `sign` is given a fresh
+    /// nonce and the time) and sends.
     async fn send(
         &self,
-        sign: impl FnOnce(&str, u64) -> Result<wbs_proto::http::Request<Vec<u8>>, InvalidRequest>,
+        sign: impl Fn(&str, u64) -> Result<wbs_proto::http::Request<Vec<u8>>, InvalidRequest>,
     ) -> Result<(wbs_proto::http::StatusCode, Bytes), Error> {
-        if let Some(limit) = &self.rate_limit {
-            limit.acquire().await?;
-        }
-        let nonce = wbs_proto::wbs_oauth::random_nonce()?;
-        let request = sign(&nonce, wbs_proto::wbs_oauth::unix_timestamp())?;
+        let request = build_in_slot(self.rate_limit.as_ref(), || {
+            let nonce = wbs_proto::wbs_oauth::random_nonce()?;
+            Ok(sign(&nonce, wbs_proto::wbs_oauth::unix_timestamp())?)
+        })
+        .await?;
         let request = request.map(|b| Full::new(Bytes::from(b)));
         // A token endpoint answers a few hundred bytes.
         let exchange = crate::client::send(&self.http, request, 64 * 1024);

@@ -148,3 +148,29 @@ impl RateLimiter {
         }
     }
 }
+
+/// How long a built request may wait for its slot and still go as built: a signature's
+/// timestamp counts whole seconds, so it is then at most a second old when sent.
+const REBUILD_AFTER: Duration = Duration::from_secs(1);
+
+/// Builds a request, waits for its slot of `limit` (if any), and builds it again when the
+/// wait was long. Built first, so that a request that cannot be built (a bad parameter)
+/// costs no slot; built again, so that an OAuth 1 signature's nonce and timestamp are
+/// those of the time it is sent however long the slot took (a wait past the service's
+/// timestamp window would otherwise send a stale signature, which it refuses).
+pub(crate) async fn build_in_slot<T>(
+    limit: Option<&RateLimiter>,
+    build: impl Fn() -> Result<T, Error>,
+) -> Result<T, Error> {
+    let built = build()?;
+    let Some(limit) = limit else {
+        return Ok(built);
+    };
+    let asked = std::time::Instant::now();
+    limit.acquire().await?;
+    if asked.elapsed() < REBUILD_AFTER {
+        Ok(built)
+    } else {
+        build()
+    }
+}

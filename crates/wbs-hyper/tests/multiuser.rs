@@ -189,6 +189,12 @@ async fn no_slot_booked_no_request_sent() {
         .unwrap_err();
     assert!(err.is_transient(), "{err}");
     assert_eq!(requests(), before, "a request went out without a slot");
+    // A request that cannot be built is refused before its slot is asked for (the book
+    // being down would say so otherwise).
+    let mut bad = GetMeas::new(UserId::new(29));
+    bad.limit = Some(0);
+    let err = client.measures(&bad).await.unwrap_err();
+    assert!(err.is_invalid_request(), "{err}");
 }
 
 /// A request is signed in its slot, not before it: a wait for the slot longer than the
