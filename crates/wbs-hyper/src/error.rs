@@ -112,12 +112,12 @@ impl Error {
         match &self.kind {
             Kind::Connect | Kind::Timeout | Kind::Transport | Kind::SlotBook => true,
             Kind::Response(e) => e.is_transient(),
+            Kind::Token(e) => e.is_transient(),
             Kind::Token2(e) => e.is_transient(),
             Kind::RefreshFailed { transient, .. } => *transient,
             Kind::Invalid(_)
             | Kind::Tls
             | Kind::TooManyPages(_)
-            | Kind::Token(_)
             | Kind::Persist
             | Kind::Io
             | Kind::Rng

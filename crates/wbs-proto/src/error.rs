@@ -128,6 +128,13 @@ pub enum ResponseError {
     },
 }
 
+/// Whether an HTTP status says that sending again later may succeed: 5xx (the server or a
+/// proxy failed) and 429 (too many requests). Every answer of the API and of its token
+/// endpoints is read by this one rule.
+pub(crate) fn transient_http(status: u16) -> bool {
+    status >= 500 || status == 429
+}
+
 impl ResponseError {
     /// Whether sending the request again may succeed: truncated bodies, HTTP 5xx and 429,
     /// non-JSON bodies (a proxy's error page), and the API's transient and rate-limit
@@ -135,7 +142,7 @@ impl ResponseError {
     pub fn is_transient(&self) -> bool {
         match self {
             Self::Api(s) => s.is_transient() || s.is_rate_limited(),
-            Self::Http { status, .. } => *status >= 500 || *status == 429,
+            Self::Http { status, .. } => transient_http(*status),
             Self::Truncated { .. } | Self::NotJson { .. } => true,
             Self::MissingField(_) | Self::InvalidField { .. } => false,
         }

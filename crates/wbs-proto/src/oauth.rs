@@ -166,6 +166,28 @@ pub enum TokenError {
     NoUserId,
 }
 
+impl TokenError {
+    /// Whether asking again later may succeed: an HTTP 5xx or 429 other than the empty 500
+    /// by which the service refuses the consumer (a busy service or a proxy's error page,
+    /// rather than a refusal).
+    ///
+    /// ```
+    /// use wbs_proto::{decode_token_response, TokenError};
+    /// let busy = decode_token_response(http::StatusCode::SERVICE_UNAVAILABLE, b"busy").unwrap_err();
+    /// assert!(busy.is_transient());
+    /// assert!(!TokenError::BadConsumer.is_transient());
+    /// assert!(!TokenError::UnauthorizedToken.is_transient());
+    /// ```
+    pub fn is_transient(&self) -> bool {
+        match self {
+            Self::Http { status, .. } => crate::error::transient_http(*status),
+            Self::BadConsumer | Self::UnauthorizedToken | Self::Invalid(_) | Self::NoUserId => {
+                false
+            }
+        }
+    }
+}
+
 /// Decodes a token endpoint's answer (request or access token).
 ///
 /// ```

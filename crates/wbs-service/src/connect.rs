@@ -141,10 +141,12 @@ pub(crate) async fn callback(shared: &Shared, query: &str) -> Response<Full<Byte
     }
 }
 
-/// The access-token request failed on the way (no connection, a timeout, a busy
-/// service), not by the service's refusal: the login is kept again, its time anew, so
-/// that reloading the callback page tries again rather than the user starting over. (Had
-/// the service exchanged the token all the same, the second try is refused as spent.)
+/// The access-token request failed on the way (no connection, a timeout, an HTTP 5xx or
+/// 429), not by the service's refusal: the login is kept again, so that reloading the
+/// callback page tries again rather than the user starting over. Its 10 minutes start
+/// anew (each try costs a rate-limit slot, as a `/connect` does, and the logins waiting
+/// stay capped). Had the service exchanged the token all the same, the next try is
+/// refused as spent.
 async fn not_exchanged(
     shared: &Shared,
     request_token: &wbs_hyper::Credentials,
@@ -160,10 +162,16 @@ async fn not_exchanged(
             StatusCode::SERVICE_UNAVAILABLE,
             "The service could not be reached: reload this page to try again.",
         ),
-        kept => {
-            if let Err(e) = kept {
-                tracing::warn!(error = %e, "cannot keep the login again");
-            }
+        Ok(false) => {
+            tracing::warn!("too many logins under way to keep this one again");
+            respond(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "The service could not be reached, and too many logins are under way: \
+                 try again later.",
+            )
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot keep the login again");
             respond(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "The service could not be reached: start again at /connect.",
