@@ -73,10 +73,21 @@ impl Store {
 
     /// Keeps a request token (with its secret) until its callback, for at most `ttl`;
     /// `false`, keeping nothing, when `max` logins are already waiting (a flood of
-    /// `/connect` cannot grow the table). Expired logins are deleted first.
+    /// `/connect` cannot grow the table). Expired logins are deleted first. Exact however
+    /// many instances keep logins at once: each keeps the table to itself while it counts
+    /// and inserts.
     pub async fn keep_login(&self, token: &Credentials, max: u64, ttl: Duration) -> Result<bool> {
         let now = self.clock();
         let mut tx = self.pool.begin().await?;
+        if self.backend() == Backend::Postgres {
+            // Under READ COMMITTED two transactions would each count the same rows and
+            // both insert (20 logins kept at once with room for 5 kept 10 to 14). This mode
+            // conflicts with itself and with the writes of take_login, not with reads.
+            // (SQLite: the DELETE below takes the database's one write lock first.)
+            sqlx::query("LOCK TABLE pending_logins IN SHARE ROW EXCLUSIVE MODE")
+                .execute(&mut *tx)
+                .await?;
+        }
         sqlx::query("DELETE FROM pending_logins WHERE asked_at <= $1")
             .bind(now.saturating_sub(seconds(ttl)))
             .execute(&mut *tx)

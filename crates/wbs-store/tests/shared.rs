@@ -116,6 +116,23 @@ async fn slots_and_logins(stores: [Store; 2]) {
         .unwrap());
     assert_eq!(stores[1].take_login("old", ttl).await.unwrap(), None);
     assert!(stores[1].take_login("fresh", ttl).await.unwrap().is_some());
+    // Exact when instances keep logins at once: twenty through both pools, with room for
+    // five, keep five.
+    let waiting = stores[0].logins_waiting(ttl).await.unwrap();
+    let mut keeping = Vec::new();
+    for i in 0..20 {
+        let store = stores[i % 2].clone();
+        keeping.push(tokio::spawn(async move {
+            let token = Credentials::new(format!("at-once-{i}"), "s");
+            store.keep_login(&token, waiting + 5, ttl).await.unwrap()
+        }));
+    }
+    let mut kept = 0;
+    for k in keeping {
+        kept += u64::from(k.await.unwrap());
+    }
+    assert_eq!(kept, 5);
+    assert_eq!(stores[1].logins_waiting(ttl).await.unwrap(), waiting + 5);
 }
 
 #[test]
