@@ -138,7 +138,8 @@ impl Bearer {
     }
 
     /// Trades the refresh token for a new set, keeps it through the sink, then uses it. A
-    /// newer set the sink already holds (another process refreshed) is taken instead. On
+    /// newer set the sink already holds (another process refreshed) is taken instead, and
+    /// traded in turn if it is about to expire too. On
     /// any failure the current set stays (its refresh token still valid); a failure that
     /// happened while this caller waited is returned as it is, not tried again.
     async fn refresh(
@@ -181,9 +182,14 @@ impl Bearer {
             .load(set.userid)
             .await
             .map_err(|e| Error::new(Kind::Persist, Some(e)))?;
-        if let Some(newer) = stored.filter(|s| s.refresh_token != set.refresh_token) {
-            if newer.expires_at.saturating_sub(self.margin) > (self.clock)() {
-                *set = newer;
+        // Another process refreshed: its set is taken in any case, since its use may have
+        // retired the refresh token this one holds; and if it too is about to expire, it
+        // is its refresh token that is traded.
+        if let Some(newer) = stored
+            .filter(|s| s.refresh_token != set.refresh_token && s.expires_at >= set.expires_at)
+        {
+            *set = newer;
+            if set.expires_at.saturating_sub(self.margin) > (self.clock)() {
                 return Ok(());
             }
         }

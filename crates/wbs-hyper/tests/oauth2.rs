@@ -376,6 +376,44 @@ async fn the_store_keeps_refreshed_sets_and_hands_newer_ones_over() {
     );
 }
 
+/// A process holding a retired set whose store holds a newer one that has itself expired
+/// trades the stored set's refresh token: its own was retired when the other process used
+/// the access token it refreshed to (trading it would be refused, and the user asked to
+/// authorize again).
+#[tokio::test]
+async fn a_stored_set_that_expired_too_is_refreshed_from_its_own_token() {
+    let sim = Arc::new(sandbox().await);
+    let first = login(&sim).await;
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(
+        wbs_store::Store::open_sqlite(&dir.path().join("s.sqlite"))
+            .await
+            .unwrap(),
+    );
+    let build = |set: TokenSet| {
+        let (sim, system) = (sim.clone(), wbs_hyper::system_clock());
+        Client::builder_oauth2(app(), set, store.clone())
+            .base_url(sim.base_url())
+            .clock(Arc::new(move || system() + sim.with(|s| s.clock_offset())))
+            .build()
+            .unwrap()
+    };
+    let one = build(first.clone());
+    sim.with(|s| s.advance_clock(4 * 3_600));
+    one.probe().await.unwrap();
+    // The stored set's access token has expired as well when the other process wakes.
+    sim.with(|s| s.advance_clock(4 * 3_600));
+    let two = build(first);
+    two.probe().await.unwrap();
+    assert_eq!(sim.with(|s| s.oauth2_issued().1), 2, "two refreshes");
+    assert_eq!(
+        store.token(UserId::new(10_000)).await.unwrap(),
+        Some(wbs_store::StoredToken::OAuth2(
+            two.token_set().await.unwrap()
+        ))
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn fifty_concurrent_requests_at_the_expiry_cost_one_refresh() {
     let sim = Arc::new(sandbox().await);
