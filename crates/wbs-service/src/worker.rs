@@ -72,7 +72,7 @@ async fn work(shared: &Shared, claim: &Claim) {
     };
     let fetching = async {
         shared
-            .client_for(token)?
+            .client_for(token.clone())?
             .fetch_notified(&notification)
             .await
     };
@@ -93,11 +93,18 @@ async fn work(shared: &Shared, claim: &Claim) {
         }
         Err(e) if refused(&e) => {
             // Not retried: the user's notifications wait, kept, until they authorize again
-            // (new credentials clear the mark).
-            Metrics::add(&shared.metrics.refused);
-            tracing::info!(userid = %claim.userid, error = %e, "credentials refused: the user must authorize again");
-            match shared.store.mark_needs_reauth(claim.userid).await {
-                Ok(()) => shared.store.release(claim, Duration::ZERO).await,
+            // (new credentials clear the mark). Unless other credentials were saved while
+            // these were tried: then those are tried at once.
+            match shared.store.mark_needs_reauth(claim.userid, &token).await {
+                Ok(true) => {
+                    Metrics::add(&shared.metrics.refused);
+                    tracing::info!(userid = %claim.userid, error = %e, "credentials refused: the user must authorize again");
+                    shared.store.release(claim, Duration::ZERO).await
+                }
+                Ok(false) => {
+                    tracing::info!(userid = %claim.userid, error = %e, "credentials refused, and replaced meanwhile: trying the new ones");
+                    shared.store.release(claim, Duration::ZERO).await
+                }
                 Err(e) => Err(e),
             }
             .map_err(|e| e.to_string())

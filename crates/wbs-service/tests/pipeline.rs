@@ -390,3 +390,45 @@ async fn a_callback_lost_on_the_way_can_be_reloaded() {
     assert!(done.starts_with("HTTP/1.1 200"), "{done}");
     assert!(store.token(UserId::new(10_000)).await.unwrap().is_some());
 }
+
+/// Credentials the service refuses (a wrong secret: 342) are marked as needing a new
+/// authorization, and the user's notification waits, kept; new credentials clear the mark
+/// and the notification is fetched.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refused_credentials_wait_for_new_ones() {
+    let sim = sandbox(1, 4, 5).await;
+    let (_dir, store) = store().await;
+    let (_, client) = app_client(&sim);
+    let running = Service::new(store.clone(), client)
+        .start(RunningSim::LOOPBACK, 2)
+        .await
+        .unwrap();
+    let user = UserId::new(10_000);
+    let good = user_token(&sim);
+    let wrong = wbs_hyper::Credentials::new(good.key.clone(), "not-the-secret");
+    store
+        .save_token(user, &StoredToken::OAuth1(wrong))
+        .await
+        .unwrap();
+    let body = "userid=10000&startdate=1000000000&enddate=2000000000";
+    assert!(post(running.addr(), "/notify", body).starts_with("HTTP/1.1 200"));
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !store.users_needing_reauth().await.unwrap().contains(&user) {
+        assert!(
+            Instant::now() < deadline,
+            "the refused credentials were not marked"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(
+        store.queue_depth().await.unwrap(),
+        1,
+        "the notification waits"
+    );
+    store
+        .save_token(user, &StoredToken::OAuth1(good))
+        .await
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    wait_for_groups(&store, 4, deadline, "the notification was not fetched").await;
+}

@@ -88,24 +88,14 @@ impl Store {
     /// Keeps a user's access token (replacing the one kept), and clears a need to
     /// authorize again.
     pub async fn save_token(&self, userid: UserId, token: &StoredToken) -> Result<()> {
-        let (kind, token, secret, refresh, expires, scope) = match token {
-            StoredToken::OAuth1(c) => (
-                "oauth1",
-                c.key.as_str(),
-                Some(c.secret.expose()),
-                None,
-                None,
-                None,
-            ),
-            StoredToken::OAuth2(t) => (
-                "oauth2",
-                t.access_token.expose(),
-                None,
-                Some(t.refresh_token.expose()),
-                Some(t.expires_at),
-                Some(t.scope.as_str()),
-            ),
-        };
+        let Columns {
+            kind,
+            token,
+            secret,
+            refresh,
+            expires,
+            scope,
+        } = Columns::of(token);
         let mut tx = self.pool.begin().await?;
         ensure_user(&mut tx, userid).await?;
         sqlx::query(
@@ -132,12 +122,23 @@ impl Store {
 
     /// Marks a user's credentials as refused by the service (250, 342, a refresh token
     /// revoked): their notifications wait, unclaimed, until new credentials are saved.
-    pub async fn mark_needs_reauth(&self, userid: UserId) -> Result<()> {
-        sqlx::query("UPDATE credentials SET needs_reauth = 1 WHERE userid = $1")
-            .bind(userid.get())
-            .execute(&self.pool)
-            .await?;
-        Ok(())
+    /// Only if `refused` is still what is kept: `false`, marking nothing, when other
+    /// credentials were saved meanwhile (the user authorized again while a worker tried the
+    /// old ones, or a refresh replaced them), which deserve a try of their own.
+    pub async fn mark_needs_reauth(&self, userid: UserId, refused: &StoredToken) -> Result<bool> {
+        let c = Columns::of(refused);
+        let marked = sqlx::query(
+            "UPDATE credentials SET needs_reauth = 1 WHERE userid = $1 AND kind = $2 \
+             AND token = $3 AND COALESCE(secret, '') = $4 AND COALESCE(refresh_token, '') = $5",
+        )
+        .bind(userid.get())
+        .bind(c.kind)
+        .bind(c.token)
+        .bind(c.secret.unwrap_or(""))
+        .bind(c.refresh.unwrap_or(""))
+        .execute(&self.pool)
+        .await?;
+        Ok(marked.rows_affected() > 0)
     }
 
     /// The users whose credentials the service refused, by id.
@@ -211,6 +212,39 @@ impl Store {
                 what: "credentials",
                 why: format!("unknown kind {other:?}"),
             }),
+        }
+    }
+}
+
+/// A stored token as the `credentials` table's columns hold it.
+struct Columns<'a> {
+    kind: &'static str,
+    token: &'a str,
+    secret: Option<&'a str>,
+    refresh: Option<&'a str>,
+    expires: Option<i64>,
+    scope: Option<&'a str>,
+}
+
+impl<'a> Columns<'a> {
+    fn of(token: &'a StoredToken) -> Self {
+        match token {
+            StoredToken::OAuth1(c) => Self {
+                kind: "oauth1",
+                token: c.key.as_str(),
+                secret: Some(c.secret.expose()),
+                refresh: None,
+                expires: None,
+                scope: None,
+            },
+            StoredToken::OAuth2(t) => Self {
+                kind: "oauth2",
+                token: t.access_token.expose(),
+                secret: None,
+                refresh: Some(t.refresh_token.expose()),
+                expires: Some(t.expires_at),
+                scope: Some(t.scope.as_str()),
+            },
         }
     }
 }

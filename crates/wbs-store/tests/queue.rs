@@ -136,7 +136,10 @@ async fn claims_lease_coalesce_and_complete(store: &Store, base: i64) {
     // Credentials refused: the user's notifications wait until new ones are saved.
     let c = UserId::new(base + 2);
     store.save_token(c, &token("old")).await.unwrap();
-    store.mark_needs_reauth(c).await.unwrap();
+    // Refused credentials that were replaced meanwhile are not marked.
+    assert!(!store.mark_needs_reauth(c, &token("older")).await.unwrap());
+    assert!(!store.users_needing_reauth().await.unwrap().contains(&c));
+    assert!(store.mark_needs_reauth(c, &token("old")).await.unwrap());
     assert!(store.users_needing_reauth().await.unwrap().contains(&c));
     store.enqueue(&note(c.get(), 1, 2)).await.unwrap();
     assert_eq!(
