@@ -344,12 +344,8 @@ async fn the_signature_service_and_a_signed_refresh() {
 async fn the_store_keeps_refreshed_sets_and_hands_newer_ones_over() {
     let sim = Arc::new(sandbox().await);
     let first = login(&sim).await;
-    let dir = tempfile::tempdir().unwrap();
-    let store = Arc::new(
-        wbs_store::Store::open_sqlite(&dir.path().join("s.sqlite"))
-            .await
-            .unwrap(),
-    );
+    let (_dir, store) = wbs_testkit::temp_sqlite("s.sqlite").await;
+    let store = Arc::new(store);
     let user = UserId::new(10_000);
     let build = |set: TokenSet| {
         Client::builder_oauth2(app(), set, store.clone())
@@ -384,12 +380,8 @@ async fn the_store_keeps_refreshed_sets_and_hands_newer_ones_over() {
 async fn a_stored_set_that_expired_too_is_refreshed_from_its_own_token() {
     let sim = Arc::new(sandbox().await);
     let first = login(&sim).await;
-    let dir = tempfile::tempdir().unwrap();
-    let store = Arc::new(
-        wbs_store::Store::open_sqlite(&dir.path().join("s.sqlite"))
-            .await
-            .unwrap(),
-    );
+    let (_dir, store) = wbs_testkit::temp_sqlite("s.sqlite").await;
+    let store = Arc::new(store);
     let build = |set: TokenSet| {
         let (sim, system) = (sim.clone(), wbs_hyper::system_clock());
         Client::builder_oauth2(app(), set, store.clone())
