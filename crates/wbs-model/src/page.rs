@@ -162,7 +162,11 @@ impl<'de> Visitor<'de> for PageVisitor {
             Some(Err(what)) => return Ok(Err(invalid("more", format!("more is {what}")))),
         };
         let offset = match optional("offset", offset) {
-            Ok(o) => o.map(|o| u64::try_from(o).unwrap_or(0)),
+            Ok(None) => None,
+            Ok(Some(o)) => match u64::try_from(o) {
+                Ok(o) => Some(o),
+                Err(_) => return Ok(Err(invalid("offset", "offset is a negative count".into()))),
+            },
             Err(detail) => return Ok(Err(invalid("offset", detail))),
         };
         let timezone = optional("timezone", timezone).unwrap_or(None);

@@ -4,7 +4,11 @@
 //! - Integers arrive as JSON integers, as whole floats (`29.0`), or as strings holding one
 //!   (`"79300"`); `null` is absent.
 //! - Text fields take strings, and numbers or booleans as their text.
-//! - `more` takes a count or a boolean.
+//! - `more` takes a count or a boolean; a negative count is a problem (never "none
+//!   left", which would end a pager early).
+//! - A string that is not UTF-8, or holds a surrogate escape cut from its pair, is read
+//!   with U+FFFD in place of each broken part (as WHATWG decoders and Go's
+//!   `encoding/json` do): wbs-proto repairs the response body before decoding it again.
 //! - Any other shape is a described problem ("a string that is not an integer"), never a
 //!   panic; unknown fields are ignored.
 //!
@@ -191,19 +195,23 @@ pub(crate) struct TolerantMore(pub(crate) Result<More, &'static str>);
 deserialize_by_visitor! {
     TolerantMore, deserialize_any, "a count or a boolean",
     fn visit_i64<E: de::Error>(self, v: i64) -> Result<TolerantMore, E> {
-        Ok(TolerantMore(Ok(More::Remaining(
-            u64::try_from(v).unwrap_or(0),
-        ))))
+        Ok(TolerantMore(
+            u64::try_from(v).map(More::Remaining).map_err(|_| "a negative count"),
+        ))
     }
     fn visit_u64<E: de::Error>(self, v: u64) -> Result<TolerantMore, E> {
         Ok(TolerantMore(Ok(More::Remaining(v))))
     }
     fn visit_f64<E: de::Error>(self, v: f64) -> Result<TolerantMore, E> {
         Ok(TolerantMore(
-            if v.fract() == 0.0 && (0.0..1.8e19).contains(&v) {
+            if v < 0.0 {
+                Err("a negative count")
+            } else if v.fract() != 0.0 {
+                Err("a fractional number")
+            } else if v < 1.8e19 {
                 Ok(More::Remaining(v as u64))
             } else {
-                Err("a fractional number")
+                Err("a number too large")
             },
         ))
     }

@@ -89,8 +89,9 @@ pub(crate) fn response<B: BodyDecode>(
                 excerpt: excerpt(body, true),
             })
         }
-        // The reference's own examples have trailing commas: accept those, nothing else.
-        Err(e) => match strip_trailing_commas(body).map(|b| parse_envelope::<B>(&b)) {
+        // Trailing commas (the reference's own examples) and broken text: repair those,
+        // nothing else.
+        Err(e) => match crate::repair::repair(body).map(|b| parse_envelope::<B>(&b)) {
             Some(Ok(envelope)) => envelope,
             _ if e.classify() == serde_json::error::Category::Data => {
                 return Err(ResponseError::InvalidField {
@@ -202,51 +203,5 @@ impl BodyDecode for DecodedPage {
 
     fn absent() -> Result<Self, ResponseError> {
         Err(ResponseError::MissingField("body"))
-    }
-}
-
-/// Removes commas that directly precede `}` or `]` outside strings; `None` if there are
-/// none (so the caller knows the retry cannot help).
-fn strip_trailing_commas(body: &[u8]) -> Option<Vec<u8>> {
-    let mut out = Vec::with_capacity(body.len());
-    let mut in_string = false;
-    let mut escaped = false;
-    let mut changed = false;
-    for (i, &b) in body.iter().enumerate() {
-        if in_string {
-            if escaped {
-                escaped = false;
-            } else if b == b'\\' {
-                escaped = true;
-            } else if b == b'"' {
-                in_string = false;
-            }
-        } else if b == b'"' {
-            in_string = true;
-        } else if b == b',' {
-            let next = body
-                .get(i + 1..)
-                .and_then(|rest| rest.iter().find(|c| !c.is_ascii_whitespace()));
-            if matches!(next, Some(b'}') | Some(b']')) {
-                changed = true;
-                continue;
-            }
-        }
-        out.push(b);
-    }
-    changed.then_some(out)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn trailing_commas_outside_strings_only() {
-        assert_eq!(
-            strip_trailing_commas(br#"{"a":[1,2,],"b":",]",}"#).unwrap(),
-            br#"{"a":[1,2],"b":",]"}"#
-        );
-        assert_eq!(strip_trailing_commas(br#"{"a":1}"#), None);
     }
 }

@@ -207,12 +207,16 @@ impl<'a> Parser<'a> {
                     more = match p.peek()? {
                         b't' | b'f' => More::Flag(p.boolean()?),
                         b'n' => p.null().map(|()| More::default())?,
-                        _ => More::Remaining(u64::try_from(p.int()?).unwrap_or(0)),
+                        // A negative count is the general decoder's to refuse.
+                        _ => More::Remaining(u64::try_from(p.int()?).ok()?),
                     };
                 }
                 b"offset" => {
                     seen = once(seen, 4)?;
-                    offset = p.opt_int()?.map(|o| u64::try_from(o).unwrap_or(0));
+                    offset = match p.opt_int()? {
+                        Some(o) => Some(u64::try_from(o).ok()?),
+                        None => None,
+                    };
                 }
                 b"timezone" => {
                     seen = once(seen, 8)?;

@@ -48,6 +48,7 @@ mod notify;
 mod oauth;
 mod pager;
 mod params;
+mod repair;
 mod session;
 
 pub use calls::{

@@ -214,6 +214,45 @@ fn one_malformed_group_never_loses_its_page() {
     );
 }
 
+/// Text that is not UTF-8, or a surrogate escape cut from its pair, costs neither its
+/// group nor the page: it is read with U+FFFD in its place (the measures are kept).
+#[test]
+fn broken_text_in_a_group_costs_neither_the_group_nor_the_page() {
+    let mut body = br#"{"status":0,"body":{"updatetime":100,"more":0,"measuregrps":[
+        {"grpid":2,"attrib":0,"date":20,"category":1,"comment":"ok \ud83d\ude00 \\ud800 \ud83d","measures":[{"value":1,"type":1,"unit":0}]},
+        {"grpid":1,"attrib":0,"date":10,"category":1,"model":"MODEL"#
+        .to_vec();
+    body.extend_from_slice(b"\xff\xfe");
+    body.extend_from_slice(br#"","measures":[{"value":2,"type":1,"unit":0}]}]}}"#);
+    assert!(serde_json::from_slice::<serde_json::Value>(&body).is_err());
+    let decoded = GetMeas::decode(OK, &body).unwrap();
+    assert!(decoded.skipped.is_empty(), "{:?}", decoded.skipped);
+    let groups = &decoded.page.measuregrps;
+    assert_eq!(groups.len(), 2);
+    assert_eq!(
+        groups[0].extra.as_ref().and_then(|x| x.comment.as_deref()),
+        Some("ok \u{1f600} \\ud800 \u{fffd}")
+    );
+    assert_eq!(groups[1].model(), Some("MODEL\u{fffd}\u{fffd}"));
+    assert_eq!(groups[1].measures[0].value, 2);
+}
+
+/// A negative count of groups still to come, or a negative offset, is a malformed page,
+/// not "nothing more" (which would end a pager early, losing the rest).
+#[test]
+fn a_negative_more_or_offset_is_refused_not_read_as_zero() {
+    for (more, offset) in [("-1", "0"), ("-1.0", "0"), ("true", "-3")] {
+        let body = format!(
+            r#"{{"status":0,"body":{{"updatetime":1,"more":{more},"offset":{offset},"measuregrps":[]}}}}"#
+        );
+        let err = GetMeas::decode(OK, body.as_bytes()).unwrap_err();
+        assert!(
+            matches!(&err, ResponseError::InvalidField { detail, .. } if detail.contains("negative")),
+            "{more} {offset}: {err:?}"
+        );
+    }
+}
+
 /// Today's getmeas answer, as `oauth2-notes.md` describes it: every field kept, `model` as
 /// text or a number, `model_id` or `modelid`, `more` and `offset`, `position`, `algo`, `fm`.
 #[test]
