@@ -272,7 +272,7 @@ impl MeasurePager {
             // Pinned at the first page's `updatetime` when the query has no end date, so
             // that groups measured meanwhile do not move the positions.
             enddate: sent.enddate.or(self.updatetime),
-            consumed: offset + entries,
+            consumed: offset.saturating_add(entries),
             anchor: last_id,
         };
         let Some(last) = groups.last() else {

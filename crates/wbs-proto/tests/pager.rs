@@ -312,3 +312,23 @@ fn a_checkpoint_keeps_its_flat_form() {
         serde_json::json!({"updatetime": 5, "enddate": null, "consumed": 2, "anchor": null, "skipped": 0})
     );
 }
+
+/// A checkpoint is read from a file or a store: one that counts `u64::MAX` entries
+/// consumed is a value like any other, never an overflow.
+#[test]
+fn a_checkpoint_at_the_end_of_the_count_never_overflows() {
+    let checkpoint: wbs_proto::PagerCheckpoint = serde_json::from_value(serde_json::json!({
+        "updatetime": NOW, "enddate": NOW, "consumed": u64::MAX, "anchor": 1
+    }))
+    .unwrap();
+    let mut pager = MeasurePager::resume(GetMeas::new(UserId::new(1)), &checkpoint);
+    let call = pager.next_call().unwrap();
+    assert_eq!(call.offset, Some(u64::MAX - 1));
+    let page = serde_json::json!({"status": 0, "body": {"updatetime": NOW, "more": 1,
+        "measuregrps": [group(1, NOW - 5), group(2, NOW - 5)]}});
+    let body = serde_json::to_vec(&page).unwrap();
+    let got = pager.handle_response(StatusCode::OK, &body);
+    assert!(got.is_ok(), "{got:?}");
+    let kept = serde_json::to_value(pager.checkpoint().unwrap()).unwrap();
+    assert_eq!(kept["consumed"], serde_json::json!(u64::MAX));
+}
