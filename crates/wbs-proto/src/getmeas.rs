@@ -73,12 +73,19 @@ impl GetMeas {
         }
     }
 
-    /// What a notification announces: the user's groups between its start and end dates.
+    /// What a notification announces: the user's groups between its start and end dates,
+    /// of its `appli`'s device type where that is one. In the reference an `appli` is a
+    /// getmeas device type (1 body scale, 4 blood pressure monitor); today's other codes (2
+    /// temperature, 16 activity, 44 sleep, 46 user, 50–58 events) are not, and read as a
+    /// `devtype` bitmask they would filter out the groups announced, so the query then
+    /// takes every device type.
     pub fn for_notification(n: &Notification) -> Self {
         let mut q = Self::new(n.userid)
             .startdate(n.startdate)
             .enddate(n.enddate);
-        q.devtype = n.appli;
+        q.devtype = n
+            .appli
+            .filter(|a| [DeviceType::BODY_SCALE, DeviceType::BLOOD_PRESSURE_MONITOR].contains(a));
         q
     }
 

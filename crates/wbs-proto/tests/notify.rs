@@ -79,6 +79,33 @@ fn a_notification_becomes_the_getmeas_that_fetches_it() {
     assert_eq!(q.devtype, Some(DeviceType::BLOOD_PRESSURE_MONITOR));
 }
 
+/// Today's `appli` codes other than 1 and 4 (2 temperature, 16 activity, 44 sleep, 46 user,
+/// 50-58 events) are not getmeas device types: read as a `devtype` bitmask, 46 would ask for
+/// blood-pressure groups only and lose the rest, so the fetch takes every device type.
+#[test]
+fn only_an_appli_that_is_a_device_type_filters_the_fetch() {
+    for (appli, devtype) in [
+        (1, Some(DeviceType::BODY_SCALE)),
+        (4, Some(DeviceType::BLOOD_PRESSURE_MONITOR)),
+        (2, None),
+        (16, None),
+        (44, None),
+        (46, None),
+        (50, None),
+        (54, None),
+        (58, None),
+    ] {
+        let form = format!("userid=29&startdate=10&enddate=20&appli={appli}");
+        let n = parse_notification(None, form.as_bytes()).unwrap();
+        assert_eq!(n.appli.map(DeviceType::code), Some(appli));
+        assert_eq!(
+            GetMeas::for_notification(&n).devtype,
+            devtype,
+            "appli {appli}"
+        );
+    }
+}
+
 proptest! {
     #[test]
     fn any_well_formed_notification_parses_back(user in 1i64..i64::MAX, a in any::<i64>(), b in any::<i64>(), appli in proptest::option::of(0i64..8)) {
