@@ -264,6 +264,27 @@ pub(crate) fn int_or_bool<'de, D: Deserializer<'de>>(d: D) -> Result<i64, D::Err
     present(d.deserialize_any(IntVisitor { allow_bool: true })?)
 }
 
+/// An optional integer field of a small body (a user's `fatmethod`): as [`int`], and
+/// absent or `null` is `None`.
+pub(crate) fn opt_int<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
+    d.deserialize_any(IntVisitor { allow_bool: false })?
+        .map_err(|what| de::Error::custom(format_args!("{what}, not an integer")))
+}
+
+/// An optional text field of a small body (a user's names): strings, and numbers or
+/// booleans as their text; absent or `null` is `None`.
+pub(crate) fn opt_text<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    TolerantText::deserialize(d)?
+        .0
+        .map_err(|what| de::Error::custom(format_args!("{what}, not a string")))
+}
+
+/// As [`opt_text`], for a text that is empty when absent or `null` (a subscription's
+/// comment).
+pub(crate) fn text_or_empty<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    opt_text(d).map(Option::unwrap_or_default)
+}
+
 fn present<E: de::Error>(v: Result<Option<i64>, &'static str>) -> Result<i64, E> {
     match v {
         Ok(Some(n)) => Ok(n),

@@ -7,7 +7,8 @@ use crate::ids::UserId;
 use crate::time::Timestamp;
 
 /// A user, from user/getbyuserid. An anonymous user of a professional account yields only
-/// `id` and `firstname`, so every other field is optional.
+/// `id` and `firstname`, so every other field is optional. Its fields follow the tolerant
+/// policy ([`crate::tolerant`]): `"fatmethod":"0"` is 0, a `null` name is none.
 ///
 /// ```
 /// use wbs_model::{Gender, User};
@@ -22,14 +23,18 @@ pub struct User {
     /// The user's id.
     pub id: UserId,
     /// First name.
+    #[serde(default, deserialize_with = "crate::tolerant::opt_text")]
     pub firstname: Option<String>,
     /// Last name.
+    #[serde(default, deserialize_with = "crate::tolerant::opt_text")]
     pub lastname: Option<String>,
     /// Short name.
+    #[serde(default, deserialize_with = "crate::tolerant::opt_text")]
     pub shortname: Option<String>,
     /// Gender.
     pub gender: Option<Gender>,
     /// The body composition formula in use.
+    #[serde(default, deserialize_with = "crate::tolerant::opt_int")]
     pub fatmethod: Option<i64>,
     /// Birth date.
     pub birthdate: Option<Timestamp>,
@@ -46,8 +51,8 @@ pub struct User {
 pub struct Subscription {
     /// When it expires (2147483647: never).
     pub expires: Timestamp,
-    /// The description shown to the user.
-    #[serde(default)]
+    /// The description shown to the user (empty when absent or `null`).
+    #[serde(default, deserialize_with = "crate::tolerant::text_or_empty")]
     pub comment: String,
 }
 

@@ -220,3 +220,32 @@ fn one_tolerant_policy_for_groups_read_alone() {
         "{bad}"
     );
 }
+
+/// A user's and a subscription's fields follow the one tolerant policy, as a group's do:
+/// an integer as a string, a name as a number, `null` for absent.
+#[test]
+fn user_and_subscription_fields_follow_the_tolerant_policy() {
+    let u: User = serde_json::from_str(
+        r#"{"id":"29","firstname":null,"lastname":42,"shortname":"JON","gender":false,
+            "fatmethod":"131","birthdate":"211629600"}"#,
+    )
+    .unwrap();
+    assert_eq!(
+        (u.id, u.firstname.as_deref(), u.lastname.as_deref()),
+        (UserId::new(29), None, Some("42"))
+    );
+    assert_eq!(
+        (u.fatmethod, u.gender, u.birthdate),
+        (
+            Some(131),
+            Some(Gender::MALE),
+            Some(Timestamp::from_secs(211629600))
+        )
+    );
+    let s: Subscription =
+        serde_json::from_str(r#"{"expires":"2147483647","comment":null}"#).unwrap();
+    assert_eq!((s.expires.secs(), s.comment.as_str()), (2147483647, ""));
+    // Another shape is still a described problem, never a panic.
+    let err = serde_json::from_str::<User>(r#"{"id":29,"fatmethod":[0]}"#).unwrap_err();
+    assert!(err.to_string().contains("not an integer"), "{err}");
+}
