@@ -2,6 +2,8 @@
 //! token), resource owner authorization, token credentials (the access token), and the
 //! replies and redirects that carry them back.
 
+use std::fmt;
+
 use crate::error::Error;
 use crate::params::OAuthParams;
 use crate::render::Signed;
@@ -195,7 +197,10 @@ impl TokenResponse {
 /// assert_eq!(cb.get("userid"), Some("29"));
 /// # Ok::<(), wbs_oauth::Error>(())
 /// ```
-#[derive(Clone, Debug, PartialEq, Eq)]
+///
+/// `Debug` leaves the verifier out: with the request token's secret, it buys the access
+/// token.
+#[derive(Clone, PartialEq, Eq)]
 pub struct AuthorizationCallback {
     /// The request token being authorized.
     pub token: String,
@@ -203,6 +208,16 @@ pub struct AuthorizationCallback {
     pub verifier: String,
     /// Every other parameter, decoded.
     pub extra: Vec<(String, String)>,
+}
+
+impl fmt::Debug for AuthorizationCallback {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AuthorizationCallback")
+            .field("token", &self.token)
+            .field("verifier", &"<redacted>")
+            .field("extra", &self.extra)
+            .finish()
+    }
 }
 
 impl AuthorizationCallback {

@@ -1,5 +1,7 @@
 //! The protocol parameters of a request (RFC 5849 §3.1) and the signature methods (§3.4).
 
+use std::fmt;
+
 /// A signature method of RFC 5849 §3.4.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -36,7 +38,9 @@ impl SignatureMethod {
 /// method. Nonce and timestamp are inputs: this crate reads no clock and no RNG.
 ///
 /// An empty `token`, `callback` or `verifier` is the same as none: it is not sent.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+///
+/// `Debug` shows whether a verifier is set, not the verifier.
+#[derive(Clone, Copy, PartialEq, Eq)]
 pub struct OAuthParams<'a> {
     /// `oauth_consumer_key`.
     pub consumer_key: &'a str,
@@ -52,6 +56,20 @@ pub struct OAuthParams<'a> {
     pub callback: Option<&'a str>,
     /// `oauth_verifier`, in the access-token step.
     pub verifier: Option<&'a str>,
+}
+
+impl fmt::Debug for OAuthParams<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("OAuthParams")
+            .field("consumer_key", &self.consumer_key)
+            .field("token", &self.token)
+            .field("nonce", &self.nonce)
+            .field("timestamp", &self.timestamp)
+            .field("version", &self.version)
+            .field("callback", &self.callback)
+            .field("verifier", &self.verifier.map(|_| "<redacted>"))
+            .finish()
+    }
 }
 
 impl<'a> OAuthParams<'a> {

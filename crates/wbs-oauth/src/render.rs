@@ -50,10 +50,8 @@ impl fmt::Debug for Rendered {
 }
 
 /// A signed request: its base string and signature, renderable in each placement.
-#[derive(Clone, derive_more::Debug)]
-#[debug(
-    "Signed {{ method: {method:?}, base_string: {base_string:?}, signature: {signature:?}, .. }}"
-)]
+/// `Debug` shows the base string without the value of an `oauth_verifier`.
+#[derive(Clone)]
 pub struct Signed {
     pub(crate) method: String,
     pub(crate) prefix: String,
@@ -65,8 +63,36 @@ pub struct Signed {
     pub(crate) signature: Signature,
 }
 
+impl fmt::Debug for Signed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Signed")
+            .field("method", &self.method)
+            .field("base_string", &without_verifier(&self.base_string))
+            .field("signature", &self.signature)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A base string with the value of its `oauth_verifier`, if any, left out.
+fn without_verifier(base_string: &str) -> std::borrow::Cow<'_, str> {
+    // In a base string, `=` and `&` between parameters are encoded again: `%3D`, `%26`.
+    const NAME: &str = "oauth_verifier%3D";
+    let Some(at) = base_string.find(NAME).map(|i| i + NAME.len()) else {
+        return base_string.into();
+    };
+    let rest = base_string.get(at..).unwrap_or_default();
+    let end = rest.find("%26").unwrap_or(rest.len());
+    format!(
+        "{}<redacted>{}",
+        base_string.get(..at).unwrap_or_default(),
+        rest.get(end..).unwrap_or_default()
+    )
+    .into()
+}
+
 impl Signed {
-    /// The signature base string (§3.4.1.1). It holds no secret: show it to debug a 342.
+    /// The signature base string (§3.4.1.1). It holds no secret but an access-token
+    /// request's verifier: show it to debug a 342 (`Debug` leaves the verifier out).
     pub fn base_string(&self) -> &str {
         &self.base_string
     }

@@ -357,15 +357,26 @@ static ESCAPED: [([u8; 3], u8); 256] = {
     t
 };
 
-/// A computed signature. `Debug` is redacted; get the wire value with
-/// [`Signature::to_wire`].
+/// A computed signature. `Debug` is redacted, and `==` takes the same time wherever two
+/// signatures differ; get the wire value with [`Signature::to_wire`].
 #[derive(Clone, PartialEq, Eq)]
 pub struct Signature(Repr);
 
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Clone, Eq)]
 enum Repr {
     HmacSha1([u8; 20]),
     Plaintext(Secret),
+}
+
+impl PartialEq for Repr {
+    fn eq(&self, other: &Self) -> bool {
+        match (self, other) {
+            (Self::HmacSha1(a), Self::HmacSha1(b)) => bool::from(a.ct_eq(b)),
+            // `Secret`'s own `==` is constant-time.
+            (Self::Plaintext(a), Self::Plaintext(b)) => a == b,
+            _ => false,
+        }
+    }
 }
 
 impl Signature {

@@ -7,6 +7,7 @@ use wbs_oauth::{
 
 const CONSUMER_SECRET: &str = "consumer-SECRET-0123456789";
 const TOKEN_SECRET: &str = "token-SECRET-9876543210";
+const VERIFIER: &str = "verifier-5555";
 
 #[test]
 fn debug_output_hides_secrets_and_signatures() {
@@ -14,7 +15,9 @@ fn debug_output_hides_secrets_and_signatures() {
     let ts = Secret::new(TOKEN_SECRET);
     for method in [SignatureMethod::HmacSha1, SignatureMethod::Plaintext] {
         let signer = Signer::new(method, &cs, Some(&ts));
-        let oauth = OAuthParams::new("key", "nonce", "1").token("tok");
+        let oauth = OAuthParams::new("key", "nonce", "1")
+            .token("tok")
+            .verifier(VERIFIER);
         let signed = signer
             .sign("GET", "http://e.com/p", &[("a", "b")], &oauth)
             .unwrap();
@@ -32,9 +35,15 @@ fn debug_output_hides_secrets_and_signatures() {
         signer
             .sign_url_into("GET", "http://e.com/p", &[("a", "b")], &oauth, &mut buf)
             .unwrap();
-        let debug =
-            format!("{signer:?} {signed:?} {rendered:?} {incoming:?} {buf:?} {cs:?} {ts:?}");
+        let debug = format!(
+            "{signer:?} {signed:?} {rendered:?} {incoming:?} {buf:?} {cs:?} {ts:?} {oauth:?}"
+        );
+        assert!(
+            debug.contains("oauth_verifier%3D<redacted>%26oauth_version"),
+            "{debug}"
+        );
         for secret in [
+            VERIFIER,
             CONSUMER_SECRET,
             TOKEN_SECRET,
             wire.as_str(),
@@ -46,6 +55,15 @@ fn debug_output_hides_secrets_and_signatures() {
             );
         }
     }
+    let callback = wbs_oauth::flow::AuthorizationCallback::parse(&format!(
+        "oauth_token=tok&oauth_verifier={VERIFIER}&userid=29"
+    ))
+    .unwrap();
+    let debug = format!("{callback:?}");
+    assert!(
+        debug.contains("tok") && !debug.contains(VERIFIER),
+        "{debug}"
+    );
     let token =
         TokenResponse::parse(format!("oauth_token=t&oauth_token_secret={TOKEN_SECRET}").as_bytes())
             .unwrap();

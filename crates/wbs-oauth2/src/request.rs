@@ -140,8 +140,8 @@ impl fmt::Debug for ClientProof {
     }
 }
 
-/// What a token request trades, as read.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// What a token request trades, as read. `Debug` leaves the code out.
+#[derive(Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum GrantRequest {
     /// `grant_type=authorization_code`.
@@ -153,6 +153,19 @@ pub enum GrantRequest {
     },
     /// `grant_type=refresh_token`.
     RefreshToken(Secret),
+}
+
+impl fmt::Debug for GrantRequest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::AuthorizationCode { redirect_uri, .. } => f
+                .debug_struct("AuthorizationCode")
+                .field("code", &"<redacted>")
+                .field("redirect_uri", redirect_uri)
+                .finish(),
+            Self::RefreshToken(token) => f.debug_tuple("RefreshToken").field(token).finish(),
+        }
+    }
 }
 
 /// A token request (`POST /v2/oauth2`, `action=requesttoken`), as the token endpoint reads

@@ -1,5 +1,7 @@
 //! The token endpoint: requests for both grants, and the status envelope they answer in.
 
+use std::fmt;
+
 use serde::Deserialize;
 use serde_json::Value;
 use wbs_oauth::{append_form, Secret};
@@ -29,8 +31,9 @@ impl ClientCredentials {
     }
 }
 
-/// What a token request trades for a token set.
-#[derive(Clone, Copy, Debug)]
+/// What a token request trades for a token set. `Debug` leaves the code out: with the
+/// application's secret, it buys the user's tokens.
+#[derive(Clone, Copy)]
 #[non_exhaustive]
 pub enum Grant<'a> {
     /// The code of the redirect, and the `redirect_uri` the authorize URL named.
@@ -42,6 +45,19 @@ pub enum Grant<'a> {
     },
     /// The last refresh token received (each refresh returns a new one).
     RefreshToken(&'a Secret),
+}
+
+impl fmt::Debug for Grant<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::AuthorizationCode { redirect_uri, .. } => f
+                .debug_struct("AuthorizationCode")
+                .field("code", &"<redacted>")
+                .field("redirect_uri", redirect_uri)
+                .finish(),
+            Self::RefreshToken(token) => f.debug_tuple("RefreshToken").field(token).finish(),
+        }
+    }
 }
 
 /// How a token request proves the application.

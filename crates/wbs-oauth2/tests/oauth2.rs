@@ -166,6 +166,27 @@ fn the_envelope_in_every_form() {
     );
 }
 
+/// The code and the refresh token never show in `Debug`: each buys a user's tokens.
+#[test]
+fn debug_hides_codes_and_refresh_tokens() {
+    let app = ClientCredentials::new("my-id", "app-SECRET-1");
+    let refresh = Secret::new("refresh-SECRET-2");
+    for grant in [
+        Grant::AuthorizationCode {
+            code: "code-SECRET-3",
+            redirect_uri: "https://example.com/cb",
+        },
+        Grant::RefreshToken(&refresh),
+    ] {
+        let read =
+            TokenRequest::from_form(&token_request_body(&app, grant, ClientAuth::Secret)).unwrap();
+        let debug = format!("{grant:?} {read:?} {:?}", read.grant);
+        for secret in ["app-SECRET-1", "refresh-SECRET-2", "code-SECRET-3"] {
+            assert!(!debug.contains(secret), "{debug}");
+        }
+    }
+}
+
 proptest! {
     /// Any bytes: a token set or a typed error, never a panic; any redirect likewise.
     #[test]
