@@ -11,7 +11,9 @@ use crate::secret::{Credentials, Secret};
 use crate::signer::Signer;
 use crate::uri::{append_form, with_query, FormPairs, Url};
 
-/// Signs a request-token request (§2.1) with `oauth_callback` (a URL, or `oob`).
+/// Signs a request-token request (§2.1) with `oauth_callback` (a URL, or `oob`). The
+/// parameter is required: an empty `callback` is sent as `oob` (out of band), never left
+/// out.
 ///
 /// ```
 /// use wbs_oauth::{flow, Credentials};
@@ -21,6 +23,8 @@ use crate::uri::{append_form, with_query, FormPairs, Url};
 ///     "http://printer.example.com/ready", "wIjqoS", "137131200",
 /// )?;
 /// assert!(signed.authorization_header(None).contains("oauth_callback=\"http%3A%2F%2Fprinter"));
+/// let none = flow::request_token(&consumer, "POST", "https://photos.example.net/initiate", "", "n", "1")?;
+/// assert!(none.authorization_header(None).contains("oauth_callback=\"oob\""));
 /// # Ok::<(), wbs_oauth::Error>(())
 /// ```
 pub fn request_token(
@@ -31,6 +35,7 @@ pub fn request_token(
     nonce: &str,
     timestamp: &str,
 ) -> Result<Signed, Error> {
+    let callback = if callback.is_empty() { "oob" } else { callback };
     let oauth = OAuthParams::new(&consumer.key, nonce, timestamp).callback(callback);
     Signer::hmac_sha1(&consumer.secret, None).sign::<&str, &str>(method, endpoint, &[], &oauth)
 }

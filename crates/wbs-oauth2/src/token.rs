@@ -267,6 +267,8 @@ pub fn decode_token_response(body: &[u8], now: i64) -> Result<TokenSet, TokenErr
     let userid = body
         .get("userid")
         .and_then(integer)
+        // A user id is positive: no request could name 0 or below.
+        .filter(|u| *u > 0)
         .ok_or(TokenError::Field { field: "userid" })?;
     let expires_in = body
         .get("expires_in")

@@ -138,6 +138,15 @@ fn the_envelope_in_every_form() {
             r#"{"status":0,"body":{"userid":1,"access_token":"a","refresh_token":"r","expires_in":5,"token_type":"mac"}}"#,
             "token_type",
         ),
+        // A user id is positive: 0 or below names nobody, and no request could use it.
+        (
+            r#"{"status":0,"body":{"userid":0,"access_token":"a","refresh_token":"r","expires_in":5}}"#,
+            "userid",
+        ),
+        (
+            r#"{"status":0,"body":{"userid":"-29","access_token":"a","refresh_token":"r","expires_in":5}}"#,
+            "userid",
+        ),
     ] {
         let field = if field == "access_token" {
             "userid"
