@@ -130,11 +130,11 @@ pub(crate) async fn callback(shared: &Shared, query: &str) -> Response<Full<Byte
                 ),
                 Enrolment::Subscribe(_) => respond(
                     StatusCode::BAD_GATEWAY,
-                    "Connected, but notifications could not be subscribed.",
+                    "Connected, and your history is being fetched, but notifications could not be subscribed.",
                 ),
                 Enrolment::Queue(_) => respond(
                     StatusCode::SERVICE_UNAVAILABLE,
-                    "Connected; the first sync could not be queued.",
+                    "Connected, but the first sync could not be queued.",
                 ),
             }
         }

@@ -15,13 +15,14 @@ pub(crate) enum Enrolment {
     /// The credentials could not be kept.
     #[error("the credentials could not be kept")]
     Keep(#[source] wbs_store::Error),
-    /// Kept, but the service would not subscribe the user (or these credentials cannot be
-    /// used by this service: OAuth 2 without its application).
-    #[error("the user could not be subscribed")]
-    Subscribe(#[source] wbs_hyper::Error),
-    /// Kept and subscribed, but the first sync could not be queued.
+    /// Kept, but the first sync could not be queued (nor the user subscribed).
     #[error("the first sync could not be queued")]
     Queue(#[source] wbs_store::Error),
+    /// Kept and the first sync queued, but the service would not subscribe the user (or,
+    /// before anything was kept, these credentials cannot be used by this service: OAuth 2
+    /// without its application).
+    #[error("the user could not be subscribed")]
+    Subscribe(#[source] wbs_hyper::Error),
 }
 
 impl Shared {
@@ -38,8 +39,10 @@ impl Shared {
         }
     }
 
-    /// Keeps the user's credentials, subscribes them to the webhook (with a public URL),
-    /// and queues their whole history.
+    /// Keeps the user's credentials, queues their whole history, and subscribes them to
+    /// the webhook (with a public URL). The history is queued first: a subscription the
+    /// service refuses (a user's 16 subscriptions taken, the service down) costs the
+    /// notifications, not the data the user authorized.
     pub(crate) async fn enroll(&self, user: UserId, token: StoredToken) -> Result<(), Enrolment> {
         // Credentials this service cannot use (OAuth 2 without its application, OAuth 1
         // without a consumer) are refused before anything is kept.
@@ -50,13 +53,14 @@ impl Shared {
             .save_token(user, &token)
             .await
             .map_err(Enrolment::Keep)?;
+        self.first_sync(user).await.map_err(Enrolment::Queue)?;
         if let Some(url) = self.notify_url() {
             client
                 .subscribe(user, &url, "wbs serve", None)
                 .await
                 .map_err(Enrolment::Subscribe)?;
         }
-        self.first_sync(user).await.map_err(Enrolment::Queue)
+        Ok(())
     }
 
     /// Queues a user's whole history (the first sync).

@@ -287,6 +287,52 @@ async fn the_admin_api_is_behind_its_token() {
     wait_for_groups(&store, 31, deadline, "the notified group did not arrive").await;
 }
 
+/// A user the service cannot subscribe (their 16 subscriptions are taken) still gets
+/// their history: the first sync is queued before the subscription is asked for, and the
+/// admin API says the subscription failed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_subscription_still_brings_the_history() {
+    let sim = sandbox(1, 12, 9).await;
+    let token = user_token(&sim);
+    let user = UserId::new(10_000);
+    let consumer = sim.with(|s| s.consumer().clone());
+    let theirs = Client::builder(consumer, token.clone())
+        .base_url(sim.base_url())
+        .build()
+        .unwrap();
+    for i in 0..16 {
+        let url = format!("http://127.0.0.1:9/other-service/{i}");
+        theirs
+            .subscribe(user, &url, "another service", None)
+            .await
+            .unwrap();
+    }
+    let (_dir, store) = store().await;
+    let (_, client) = app_client(&sim);
+    let addr = free_addr();
+    let running = Service::new(store.clone(), client)
+        .admin_token(wbs_hyper::Secret::new("s3cret-admin"))
+        .public_url(&format!("http://{addr}"))
+        .start(addr, 2)
+        .await
+        .unwrap();
+    let new_user = format!(
+        r#"{{"userid":10000,"token":"{}","token_secret":"{}"}}"#,
+        token.key,
+        token.secret.expose()
+    );
+    let reply = request(
+        running.addr(),
+        "POST",
+        "/admin/users",
+        Some("s3cret-admin"),
+        &new_user,
+    );
+    assert!(reply.starts_with("HTTP/1.1 502"), "{reply}");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    wait_for_groups(&store, 12, deadline, "the history did not come").await;
+}
+
 /// A GET of an absolute `http://` URL; the whole reply.
 fn get_url(url: &str) -> String {
     send("GET", url, None, Body::Untyped, "")
