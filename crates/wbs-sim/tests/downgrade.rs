@@ -57,36 +57,50 @@ fn plaintext_and_replays_are_refused() {
     assert_eq!(status(&sim.handle(&request, NOW)), 342, "a replay");
 }
 
-/// Clients of the API's era sent no `oauth_callback`: the request token is granted and the
-/// authorize page shows the verifier (machine-readable) instead of redirecting.
+/// Clients of the API's era sent no `oauth_callback`, and RFC 5849's send `oob` (what an
+/// empty callback is sent as): either way the request token is granted and the authorize
+/// page shows the verifier (machine-readable) instead of redirecting.
 #[test]
 fn a_request_token_without_callback_is_out_of_band() {
     use wbs_proto::{decode_token_response, AccessToken, OAuthEndpoints};
     let mut sim = Sandbox::with_reference_data();
     let consumer = sim.consumer().clone();
     let endpoints = OAuthEndpoints::under("http://127.0.0.1:1");
-    // An empty callback is no callback at all (not sent).
-    let request = endpoints.request_token(&consumer, "", "n1", NOW).unwrap();
-    assert!(!request.uri().to_string().contains("oauth_callback"));
-    let response = sim.handle(&request, NOW);
-    let token = decode_token_response(response.status(), response.body())
+    let oob = endpoints.request_token(&consumer, "", "n1", NOW).unwrap();
+    assert!(oob.uri().to_string().contains("oauth_callback=oob"));
+    let ts = NOW.to_string();
+    let none = Signer::hmac_sha1(&consumer.secret, None)
+        .sign::<&str, &str>(
+            "GET",
+            "http://127.0.0.1:1/account/request_token",
+            &[],
+            &OAuthParams::new(&consumer.key, "n2", &ts),
+        )
         .unwrap()
-        .token;
-    let authorize = endpoints.authorize_url(&token.key).unwrap();
-    let page = sim.handle(
-        &http::Request::get(authorize).body(Vec::new()).unwrap(),
-        NOW,
-    );
-    assert_eq!(page.status(), http::StatusCode::OK);
-    let shown = String::from_utf8(page.body().clone()).unwrap();
-    let verifier = wbs_proto::wbs_oauth::form_pairs(&shown)
-        .find("oauth_verifier")
-        .unwrap()
-        .into_owned();
-    let request = endpoints
-        .access_token(&consumer, &token, &verifier, "n2", NOW)
-        .unwrap();
-    let response = sim.handle(&request, NOW);
-    let access = AccessToken::decode(response.status(), response.body()).unwrap();
-    assert_eq!(access.userid.get(), 29);
+        .query_url();
+    assert!(!none.contains("oauth_callback"));
+    let none = http::Request::get(none).body(Vec::new()).unwrap();
+    for (i, request) in [oob, none].into_iter().enumerate() {
+        let response = sim.handle(&request, NOW);
+        let token = decode_token_response(response.status(), response.body())
+            .unwrap()
+            .token;
+        let authorize = endpoints.authorize_url(&token.key).unwrap();
+        let page = sim.handle(
+            &http::Request::get(authorize).body(Vec::new()).unwrap(),
+            NOW,
+        );
+        assert_eq!(page.status(), http::StatusCode::OK);
+        let shown = String::from_utf8(page.body().clone()).unwrap();
+        let verifier = wbs_proto::wbs_oauth::form_pairs(&shown)
+            .find("oauth_verifier")
+            .unwrap()
+            .into_owned();
+        let request = endpoints
+            .access_token(&consumer, &token, &verifier, &format!("n-access-{i}"), NOW)
+            .unwrap();
+        let response = sim.handle(&request, NOW);
+        let access = AccessToken::decode(response.status(), response.body()).unwrap();
+        assert_eq!(access.userid.get(), 29);
+    }
 }
