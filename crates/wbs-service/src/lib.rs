@@ -10,13 +10,14 @@
 //!        (requests arriving together: Store::enqueue_all, one transaction) │ (durable)
 //!   workers: Store::claim(user, lease) ──> Client::for_user ──> getmeas window(s)
 //!            ──> Store::complete (groups + done, one transaction) | release (backoff)
+//!              | complete_and_retry (groups kept, malformed ones fetched again, backoff)
 //!            (each request in a slot of the consumer's RateLimiter)
 //!   GET /healthz · GET /metrics (Prometheus text)
-//!   GET /connect ──> authorize ──> GET /callback: credentials kept, subscribed, first sync
+//!   GET /connect ──> authorize ──> GET /callback: credentials kept, first sync, subscribed
 //!        (the request token's secret waits in the store: Store::keep_login / take_login;
 //!         kept again when the access-token request fails on the way, for a reload)
-//!   /admin/users[/{id}/history] (bearer token): list, history, add a user (subscribe +
-//!   first full sync queued)
+//!   /admin/users[/{id}/history] (bearer token): list, history, add a user (first full
+//!   sync queued + subscribed)
 //! ```
 //!
 //! Instances share nothing but the store, so on PostgreSQL any number may run behind a

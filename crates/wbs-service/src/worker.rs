@@ -20,6 +20,9 @@ pub const LEASE: Duration = Duration::from_secs(30);
 pub const USER_PAUSE: Duration = Duration::from_secs(2);
 /// How often an idle worker deletes long-done notifications.
 const PRUNE_EVERY: Duration = Duration::from_secs(600);
+/// How often a fetch that left malformed groups out is made again (after 1, 2, 4 … 128 s:
+/// about four minutes in all).
+const MALFORMED_RETRIES: i64 = 8;
 /// The longest wait before a failed claim is tried again.
 const MAX_BACKOFF: Duration = Duration::from_secs(300);
 
@@ -85,7 +88,19 @@ async fn work(shared: &Shared, claim: &Claim) {
         Ok(Fetched {
             groups, skipped, ..
         }) => {
-            let kept = shared.store.complete(claim, &groups, &skipped, None).await;
+            // Malformed groups are kept pending and fetched again a few times, backing off
+            // (the service may send them whole by then); after that they stay pending,
+            // reported, for the next fetch of their dates or a sync.
+            let kept = if !skipped.is_empty() && claim.attempts < MALFORMED_RETRIES {
+                let retry_in = backoff(claim);
+                tracing::info!(userid = %claim.userid, count = skipped.len(), ?retry_in, "malformed groups left out; fetched again later");
+                shared
+                    .store
+                    .complete_and_retry(claim, &groups, &skipped, retry_in)
+                    .await
+            } else {
+                shared.store.complete(claim, &groups, &skipped, None).await
+            };
             if kept.is_ok() {
                 Metrics::add(&shared.metrics.fetches);
             }

@@ -333,6 +333,48 @@ async fn a_refused_subscription_still_brings_the_history() {
     wait_for_groups(&store, 12, deadline, "the history did not come").await;
 }
 
+/// A group the service sent malformed is kept pending and fetched again, backing off: once
+/// the service sends it whole, it is stored and pending no more.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_malformed_group_is_fetched_again_until_it_comes_whole() {
+    let sim = sandbox(1, 10, 12).await;
+    let user = UserId::new(10_000);
+    let broken = sim.with(|s| s.group_ids(user))[3];
+    assert!(sim.with(|s| s.set_malformed(user, broken, true)));
+    let (_dir, store) = store().await;
+    store
+        .save_token(user, &StoredToken::OAuth1(user_token(&sim)))
+        .await
+        .unwrap();
+    let (_, client) = app_client(&sim);
+    let running = Service::new(store.clone(), client)
+        .start("127.0.0.1:0".parse().unwrap(), 2)
+        .await
+        .unwrap();
+    let all = format!("userid=10000&startdate=0&enddate={}", u32::MAX);
+    assert!(post(running.addr(), "/notify", &all).starts_with("HTTP/1.1 200"));
+    let deadline = Instant::now() + Duration::from_secs(30);
+    wait_for_groups(&store, 9, deadline, "the whole groups did not come").await;
+    let pending = store.malformed(user).await.unwrap();
+    assert_eq!(pending.len(), 1, "{pending:?}");
+    sim.with(|s| s.set_malformed(user, broken, false));
+    wait_for_groups(
+        &store,
+        10,
+        deadline,
+        "the mended group was not fetched again",
+    )
+    .await;
+    while !store.malformed(user).await.unwrap().is_empty() {
+        assert!(
+            Instant::now() < deadline,
+            "the mended group is still pending"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(store.queue_depth().await.unwrap(), 0);
+}
+
 /// A GET of an absolute `http://` URL; the whole reply.
 fn get_url(url: &str) -> String {
     send("GET", url, None, Body::Untyped, "")

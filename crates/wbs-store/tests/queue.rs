@@ -44,7 +44,7 @@ async fn with_credentials(store: &Store, users: impl IntoIterator<Item = i64>) {
     }
 }
 
-/// The queue's rules, for users `base..base + 4` of a store of the caller's.
+/// The queue's rules, for users `base..=base + 4` of a store of the caller's.
 async fn claims_lease_coalesce_and_complete(store: &Store, base: i64) {
     let (a, b) = (base, base + 1);
     with_credentials(store, [a, b]).await;
@@ -103,6 +103,16 @@ async fn claims_lease_coalesce_and_complete(store: &Store, base: i64) {
         store.claim("w4", lease, Duration::ZERO).await.unwrap(),
         None
     );
+    // A new notification does not wait for that retry, even inside the window given
+    // back: it is queued anew and claimed at once, alone.
+    assert!(store.enqueue(&note(a, 500, 500)).await.unwrap().is_some());
+    let fresh = claimed(store, "w4", lease).await;
+    assert_eq!(
+        (fresh.userid, fresh.ids.len(), fresh.attempts),
+        (UserId::new(a), 1, 0)
+    );
+    assert_ne!(fresh.ids, three.ids);
+    store.complete(&fresh, &[], &[], None).await.unwrap();
     // A lease lost (taken over after it ended): completing it writes nothing.
     store.release(&two, Duration::from_secs(0)).await.unwrap();
     let retaken = claimed(store, "w5", Duration::from_secs(1)).await;
@@ -159,6 +169,32 @@ async fn claims_lease_coalesce_and_complete(store: &Store, base: i64) {
     );
     store.save_token(d, &token("s")).await.unwrap();
     claim_and_complete(store, "w8", lease, d).await;
+
+    // A fetch that left malformed groups out: what it fetched is kept, and the
+    // notification comes back, tried once more; a stale claim's retry writes nothing.
+    let e = UserId::new(base + 4);
+    store.save_token(e, &token("s")).await.unwrap();
+    store.enqueue(&note(e.get(), 1, 2)).await.unwrap();
+    let first = claimed(store, "w9", lease).await;
+    assert_eq!((first.userid, first.attempts), (e, 0));
+    store
+        .complete_and_retry(&first, &[group(1)], &[], Duration::ZERO)
+        .await
+        .unwrap();
+    assert!(matches!(
+        store
+            .complete_and_retry(&first, &[group(2)], &[], Duration::ZERO)
+            .await,
+        Err(Error::LeaseLost)
+    ));
+    let kept = store.groups(&HistoryQuery::new(e)).await.unwrap();
+    assert_eq!(kept.len(), 1);
+    let again = claimed(store, "w9", lease).await;
+    assert_eq!(
+        (again.userid, &again.ids, again.attempts),
+        (e, &first.ids, 1)
+    );
+    store.complete(&again, &[], &[], None).await.unwrap();
 }
 
 /// What `worker` claims (there must be something to claim).
