@@ -63,7 +63,10 @@ mod users;
 
 pub use error::{Error, Result};
 pub use groups::HistoryQuery;
-pub use open::{default_sqlite_path, sqlite_path, Backend, Store};
+pub use open::{
+    default_sqlite_path, sqlite_path, Backend, Store, IDLE_IN_TRANSACTION_TIMEOUT,
+    STATEMENT_TIMEOUT,
+};
 pub use queue::{Claim, MAX_BATCH};
 pub use sync::Malformed;
 pub use users::StoredToken;

@@ -125,15 +125,27 @@ impl Store {
     }
 
     /// Connects to PostgreSQL and migrates (once, under the migrator's advisory lock, however
-    /// many instances start together).
+    /// many instances start together). Every connection of the store then has its limits
+    /// (unless the URL's `options` set them): a statement that runs, or waits for a lock,
+    /// over [`STATEMENT_TIMEOUT`] is cancelled, and a session idle inside a transaction over
+    /// [`IDLE_IN_TRANSACTION_TIMEOUT`] is ended, freeing its locks: no caller waits without
+    /// end on a stuck peer. (The migration runs without them: an instance waiting for
+    /// another's migration waits as long as it takes.)
     pub async fn open_postgres(url: &str) -> Result<Self> {
         sqlx::any::install_default_drivers();
-        let pool = AnyPoolOptions::new()
-            .max_connections(8)
+        let migrating = AnyPoolOptions::new()
+            .max_connections(1)
             .acquire_timeout(Duration::from_secs(30))
             .connect(url)
             .await?;
-        Backend::Postgres.migrator().await?.run(&pool).await?;
+        Backend::Postgres.migrator().await?.run(&migrating).await?;
+        migrating.close().await;
+        let pool = AnyPoolOptions::new()
+            .max_connections(8)
+            .acquire_timeout(Duration::from_secs(30))
+            .after_connect(|conn, _| Box::pin(postgres_limits(conn)))
+            .connect(url)
+            .await?;
         let store = Self {
             pool,
             backend: Backend::Postgres,
@@ -207,6 +219,34 @@ impl Store {
     pub async fn close(&self) {
         self.pool.close().await;
     }
+}
+
+/// How long a PostgreSQL statement may run or wait for a lock (`statement_timeout`).
+pub const STATEMENT_TIMEOUT: &str = "30s";
+/// How long a PostgreSQL session may sit idle inside a transaction
+/// (`idle_in_transaction_session_timeout`).
+pub const IDLE_IN_TRANSACTION_TIMEOUT: &str = "1min";
+
+/// Every PostgreSQL connection's limits, where the URL's `options` left them at their
+/// default (none).
+async fn postgres_limits(conn: &mut AnyConnection) -> Result<(), sqlx::Error> {
+    for (name, value) in [
+        ("statement_timeout", STATEMENT_TIMEOUT),
+        (
+            "idle_in_transaction_session_timeout",
+            IDLE_IN_TRANSACTION_TIMEOUT,
+        ),
+    ] {
+        // Constants of this file: nothing from outside is spliced in.
+        conn.execute(
+            format!(
+                "SELECT set_config('{name}', '{value}', false) WHERE current_setting('{name}') = '0'"
+            )
+            .as_str(),
+        )
+        .await?;
+    }
+    Ok(())
 }
 
 /// Every SQLite connection's settings: wait for a busy database rather than fail, WAL,

@@ -463,3 +463,33 @@ proptest! {
         });
     }
 }
+
+/// Every PostgreSQL connection of a store has its limits (a statement, a session idle in
+/// a transaction), as the server reports them, and a URL's own `options` win.
+#[test]
+fn postgres_connections_have_their_timeouts() {
+    common::on_postgres("the PostgreSQL timeouts", |url| async move {
+        let show = |store: Store, name: &'static str| async move {
+            let mut conn = store.pool().acquire().await.unwrap();
+            let value: String = sqlx::query_scalar(&format!("SHOW {name}"))
+                .fetch_one(&mut *conn)
+                .await
+                .unwrap();
+            value
+        };
+        let store = Store::open(&url).await.unwrap();
+        assert_eq!(
+            show(store.clone(), "statement_timeout").await,
+            wbs_store::STATEMENT_TIMEOUT
+        );
+        assert_eq!(
+            show(store, "idle_in_transaction_session_timeout").await,
+            wbs_store::IDLE_IN_TRANSACTION_TIMEOUT
+        );
+        let sep = if url.contains('?') { '&' } else { '?' };
+        let own = Store::open(&format!("{url}{sep}options[statement_timeout]=5s"))
+            .await
+            .unwrap();
+        assert_eq!(show(own, "statement_timeout").await, "5s");
+    });
+}
