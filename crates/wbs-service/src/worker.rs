@@ -1,6 +1,7 @@
 //! A worker: claims one user's pending notifications, fetches the union of their windows
 //! with that user's credentials, stores the groups and completes the claim in one
-//! transaction; gives the claim back with a backoff on a transient failure.
+//! transaction; gives the claim back with a backoff on a transient failure, and, with
+//! what it fetched kept, when malformed groups were left out (`complete_and_retry`).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -20,8 +21,9 @@ pub const LEASE: Duration = Duration::from_secs(30);
 pub const USER_PAUSE: Duration = Duration::from_secs(2);
 /// How often an idle worker deletes long-done notifications.
 const PRUNE_EVERY: Duration = Duration::from_secs(600);
-/// How often a fetch that left malformed groups out is made again (after 1, 2, 4 … 128 s:
-/// about four minutes in all).
+/// A fetch that left malformed groups out is made again while its notifications were
+/// tried fewer times than this (failures included), after the usual backoff (from 1 s,
+/// doubling: about four minutes over the eight tries when nothing else failed).
 const MALFORMED_RETRIES: i64 = 8;
 /// The longest wait before a failed claim is tried again.
 const MAX_BACKOFF: Duration = Duration::from_secs(300);

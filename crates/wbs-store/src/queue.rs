@@ -63,10 +63,8 @@ const KEEP_DONE: i64 = 24 * 60 * 60;
 impl Store {
     /// Keeps a notification; once this returns it is committed (on disk, for SQLite), and
     /// the webhook may answer 200. Returns its queue id, or `None` when a pending
-    /// notification of the same user, claimable now and not yet claimed, already covers
-    /// its window: that one is durable, and its fetch (which starts later) reads what this
-    /// one announces. (One given back to wait for its retry does not cover it: the new one
-    /// is not kept waiting.)
+    /// notification of the same user, not yet claimed, already covers its window: that one
+    /// is durable, and its fetch (which starts later) reads what this one announces.
     pub async fn enqueue(&self, n: &Notification) -> Result<Option<i64>> {
         Ok(self.enqueue_all(std::slice::from_ref(n)).await?.pop())
     }
@@ -91,7 +89,6 @@ impl Store {
              SELECT v.column1, v.column2, v.column3, v.column4, $1, 0 FROM (VALUES {rows}) AS v \
              WHERE NOT EXISTS (SELECT 1 FROM notifications q \
                  WHERE q.done_at IS NULL AND q.userid = v.column1 AND q.lease_owner IS NULL \
-                 AND (q.lease_until IS NULL OR q.lease_until <= $1) \
                  AND q.startdate <= v.column2 AND q.enddate >= v.column3) \
              RETURNING id"
         );
@@ -107,8 +104,7 @@ impl Store {
     }
 
     /// Claims, for `lease`, every pending notification of the user whose oldest one waits
-    /// longest (those given back to wait for a retry, once it is time), among users no live
-    /// lease holds, whose credentials are kept and not marked
+    /// longest, among users no live lease or wait for a retry holds, whose credentials are kept and not marked
     /// as refused ([`Store::mark_needs_reauth`]: theirs wait, kept, until they authorize
     /// again), and who were not fetched in the last `pause` (whole seconds: a user notified
     /// without end is fetched at most once a `pause`, and the others get their turn).
@@ -171,8 +167,8 @@ impl Store {
     /// As [`Store::complete`], for a fetch that left malformed groups out: what it fetched
     /// is kept the same way, in the same transaction, but the notifications are given
     /// back, as [`Store::release`] gives them, to be fetched again after `retry_in` (the
-    /// service may send those groups whole by then). A notification that arrives meanwhile
-    /// does not wait for it: it is queued and claimed on its own.
+    /// service may send those groups whole by then). Like a release, the wait holds the
+    /// user: notifications that arrive meanwhile are fetched with the retry.
     pub async fn complete_and_retry(
         &self,
         claim: &Claim,
@@ -273,15 +269,15 @@ impl Store {
 }
 
 /// Who may be claimed, as a condition on `p` (the placeholders of now and of the pause's
-/// start given): pending, neither under a live lease nor waiting for its retry, no live
-/// lease on any of the user's notifications (one given back holds none), not fetched since
-/// the pause's start. (The claims join the user's usable
+/// start given): pending and not under a live lease, no live lease (or wait for a retry:
+/// the user's backoff) on any of the user's notifications, not fetched since the pause's
+/// start. (The claims join the user's usable
 /// credentials.)
 fn claimable(now: &str, since: &str) -> String {
     format!(
         "p.done_at IS NULL AND (p.lease_until IS NULL OR p.lease_until <= {now}) \
          AND p.userid NOT IN (SELECT l.userid FROM notifications l \
-             WHERE l.done_at IS NULL AND l.lease_owner IS NOT NULL AND l.lease_until > {now}) \
+             WHERE l.done_at IS NULL AND l.lease_until > {now}) \
          AND p.userid NOT IN (SELECT d.userid FROM notifications d WHERE d.done_at >= {since})"
     )
 }
@@ -360,8 +356,7 @@ async fn claim_postgres(
         "UPDATE notifications SET lease_owner = $1, lease_until = $2 \
          WHERE userid = $4 AND done_at IS NULL AND (lease_until IS NULL OR lease_until <= $3) \
          AND NOT EXISTS (SELECT 1 FROM notifications l \
-             WHERE l.userid = $4 AND l.done_at IS NULL AND l.lease_owner IS NOT NULL \
-             AND l.lease_until > $3) \
+             WHERE l.userid = $4 AND l.done_at IS NULL AND l.lease_until > $3) \
          AND NOT EXISTS (SELECT 1 FROM notifications d \
              WHERE d.userid = $4 AND d.done_at >= $5) {LEASED}"
     );

@@ -103,16 +103,6 @@ async fn claims_lease_coalesce_and_complete(store: &Store, base: i64) {
         store.claim("w4", lease, Duration::ZERO).await.unwrap(),
         None
     );
-    // A new notification does not wait for that retry, even inside the window given
-    // back: it is queued anew and claimed at once, alone.
-    assert!(store.enqueue(&note(a, 500, 500)).await.unwrap().is_some());
-    let fresh = claimed(store, "w4", lease).await;
-    assert_eq!(
-        (fresh.userid, fresh.ids.len(), fresh.attempts),
-        (UserId::new(a), 1, 0)
-    );
-    assert_ne!(fresh.ids, three.ids);
-    store.complete(&fresh, &[], &[], None).await.unwrap();
     // A lease lost (taken over after it ended): completing it writes nothing.
     store.release(&two, Duration::from_secs(0)).await.unwrap();
     let retaken = claimed(store, "w5", Duration::from_secs(1)).await;
