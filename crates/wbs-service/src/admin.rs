@@ -129,7 +129,7 @@ async fn add_user(shared: &Shared, req: Request<Incoming>) -> Response<Full<Byte
             StatusCode::OK,
             serde_json::json!({"userid": user.get()}).to_string(),
         ),
-        Err(Enrolment::Subscribe(e)) => json(
+        Err(Enrolment::Subscribe(e) | Enrolment::Unusable(e)) => json(
             StatusCode::BAD_GATEWAY,
             serde_json::json!({"error": e.to_string()}).to_string(),
         ),

@@ -124,6 +124,10 @@ pub(crate) async fn callback(shared: &Shared, query: &str) -> Response<Full<Byte
         Err(e) => {
             tracing::warn!(error = ?e, userid = %access.userid, "a login could not be completed");
             match e {
+                Enrolment::Unusable(_) => respond(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "This service is not set up to use the login.",
+                ),
                 Enrolment::Keep(_) => respond(
                     StatusCode::SERVICE_UNAVAILABLE,
                     "The login could not be kept.",

@@ -15,12 +15,14 @@ pub(crate) enum Enrolment {
     /// The credentials could not be kept.
     #[error("the credentials could not be kept")]
     Keep(#[source] wbs_store::Error),
-    /// Kept, but the first sync could not be queued (nor the user subscribed).
+    /// These credentials cannot be used by this service (OAuth 2 without its application,
+    /// OAuth 1 without a consumer): nothing was kept.
+    #[error("these credentials cannot be used here")]
+    Unusable(#[source] wbs_hyper::Error),
+    /// Kept (and subscribed, if that succeeded), but the first sync could not be queued.
     #[error("the first sync could not be queued")]
     Queue(#[source] wbs_store::Error),
-    /// Kept and the first sync queued, but the service would not subscribe the user (or,
-    /// before anything was kept, these credentials cannot be used by this service: OAuth 2
-    /// without its application).
+    /// Kept and the first sync queued, but the service would not subscribe the user.
     #[error("the user could not be subscribed")]
     Subscribe(#[source] wbs_hyper::Error),
 }
@@ -39,28 +41,27 @@ impl Shared {
         }
     }
 
-    /// Keeps the user's credentials, queues their whole history, and subscribes them to
-    /// the webhook (with a public URL). The history is queued first: a subscription the
-    /// service refuses (a user's 16 subscriptions taken, the service down) costs the
+    /// Keeps the user's credentials, subscribes them to the webhook (with a public URL),
+    /// and queues their whole history, subscribed or not. Subscribing comes first, so that
+    /// a measurement taken while the history is fetched is announced; a subscription the
+    /// service refuses (a user's 16 subscriptions taken, the service down) then costs the
     /// notifications, not the data the user authorized.
     pub(crate) async fn enroll(&self, user: UserId, token: StoredToken) -> Result<(), Enrolment> {
         // Credentials this service cannot use (OAuth 2 without its application, OAuth 1
         // without a consumer) are refused before anything is kept.
         let client = self
             .client_for(token.clone())
-            .map_err(Enrolment::Subscribe)?;
+            .map_err(Enrolment::Unusable)?;
         self.store
             .save_token(user, &token)
             .await
             .map_err(Enrolment::Keep)?;
+        let subscribed = match self.notify_url() {
+            Some(url) => client.subscribe(user, &url, "wbs serve", None).await,
+            None => Ok(()),
+        };
         self.first_sync(user).await.map_err(Enrolment::Queue)?;
-        if let Some(url) = self.notify_url() {
-            client
-                .subscribe(user, &url, "wbs serve", None)
-                .await
-                .map_err(Enrolment::Subscribe)?;
-        }
-        Ok(())
+        subscribed.map_err(Enrolment::Subscribe)
     }
 
     /// Queues a user's whole history (the first sync).

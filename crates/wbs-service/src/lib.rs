@@ -13,11 +13,11 @@
 //!              | complete_and_retry (groups kept, malformed ones fetched again, backoff)
 //!            (each request in a slot of the consumer's RateLimiter)
 //!   GET /healthz · GET /metrics (Prometheus text)
-//!   GET /connect ──> authorize ──> GET /callback: credentials kept, first sync, subscribed
+//!   GET /connect ──> authorize ──> GET /callback: credentials kept, subscribed, first sync
 //!        (the request token's secret waits in the store: Store::keep_login / take_login;
 //!         kept again when the access-token request fails on the way, for a reload)
-//!   /admin/users[/{id}/history] (bearer token): list, history, add a user (first full
-//!   sync queued + subscribed)
+//!   /admin/users[/{id}/history] (bearer token): list, history, add a user (subscribe +
+//!   first full sync queued)
 //! ```
 //!
 //! Instances share nothing but the store, so on PostgreSQL any number may run behind a

@@ -203,14 +203,14 @@ fn request(
     )
 }
 
-/// The admin API: without the token (or with another), 401 and nothing else; with it, a
-/// user added (subscribed, a first full sync queued and done), listed, and their history.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_admin_api_is_behind_its_token() {
-    let sim = sandbox(1, 30, 8).await;
-    let token = user_token(&sim);
-    let (_dir, store) = store().await;
-    let (_, client) = app_client(&sim);
+/// The service on a free port, with the admin token `s3cret-admin` and its public URL,
+/// and the admin API's body that adds user 10 000 with `token`.
+async fn with_admin(
+    sim: &RunningSim,
+    store: &Store,
+    token: &wbs_hyper::Credentials,
+) -> (Running, String) {
+    let (_, client) = app_client(sim);
     let addr = free_addr();
     let running = Service::new(store.clone(), client)
         .admin_token(wbs_hyper::Secret::new("s3cret-admin"))
@@ -223,6 +223,17 @@ async fn the_admin_api_is_behind_its_token() {
         token.key,
         token.secret.expose()
     );
+    (running, new_user)
+}
+
+/// The admin API: without the token (or with another), 401 and nothing else; with it, a
+/// user added (subscribed, a first full sync queued and done), listed, and their history.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_admin_api_is_behind_its_token() {
+    let sim = sandbox(1, 30, 8).await;
+    let token = user_token(&sim);
+    let (_dir, store) = store().await;
+    let (running, new_user) = with_admin(&sim, &store, &token).await;
     for (method, path, auth, body) in [
         ("GET", "/admin/users", None, ""),
         ("GET", "/admin/users", Some("wrong"), ""),
@@ -308,19 +319,7 @@ async fn a_refused_subscription_still_brings_the_history() {
             .unwrap();
     }
     let (_dir, store) = store().await;
-    let (_, client) = app_client(&sim);
-    let addr = free_addr();
-    let running = Service::new(store.clone(), client)
-        .admin_token(wbs_hyper::Secret::new("s3cret-admin"))
-        .public_url(&format!("http://{addr}"))
-        .start(addr, 2)
-        .await
-        .unwrap();
-    let new_user = format!(
-        r#"{{"userid":10000,"token":"{}","token_secret":"{}"}}"#,
-        token.key,
-        token.secret.expose()
-    );
+    let (running, new_user) = with_admin(&sim, &store, &token).await;
     let reply = request(
         running.addr(),
         "POST",
