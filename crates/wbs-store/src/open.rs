@@ -126,7 +126,7 @@ impl Store {
 
     /// Connects to PostgreSQL and migrates (once, under the migrator's advisory lock, however
     /// many instances start together). Every connection of the store then has its limits
-    /// (unless the URL's `options` set them): a statement that runs, or waits for a lock,
+    /// (unless the URL's `options` or the server's settings set them, to a value or to 0): a statement that runs, or waits for a lock,
     /// over [`STATEMENT_TIMEOUT`] is cancelled, and a session idle inside a transaction over
     /// [`IDLE_IN_TRANSACTION_TIMEOUT`] is ended, freeing its locks: no caller waits without
     /// end on a stuck peer. (The migration runs without them: an instance waiting for
@@ -227,8 +227,9 @@ pub const STATEMENT_TIMEOUT: &str = "30s";
 /// (`idle_in_transaction_session_timeout`).
 pub const IDLE_IN_TRANSACTION_TIMEOUT: &str = "1min";
 
-/// Every PostgreSQL connection's limits, where the URL's `options` left them at their
-/// default (none).
+/// Every PostgreSQL connection's limits, where nothing set them (the URL's `options`, the
+/// role's or the database's settings, the server's configuration): an explicit value,
+/// `0` (no limit) included, is kept.
 async fn postgres_limits(conn: &mut AnyConnection) -> Result<(), sqlx::Error> {
     for (name, value) in [
         ("statement_timeout", STATEMENT_TIMEOUT),
@@ -240,7 +241,8 @@ async fn postgres_limits(conn: &mut AnyConnection) -> Result<(), sqlx::Error> {
         // Constants of this file: nothing from outside is spliced in.
         conn.execute(
             format!(
-                "SELECT set_config('{name}', '{value}', false) WHERE current_setting('{name}') = '0'"
+                "SELECT set_config(name, '{value}', false) FROM pg_settings \
+                 WHERE name = '{name}' AND source = 'default'"
             )
             .as_str(),
         )

@@ -491,5 +491,9 @@ fn postgres_connections_have_their_timeouts() {
             .await
             .unwrap();
         assert_eq!(show(own, "statement_timeout").await, "5s");
+        let unlimited = Store::open(&format!("{url}{sep}options[statement_timeout]=0"))
+            .await
+            .unwrap();
+        assert_eq!(show(unlimited, "statement_timeout").await, "0");
     });
 }
