@@ -7,13 +7,16 @@
 //! - `more` takes a count or a boolean; a negative count is a problem (never "none
 //!   left", which would end a pager early).
 //! - A string that is not UTF-8, or holds a surrogate escape cut from its pair, is read
-//!   with U+FFFD in place of each broken part (as WHATWG decoders and Go's
-//!   `encoding/json` do): wbs-proto repairs the response body before decoding it again.
+//!   with U+FFFD in place of each broken part (the WHATWG decoding): wbs-proto repairs a
+//!   response body so before decoding it again. (Elsewhere, such a string is a problem of
+//!   the document: a file or the sandbox's admin input is refused, not altered.)
 //! - Any other shape is a described problem ("a string that is not an integer"), never a
 //!   panic; unknown fields are ignored.
 //!
-//! Field decoders here never fail the document: they return the problem as a value, so
-//! that the caller decides whether it costs a field, a group, or the whole page.
+//! The `Tolerant*` field decoders never fail the document: they return the problem as a
+//! value, so that the caller decides whether it costs a field, a group, or the whole page.
+//! The `deserialize_with` helpers of small bodies (a user, a subscription) return it as a
+//! decoding error, named with the field.
 
 use std::borrow::Cow;
 use std::fmt;
@@ -268,7 +271,7 @@ pub(crate) fn int_or_bool<'de, D: Deserializer<'de>>(d: D) -> Result<i64, D::Err
 /// absent or `null` is `None`.
 pub(crate) fn opt_int<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
     d.deserialize_any(IntVisitor { allow_bool: false })?
-        .map_err(|what| de::Error::custom(format_args!("{what}, not an integer")))
+        .map_err(not_an_integer)
 }
 
 /// An optional text field of a small body (a user's names): strings, and numbers or
@@ -288,7 +291,11 @@ pub(crate) fn text_or_empty<'de, D: Deserializer<'de>>(d: D) -> Result<String, D
 fn present<E: de::Error>(v: Result<Option<i64>, &'static str>) -> Result<i64, E> {
     match v {
         Ok(Some(n)) => Ok(n),
-        Ok(None) => Err(E::custom("null, not an integer")),
-        Err(what) => Err(E::custom(format_args!("{what}, not an integer"))),
+        Ok(None) => Err(not_an_integer("null")),
+        Err(what) => Err(not_an_integer(what)),
     }
+}
+
+fn not_an_integer<E: de::Error>(what: &str) -> E {
+    E::custom(format_args!("{what}, not an integer"))
 }

@@ -7,25 +7,33 @@
 /// The Unicode replacement character, as a JSON escape.
 const REPLACEMENT_ESCAPE: &[u8] = b"\\ufffd";
 
-/// `body` with commas that directly precede `}` or `]` outside strings removed, each
-/// invalid UTF-8 sequence inside a string replaced by U+FFFD (as WHATWG decoders and Go's
-/// `encoding/json` do), and each lone surrogate escape replaced by `\ufffd`; `None` if
-/// there is nothing to repair.
+/// `body` with commas that follow a value and directly precede `}` or `]` outside strings
+/// removed, each invalid UTF-8 sequence inside a string replaced by U+FFFD (the WHATWG
+/// decoding, as `String::from_utf8_lossy` does it), and each lone surrogate escape replaced
+/// by `\ufffd`; `None` if there is nothing to repair.
 pub(crate) fn repair(body: &[u8]) -> Option<Vec<u8>> {
     let mut out = Vec::with_capacity(body.len());
     let mut changed = false;
     let mut in_string = false;
+    // The last byte outside strings that is not white space (a string's closing quote
+    // counts): a comma after `[`, `{` or `,` follows no value, and is left for the reader.
+    let mut last = 0u8;
     let mut i = 0;
     while let Some(&b) = body.get(i) {
         if !in_string {
             match b {
                 b'"' => in_string = true,
-                b',' if next_closes(body.get(i + 1..).unwrap_or_default()) => {
+                b',' if !matches!(last, b'[' | b'{' | b',' | b':' | 0)
+                    && next_closes(body.get(i + 1..).unwrap_or_default()) =>
+                {
                     changed = true;
                     i += 1;
                     continue;
                 }
                 _ => {}
+            }
+            if !b.is_ascii_whitespace() {
+                last = b;
             }
             out.push(b);
             i += 1;
@@ -34,6 +42,7 @@ pub(crate) fn repair(body: &[u8]) -> Option<Vec<u8>> {
         match b {
             b'"' => {
                 in_string = false;
+                last = b;
                 out.push(b);
                 i += 1;
             }
@@ -142,6 +151,11 @@ mod tests {
             br#"{"a":[1,2],"b":",]"}"#
         );
         assert_eq!(repair(br#"{"a":1}"#), None);
+        assert_eq!(repair(br#"{"a":"x",}"#).unwrap(), br#"{"a":"x"}"#);
+        // A comma that follows no value is not a trailing comma: left for the reader.
+        for broken in [&b"[,]"[..], b"{,}", b"[1,,]", b"{\"a\":,}", b",]"] {
+            assert_eq!(repair(broken), None, "{}", String::from_utf8_lossy(broken));
+        }
     }
 
     #[test]
