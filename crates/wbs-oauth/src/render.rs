@@ -75,9 +75,20 @@ impl fmt::Debug for Signed {
 
 /// A base string with the value of its `oauth_verifier`, if any, left out.
 fn without_verifier(base_string: &str) -> std::borrow::Cow<'_, str> {
-    // In a base string, `=` and `&` between parameters are encoded again: `%3D`, `%26`.
+    // In a base string, `=` and `&` between parameters are encoded again (`%3D`, `%26`);
+    // the first parameter follows the second plain `&`. The name is matched whole.
     const NAME: &str = "oauth_verifier%3D";
-    let Some(at) = base_string.find(NAME).map(|i| i + NAME.len()) else {
+    let params = base_string
+        .match_indices('&')
+        .nth(1)
+        .map_or(base_string.len(), |(i, _)| i + 1);
+    let rest = base_string.get(params..).unwrap_or_default();
+    let found = if rest.starts_with(NAME) {
+        Some(params)
+    } else {
+        rest.find(&format!("%26{NAME}")).map(|i| params + i + 3)
+    };
+    let Some(at) = found.map(|i| i + NAME.len()) else {
         return base_string.into();
     };
     let rest = base_string.get(at..).unwrap_or_default();
@@ -273,5 +284,32 @@ impl UrlBuffer {
 impl fmt::Debug for UrlBuffer {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("UrlBuffer(<signed>)")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::without_verifier;
+
+    #[test]
+    fn only_the_verifier_parameter_is_left_out() {
+        for (base, shown) in [
+            (
+                "GET&u&oauth_token%3Dt%26oauth_verifier%3Dv3r%26z%3D1",
+                "GET&u&oauth_token%3Dt%26oauth_verifier%3D<redacted>%26z%3D1",
+            ),
+            (
+                "GET&u&oauth_verifier%3Dv3r",
+                "GET&u&oauth_verifier%3D<redacted>",
+            ),
+            // A parameter whose name merely ends so sorts first: the verifier is still found.
+            (
+                "GET&u&aoauth_verifier%3Dx%26oauth_verifier%3Dv3r",
+                "GET&u&aoauth_verifier%3Dx%26oauth_verifier%3D<redacted>",
+            ),
+            ("GET&u&a%3Db", "GET&u&a%3Db"),
+        ] {
+            assert_eq!(without_verifier(base), shown);
+        }
     }
 }

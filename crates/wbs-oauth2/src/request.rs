@@ -10,7 +10,7 @@ use subtle::ConstantTimeEq as _;
 use wbs_oauth::{append_form, check_http_url, form_pairs, Secret};
 
 use crate::signature::verify;
-use crate::token::ClientCredentials;
+use crate::token::{ClientCredentials, Grant};
 
 /// The token endpoint's `action`.
 pub(crate) const REQUESTTOKEN: &str = "requesttoken";
@@ -157,14 +157,14 @@ pub enum GrantRequest {
 
 impl fmt::Debug for GrantRequest {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::AuthorizationCode { redirect_uri, .. } => f
-                .debug_struct("AuthorizationCode")
-                .field("code", &"<redacted>")
-                .field("redirect_uri", redirect_uri)
-                .finish(),
-            Self::RefreshToken(token) => f.debug_tuple("RefreshToken").field(token).finish(),
-        }
+        // As the grant a client writes: one redaction for both.
+        let grant = match self {
+            Self::AuthorizationCode { code, redirect_uri } => {
+                Grant::AuthorizationCode { code, redirect_uri }
+            }
+            Self::RefreshToken(token) => Grant::RefreshToken(token),
+        };
+        fmt::Debug::fmt(&grant, f)
     }
 }
 
