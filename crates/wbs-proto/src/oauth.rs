@@ -54,16 +54,16 @@ impl OAuthEndpoints {
         nonce: &str,
         timestamp: u64,
     ) -> Result<http::Request<Vec<u8>>, InvalidRequest> {
-        check_base_url(&self.request_token)?;
-        let signed = flow::request_token(
-            consumer,
-            "GET",
-            &self.request_token,
-            callback,
-            nonce,
-            &timestamp.to_string(),
-        )?;
-        get(signed.query_url())
+        signed_get(&self.request_token, |url| {
+            flow::request_token(
+                consumer,
+                "GET",
+                url,
+                callback,
+                nonce,
+                &timestamp.to_string(),
+            )
+        })
     }
 
     /// The URL to send the user to (§2.2): the authorize endpoint with `oauth_token`, as
@@ -85,21 +85,27 @@ impl OAuthEndpoints {
         nonce: &str,
         timestamp: u64,
     ) -> Result<http::Request<Vec<u8>>, InvalidRequest> {
-        check_base_url(&self.access_token)?;
-        let signed = flow::access_token(
-            consumer,
-            request_token,
-            verifier,
-            "GET",
-            &self.access_token,
-            nonce,
-            &timestamp.to_string(),
-        )?;
-        get(signed.query_url())
+        signed_get(&self.access_token, |url| {
+            flow::access_token(
+                consumer,
+                request_token,
+                verifier,
+                "GET",
+                url,
+                nonce,
+                &timestamp.to_string(),
+            )
+        })
     }
 }
 
-fn get(url: String) -> Result<http::Request<Vec<u8>>, InvalidRequest> {
+/// A GET of `endpoint` (checked as a base URL), signed by `sign` in its query.
+fn signed_get(
+    endpoint: &str,
+    sign: impl FnOnce(&str) -> Result<wbs_oauth::Signed, wbs_oauth::Error>,
+) -> Result<http::Request<Vec<u8>>, InvalidRequest> {
+    check_base_url(endpoint)?;
+    let url = sign(endpoint)?.query_url();
     Ok(http::Request::get(url).body(Vec::new())?)
 }
 
