@@ -226,6 +226,17 @@ async fn with_admin(
     (running, new_user)
 }
 
+/// The admin API's reply to adding a user (`new_user`, from [`with_admin`]).
+fn add_user(running: &Running, new_user: &str) -> String {
+    request(
+        running.addr(),
+        "POST",
+        "/admin/users",
+        Some("s3cret-admin"),
+        new_user,
+    )
+}
+
 /// The admin API: without the token (or with another), 401 and nothing else; with it, a
 /// user added (subscribed, a first full sync queued and done), listed, and their history.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -258,13 +269,7 @@ async fn the_admin_api_is_behind_its_token() {
     }
     assert!(store.users().await.unwrap().is_empty(), "nothing was added");
 
-    let reply = request(
-        running.addr(),
-        "POST",
-        "/admin/users",
-        Some("s3cret-admin"),
-        &new_user,
-    );
+    let reply = add_user(&running, &new_user);
     assert!(reply.starts_with("HTTP/1.1 200"), "{reply}");
     let deadline = Instant::now() + Duration::from_secs(30);
     wait_for_groups(&store, 30, deadline, "the first sync did not finish").await;
@@ -320,13 +325,7 @@ async fn a_refused_subscription_still_brings_the_history() {
     }
     let (_dir, store) = store().await;
     let (running, new_user) = with_admin(&sim, &store, &token).await;
-    let reply = request(
-        running.addr(),
-        "POST",
-        "/admin/users",
-        Some("s3cret-admin"),
-        &new_user,
-    );
+    let reply = add_user(&running, &new_user);
     assert!(reply.starts_with("HTTP/1.1 502"), "{reply}");
     let deadline = Instant::now() + Duration::from_secs(30);
     wait_for_groups(&store, 12, deadline, "the history did not come").await;
