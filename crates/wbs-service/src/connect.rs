@@ -123,24 +123,22 @@ pub(crate) async fn callback(shared: &Shared, query: &str) -> Response<Full<Byte
         Ok(()) => respond(StatusCode::OK, "Connected: you can close this window."),
         Err(e) => {
             tracing::warn!(error = ?e, userid = %access.userid, "a login could not be completed");
-            match e {
-                Enrolment::Unusable(_) => respond(
+            let (code, page) = match e {
+                Enrolment::Unusable(_) => (
                     StatusCode::INTERNAL_SERVER_ERROR,
                     "This service is not set up to use the login.",
                 ),
-                Enrolment::Keep(_) => respond(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "The login could not be kept.",
-                ),
-                Enrolment::Subscribe(_) => respond(
+                Enrolment::Keep(_) => (StatusCode::SERVICE_UNAVAILABLE, "The login could not be kept."),
+                Enrolment::Subscribe(_) => (
                     StatusCode::BAD_GATEWAY,
                     "Connected, and your history is being fetched, but notifications could not be subscribed.",
                 ),
-                Enrolment::Queue(_) => respond(
+                Enrolment::Queue(_) => (
                     StatusCode::SERVICE_UNAVAILABLE,
                     "Connected, but the first sync could not be queued.",
                 ),
-            }
+            };
+            respond(code, page)
         }
     }
 }
