@@ -337,22 +337,40 @@ async fn the_signature_service_and_a_signed_refresh() {
     assert!(decode_token_response(&post("/v2/oauth2", body()).await, 0).is_err());
 }
 
+/// The sandbox, user 10 000's first token set, and a SQLite store (in its directory) to keep
+/// the sets in.
+async fn sandbox_login_store() -> (
+    Arc<RunningSim>,
+    TokenSet,
+    tempfile::TempDir,
+    Arc<wbs_store::Store>,
+) {
+    let sim = Arc::new(sandbox().await);
+    let first = login(&sim).await;
+    let (dir, store) = wbs_testkit::temp_sqlite("s.sqlite").await;
+    (sim, first, dir, Arc::new(store))
+}
+
+/// A client of `set` on the sandbox, on the sandbox's clock, keeping its sets in `store`.
+fn client_on(sim: &Arc<RunningSim>, store: &Arc<wbs_store::Store>, set: TokenSet) -> Client {
+    let (clock_of, system) = (sim.clone(), wbs_hyper::system_clock());
+    Client::builder_oauth2(app(), set, store.clone())
+        .base_url(sim.base_url())
+        .clock(Arc::new(move || {
+            system() + clock_of.with(|s| s.clock_offset())
+        }))
+        .build()
+        .unwrap()
+}
+
 /// The store as the client's sink: each refreshed set lands in it; a second client (another
 /// process) holding the old set takes the stored newer one instead of trading a retired
 /// refresh token.
 #[tokio::test]
 async fn the_store_keeps_refreshed_sets_and_hands_newer_ones_over() {
-    let sim = Arc::new(sandbox().await);
-    let first = login(&sim).await;
-    let (_dir, store) = wbs_testkit::temp_sqlite("s.sqlite").await;
-    let store = Arc::new(store);
+    let (sim, first, _dir, store) = sandbox_login_store().await;
     let user = UserId::new(10_000);
-    let build = |set: TokenSet| {
-        Client::builder_oauth2(app(), set, store.clone())
-            .base_url(sim.base_url())
-            .build()
-            .unwrap()
-    };
+    let build = |set: TokenSet| client_on(&sim, &store, set);
     let one = build(first.clone());
     sim.with(|s| s.advance_clock(4 * 3_600));
     one.probe().await.unwrap();
@@ -378,18 +396,8 @@ async fn the_store_keeps_refreshed_sets_and_hands_newer_ones_over() {
 /// authorize again).
 #[tokio::test]
 async fn a_stored_set_that_expired_too_is_refreshed_from_its_own_token() {
-    let sim = Arc::new(sandbox().await);
-    let first = login(&sim).await;
-    let (_dir, store) = wbs_testkit::temp_sqlite("s.sqlite").await;
-    let store = Arc::new(store);
-    let build = |set: TokenSet| {
-        let (sim, system) = (sim.clone(), wbs_hyper::system_clock());
-        Client::builder_oauth2(app(), set, store.clone())
-            .base_url(sim.base_url())
-            .clock(Arc::new(move || system() + sim.with(|s| s.clock_offset())))
-            .build()
-            .unwrap()
-    };
+    let (sim, first, _dir, store) = sandbox_login_store().await;
+    let build = |set: TokenSet| client_on(&sim, &store, set);
     let one = build(first.clone());
     sim.with(|s| s.advance_clock(4 * 3_600));
     one.probe().await.unwrap();
