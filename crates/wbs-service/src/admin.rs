@@ -129,7 +129,11 @@ async fn add_user(shared: &Shared, req: Request<Incoming>) -> Response<Full<Byte
             StatusCode::OK,
             serde_json::json!({"userid": user.get()}).to_string(),
         ),
-        Err(Enrolment::Subscribe(e) | Enrolment::Unusable(e)) => json(
+        Err(Enrolment::Unusable(e)) => json(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            serde_json::json!({"error": e.to_string()}).to_string(),
+        ),
+        Err(Enrolment::Subscribe(e)) => json(
             StatusCode::BAD_GATEWAY,
             serde_json::json!({"error": e.to_string()}).to_string(),
         ),

@@ -60,7 +60,12 @@ impl Shared {
             Some(url) => client.subscribe(user, &url, "wbs serve", None).await,
             None => Ok(()),
         };
-        self.first_sync(user).await.map_err(Enrolment::Queue)?;
+        if let Err(e) = self.first_sync(user).await {
+            if let Err(s) = &subscribed {
+                tracing::warn!(userid = %user, error = %s, "the user could not be subscribed either");
+            }
+            return Err(Enrolment::Queue(e));
+        }
         subscribed.map_err(Enrolment::Subscribe)
     }
 

@@ -23,7 +23,9 @@ pub const USER_PAUSE: Duration = Duration::from_secs(2);
 const PRUNE_EVERY: Duration = Duration::from_secs(600);
 /// A fetch that left malformed groups out is made again while its notifications were
 /// tried fewer times than this (failures included), after the usual backoff (from 1 s,
-/// doubling: about four minutes over the eight tries when nothing else failed).
+/// doubling): when nothing else failed, 8 fetches again after the first, over 255 s. A
+/// claim's tries are its most tried notification's, so one coalesced with an older one
+/// shares its count.
 const MALFORMED_RETRIES: i64 = 8;
 /// The longest wait before a failed claim is tried again.
 const MAX_BACKOFF: Duration = Duration::from_secs(300);

@@ -304,7 +304,7 @@ async fn the_admin_api_is_behind_its_token() {
 }
 
 /// A user the service cannot subscribe (their 16 subscriptions are taken) still gets
-/// their history: the first sync is queued before the subscription is asked for, and the
+/// their history: the first sync is queued whatever the subscription's outcome, and the
 /// admin API says the subscription failed.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_refused_subscription_still_brings_the_history() {
