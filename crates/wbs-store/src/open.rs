@@ -126,10 +126,10 @@ impl Store {
 
     /// Connects to PostgreSQL and migrates (once, under the migrator's advisory lock, however
     /// many instances start together). Every connection of the store then has its limits
-    /// (unless the URL's `options` or the server's settings set them, to a value or to 0): a statement that runs, or waits for a lock,
-    /// over [`STATEMENT_TIMEOUT`] is cancelled, and a session idle inside a transaction over
-    /// [`IDLE_IN_TRANSACTION_TIMEOUT`] is ended, freeing its locks: no caller waits without
-    /// end on a stuck peer. (The migration runs without them: an instance waiting for
+    /// (unless the URL's `options` or the server's settings set them, to a value or to 0):
+    /// a statement that runs, or waits for a lock, over [`STATEMENT_TIMEOUT`] is cancelled,
+    /// and a session idle inside a transaction over [`IDLE_IN_TRANSACTION_TIMEOUT`] is
+    /// ended, freeing its locks: no caller waits without end on a stuck peer. (The migration runs without them: an instance waiting for
     /// another's migration waits as long as it takes.)
     pub async fn open_postgres(url: &str) -> Result<Self> {
         sqlx::any::install_default_drivers();

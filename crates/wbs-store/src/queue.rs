@@ -104,10 +104,11 @@ impl Store {
     }
 
     /// Claims, for `lease`, every pending notification of the user whose oldest one waits
-    /// longest, among users no live lease or wait for a retry holds, whose credentials are kept and not marked
-    /// as refused ([`Store::mark_needs_reauth`]: theirs wait, kept, until they authorize
-    /// again), and who were not fetched in the last `pause` (whole seconds: a user notified
-    /// without end is fetched at most once a `pause`, and the others get their turn).
+    /// longest, among users no live lease or wait for a retry holds, whose credentials are
+    /// kept and not marked as refused ([`Store::mark_needs_reauth`]: theirs wait, kept,
+    /// until they authorize again), and who were not fetched in the last `pause` (whole
+    /// seconds: a user notified without end is fetched at most once a `pause`, and the
+    /// others get their turn).
     /// `None` when there is nothing to claim. Two workers never hold one user, whichever
     /// instance they run in: on SQLite the claim is one statement (one writer at a time);
     /// on PostgreSQL the user's credentials row is locked `FOR UPDATE SKIP LOCKED` (claims
@@ -271,8 +272,7 @@ impl Store {
 /// Who may be claimed, as a condition on `p` (the placeholders of now and of the pause's
 /// start given): pending and not under a live lease, no live lease (or wait for a retry:
 /// the user's backoff) on any of the user's notifications, not fetched since the pause's
-/// start. (The claims join the user's usable
-/// credentials.)
+/// start. (The claims join the user's usable credentials.)
 fn claimable(now: &str, since: &str) -> String {
     format!(
         "p.done_at IS NULL AND (p.lease_until IS NULL OR p.lease_until <= {now}) \

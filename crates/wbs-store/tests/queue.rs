@@ -168,7 +168,7 @@ async fn claims_lease_coalesce_and_complete(store: &Store, base: i64) {
     let first = claimed(store, "w9", lease).await;
     assert_eq!((first.userid, first.attempts), (e, 0));
     store
-        .complete_and_retry(&first, &[group(1)], &[], Duration::ZERO)
+        .complete_and_retry(&first, &[group(1)], &[], Duration::from_secs(1))
         .await
         .unwrap();
     assert!(matches!(
@@ -179,11 +179,24 @@ async fn claims_lease_coalesce_and_complete(store: &Store, base: i64) {
     ));
     let kept = store.groups(&HistoryQuery::new(e)).await.unwrap();
     assert_eq!(kept.len(), 1);
-    let again = claimed(store, "w9", lease).await;
+    // The wait holds the user: a notification inside the window is already covered, one
+    // outside it waits too, and both are fetched with the retry.
+    assert_eq!(store.enqueue(&note(e.get(), 1, 2)).await.unwrap(), None);
+    let later = store
+        .enqueue(&note(e.get(), 10, 20))
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(
-        (again.userid, &again.ids, again.attempts),
-        (e, &first.ids, 1)
+        store.claim("w9", lease, Duration::ZERO).await.unwrap(),
+        None
     );
+    tokio::time::sleep(Duration::from_millis(2_100)).await;
+    let again = claimed(store, "w9", lease).await;
+    let mut ids = first.ids.clone();
+    ids.push(later);
+    assert_eq!((again.userid, &again.ids, again.attempts), (e, &ids, 1));
+    assert_eq!((again.startdate.secs(), again.enddate.secs()), (1, 20));
     store.complete(&again, &[], &[], None).await.unwrap();
 }
 
