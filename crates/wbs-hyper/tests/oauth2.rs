@@ -351,16 +351,23 @@ async fn sandbox_login_store() -> (
     (sim, first, dir, Arc::new(store))
 }
 
-/// A client of `set` on the sandbox, on the sandbox's clock, keeping its sets in `store`.
-fn client_on(sim: &Arc<RunningSim>, store: &Arc<wbs_store::Store>, set: TokenSet) -> Client {
-    let (clock_of, system) = (sim.clone(), wbs_hyper::system_clock());
-    Client::builder_oauth2(app(), set, store.clone())
-        .base_url(sim.base_url())
-        .clock(Arc::new(move || {
+/// A client of `set` on the sandbox, keeping its sets in `store`; on the sandbox's clock
+/// (it refreshes ahead of the expiry), or on the system's (it learns of the expiry from a
+/// 401).
+fn client_on(
+    sim: &Arc<RunningSim>,
+    store: &Arc<wbs_store::Store>,
+    set: TokenSet,
+    sandbox_clock: bool,
+) -> Client {
+    let mut builder = Client::builder_oauth2(app(), set, store.clone()).base_url(sim.base_url());
+    if sandbox_clock {
+        let (clock_of, system) = (sim.clone(), wbs_hyper::system_clock());
+        builder = builder.clock(Arc::new(move || {
             system() + clock_of.with(|s| s.clock_offset())
-        }))
-        .build()
-        .unwrap()
+        }));
+    }
+    builder.build().unwrap()
 }
 
 /// The store as the client's sink: each refreshed set lands in it; a second client (another
@@ -370,7 +377,8 @@ fn client_on(sim: &Arc<RunningSim>, store: &Arc<wbs_store::Store>, set: TokenSet
 async fn the_store_keeps_refreshed_sets_and_hands_newer_ones_over() {
     let (sim, first, _dir, store) = sandbox_login_store().await;
     let user = UserId::new(10_000);
-    let build = |set: TokenSet| client_on(&sim, &store, set);
+    // The system's clock: each client learns of the expiry from a 401.
+    let build = |set: TokenSet| client_on(&sim, &store, set, false);
     let one = build(first.clone());
     sim.with(|s| s.advance_clock(4 * 3_600));
     one.probe().await.unwrap();
@@ -397,7 +405,7 @@ async fn the_store_keeps_refreshed_sets_and_hands_newer_ones_over() {
 #[tokio::test]
 async fn a_stored_set_that_expired_too_is_refreshed_from_its_own_token() {
     let (sim, first, _dir, store) = sandbox_login_store().await;
-    let build = |set: TokenSet| client_on(&sim, &store, set);
+    let build = |set: TokenSet| client_on(&sim, &store, set, true);
     let one = build(first.clone());
     sim.with(|s| s.advance_clock(4 * 3_600));
     one.probe().await.unwrap();

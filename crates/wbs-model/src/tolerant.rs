@@ -8,7 +8,7 @@
 //!   left", which would end a pager early).
 //! - A string that is not UTF-8, or holds a surrogate escape cut from its pair, is read
 //!   with U+FFFD in place of each broken part (the WHATWG decoding): wbs-proto repairs a
-//!   response body so before decoding it again. (Elsewhere, such a string is a problem of
+//!   response body this way, then decodes it again. (Elsewhere, such a string is a problem of
 //!   the document: a file or the sandbox's admin input is refused, not altered.)
 //! - Any other shape is a described problem ("a string that is not an integer"), never a
 //!   panic; unknown fields are ignored.
