@@ -162,9 +162,8 @@ impl<'de> Visitor<'de> for PageVisitor {
             Some(Err(what)) => return Ok(Err(invalid("more", format!("more is {what}")))),
         };
         let offset = match optional("offset", offset) {
-            Ok(None) => None,
-            Ok(Some(o)) => match u64::try_from(o) {
-                Ok(o) => Some(o),
+            Ok(o) => match o.map(u64::try_from).transpose() {
+                Ok(o) => o,
                 Err(_) => return Ok(Err(invalid("offset", "offset is a negative count".into()))),
             },
             Err(detail) => return Ok(Err(invalid("offset", detail))),

@@ -75,30 +75,25 @@ impl fmt::Debug for Signed {
 
 /// A base string with the value of its `oauth_verifier`, if any, left out.
 fn without_verifier(base_string: &str) -> std::borrow::Cow<'_, str> {
-    // In a base string, `=` and `&` between parameters are encoded again (`%3D`, `%26`);
-    // the first parameter follows the second plain `&`. The name is matched whole.
+    // A base string is `method&uri&parameters`, with the parameters' own `=` and `&`
+    // encoded again (`%3D`, `%26`): each parameter is one `%26`-separated part.
     const NAME: &str = "oauth_verifier%3D";
-    let params = base_string
-        .match_indices('&')
-        .nth(1)
-        .map_or(base_string.len(), |(i, _)| i + 1);
-    let rest = base_string.get(params..).unwrap_or_default();
-    let found = if rest.starts_with(NAME) {
-        Some(params)
-    } else {
-        rest.find(&format!("%26{NAME}")).map(|i| params + i + 3)
-    };
-    let Some(at) = found.map(|i| i + NAME.len()) else {
-        return base_string.into();
-    };
-    let rest = base_string.get(at..).unwrap_or_default();
-    let end = rest.find("%26").unwrap_or(rest.len());
-    format!(
-        "{}<redacted>{}",
-        base_string.get(..at).unwrap_or_default(),
-        rest.get(end..).unwrap_or_default()
-    )
-    .into()
+    match base_string.rsplit_once('&') {
+        Some((head, params)) if params.split("%26").any(|p| p.starts_with(NAME)) => {
+            let parts: Vec<&str> = params
+                .split("%26")
+                .map(|p| {
+                    if p.starts_with(NAME) {
+                        "oauth_verifier%3D<redacted>"
+                    } else {
+                        p
+                    }
+                })
+                .collect();
+            format!("{head}&{}", parts.join("%26")).into()
+        }
+        _ => base_string.into(),
+    }
 }
 
 impl Signed {

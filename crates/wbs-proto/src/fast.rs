@@ -213,10 +213,8 @@ impl<'a> Parser<'a> {
                 }
                 b"offset" => {
                     seen = once(seen, 4)?;
-                    offset = match p.opt_int()? {
-                        Some(o) => Some(u64::try_from(o).ok()?),
-                        None => None,
-                    };
+                    // A negative offset is the general decoder's to refuse.
+                    offset = p.opt_int()?.map(u64::try_from).transpose().ok()?;
                 }
                 b"timezone" => {
                     seen = once(seen, 8)?;

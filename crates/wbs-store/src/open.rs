@@ -129,8 +129,9 @@ impl Store {
     /// (unless the URL's `options` or the server's settings set them, to a value or to 0):
     /// a statement that runs, or waits for a lock, over [`STATEMENT_TIMEOUT`] is cancelled,
     /// and a session idle inside a transaction over [`IDLE_IN_TRANSACTION_TIMEOUT`] is
-    /// ended, freeing its locks: no caller waits without end on a stuck peer. (The migration runs without them: an instance waiting for
-    /// another's migration waits as long as it takes.)
+    /// ended, freeing its locks: no caller waits without end on a stuck peer. (The
+    /// migration runs without them: an instance waiting for another's migration waits as
+    /// long as it takes.)
     pub async fn open_postgres(url: &str) -> Result<Self> {
         sqlx::any::install_default_drivers();
         let migrating = AnyPoolOptions::new()

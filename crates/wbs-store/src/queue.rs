@@ -51,6 +51,8 @@ where
         .rows_affected())
 }
 
+/// A claim completed: done at `$1`.
+const DONE: &str = "done_at = $1, lease_until = NULL";
 /// A claim given back: tried once more, held by nobody, claimable again at `$1`.
 const RELEASE: &str = "attempts = attempts + 1, lease_owner = NULL, lease_until = $1";
 
@@ -190,14 +192,12 @@ impl Store {
         retry_in: Option<Duration>,
     ) -> Result<()> {
         let mut tx = self.pool.begin().await?;
-        let held = match retry_in {
-            None => self.mark_done(&mut tx, claim).await?,
-            Some(retry_in) => {
-                let until = self.clock().saturating_add(seconds(retry_in));
-                update_held(&mut *tx, RELEASE, until, claim).await?
-            }
+        // Done, or given back as a release gives it.
+        let (set, at) = match retry_in {
+            None => (DONE, self.clock()),
+            Some(retry_in) => (RELEASE, self.clock().saturating_add(seconds(retry_in))),
         };
-        if held != claim.ids.len() as u64 {
+        if update_held(&mut *tx, set, at, claim).await? != claim.ids.len() as u64 {
             return Err(Error::LeaseLost);
         }
         crate::sync::keep_page(
@@ -212,16 +212,6 @@ impl Store {
         .await?;
         tx.commit().await?;
         Ok(())
-    }
-
-    async fn mark_done(&self, tx: &mut sqlx::AnyConnection, claim: &Claim) -> Result<u64> {
-        update_held(
-            &mut *tx,
-            "done_at = $1, lease_until = NULL",
-            self.clock(),
-            claim,
-        )
-        .await
     }
 
     /// Extends a claim's lease to `lease` from now, for a fetch that takes longer than a
