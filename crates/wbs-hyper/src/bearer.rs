@@ -2,7 +2,8 @@
 //! status 401, by one caller at a time (single flight: concurrent callers wait for that one
 //! refresh), and handed to a [`TokenSink`] that keeps it **before** the new access token is
 //! used: the old refresh token stays valid until then, so a crash between the refresh and
-//! the write is retried with the old one.
+//! the write is retried with the old one. A set the sink refuses is held, unused, and
+//! offered to it again at the next refresh instead of trading once more.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -44,11 +45,17 @@ pub(crate) struct Bearer {
     pub(crate) refreshes: AtomicU64,
 }
 
-/// The token set in use, and the last refresh that failed: callers that waited for a
-/// refresh which then failed get that failure, instead of each trying again in turn.
+/// The token set in use, the last refresh that failed (callers that waited for a refresh
+/// which then failed get that failure, instead of each trying again in turn), and a set
+/// the service issued that the sink could not keep yet.
 pub(crate) struct State {
     pub(crate) set: TokenSet,
     pub(crate) failed: Option<Failed>,
+    /// Traded but not kept: never used (its first use would retire the refresh token that
+    /// is kept), and offered to the sink again at the next refresh instead of trading once
+    /// more. The kept refresh token dies 8 h after the trade; this one lives a year, so
+    /// a sink that fails for longer than that loses nothing while the process runs.
+    pub(crate) unsaved: Option<TokenSet>,
 }
 
 /// A refresh that failed: when, whether trying again later may succeed, and why.
@@ -73,7 +80,11 @@ impl Failed {
 
 impl State {
     pub(crate) fn new(set: TokenSet) -> Self {
-        Self { set, failed: None }
+        Self {
+            set,
+            failed: None,
+            unsaved: None,
+        }
     }
 }
 
@@ -111,7 +122,7 @@ impl Bearer {
         let asked = Instant::now();
         let mut state = self.lock(t).await?;
         let now = (self.clock)();
-        if state.set.expires_at.saturating_sub(self.margin) <= now {
+        if self.expiring(&state.set) {
             if let Err(e) = self.refresh(t, &mut state, asked).await {
                 if state.set.expires_at <= now {
                     return Err(e);
@@ -139,9 +150,10 @@ impl Bearer {
 
     /// Trades the refresh token for a new set, keeps it through the sink, then uses it. A
     /// newer set the sink already holds (another process refreshed) is taken instead, and
-    /// traded in turn if it is about to expire too. On
-    /// any failure the current set stays (its refresh token still valid); a failure that
-    /// happened while this caller waited is returned as it is, not tried again.
+    /// traded in turn if it is about to expire too. On any failure the current set stays
+    /// (its refresh token still valid), and a new set the sink did not keep is held for the
+    /// next refresh; a failure that happened while this caller waited is returned as it
+    /// is, not tried again.
     async fn refresh(
         &self,
         t: &Transport<'_>,
@@ -151,7 +163,7 @@ impl Bearer {
         if let Some(f) = state.failed.as_ref().filter(|f| f.at >= asked) {
             return Err(f.error());
         }
-        match self.try_refresh(t, &mut state.set).await {
+        match self.try_refresh(t, state).await {
             Ok(()) => {
                 state.failed = None;
                 Ok(())
@@ -176,47 +188,73 @@ impl Bearer {
         }
     }
 
-    async fn try_refresh(&self, t: &Transport<'_>, set: &mut TokenSet) -> Result<(), Error> {
+    async fn try_refresh(&self, t: &Transport<'_>, state: &mut State) -> Result<(), Error> {
         let stored = self
             .sink
-            .load(set.userid)
+            .load(state.set.userid)
             .await
             .map_err(|e| Error::new(Kind::Persist, Some(e)))?;
         // Another process refreshed: its set is taken in any case, since its use may have
         // retired the refresh token this one holds; and if it too is about to expire, it
-        // is its refresh token that is traded.
-        if let Some(newer) = stored
-            .filter(|s| s.refresh_token != set.refresh_token && s.expires_at >= set.expires_at)
-        {
-            *set = newer;
-            if set.expires_at.saturating_sub(self.margin) > (self.clock)() {
+        // is its refresh token that is traded. A set of ours not kept yet is then moot.
+        if let Some(newer) = stored.filter(|s| {
+            s.refresh_token != state.set.refresh_token && s.expires_at >= state.set.expires_at
+        }) {
+            state.set = newer;
+            state.unsaved = None;
+            if !self.expiring(&state.set) {
                 return Ok(());
             }
         }
+        // A set traded earlier that the sink did not keep is kept now, not traded again
+        // (unless it is about to expire too: then its own refresh token is traded).
+        let new = match state.unsaved.take() {
+            Some(pending) if !self.expiring(&pending) => pending,
+            pending => {
+                let from = pending.as_ref().unwrap_or(&state.set);
+                match self.trade(t, from).await {
+                    Ok(new) => new,
+                    Err(e) => {
+                        state.unsaved = pending;
+                        return Err(e);
+                    }
+                }
+            }
+        };
+        if let Err(e) = self.sink.save(&new).await {
+            state.unsaved = Some(new);
+            return Err(Error::new(Kind::Persist, Some(e)));
+        }
+        state.set = new;
+        self.refreshes.fetch_add(1, Ordering::Relaxed);
+        tracing::debug!(
+            userid = state.set.userid,
+            expires_at = state.set.expires_at,
+            "access token refreshed"
+        );
+        Ok(())
+    }
+
+    /// Whether a set's access token expires within the margin.
+    fn expiring(&self, set: &TokenSet) -> bool {
+        set.expires_at.saturating_sub(self.margin) <= (self.clock)()
+    }
+
+    /// Trades `from`'s refresh token for a new set of the same user.
+    async fn trade(&self, t: &Transport<'_>, from: &TokenSet) -> Result<TokenSet, Error> {
         let body = token_request_body(
             &self.app,
-            Grant::RefreshToken(&set.refresh_token),
+            Grant::RefreshToken(&from.refresh_token),
             ClientAuth::Secret,
         );
         let new = request_tokens(t, &self.token_url, body, &self.clock).await?;
-        if new.userid != set.userid {
+        if new.userid != from.userid {
             return Err(Error::new(
                 Kind::Token2(wbs_proto::wbs_oauth2::TokenError::Field { field: "userid" }),
                 None,
             ));
         }
-        self.sink
-            .save(&new)
-            .await
-            .map_err(|e| Error::new(Kind::Persist, Some(e)))?;
-        *set = new;
-        self.refreshes.fetch_add(1, Ordering::Relaxed);
-        tracing::debug!(
-            userid = set.userid,
-            expires_at = set.expires_at,
-            "access token refreshed"
-        );
-        Ok(())
+        Ok(new)
     }
 }
 

@@ -174,7 +174,8 @@ impl Error {
             || matches!(&self.kind, Kind::Token2(e) if e.is_rate_limited())
     }
 
-    /// A refreshed token set could not be kept: the old one is still in use.
+    /// A refreshed token set could not be kept: the old one is still in use, and the new
+    /// one is held, unused, and offered to the sink again at the next refresh.
     pub fn is_persist(&self) -> bool {
         matches!(self.kind, Kind::Persist)
     }

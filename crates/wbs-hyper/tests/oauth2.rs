@@ -1,6 +1,7 @@
 //! Today's service, OAuth 2, against the sandbox over HTTP: the whole flow and its
 //! refusals, 30 simulated days of hourly syncs without a new authorization, the refreshed
-//! token kept before its first use, a crash between refresh and write recovered, and 50
+//! token kept before its first use, a crash between refresh and write recovered, a set the
+//! sink refused kept once it works (past the old refresh token's 8 hours too), and 50
 //! concurrent requests at the expiry costing one refresh.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a test fails by panicking
 
@@ -278,6 +279,57 @@ async fn a_crash_between_refresh_and_write_recovers_with_the_old_refresh_token()
         .expose()
         .to_owned();
     assert!(exchange_refresh(&sim, &newest).await.is_ok());
+}
+
+/// A sink that fails while the process runs on: the set the service issued is held, never
+/// used, and kept once the sink works again, not traded a second time; and held past the
+/// old refresh token's 8 hours, it still saves the user (its own refresh token is traded).
+#[tokio::test]
+async fn a_set_the_sink_could_not_keep_is_kept_later_not_lost() {
+    let sim = Arc::new(sandbox().await);
+    let kept = login(&sim).await;
+    let recorder = Recorder::new(&sim, true);
+    // On the sandbox's clock: it refreshes ahead of the expiry, without a 401 first.
+    let (clock_of, system) = (sim.clone(), wbs_hyper::system_clock());
+    let client = Client::builder_oauth2(app(), kept, recorder.clone())
+        .base_url(sim.base_url())
+        .clock(Arc::new(move || {
+            system() + clock_of.with(|s| s.clock_offset())
+        }))
+        .build()
+        .unwrap();
+    sim.with(|s| s.advance_clock(4 * 3_600));
+    assert!(client.probe().await.unwrap_err().is_persist());
+    // The sink works again: the held set is kept and used; the only request is the call.
+    recorder.fail.store(false, Ordering::SeqCst);
+    let seen = sim.requests_seen();
+    client.probe().await.unwrap();
+    assert_eq!(sim.requests_seen() - seen, 1, "traded again");
+    assert_eq!(client.token_refreshes(), 1);
+    assert_eq!(recorder.saved.lock().unwrap().len(), 1);
+    assert_eq!(
+        client.token_set().await.unwrap(),
+        recorder.saved.lock().unwrap()[0]
+    );
+
+    // Again, and the sink stays down past the kept refresh token's grace.
+    let kept = client.token_set().await.unwrap();
+    recorder.fail.store(true, Ordering::SeqCst);
+    sim.with(|s| s.advance_clock(4 * 3_600));
+    assert!(client.probe().await.unwrap_err().is_persist());
+    sim.with(|s| s.advance_clock(9 * 3_600));
+    assert!(
+        exchange_refresh(&sim, kept.refresh_token.expose())
+            .await
+            .is_err(),
+        "the kept refresh token outlived its 8 hours"
+    );
+    recorder.fail.store(false, Ordering::SeqCst);
+    client.probe().await.unwrap();
+    assert_eq!(client.token_refreshes(), 2);
+    let saved = recorder.saved.lock().unwrap().clone();
+    assert_eq!(saved.len(), 2);
+    assert_eq!(client.token_set().await.unwrap(), saved[1]);
 }
 
 /// A refresh by hand (what another process holding the token would send).
