@@ -28,6 +28,13 @@ pub enum Error {
         /// What came before the first `:`.
         scheme: String,
     },
+    /// The database did not answer a call within the store's deadline
+    /// ([`Store::with_deadline`](crate::Store::with_deadline)); it may answer again later.
+    #[error("the database did not answer within {after:?}")]
+    Timeout {
+        /// The deadline.
+        after: std::time::Duration,
+    },
     /// A queue claim's lease ended and another worker took its user: nothing was written.
     #[error("the claim's lease was lost to another worker")]
     LeaseLost,

@@ -114,55 +114,64 @@ impl Store {
     /// The groups a query selects, newest first (by date, then id), each whole and exactly
     /// as stored.
     pub async fn groups(&self, query: &HistoryQuery) -> Result<Vec<MeasureGroup>> {
-        let (filter, params) = query.filter();
-        let sql = format!(
-            "SELECT g.grpid, g.attrib, g.date, g.category, g.created, g.modified, g.deviceid, \
+        self.bounded(async {
+            let (filter, params) = query.filter();
+            let sql = format!(
+                "SELECT g.grpid, g.attrib, g.date, g.category, g.created, g.modified, g.deviceid, \
              g.hash_deviceid, g.model, g.modelid, g.timezone, g.comment, \
              m.type, m.value, m.unit, m.position, m.algo, m.fm \
              FROM measure_groups g LEFT JOIN measures m \
              ON m.userid = g.userid AND m.grpid = g.grpid \
              WHERE {filter} ORDER BY g.date DESC, g.grpid DESC, m.idx"
-        );
-        let mut q = sqlx::query(&sql);
-        for p in params {
-            q = q.bind(p);
-        }
-        let rows = q.fetch_all(&self.pool).await?;
-        let mut groups: Vec<MeasureGroup> = Vec::new();
-        for row in &rows {
-            let grpid = GroupId::new(row.try_get(0)?);
-            if groups.last().is_none_or(|g| g.grpid != grpid) {
-                groups.push(group_of(row, grpid)?);
+            );
+            let mut q = sqlx::query(&sql);
+            for p in params {
+                q = q.bind(p);
             }
-            if let Some(measure) = measure_of(row)? {
-                if let Some(g) = groups.last_mut() {
-                    g.measures.push(measure);
+            let rows = q.fetch_all(&self.pool).await?;
+            let mut groups: Vec<MeasureGroup> = Vec::new();
+            for row in &rows {
+                let grpid = GroupId::new(row.try_get(0)?);
+                if groups.last().is_none_or(|g| g.grpid != grpid) {
+                    groups.push(group_of(row, grpid)?);
+                }
+                if let Some(measure) = measure_of(row)? {
+                    if let Some(g) = groups.last_mut() {
+                        g.measures.push(measure);
+                    }
                 }
             }
-        }
-        Ok(groups)
+            Ok(groups)
+        })
+        .await
     }
 
     /// How many groups a query selects.
     pub async fn count_groups(&self, query: &HistoryQuery) -> Result<u64> {
-        let (filter, params) = query.filter();
-        let sql = format!("SELECT COUNT(*) FROM measure_groups g WHERE {filter}");
-        let mut q = sqlx::query_scalar::<_, i64>(&sql);
-        for p in params {
-            q = q.bind(p);
-        }
-        let n = q.fetch_one(&self.pool).await?;
-        Ok(u64::try_from(n).unwrap_or(0))
+        self.bounded(async {
+            let (filter, params) = query.filter();
+            let sql = format!("SELECT COUNT(*) FROM measure_groups g WHERE {filter}");
+            let mut q = sqlx::query_scalar::<_, i64>(&sql);
+            for p in params {
+                q = q.bind(p);
+            }
+            let n = q.fetch_one(&self.pool).await?;
+            Ok(u64::try_from(n).unwrap_or(0))
+        })
+        .await
     }
 
     /// Upserts groups in one transaction, without a cursor (an import, or a notification's
     /// groups kept apart from the sync).
     pub async fn ingest(&self, userid: UserId, groups: &[MeasureGroup]) -> Result<()> {
-        let mut tx = self.pool.begin().await?;
-        crate::users::ensure_user(&mut tx, userid).await?;
-        upsert_groups(&mut tx, self.backend(), userid, groups).await?;
-        tx.commit().await?;
-        Ok(())
+        self.bounded(async {
+            let mut tx = self.pool.begin().await?;
+            crate::users::ensure_user(&mut tx, userid).await?;
+            upsert_groups(&mut tx, self.backend(), userid, groups).await?;
+            tx.commit().await?;
+            Ok(())
+        })
+        .await
     }
 }
 

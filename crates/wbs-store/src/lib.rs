@@ -26,6 +26,10 @@
 //! at any moment leaves the store as it was after some page, and the next synchronisation
 //! resumes after that page ([`wbs_proto::SyncCursor::progress`]).
 //!
+//! Nothing waits without end on the database: each call fails with [`Error::Timeout`] at
+//! the store's deadline ([`CALL_DEADLINE`], [`Store::with_deadline`]), and PostgreSQL
+//! cancels a statement over [`STATEMENT_TIMEOUT`].
+//!
 //! Queries are written once, with `$1`-style parameters both backends read, through
 //! sqlx's runtime `Any` driver (checked at run time against the migrated schema, not at
 //! compile time: the crate builds without a database).
@@ -64,7 +68,7 @@ mod users;
 pub use error::{Error, Result};
 pub use groups::HistoryQuery;
 pub use open::{
-    default_sqlite_path, sqlite_path, Backend, Store, IDLE_IN_TRANSACTION_TIMEOUT,
+    default_sqlite_path, sqlite_path, Backend, Store, CALL_DEADLINE, IDLE_IN_TRANSACTION_TIMEOUT,
     STATEMENT_TIMEOUT,
 };
 pub use queue::{Claim, MAX_BATCH};

@@ -30,7 +30,16 @@ pub struct Store {
     backend: Backend,
     /// The database's clock as seen from this process (this process's, on SQLite).
     clock: Arc<DbClock>,
+    /// How long one call may take, all its statements, before it is given up.
+    deadline: Duration,
 }
+
+/// How long one call of a store may take, by default, before it fails with
+/// [`Error::Timeout`]: a database that stops answering (a partition, a server gone
+/// without closing its sockets) is otherwise waited for without end, since the driver
+/// sets no TCP keepalive and PostgreSQL's `statement_timeout` cannot fire on a server
+/// that is away. Four times [`STATEMENT_TIMEOUT`], for a call of several statements.
+pub const CALL_DEADLINE: Duration = Duration::from_secs(120);
 
 /// The database's clock less this process's, in milliseconds, and when that was measured
 /// (Unix seconds, this process's clock; never, on SQLite).
@@ -121,6 +130,7 @@ impl Store {
             pool,
             backend: Backend::Sqlite,
             clock: Arc::default(),
+            deadline: CALL_DEADLINE,
         })
     }
 
@@ -151,6 +161,7 @@ impl Store {
             pool,
             backend: Backend::Postgres,
             clock: Arc::default(),
+            deadline: CALL_DEADLINE,
         };
         store.measure_clock().await?;
         Ok(store)
@@ -163,10 +174,13 @@ impl Store {
     /// it when it starts. Measured: a claim's pick took 8.8 ms over 1,221 pending rows on
     /// stale statistics (a scan, a join and a sort), 0.6 ms after.
     pub async fn analyze_queue(&self) -> Result<()> {
-        if self.backend == Backend::Postgres {
-            self.pool.execute("ANALYZE notifications").await?;
-        }
-        Ok(())
+        self.bounded(async {
+            if self.backend == Backend::Postgres {
+                self.pool.execute("ANALYZE notifications").await?;
+            }
+            Ok(())
+        })
+        .await
     }
 
     /// Unix seconds now by the database's clock, as last measured (this process's clock
@@ -203,6 +217,32 @@ impl Store {
             .store(db.saturating_sub(local), Ordering::Relaxed);
         self.clock.measured_at.store(now(), Ordering::Relaxed);
         Ok(())
+    }
+
+    /// The same store, each of whose calls fails with [`Error::Timeout`] once it has taken
+    /// `deadline` ([`CALL_DEADLINE`] unless set). A transaction that a call given up had
+    /// not committed is rolled back; a statement already sent may still be carried out by
+    /// a database that was only slow, as when any answer is lost.
+    pub fn with_deadline(mut self, deadline: Duration) -> Self {
+        self.deadline = deadline;
+        self
+    }
+
+    /// How long one call may take before it fails with [`Error::Timeout`].
+    pub fn deadline(&self) -> Duration {
+        self.deadline
+    }
+
+    /// `call`, given up with [`Error::Timeout`] once it has taken the deadline.
+    pub(crate) async fn bounded<T>(
+        &self,
+        call: impl std::future::Future<Output = Result<T>>,
+    ) -> Result<T> {
+        tokio::time::timeout(self.deadline, call)
+            .await
+            .unwrap_or(Err(Error::Timeout {
+                after: self.deadline,
+            }))
     }
 
     /// Which database this is.

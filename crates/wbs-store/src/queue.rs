@@ -68,18 +68,22 @@ impl Store {
     /// notification of the same user, not yet claimed, already covers its window: that one
     /// is durable, and its fetch (which starts later) reads what this one announces.
     pub async fn enqueue(&self, n: &Notification) -> Result<Option<i64>> {
-        Ok(self.enqueue_all(std::slice::from_ref(n)).await?.pop())
+        self.bounded(async { Ok(self.enqueue_all(std::slice::from_ref(n)).await?.pop()) })
+            .await
     }
 
     /// Keeps notifications in one statement (one disk flush for all: the webhook's
     /// concurrent requests commit together), each as [`Store::enqueue`]; returns the ids
     /// of the new entries. [`MAX_BATCH`] to a statement.
     pub async fn enqueue_all(&self, ns: &[Notification]) -> Result<Vec<i64>> {
-        let mut ids = Vec::new();
-        for chunk in ns.chunks(MAX_BATCH) {
-            ids.extend(self.enqueue_chunk(chunk).await?);
-        }
-        Ok(ids)
+        self.bounded(async {
+            let mut ids = Vec::new();
+            for chunk in ns.chunks(MAX_BATCH) {
+                ids.extend(self.enqueue_chunk(chunk).await?);
+            }
+            Ok(ids)
+        })
+        .await
     }
 
     async fn enqueue_chunk(&self, ns: &[Notification]) -> Result<Vec<i64>> {
@@ -122,35 +126,38 @@ impl Store {
         lease: Duration,
         pause: Duration,
     ) -> Result<Option<Claim>> {
-        self.keep_clock().await?;
-        let now = self.clock();
-        let until = now.saturating_add(seconds(lease).max(1));
-        let since = if pause.is_zero() {
-            i64::MAX
-        } else {
-            now.saturating_sub(seconds(pause))
-        };
-        let rows = match self.backend() {
-            Backend::Sqlite => claim_sqlite(&self.pool, owner, until, now, since).await?,
-            Backend::Postgres => {
-                let mut picked = Picked::Nobody;
-                // A claim that lost its user to one committed meanwhile tries the next
-                // (each loss is another claim's success: this ends).
-                for _ in 0..MAX_LOST {
-                    let mut tx = self.pool.begin().await?;
-                    picked = claim_postgres(&mut tx, owner, until, now, since).await?;
-                    tx.commit().await?;
-                    if !matches!(picked, Picked::Lost) {
-                        break;
+        self.bounded(async {
+            self.keep_clock().await?;
+            let now = self.clock();
+            let until = now.saturating_add(seconds(lease).max(1));
+            let since = if pause.is_zero() {
+                i64::MAX
+            } else {
+                now.saturating_sub(seconds(pause))
+            };
+            let rows = match self.backend() {
+                Backend::Sqlite => claim_sqlite(&self.pool, owner, until, now, since).await?,
+                Backend::Postgres => {
+                    let mut picked = Picked::Nobody;
+                    // A claim that lost its user to one committed meanwhile tries the next
+                    // (each loss is another claim's success: this ends).
+                    for _ in 0..MAX_LOST {
+                        let mut tx = self.pool.begin().await?;
+                        picked = claim_postgres(&mut tx, owner, until, now, since).await?;
+                        tx.commit().await?;
+                        if !matches!(picked, Picked::Lost) {
+                            break;
+                        }
+                    }
+                    match picked {
+                        Picked::Rows(rows) => rows,
+                        Picked::Nobody | Picked::Lost => Vec::new(),
                     }
                 }
-                match picked {
-                    Picked::Rows(rows) => rows,
-                    Picked::Nobody | Picked::Lost => Vec::new(),
-                }
-            }
-        };
-        claim_of(owner, &rows)
+            };
+            claim_of(owner, &rows)
+        })
+        .await
     }
 
     /// Completes a claim in one transaction with what it fetched: the groups (upserted),
@@ -164,7 +171,8 @@ impl Store {
         skipped: &[SkippedGroup],
         cursor: Option<&SyncCursor>,
     ) -> Result<()> {
-        self.finish(claim, groups, skipped, cursor, None).await
+        self.bounded(async { self.finish(claim, groups, skipped, cursor, None).await })
+            .await
     }
 
     /// As [`Store::complete`], for a fetch that left malformed groups out: what it fetched
@@ -179,8 +187,11 @@ impl Store {
         skipped: &[SkippedGroup],
         retry_in: Duration,
     ) -> Result<()> {
-        self.finish(claim, groups, skipped, None, Some(retry_in))
-            .await
+        self.bounded(async {
+            self.finish(claim, groups, skipped, None, Some(retry_in))
+                .await
+        })
+        .await
     }
 
     async fn finish(
@@ -217,45 +228,58 @@ impl Store {
     /// Extends a claim's lease to `lease` from now, for a fetch that takes longer than a
     /// lease; [`Error::LeaseLost`] if it already ended and another worker took the user.
     pub async fn renew(&self, claim: &Claim, lease: Duration) -> Result<()> {
-        let until = self.clock().saturating_add(seconds(lease).max(1));
-        if update_held(&self.pool, "lease_until = $1", until, claim).await?
-            != claim.ids.len() as u64
-        {
-            return Err(Error::LeaseLost);
-        }
-        Ok(())
+        self.bounded(async {
+            let until = self.clock().saturating_add(seconds(lease).max(1));
+            if update_held(&self.pool, "lease_until = $1", until, claim).await?
+                != claim.ids.len() as u64
+            {
+                return Err(Error::LeaseLost);
+            }
+            Ok(())
+        })
+        .await
     }
 
     /// Gives a claim back after a failure: tried once more, claimable again after
     /// `retry_in` (a backoff), by any worker.
     pub async fn release(&self, claim: &Claim, retry_in: Duration) -> Result<()> {
-        update_held(
-            &self.pool,
-            RELEASE,
-            self.clock().saturating_add(seconds(retry_in)),
-            claim,
-        )
-        .await?;
-        Ok(())
+        self.bounded(async {
+            update_held(
+                &self.pool,
+                RELEASE,
+                self.clock().saturating_add(seconds(retry_in)),
+                claim,
+            )
+            .await?;
+            Ok(())
+        })
+        .await
     }
 
     /// Deletes notifications done over a day ago (the pause of [`Store::claim`] looks
     /// back seconds): the table holds a day's traffic, not all of it. Workers call it
     /// when idle.
     pub async fn prune_done(&self) -> Result<u64> {
-        Ok(sqlx::query("DELETE FROM notifications WHERE done_at < $1")
-            .bind(self.clock().saturating_sub(KEEP_DONE))
-            .execute(&self.pool)
-            .await?
-            .rows_affected())
+        self.bounded(async {
+            Ok(sqlx::query("DELETE FROM notifications WHERE done_at < $1")
+                .bind(self.clock().saturating_sub(KEEP_DONE))
+                .execute(&self.pool)
+                .await?
+                .rows_affected())
+        })
+        .await
     }
 
     /// Notifications not done yet (claimed or not).
     pub async fn queue_depth(&self) -> Result<u64> {
-        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM notifications WHERE done_at IS NULL")
-            .fetch_one(&self.pool)
-            .await?;
-        Ok(u64::try_from(n).unwrap_or(0))
+        self.bounded(async {
+            let n: i64 =
+                sqlx::query_scalar("SELECT COUNT(*) FROM notifications WHERE done_at IS NULL")
+                    .fetch_one(&self.pool)
+                    .await?;
+            Ok(u64::try_from(n).unwrap_or(0))
+        })
+        .await
     }
 }
 

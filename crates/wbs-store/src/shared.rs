@@ -39,36 +39,42 @@ impl Store {
     /// booked before it (or now, if that is past); returns how long from now until it.
     /// One statement on one row: instances booking together are given distinct slots.
     pub async fn book_slot(&self, consumer: &str, interval: Duration) -> Result<Duration> {
-        let (now, max) = clock(self.backend());
-        let sql = format!(
-            "INSERT INTO rate_slots (consumer, next_slot) VALUES ($1, {now} + $2) \
+        self.bounded(async {
+            let (now, max) = clock(self.backend());
+            let sql = format!(
+                "INSERT INTO rate_slots (consumer, next_slot) VALUES ($1, {now} + $2) \
              ON CONFLICT (consumer) DO UPDATE \
              SET next_slot = {max}(rate_slots.next_slot, {now}) + $2 \
              RETURNING next_slot - $2 - {now}"
-        );
-        let wait: i64 = sqlx::query_scalar(&sql)
-            .bind(consumer)
-            .bind(micros(interval))
-            .fetch_one(&self.pool)
-            .await?;
-        Ok(Duration::from_micros(u64::try_from(wait).unwrap_or(0)))
+            );
+            let wait: i64 = sqlx::query_scalar(&sql)
+                .bind(consumer)
+                .bind(micros(interval))
+                .fetch_one(&self.pool)
+                .await?;
+            Ok(Duration::from_micros(u64::try_from(wait).unwrap_or(0)))
+        })
+        .await
     }
 
     /// Books no slot of a consumer's rate limit before `pause` from now (the service said
     /// the limit was passed).
     pub async fn hold_slots(&self, consumer: &str, pause: Duration) -> Result<()> {
-        let (now, max) = clock(self.backend());
-        let sql = format!(
-            "INSERT INTO rate_slots (consumer, next_slot) VALUES ($1, {now} + $2) \
+        self.bounded(async {
+            let (now, max) = clock(self.backend());
+            let sql = format!(
+                "INSERT INTO rate_slots (consumer, next_slot) VALUES ($1, {now} + $2) \
              ON CONFLICT (consumer) DO UPDATE \
              SET next_slot = {max}(rate_slots.next_slot, {now} + $2)"
-        );
-        sqlx::query(&sql)
-            .bind(consumer)
-            .bind(micros(pause))
-            .execute(&self.pool)
-            .await?;
-        Ok(())
+            );
+            sqlx::query(&sql)
+                .bind(consumer)
+                .bind(micros(pause))
+                .execute(&self.pool)
+                .await?;
+            Ok(())
+        })
+        .await
     }
 
     /// Keeps a request token (with its secret) until its callback, for at most `ttl`;
@@ -77,6 +83,7 @@ impl Store {
     /// many instances keep logins at once: each keeps the table to itself while it counts
     /// and inserts.
     pub async fn keep_login(&self, token: &Credentials, max: u64, ttl: Duration) -> Result<bool> {
+        self.bounded(async {
         let now = self.clock();
         let mut tx = self.pool.begin().await?;
         if self.backend() == Backend::Postgres {
@@ -111,36 +118,45 @@ impl Store {
         .await?;
         tx.commit().await?;
         Ok(true)
+        })
+        .await
     }
 
     /// How many logins kept by [`Store::keep_login`] are younger than `ttl`: a caller
     /// checks it before asking the API for a request token, so that a flood of logins
     /// spends no rate-limit slot once [`Store::keep_login`] would refuse.
     pub async fn logins_waiting(&self, ttl: Duration) -> Result<u64> {
-        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM pending_logins WHERE asked_at > $1")
-            .bind(self.clock().saturating_sub(seconds(ttl)))
-            .fetch_one(&self.pool)
-            .await?;
-        Ok(u64::try_from(n).unwrap_or(0))
+        self.bounded(async {
+            let n: i64 =
+                sqlx::query_scalar("SELECT COUNT(*) FROM pending_logins WHERE asked_at > $1")
+                    .bind(self.clock().saturating_sub(seconds(ttl)))
+                    .fetch_one(&self.pool)
+                    .await?;
+            Ok(u64::try_from(n).unwrap_or(0))
+        })
+        .await
     }
 
     /// Takes the request token a callback names, kept by [`Store::keep_login`] on any
     /// instance: once (it is deleted), and `None` if unknown or older than `ttl`.
     pub async fn take_login(&self, key: &str, ttl: Duration) -> Result<Option<Credentials>> {
-        let row = sqlx::query(
-            "DELETE FROM pending_logins WHERE token = $1 RETURNING token, secret, asked_at",
-        )
-        .bind(key)
-        .fetch_optional(&self.pool)
-        .await?;
-        let Some(row) = row else {
-            return Ok(None);
-        };
-        let asked_at: i64 = row.try_get(2)?;
-        if self.clock().saturating_sub(asked_at) >= seconds(ttl) {
-            return Ok(None);
-        }
-        let (token, secret): (String, String) = (row.try_get(0)?, row.try_get(1)?);
-        Ok(Some(Credentials::new(token, secret)))
+        self.bounded(async {
+            let row = sqlx::query(
+                "DELETE FROM pending_logins WHERE token = $1 RETURNING token, secret, asked_at",
+            )
+            .bind(key)
+            .fetch_optional(&self.pool)
+            .await?;
+            let Some(row) = row else {
+                return Ok(None);
+            };
+            let asked_at: i64 = row.try_get(2)?;
+            if self.clock().saturating_sub(asked_at) >= seconds(ttl) {
+                return Ok(None);
+            }
+            let (token, secret): (String, String) = (row.try_get(0)?, row.try_get(1)?);
+            Ok(Some(Credentials::new(token, secret)))
+        })
+        .await
     }
 }

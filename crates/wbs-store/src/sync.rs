@@ -28,21 +28,25 @@ impl Store {
     /// checkpoint this version cannot read is dropped: the synchronisation then starts
     /// again from `lastupdate`, which costs requests and loses nothing.
     pub async fn cursor(&self, userid: UserId) -> Result<Option<SyncCursor>> {
-        let row = sqlx::query("SELECT lastupdate, progress FROM sync_cursors WHERE userid = $1")
-            .bind(userid.get())
-            .fetch_optional(&self.pool)
-            .await?;
-        let Some(row) = row else {
-            return Ok(None);
-        };
-        let lastupdate: Option<i64> = row.try_get(0)?;
-        let progress: Option<String> = row.try_get(1)?;
-        let progress =
-            progress.and_then(|p| serde_json::from_str::<PagerCheckpoint>(p.as_str()).ok());
-        let mut cursor = SyncCursor::new(userid);
-        cursor.lastupdate = lastupdate.map(Timestamp::from_secs);
-        cursor.progress = progress;
-        Ok(Some(cursor))
+        self.bounded(async {
+            let row =
+                sqlx::query("SELECT lastupdate, progress FROM sync_cursors WHERE userid = $1")
+                    .bind(userid.get())
+                    .fetch_optional(&self.pool)
+                    .await?;
+            let Some(row) = row else {
+                return Ok(None);
+            };
+            let lastupdate: Option<i64> = row.try_get(0)?;
+            let progress: Option<String> = row.try_get(1)?;
+            let progress =
+                progress.and_then(|p| serde_json::from_str::<PagerCheckpoint>(p.as_str()).ok());
+            let mut cursor = SyncCursor::new(userid);
+            cursor.lastupdate = lastupdate.map(Timestamp::from_secs);
+            cursor.progress = progress;
+            Ok(Some(cursor))
+        })
+        .await
     }
 
     /// Keeps one page of a synchronisation, in one transaction: its groups (upserted by
@@ -61,38 +65,44 @@ impl Store {
         cursor: &SyncCursor,
         complete: bool,
     ) -> Result<()> {
-        let mut tx = self.pool.begin().await?;
-        keep_page(
-            &mut tx,
-            self.backend(),
-            userid,
-            groups,
-            skipped,
-            Some(cursor),
-            complete,
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(())
+        self.bounded(async {
+            let mut tx = self.pool.begin().await?;
+            keep_page(
+                &mut tx,
+                self.backend(),
+                userid,
+                groups,
+                skipped,
+                Some(cursor),
+                complete,
+            )
+            .await?;
+            tx.commit().await?;
+            Ok(())
+        })
+        .await
     }
 
     /// The malformed groups pending for a user, oldest first.
     pub async fn malformed(&self, userid: UserId) -> Result<Vec<Malformed>> {
-        let rows = sqlx::query(
-            "SELECT grpid, reason, seen_at FROM malformed_groups WHERE userid = $1 ORDER BY id",
-        )
-        .bind(userid.get())
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter()
-            .map(|row| {
-                Ok(Malformed {
-                    grpid: row.try_get::<Option<i64>, _>(0)?.map(GroupId::new),
-                    reason: row.try_get(1)?,
-                    seen_at: Timestamp::from_secs(row.try_get(2)?),
+        self.bounded(async {
+            let rows = sqlx::query(
+                "SELECT grpid, reason, seen_at FROM malformed_groups WHERE userid = $1 ORDER BY id",
+            )
+            .bind(userid.get())
+            .fetch_all(&self.pool)
+            .await?;
+            rows.iter()
+                .map(|row| {
+                    Ok(Malformed {
+                        grpid: row.try_get::<Option<i64>, _>(0)?.map(GroupId::new),
+                        reason: row.try_get(1)?,
+                        seen_at: Timestamp::from_secs(row.try_get(2)?),
+                    })
                 })
-            })
-            .collect()
+                .collect()
+        })
+        .await
     }
 }
 

@@ -56,68 +56,77 @@ pub(crate) async fn ensure_user(conn: &mut AnyConnection, userid: UserId) -> Res
 impl Store {
     /// Keeps what the service says of a user (user/getbyuserid), replacing what was kept.
     pub async fn put_user(&self, user: &User) -> Result<()> {
-        sqlx::query(
-            "INSERT INTO users (userid, firstname, lastname, shortname, gender, fatmethod, \
+        self.bounded(async {
+            sqlx::query(
+                "INSERT INTO users (userid, firstname, lastname, shortname, gender, fatmethod, \
              birthdate, added_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
              ON CONFLICT (userid) DO UPDATE SET firstname = excluded.firstname, \
              lastname = excluded.lastname, shortname = excluded.shortname, \
              gender = excluded.gender, fatmethod = excluded.fatmethod, \
              birthdate = excluded.birthdate",
-        )
-        .bind(user.id.get())
-        .bind(text(user.firstname.as_deref(), self.backend()))
-        .bind(text(user.lastname.as_deref(), self.backend()))
-        .bind(text(user.shortname.as_deref(), self.backend()))
-        .bind(user.gender.map(|g| g.code()))
-        .bind(user.fatmethod)
-        .bind(user.birthdate.map(Timestamp::secs))
-        .bind(now())
-        .execute(&self.pool)
-        .await?;
-        Ok(())
+            )
+            .bind(user.id.get())
+            .bind(text(user.firstname.as_deref(), self.backend()))
+            .bind(text(user.lastname.as_deref(), self.backend()))
+            .bind(text(user.shortname.as_deref(), self.backend()))
+            .bind(user.gender.map(|g| g.code()))
+            .bind(user.fatmethod)
+            .bind(user.birthdate.map(Timestamp::secs))
+            .bind(now())
+            .execute(&self.pool)
+            .await?;
+            Ok(())
+        })
+        .await
     }
 
     /// The users the store knows, by id.
     pub async fn users(&self) -> Result<Vec<UserId>> {
-        let ids: Vec<i64> = sqlx::query_scalar("SELECT userid FROM users ORDER BY userid")
-            .fetch_all(&self.pool)
-            .await?;
-        Ok(ids.into_iter().map(UserId::new).collect())
+        self.bounded(async {
+            let ids: Vec<i64> = sqlx::query_scalar("SELECT userid FROM users ORDER BY userid")
+                .fetch_all(&self.pool)
+                .await?;
+            Ok(ids.into_iter().map(UserId::new).collect())
+        })
+        .await
     }
 
     /// Keeps a user's access token (replacing the one kept), and clears a need to
     /// authorize again.
     pub async fn save_token(&self, userid: UserId, token: &StoredToken) -> Result<()> {
-        let Columns {
-            kind,
-            token,
-            secret,
-            refresh,
-            expires,
-            scope,
-        } = Columns::of(token);
-        let mut tx = self.pool.begin().await?;
-        ensure_user(&mut tx, userid).await?;
-        sqlx::query(
-            "INSERT INTO credentials (userid, kind, token, secret, refresh_token, expires_at, \
+        self.bounded(async {
+            let Columns {
+                kind,
+                token,
+                secret,
+                refresh,
+                expires,
+                scope,
+            } = Columns::of(token);
+            let mut tx = self.pool.begin().await?;
+            ensure_user(&mut tx, userid).await?;
+            sqlx::query(
+                "INSERT INTO credentials (userid, kind, token, secret, refresh_token, expires_at, \
              scope, needs_reauth, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, 0, $8) \
              ON CONFLICT (userid) DO UPDATE SET kind = excluded.kind, token = excluded.token, \
              secret = excluded.secret, refresh_token = excluded.refresh_token, \
              expires_at = excluded.expires_at, scope = excluded.scope, needs_reauth = 0, \
              updated_at = excluded.updated_at",
-        )
-        .bind(userid.get())
-        .bind(kind)
-        .bind(token)
-        .bind(secret)
-        .bind(refresh)
-        .bind(expires)
-        .bind(scope)
-        .bind(now())
-        .execute(&mut *tx)
-        .await?;
-        tx.commit().await?;
-        Ok(())
+            )
+            .bind(userid.get())
+            .bind(kind)
+            .bind(token)
+            .bind(secret)
+            .bind(refresh)
+            .bind(expires)
+            .bind(scope)
+            .bind(now())
+            .execute(&mut *tx)
+            .await?;
+            tx.commit().await?;
+            Ok(())
+        })
+        .await
     }
 
     /// Marks a user's credentials as refused by the service (250, 342, a refresh token
@@ -126,93 +135,111 @@ impl Store {
     /// credentials were saved meanwhile (the user authorized again while a worker tried the
     /// old ones, or a refresh replaced them), which deserve a try of their own.
     pub async fn mark_needs_reauth(&self, userid: UserId, refused: &StoredToken) -> Result<bool> {
-        let c = Columns::of(refused);
-        let marked = sqlx::query(
-            "UPDATE credentials SET needs_reauth = 1 WHERE userid = $1 AND kind = $2 \
+        self.bounded(async {
+            let c = Columns::of(refused);
+            let marked = sqlx::query(
+                "UPDATE credentials SET needs_reauth = 1 WHERE userid = $1 AND kind = $2 \
              AND token = $3 AND COALESCE(secret, '') = $4 AND COALESCE(refresh_token, '') = $5",
-        )
-        .bind(userid.get())
-        .bind(c.kind)
-        .bind(c.token)
-        .bind(c.secret.unwrap_or(""))
-        .bind(c.refresh.unwrap_or(""))
-        .execute(&self.pool)
-        .await?;
-        Ok(marked.rows_affected() > 0)
+            )
+            .bind(userid.get())
+            .bind(c.kind)
+            .bind(c.token)
+            .bind(c.secret.unwrap_or(""))
+            .bind(c.refresh.unwrap_or(""))
+            .execute(&self.pool)
+            .await?;
+            Ok(marked.rows_affected() > 0)
+        })
+        .await
     }
 
     /// The users whose credentials the service refused, by id.
     pub async fn users_needing_reauth(&self) -> Result<Vec<UserId>> {
-        let ids: Vec<i64> = sqlx::query_scalar(
-            "SELECT userid FROM credentials WHERE needs_reauth <> 0 ORDER BY userid",
-        )
-        .fetch_all(&self.pool)
-        .await?;
-        Ok(ids.into_iter().map(UserId::new).collect())
+        self.bounded(async {
+            let ids: Vec<i64> = sqlx::query_scalar(
+                "SELECT userid FROM credentials WHERE needs_reauth <> 0 ORDER BY userid",
+            )
+            .fetch_all(&self.pool)
+            .await?;
+            Ok(ids.into_iter().map(UserId::new).collect())
+        })
+        .await
     }
 
     /// How many users' credentials were refused ([`Store::users_needing_reauth`], counted).
     pub async fn count_needing_reauth(&self) -> Result<u64> {
-        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM credentials WHERE needs_reauth <> 0")
-            .fetch_one(&self.pool)
-            .await?;
-        Ok(u64::try_from(n).unwrap_or(0))
+        self.bounded(async {
+            let n: i64 =
+                sqlx::query_scalar("SELECT COUNT(*) FROM credentials WHERE needs_reauth <> 0")
+                    .fetch_one(&self.pool)
+                    .await?;
+            Ok(u64::try_from(n).unwrap_or(0))
+        })
+        .await
     }
 
     /// Whether credentials are kept for the user (without reading them).
     pub async fn has_credentials(&self, userid: UserId) -> Result<bool> {
-        let found: Option<i32> = sqlx::query_scalar("SELECT 1 FROM credentials WHERE userid = $1")
-            .bind(userid.get())
-            .fetch_optional(&self.pool)
-            .await?;
-        Ok(found.is_some())
+        self.bounded(async {
+            let found: Option<i32> =
+                sqlx::query_scalar("SELECT 1 FROM credentials WHERE userid = $1")
+                    .bind(userid.get())
+                    .fetch_optional(&self.pool)
+                    .await?;
+            Ok(found.is_some())
+        })
+        .await
     }
 
     /// A user's access token, if one is kept.
     pub async fn token(&self, userid: UserId) -> Result<Option<StoredToken>> {
-        let row = sqlx::query(
-            "SELECT kind, token, secret, refresh_token, expires_at, scope \
+        self.bounded(async {
+            let row = sqlx::query(
+                "SELECT kind, token, secret, refresh_token, expires_at, scope \
              FROM credentials WHERE userid = $1",
-        )
-        .bind(userid.get())
-        .fetch_optional(&self.pool)
-        .await?;
-        let Some(row) = row else {
-            return Ok(None);
-        };
-        let kind: String = row.try_get(0)?;
-        match kind.as_str() {
-            "oauth1" => {
-                let secret: Option<String> = row.try_get(2)?;
-                Ok(Some(StoredToken::OAuth1(Credentials::new(
-                    row.try_get::<String, _>(1)?,
-                    secret.unwrap_or_default(),
-                ))))
+            )
+            .bind(userid.get())
+            .fetch_optional(&self.pool)
+            .await?;
+            let Some(row) = row else {
+                return Ok(None);
+            };
+            let kind: String = row.try_get(0)?;
+            match kind.as_str() {
+                "oauth1" => {
+                    let secret: Option<String> = row.try_get(2)?;
+                    Ok(Some(StoredToken::OAuth1(Credentials::new(
+                        row.try_get::<String, _>(1)?,
+                        secret.unwrap_or_default(),
+                    ))))
+                }
+                "oauth2" => {
+                    let refresh: Option<String> = row.try_get(3)?;
+                    let expires: Option<i64> = row.try_get(4)?;
+                    let scope: Option<String> = row.try_get(5)?;
+                    let (Some(refresh), Some(expires)) =
+                        (refresh.filter(|r| !r.is_empty()), expires)
+                    else {
+                        return Err(Error::Corrupt {
+                            what: "credentials",
+                            why: "an OAuth 2 row without its refresh token or expiry".into(),
+                        });
+                    };
+                    Ok(Some(StoredToken::OAuth2(TokenSet::new(
+                        userid.get(),
+                        row.try_get::<String, _>(1)?,
+                        refresh,
+                        expires,
+                        scope.unwrap_or_default(),
+                    ))))
+                }
+                other => Err(Error::Corrupt {
+                    what: "credentials",
+                    why: format!("unknown kind {other:?}"),
+                }),
             }
-            "oauth2" => {
-                let refresh: Option<String> = row.try_get(3)?;
-                let expires: Option<i64> = row.try_get(4)?;
-                let scope: Option<String> = row.try_get(5)?;
-                let (Some(refresh), Some(expires)) = (refresh.filter(|r| !r.is_empty()), expires)
-                else {
-                    return Err(Error::Corrupt {
-                        what: "credentials",
-                        why: "an OAuth 2 row without its refresh token or expiry".into(),
-                    });
-                };
-                Ok(Some(StoredToken::OAuth2(TokenSet::new(
-                    userid.get(),
-                    row.try_get::<String, _>(1)?,
-                    refresh,
-                    expires,
-                    scope.unwrap_or_default(),
-                ))))
-            }
-            other => Err(Error::Corrupt {
-                what: "credentials",
-                why: format!("unknown kind {other:?}"),
-            }),
-        }
+        })
+        .await
     }
 }
 
