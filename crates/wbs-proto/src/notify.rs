@@ -8,10 +8,10 @@ use wbs_model::{DeviceType, Notification, Timestamp, UserId};
 pub enum NotificationError {
     /// The body is not UTF-8 text.
     #[error("notification body is not UTF-8")]
-    NotText,
+    NotText(#[source] std::str::Utf8Error),
     /// A name or value is not valid percent-encoding.
     #[error("notification is not valid form encoding")]
-    Encoding,
+    Encoding(#[source] wbs_oauth::Error),
     /// A required field is absent.
     #[error("notification has no {0}")]
     Missing(&'static str),
@@ -41,7 +41,7 @@ pub fn parse_notification(
     query: Option<&str>,
     body: &[u8],
 ) -> Result<Notification, NotificationError> {
-    let body = std::str::from_utf8(body).map_err(|_| NotificationError::NotText)?;
+    let body = std::str::from_utf8(body).map_err(NotificationError::NotText)?;
     let mut fields: [(&'static str, Option<String>); 4] = [
         ("userid", None),
         ("startdate", None),
@@ -50,7 +50,7 @@ pub fn parse_notification(
     ];
     for source in [query.unwrap_or(""), body] {
         for pair in wbs_oauth::form_pairs(source) {
-            let (name, value) = pair.map_err(|_| NotificationError::Encoding)?;
+            let (name, value) = pair.map_err(NotificationError::Encoding)?;
             let Some((field, slot)) = fields
                 .iter_mut()
                 .find(|(f, _)| *f == name)

@@ -49,18 +49,21 @@ fn malformed_notifications_are_typed_errors() {
         p("userid=1&startdate=3&enddate=2"),
         NotificationError::DateRange
     );
+    // What was wrong is kept as the cause (with where, for an escape).
+    let encoding = p("userid=1&startdate=1&enddate=%zz");
+    assert!(matches!(encoding, NotificationError::Encoding(_)));
+    let cause = std::error::Error::source(&encoding).map(ToString::to_string);
     assert_eq!(
-        p("userid=1&startdate=1&enddate=%zz"),
-        NotificationError::Encoding
+        cause.as_deref(),
+        Some("invalid parameter encoding: '%' at byte 0 is not followed by two hex digits")
     );
     assert_eq!(
         p("userid=1&userid=2&startdate=1&enddate=2"),
         NotificationError::Conflict("userid")
     );
-    assert_eq!(
-        parse_notification(None, b"\xff").unwrap_err(),
-        NotificationError::NotText
-    );
+    let not_text = parse_notification(None, b"\xff").unwrap_err();
+    assert!(matches!(not_text, NotificationError::NotText(_)));
+    assert!(std::error::Error::source(&not_text).is_some());
 }
 
 #[test]
