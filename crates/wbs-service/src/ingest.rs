@@ -13,7 +13,7 @@ const WAITING: usize = 1_024;
 const BATCH: usize = wbs_store::MAX_BATCH;
 
 /// The longest a webhook request waits for its commit.
-const WAIT: std::time::Duration = std::time::Duration::from_secs(10);
+pub(crate) const WAIT: std::time::Duration = std::time::Duration::from_secs(10);
 
 type Entry = (Notification, oneshot::Sender<bool>);
 

@@ -66,7 +66,10 @@ async fn route(shared: &Shared, req: Request<Incoming>) -> Response<Full<Bytes>>
 async fn notify(shared: &Shared, req: Request<Incoming>) -> Response<Full<Bytes>> {
     let n = match wbs_hyper::read_notification(req).await {
         Ok(Ok(n)) => n,
-        Ok(Err(_)) => return respond(StatusCode::BAD_REQUEST, ""),
+        Ok(Err(e)) => {
+            tracing::info!(error = %e, cause = ?std::error::Error::source(&e).map(ToString::to_string), "a notification that does not read: 400");
+            return respond(StatusCode::BAD_REQUEST, "");
+        }
         Err(code) => return respond(code, ""),
     };
     match known(shared, n.userid).await {
@@ -86,7 +89,20 @@ async fn notify(shared: &Shared, req: Request<Incoming>) -> Response<Full<Bytes>
     }
 }
 
-/// Whether the service holds credentials for the user (not reading them).
+/// Whether the service holds credentials for the user (not reading them), asked for as
+/// long as the commit that follows may take: a database that does not answer costs the
+/// API's servers a 503 in seconds, not a hanging request.
 async fn known(shared: &Shared, userid: UserId) -> Result<bool, ()> {
-    shared.store.has_credentials(userid).await.map_err(|_| ())
+    let asked = tokio::time::timeout(crate::ingest::WAIT, shared.store.has_credentials(userid));
+    match asked.await {
+        Ok(Ok(known)) => Ok(known),
+        Ok(Err(e)) => {
+            tracing::warn!(%userid, error = %e, "cannot tell whether a notification's user is known: 503");
+            Err(())
+        }
+        Err(_) => {
+            tracing::warn!(%userid, "the database did not say whether a notification's user is known: 503");
+            Err(())
+        }
+    }
 }
