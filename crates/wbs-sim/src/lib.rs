@@ -14,7 +14,10 @@
 //! checks every request's signature in every placement (query, `Authorization` header, form
 //! body), refuses replayed nonces and timestamps outside a window (342), unknown consumers
 //! and tokens (250), and answers every action of the reference with its documented status
-//! codes. [`RunningSim`] serves it over HTTP on a loopback address only.
+//! codes. Calls with an OAuth 2 Bearer token are answered as today's service answers them
+//! (JSON as `application/json`, `userid` taken from the token, `more` 0 or 1 with `offset`,
+//! `deviceid` on every group); signed OAuth 1 calls as the 2013 service did.
+//! [`RunningSim`] serves it over HTTP on a loopback address only.
 //!
 //! ```no_run
 //! # async fn demo() -> std::io::Result<()> {

@@ -5,11 +5,17 @@ use serde_json::{json, Value};
 use wbs_proto::wbs_model::{DeviceType, GroupId, Status, Subscription, Timestamp, UserId};
 use wbs_proto::{AnyCall, GetMeas, IMPLICIT_LIMIT};
 
-use super::{Sandbox, Stored, Sub, MAX_SUBSCRIPTIONS, NEVER_EXPIRES};
+use super::{Era, Sandbox, Stored, Sub, MAX_SUBSCRIPTIONS, NEVER_EXPIRES};
 
 impl Sandbox {
-    /// Answers a verified call of the user who owns the token.
-    pub(super) fn act(&mut self, call: &AnyCall, user: UserId, now: u64) -> Result<Value, Status> {
+    /// Answers a verified call of the user who owns the token, in its era's form.
+    pub(super) fn act(
+        &mut self,
+        call: &AnyCall,
+        user: UserId,
+        now: u64,
+        era: Era,
+    ) -> Result<Value, Status> {
         match call {
             AnyCall::Probe(_) => Ok(json!({"status": 0})),
             AnyCall::GetUser(_) => Ok(
@@ -17,7 +23,7 @@ impl Sandbox {
             ),
             AnyCall::GetMeas(q) => {
                 self.churn_before_page(user, now);
-                let (body, served) = self.getmeas(user, q, now)?;
+                let (body, served) = self.getmeas(user, q, now, era)?;
                 self.getmeas_answered += 1;
                 self.last_read = Some(user);
                 if let Some(u) = self.users.get_mut(&user) {
@@ -61,6 +67,7 @@ impl Sandbox {
         userid: UserId,
         q: &GetMeas,
         now: u64,
+        era: Era,
     ) -> Result<(Value, Vec<GroupId>), Status> {
         let user = self.users.get(&userid).ok_or(Status::INVALID_USERID)?;
         let limit = q.limit.unwrap_or(IMPLICIT_LIMIT).clamp(1, IMPLICIT_LIMIT) as usize;
@@ -99,6 +106,14 @@ impl Sandbox {
                         v[field] = json!(s.changed);
                     }
                 }
+                // And the device's id and its hash, null for a group no device measured.
+                if era == Era::Today {
+                    for field in ["deviceid", "hash_deviceid"] {
+                        if v.get(field).is_none() {
+                            v[field] = Value::Null;
+                        }
+                    }
+                }
                 if user.malformed.contains(&s.group.grpid) {
                     v["date"] = json!("malformed by the sandbox");
                 }
@@ -107,9 +122,19 @@ impl Sandbox {
             .collect();
         // Today's answers always carry the user's time zone.
         let mut body = json!({"updatetime": now, "timezone": "Europe/Paris", "measuregrps": page});
-        if shown < total {
-            body["more"] = json!(total - shown);
-            body["offset"] = json!(shown);
+        match era {
+            // The reference: `more` is the count left, sent only when some are.
+            Era::Reference if shown < total => {
+                body["more"] = json!(total - shown);
+                body["offset"] = json!(shown);
+            }
+            Era::Reference => {}
+            // Today's: `more` is 0 or 1, and `offset` (where the next page starts) always
+            // comes.
+            Era::Today => {
+                body["more"] = json!(u8::from(shown < total));
+                body["offset"] = json!(shown);
+            }
         }
         Ok((json!({"status": 0, "body": body}), served))
     }

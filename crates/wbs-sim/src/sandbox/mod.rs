@@ -371,7 +371,9 @@ impl Sandbox {
     /// admin path's, for benchmarks).
     pub fn raw_getmeas(&self, userid: UserId, limit: u32) -> Option<Value> {
         let query = GetMeas::new(userid).limit(limit.max(1));
-        self.getmeas(userid, &query, 0).ok().map(|(body, _)| body)
+        self.getmeas(userid, &query, 0, Era::Reference)
+            .ok()
+            .map(|(body, _)| body)
     }
 
     /// Answers one request at time `now` (Unix seconds). The URL's scheme and authority
@@ -395,38 +397,79 @@ impl Sandbox {
             wbs_oauth2::SIGNATURE_PATH => return self.getnonce(request, now),
             _ => {}
         }
-        match self.answer(request, now) {
-            Ok(body) => reply(body),
-            Err(status) => reply(json!({ "status": status.code() })),
+        let (era, answer) = self.answer(request, now);
+        let body = answer.unwrap_or_else(|status| json!({ "status": status.code() }));
+        match era {
+            Era::Reference => reply(body),
+            Era::Today => json_reply(body),
         }
     }
 
     /// A data call: authenticated (OAuth 2 Bearer, or an OAuth 1 signature), read through
-    /// the parameter contract, answered.
-    fn answer(&mut self, request: &SimRequest, now: u64) -> Result<Value, Status> {
+    /// the parameter contract, answered as the service of its protocol's era did.
+    fn answer(&mut self, request: &SimRequest, now: u64) -> (Era, Result<Value, Status>) {
         let path = request.uri().path();
-        let call = match self.bearer_owner(request, now) {
-            Some(owner) => {
-                let owner = owner?;
-                let pairs = auth::plain_params(request);
+        let (call, owner, era) = match self.bearer_owner(request, now) {
+            Some(Err(status)) => return (Era::Today, Err(status)),
+            Some(Ok(owner)) => {
+                let mut pairs = auth::plain_params(request);
+                pairs.retain(|(n, _)| n != "access_token");
+                today_defaults(&mut pairs, owner);
                 let params: Params = pairs
                     .iter()
-                    .filter(|(n, _)| n != "access_token")
                     .map(|(n, v)| (n.as_str(), v.as_str()))
                     .collect();
-                (AnyCall::from_params(path, &params), owner)
+                (AnyCall::from_params(path, &params), owner, Era::Today)
             }
-            None => {
-                let (incoming, owner) = self.authenticate(request, now)?;
-                let params: Params = incoming.params().collect();
-                (AnyCall::from_params(path, &params), owner)
-            }
+            None => match self.authenticate(request, now) {
+                Ok((incoming, owner)) => {
+                    let params: Params = incoming.params().collect();
+                    (AnyCall::from_params(path, &params), owner, Era::Reference)
+                }
+                Err(status) => return (Era::Reference, Err(status)),
+            },
         };
-        let (call, owner) = (call.0.map_err(|e| e.api_status())?, call.1);
-        auth::check_owner(&call, owner)?;
-        self.act(&call, owner, now)
+        let answer = call.map_err(|e| e.api_status()).and_then(|call| {
+            auth::check_owner(&call, owner)?;
+            self.act(&call, owner, now, era)
+        });
+        (era, answer)
     }
 }
+
+/// Which service a data call was made to: the 2013 reference's (OAuth 1) or today's
+/// (OAuth 2), whose answers differ in form.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Era {
+    /// OAuth 1: JSON sent as `text/plain`; `more` counts the groups left, and it and
+    /// `offset` come only when some are left.
+    Reference,
+    /// OAuth 2: `application/json`; `more` is 0 or 1 and `offset` always comes; every group
+    /// carries `deviceid` and `hash_deviceid` (null when no device measured it).
+    Today,
+}
+
+/// What today's service supplies that the reference made the caller send: the token names
+/// the user, so `userid` defaults to its owner (its maintained clients send none); and a
+/// subscription's `comment` is no longer asked for.
+fn today_defaults(pairs: &mut Vec<(String, String)>, owner: UserId) {
+    let has = |pairs: &[(String, String)], name: &str| pairs.iter().any(|(n, _)| n == name);
+    if !has(pairs, "userid") {
+        pairs.push(("userid".to_owned(), owner.get().to_string()));
+    }
+    let subscribing = pairs.iter().any(|(n, v)| n == "action" && v == "subscribe");
+    if subscribing
+        && !pairs
+            .iter()
+            .any(|(n, v)| n == "comment" && !v.trim().is_empty())
+    {
+        pairs.retain(|(n, _)| n != "comment");
+        pairs.push(("comment".to_owned(), TODAY_COMMENT.to_owned()));
+    }
+}
+
+/// The comment a subscription made without one keeps (today's service asks for none).
+const TODAY_COMMENT: &str = "(no comment)";
 
 /// A plain-text answer, as the token endpoints gave.
 fn text(status: StatusCode, body: &str) -> SimResponse {
@@ -439,9 +482,20 @@ fn text(status: StatusCode, body: &str) -> SimResponse {
     response
 }
 
-/// HTTP 200 with the JSON text, as `text/plain`, as the service sent it.
+/// HTTP 200 with the JSON text, as `text/plain`, as the 2013 service sent it.
 fn reply(body: Value) -> SimResponse {
     let mut response = text(StatusCode::OK, "");
     *response.body_mut() = body.to_string().into_bytes();
+    response
+}
+
+/// HTTP 200 with the JSON text as `application/json`, as today's service sends it (some
+/// of its clients refuse any other type).
+fn json_reply(body: Value) -> SimResponse {
+    let mut response = reply(body);
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json; charset=utf-8"),
+    );
     response
 }

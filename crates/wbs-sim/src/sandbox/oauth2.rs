@@ -19,7 +19,7 @@ use wbs_oauth2::{
 use wbs_proto::http::{header, HeaderValue, StatusCode};
 use wbs_proto::wbs_model::{Status, UserId};
 
-use super::{reply, text, Sandbox, SimRequest, SimResponse};
+use super::{json_reply, text, Sandbox, SimRequest, SimResponse};
 
 /// The sandbox application's OAuth 2 client id.
 pub const CLIENT_ID: &str = "wbs-sandbox-client-id";
@@ -162,10 +162,10 @@ impl Sandbox {
         let now = self.oauth2_now(now);
         let asked = match TokenRequest::from_form(form(request)) {
             Ok(asked) => asked,
-            Err(e) => return reply(refused(503, &format!("Invalid Params: {e}"))),
+            Err(e) => return json_reply(refused(503, &format!("Invalid Params: {e}"))),
         };
         if asked.client_id != self.oauth2.app.client_id {
-            return reply(refused(503, "Invalid Params: invalid client_id"));
+            return json_reply(refused(503, "Invalid Params: invalid client_id"));
         }
         // A signed request's nonce is single-use: taken out whether it then holds or not.
         let fresh = match &asked.proof {
@@ -178,7 +178,7 @@ impl Sandbox {
         };
         // The client id is checked above.
         if !(fresh && asked.proof.holds(&self.oauth2.app)) {
-            return reply(refused(
+            return json_reply(refused(
                 503,
                 "Invalid Params: invalid client_secret or signature",
             ));
@@ -189,22 +189,22 @@ impl Sandbox {
                 // read as a token request, missing its redirect_uri say, takes nothing).
                 match self.oauth2.codes.remove(&code) {
                     Some(c) if now > c.expires => {
-                        return reply(refused(503, "Invalid Params: the code has expired"))
+                        return json_reply(refused(503, "Invalid Params: the code has expired"))
                     }
                     Some(c) if redirect_uri != c.redirect_uri => {
-                        return reply(refused(503, "Invalid Params: redirect_uri mismatch"))
+                        return json_reply(refused(503, "Invalid Params: redirect_uri mismatch"))
                     }
                     Some(c) => {
                         self.oauth2.issued_codes += 1;
                         c.userid
                     }
-                    None => return reply(refused(503, "Invalid Params: invalid code")),
+                    None => return json_reply(refused(503, "Invalid Params: invalid code")),
                 }
             }
             GrantRequest::RefreshToken(token) => {
                 let token = token.expose();
                 let Some(r) = self.oauth2.refresh.get(token).filter(|r| now <= r.expires) else {
-                    return reply(refused(503, "Invalid Params: invalid refresh_token"));
+                    return json_reply(refused(503, "Invalid Params: invalid refresh_token"));
                 };
                 let userid = r.userid;
                 // Traded again (a client that lost the answer, or two concurrent
@@ -223,7 +223,7 @@ impl Sandbox {
                 }
                 return token_reply(&set, now);
             }
-            _ => return reply(refused(503, "Invalid Params: grant_type")),
+            _ => return json_reply(refused(503, "Invalid Params: grant_type")),
         };
         token_reply(&self.issue(userid, now, None), now)
     }
@@ -267,18 +267,18 @@ impl Sandbox {
         let now = self.oauth2_now(now);
         match NonceRequest::from_form(form(request)) {
             Ok(asked) if asked.holds(&self.oauth2.app) => {}
-            Ok(_) => return reply(refused(503, "Invalid Params: invalid signature")),
-            Err(e) => return reply(refused(503, &format!("Invalid Params: {e}"))),
+            Ok(_) => return json_reply(refused(503, "Invalid Params: invalid signature")),
+            Err(e) => return json_reply(refused(503, &format!("Invalid Params: {e}"))),
         }
         let nonce = self.fresh_token("nonce");
         self.oauth2
             .nonces
             .insert(nonce.clone(), now.saturating_add(NONCE_LIFETIME));
-        reply(json!({"status": 0, "body": {"nonce": nonce}}))
+        json_reply(json!({"status": 0, "body": {"nonce": nonce}}))
     }
 
     /// The owner of a request's OAuth 2 access token (`Authorization: Bearer`, or
-    /// `access_token` in the query), if it carries one: `Some(Err(401))` for an expired or
+    /// `access_token` in the query or the form body), if it carries one: `Some(Err(401))` for an expired or
     /// unknown one. Its first use retires the refresh token it was traded for.
     pub(super) fn bearer_owner(
         &mut self,
@@ -289,7 +289,9 @@ impl Sandbox {
             .headers()
             .get(header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok());
-        let token = bearer_token(authorization, request.uri().query().unwrap_or(""))?;
+        // In the header, the query, or (as some clients POST it) the form body.
+        let token = bearer_token(authorization, request.uri().query().unwrap_or(""))
+            .or_else(|| bearer_token(None, form(request)))?;
         let now = self.oauth2_now(now);
         let Some(access) = self
             .oauth2
@@ -316,9 +318,11 @@ impl Sandbox {
     }
 }
 
-/// The token endpoint's answer carrying `set`.
+/// The token endpoint's answer carrying `set`, as `application/json`.
 fn token_reply(set: &TokenSet, now: i64) -> SimResponse {
-    text(StatusCode::OK, &set.to_envelope(now))
+    let mut response = json_reply(json!(null));
+    *response.body_mut() = set.to_envelope(now).into_bytes();
+    response
 }
 
 /// A request's form body (the token endpoints read nothing else); not UTF-8 reads as

@@ -1,0 +1,134 @@
+//! Today's service as its maintained third-party clients call it, over real HTTP: the
+//! shapes of aiowithings (Home Assistant), withings-sync and python_withings_api. A Bearer
+//! token names the user (no `userid` sent), travels in the header, the query or the form
+//! body; a subscription needs no comment; every answer is `application/json`; `more` is 0
+//! or 1 with `offset` always; every group carries `deviceid` (null without a device).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a test fails by panicking
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper_util::client::legacy::Client;
+use hyper_util::rt::TokioExecutor;
+use serde_json::Value;
+use wbs_proto::http::{self, header, Method};
+use wbs_sim::{RunningSim, Sandbox};
+
+const REDIRECT: &str = "http://127.0.0.1:9/callback";
+const USER: i64 = 10_000;
+
+/// Sends a request: its content type and its body as JSON.
+async fn send(request: http::Request<Vec<u8>>) -> (String, Value) {
+    let client: Client<_, Full<Bytes>> = Client::builder(TokioExecutor::new()).build_http();
+    let response = client
+        .request(request.map(|b| Full::new(Bytes::from(b))))
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let kind = response.headers()[header::CONTENT_TYPE]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let body = response.into_body().collect().await.unwrap().to_bytes();
+    (kind, serde_json::from_slice(&body).unwrap())
+}
+
+fn post(url: &str, form: &str, bearer: Option<&str>) -> http::Request<Vec<u8>> {
+    let mut request = http::Request::builder()
+        .method(Method::POST)
+        .uri(url)
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+    if let Some(token) = bearer {
+        request = request.header(header::AUTHORIZATION, format!("Bearer {token}"));
+    }
+    request.body(form.as_bytes().to_vec()).unwrap()
+}
+
+/// User 10 000's access token, through the browser step and the token request as Home
+/// Assistant's OAuth 2 helper sends it.
+async fn access_token(sim: &RunningSim) -> String {
+    let authorize = format!(
+        "{}{}?response_type=code&client_id={}&redirect_uri={REDIRECT}&scope=user.info,user.metrics&state=s&userid={USER}",
+        sim.base_url(),
+        wbs_proto::wbs_oauth2::AUTHORIZE_PATH,
+        wbs_sim::CLIENT_ID,
+    );
+    let client = Client::builder(TokioExecutor::new()).build_http::<Full<Bytes>>();
+    let response = client.get(authorize.parse().unwrap()).await.unwrap();
+    assert_eq!(response.status(), 302);
+    let location = response.headers()["location"].to_str().unwrap();
+    let code = wbs_proto::wbs_oauth2::parse_redirect(location, "s").unwrap();
+    let form = format!(
+        "action=requesttoken&grant_type=authorization_code&client_id={}&client_secret={}&code={code}&redirect_uri={REDIRECT}",
+        wbs_sim::CLIENT_ID,
+        wbs_sim::CLIENT_SECRET,
+    );
+    let url = format!("{}{}", sim.base_url(), wbs_proto::wbs_oauth2::TOKEN_PATH);
+    let (kind, answer) = send(post(&url, &form, None)).await;
+    assert!(kind.starts_with("application/json"), "{kind}");
+    assert_eq!(answer["status"], 0, "{answer}");
+    answer["body"]["access_token"].as_str().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn maintained_clients_of_todays_service_are_served() {
+    let mut sandbox = Sandbox::with_reference_data();
+    sandbox.generate(2, 300, 3, 1_700_000_000);
+    let sim = RunningSim::start(sandbox, RunningSim::LOOPBACK)
+        .await
+        .unwrap();
+    let token = access_token(&sim).await;
+    let measure = format!("{}/measure", sim.base_url());
+
+    // aiowithings: Bearer header, no userid, a page at a time.
+    let mut offset = 0;
+    let mut pages = 0;
+    let mut groups = 0;
+    loop {
+        let form = format!("action=getmeas&limit=120&offset={offset}");
+        let (kind, answer) = send(post(&measure, &form, Some(&token))).await;
+        assert!(kind.starts_with("application/json"), "{kind}");
+        assert_eq!(answer["status"], 0, "{answer}");
+        let body = &answer["body"];
+        for group in body["measuregrps"].as_array().unwrap() {
+            let group = group.as_object().unwrap();
+            for field in ["deviceid", "hash_deviceid", "created", "modified"] {
+                assert!(group.contains_key(field), "no {field}: {group:?}");
+            }
+            groups += 1;
+        }
+        pages += 1;
+        let more = body["more"].as_i64().unwrap();
+        assert!(more == 0 || more == 1, "{body}");
+        offset = body["offset"].as_u64().unwrap();
+        assert_eq!(offset, groups, "offset is where the next page starts");
+        if more == 0 {
+            break;
+        }
+    }
+    assert_eq!((pages, groups), (3, 300));
+
+    // withings-sync: the token in the form body, the action in the query.
+    let form = format!("access_token={token}&category=1&startdate=0&enddate=2000000000");
+    let (kind, answer) = send(post(&format!("{measure}?action=getmeas"), &form, None)).await;
+    assert!(kind.starts_with("application/json"), "{kind}");
+    assert_eq!(answer["status"], 0, "{answer}");
+    assert_eq!(answer["body"]["measuregrps"].as_array().unwrap().len(), 300);
+
+    // aiowithings' webhooks: subscribe with no comment and no userid, then list.
+    let notify = format!("{}/notify", sim.base_url());
+    let callback = "http://127.0.0.1:9/api/webhook/abc";
+    let form = format!("action=subscribe&callbackurl={callback}&appli=1");
+    let (_, answer) = send(post(&notify, &form, Some(&token))).await;
+    assert_eq!(answer["status"], 0, "{answer}");
+    let (_, answer) = send(post(&notify, "action=list&appli=1", Some(&token))).await;
+    assert_eq!(answer["status"], 0, "{answer}");
+    assert_eq!(answer["body"]["profiles"].as_array().unwrap().len(), 1);
+
+    // Another user's userid with this token is still refused (250).
+    let (_, answer) = send(post(&measure, "action=getmeas&userid=1", Some(&token))).await;
+    assert_eq!(answer["status"], 250, "{answer}");
+    // An unknown token: 401, as JSON.
+    let (kind, answer) = send(post(&measure, "action=getmeas", Some("nope"))).await;
+    assert!(kind.starts_with("application/json"), "{kind}");
+    assert_eq!(answer["status"], 401, "{answer}");
+}
