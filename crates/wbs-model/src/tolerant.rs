@@ -274,6 +274,13 @@ pub(crate) fn opt_int<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D:
         .map_err(not_an_integer)
 }
 
+/// An optional device type (a subscription's `appli`): as [`opt_int`], the code kept.
+pub(crate) fn opt_device_type<'de, D: Deserializer<'de>>(
+    d: D,
+) -> Result<Option<crate::codes::DeviceType>, D::Error> {
+    opt_int(d).map(|code| code.map(crate::codes::DeviceType::from_code))
+}
+
 /// An optional text field of a small body (a user's names): strings, and numbers or
 /// booleans as their text; absent or `null` is `None`.
 pub(crate) fn opt_text<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {

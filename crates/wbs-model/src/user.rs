@@ -40,13 +40,19 @@ pub struct User {
     pub birthdate: Option<Timestamp>,
 }
 
-/// A notification subscription, from notify/get and notify/list.
+/// A notification subscription, from notify/get and notify/list. Today's service names, in
+/// a list, each profile's callback URL and device type too.
 ///
 /// ```
-/// use wbs_model::{Subscription, Timestamp};
+/// use wbs_model::{DeviceType, Subscription, Timestamp};
 /// let s: Subscription = serde_json::from_str(r#"{"expires":2147483647,"comment":"http:\/\/www.withings.com"}"#).unwrap();
 /// assert_eq!((s.expires, s.comment.as_str()), (Timestamp::from_secs(2147483647), "http://www.withings.com"));
+/// assert_eq!((s.callbackurl, s.appli), (None, None));
+/// let today: Subscription = serde_json::from_str(r#"{"appli":44,"callbackurl":"https://e.com/n","expires":2147483647,"comment":null}"#).unwrap();
+/// assert_eq!(today.appli, Some(DeviceType::from_code(44)));
+/// assert_eq!(today.callbackurl.as_deref(), Some("https://e.com/n"));
 /// ```
+#[serde_with::skip_serializing_none]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Subscription {
     /// When it expires (2147483647: never).
@@ -54,6 +60,12 @@ pub struct Subscription {
     /// The description shown to the user (empty when absent or `null`).
     #[serde(default, deserialize_with = "crate::tolerant::text_or_empty")]
     pub comment: String,
+    /// The URL notifications are sent to, when the answer names it (today's lists).
+    #[serde(default, deserialize_with = "crate::tolerant::opt_text")]
+    pub callbackurl: Option<String>,
+    /// The device type subscribed to, when the answer names it (today's lists).
+    #[serde(default, deserialize_with = "crate::tolerant::opt_device_type")]
+    pub appli: Option<DeviceType>,
 }
 
 /// A notification the service POSTs to a callback URL: new or changed data for `userid`

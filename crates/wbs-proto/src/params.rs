@@ -137,18 +137,52 @@ pub const ACTION_PARAM: &str = "action";
 /// # Ok::<(), wbs_proto::InvalidRequest>(())
 /// ```
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Params<'a>(Vec<(&'a str, &'a str)>);
+pub struct Params<'a> {
+    pairs: Vec<(&'a str, &'a str)>,
+    /// The owner of the OAuth 2 token the call came with, if it came with one.
+    bearer: Option<UserId>,
+}
 
 impl<'a> FromIterator<(&'a str, &'a str)> for Params<'a> {
     fn from_iter<I: IntoIterator<Item = (&'a str, &'a str)>>(iter: I) -> Self {
-        Self(iter.into_iter().collect())
+        Self {
+            pairs: iter.into_iter().collect(),
+            bearer: None,
+        }
     }
 }
 
+/// The longest callback URL today's service takes (the reference's: 128 characters).
+const TODAY_CALLBACK_URL_MAX: usize = 255;
+
 impl<'a> Params<'a> {
+    /// The same parameters, read as today's service reads a call made with an OAuth 2
+    /// token of `owner`'s: `userid` defaults to the owner (the token names the user; its
+    /// maintained clients send none), a subscription's `comment` may be absent, and a
+    /// callback URL may be up to 255 characters.
+    ///
+    /// ```
+    /// use wbs_model::UserId;
+    /// use wbs_proto::{AnyCall, Params};
+    /// let params: Params = [("action", "getmeas")].into_iter().collect();
+    /// assert!(AnyCall::from_params("measure", &params).is_err());
+    /// let call = AnyCall::from_params("measure", &params.with_bearer(UserId::new(29)))?;
+    /// assert_eq!(call.userid(), Some(UserId::new(29)));
+    /// # Ok::<(), wbs_proto::InvalidRequest>(())
+    /// ```
+    pub fn with_bearer(mut self, owner: UserId) -> Self {
+        self.bearer = Some(owner);
+        self
+    }
+
+    /// Whether the call came with an OAuth 2 token ([`Params::with_bearer`]).
+    pub(crate) fn is_bearer(&self) -> bool {
+        self.bearer.is_some()
+    }
+
     /// The first value of `name`.
     pub fn get(&self, name: &str) -> Option<&'a str> {
-        self.0.iter().find(|(n, _)| *n == name).map(|(_, v)| *v)
+        self.pairs.iter().find(|(n, _)| *n == name).map(|(_, v)| *v)
     }
 
     /// The action the request names ([`ACTION_PARAM`]), if any.
@@ -170,18 +204,25 @@ impl<'a> Params<'a> {
             .transpose()
     }
 
-    /// `userid`: present and a positive integer.
+    /// `userid`: present and a positive integer (absent: the token's owner, for a call
+    /// made with an OAuth 2 token).
     pub(crate) fn userid(&self) -> Result<UserId, InvalidRequest> {
-        match self.int::<i64>("userid") {
-            Ok(Some(id)) if id > 0 => Ok(UserId::new(id)),
+        match (self.int::<i64>("userid"), self.bearer) {
+            (Ok(Some(id)), _) if id > 0 => Ok(UserId::new(id)),
+            (Ok(None), Some(owner)) => Ok(owner),
             _ => Err(InvalidRequest::UserId),
         }
     }
 
     /// A callback URL parameter (`callbackurl`, `new_callbackurl`), under
-    /// [`check_callback_url`].
+    /// [`check_callback_url`] (today's 255 characters for a call made with an OAuth 2
+    /// token).
     pub(crate) fn callbackurl(&self, name: &str) -> Result<String, InvalidRequest> {
-        check_callback_url(self.get(name).unwrap_or("")).map(str::to_owned)
+        let max = match self.bearer {
+            Some(_) => TODAY_CALLBACK_URL_MAX,
+            None => REFERENCE_CALLBACK_URL_MAX,
+        };
+        callback_url_within(self.get(name).unwrap_or(""), max).map(str::to_owned)
     }
 
     /// A device-type parameter (`appli`, `new_appli`), if sent.
@@ -282,11 +323,25 @@ pub(crate) fn check_userid(userid: UserId) -> Result<ParamValue<'static>, Invali
 /// assert!(check_callback_url(&format!("http://e.com/{}", "a".repeat(120))).is_err());
 /// ```
 pub fn check_callback_url(url: &str) -> Result<&str, InvalidRequest> {
+    callback_url_within(url, REFERENCE_CALLBACK_URL_MAX)
+}
+
+/// The longest callback URL of the reference.
+const REFERENCE_CALLBACK_URL_MAX: usize = 128;
+
+/// [`check_callback_url`]'s rule, with `max` characters at most.
+fn callback_url_within(url: &str, max: usize) -> Result<&str, InvalidRequest> {
     if url.is_empty() {
         return Err(InvalidRequest::CallbackUrl("absent"));
     }
-    if url.chars().count() > 128 {
-        return Err(InvalidRequest::CallbackUrl("longer than 128 characters"));
+    if url.chars().count() > max {
+        return Err(InvalidRequest::CallbackUrl(
+            if max == REFERENCE_CALLBACK_URL_MAX {
+                "longer than 128 characters"
+            } else {
+                "longer than 255 characters"
+            },
+        ));
     }
     // Whitespace, control characters, fragments, scheme, host and port: the one URL rule.
     wbs_oauth::check_http_url(url).map_err(|e| {

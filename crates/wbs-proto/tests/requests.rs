@@ -437,3 +437,55 @@ fn a_signed_uri_is_the_engines_url_for_every_base_url() {
         check(base, &Custom);
     }
 }
+
+/// A call made with an OAuth 2 token is read by today's rules, and only such a call:
+/// `userid` defaults to the token's owner (one sent still counts), a subscription needs no
+/// comment, and a callback URL may be 255 characters long.
+#[test]
+fn calls_with_a_bearer_token_are_read_by_todays_rules() {
+    let owner = UserId::new(29);
+    let read = |pairs: &[(&str, &str)], bearer: bool| {
+        let params: Params = pairs.iter().copied().collect();
+        let params = if bearer {
+            params.with_bearer(owner)
+        } else {
+            params
+        };
+        AnyCall::from_params("notify", &params)
+    };
+    let url_of = |n: usize| format!("http://example.com/{}", "a".repeat(n - 19));
+    let (url_200, url_255, url_256) = (url_of(200), url_of(255), url_of(256));
+    fn subscribe(url: &str) -> Vec<(&str, &str)> {
+        vec![
+            ("action", "subscribe"),
+            ("callbackurl", url),
+            ("appli", "1"),
+        ]
+    }
+    assert_eq!(
+        read(&subscribe(CALLBACK), false),
+        Err(InvalidRequest::UserId)
+    );
+    let AnyCall::Subscribe(s) = read(&subscribe(CALLBACK), true).unwrap() else {
+        panic!("not a subscribe");
+    };
+    assert_eq!((s.userid, s.comment.as_str()), (owner, ""));
+    let mut with_user = subscribe(CALLBACK);
+    with_user.push(("userid", "7"));
+    assert_eq!(read(&with_user, false), Err(InvalidRequest::EmptyComment));
+    assert_eq!(
+        read(&with_user, true).unwrap().userid(),
+        Some(UserId::new(7))
+    );
+    with_user.push(("comment", "c"));
+    with_user[1].1 = &url_200;
+    assert_eq!(
+        read(&with_user, false),
+        Err(InvalidRequest::CallbackUrl("longer than 128 characters"))
+    );
+    assert!(read(&subscribe(&url_255), true).is_ok());
+    assert_eq!(
+        read(&subscribe(&url_256), true),
+        Err(InvalidRequest::CallbackUrl("longer than 255 characters"))
+    );
+}

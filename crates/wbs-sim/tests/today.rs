@@ -1,7 +1,8 @@
 //! Today's service as its maintained third-party clients call it, over real HTTP: the
 //! shapes of aiowithings (Home Assistant), withings-sync and python_withings_api. A Bearer
 //! token names the user (no `userid` sent), travels in the header, the query or the form
-//! body; a subscription needs no comment; every answer is `application/json`; `more` is 0
+//! body; a subscription needs no comment, its URL may be 255 characters long, and a list
+//! names each one's URL and device type, of every type by default; every answer is `application/json`; `more` is 0
 //! or 1 with `offset` always; every group carries `deviceid` (null without a device).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a test fails by panicking
 
@@ -114,15 +115,33 @@ async fn maintained_clients_of_todays_service_are_served() {
     assert_eq!(answer["status"], 0, "{answer}");
     assert_eq!(answer["body"]["measuregrps"].as_array().unwrap().len(), 300);
 
-    // aiowithings' webhooks: subscribe with no comment and no userid, then list.
+    // aiowithings' webhooks (Home Assistant's long webhook ids): subscribe with no comment
+    // and no userid to two device types, then list them all, each with its URL and type.
     let notify = format!("{}/notify", sim.base_url());
-    let callback = "http://127.0.0.1:9/api/webhook/abc";
-    let form = format!("action=subscribe&callbackurl={callback}&appli=1");
+    let callback = format!("http://127.0.0.1:9/api/webhook/{}", "a".repeat(160));
+    for appli in [1, 44] {
+        let form = format!("action=subscribe&callbackurl={callback}&appli={appli}");
+        let (_, answer) = send(post(&notify, &form, Some(&token))).await;
+        assert_eq!(answer["status"], 0, "{answer}");
+    }
+    let (_, answer) = send(post(&notify, "action=list", Some(&token))).await;
+    assert_eq!(answer["status"], 0, "{answer}");
+    let profiles = answer["body"]["profiles"].as_array().unwrap();
+    let mut listed: Vec<(i64, &str)> = profiles
+        .iter()
+        .map(|p| {
+            (
+                p["appli"].as_i64().unwrap(),
+                p["callbackurl"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    listed.sort_unstable();
+    assert_eq!(listed, [(1, callback.as_str()), (44, callback.as_str())]);
+    let too_long = format!("http://127.0.0.1:9/{}", "a".repeat(240));
+    let form = format!("action=subscribe&callbackurl={too_long}&appli=1");
     let (_, answer) = send(post(&notify, &form, Some(&token))).await;
-    assert_eq!(answer["status"], 0, "{answer}");
-    let (_, answer) = send(post(&notify, "action=list&appli=1", Some(&token))).await;
-    assert_eq!(answer["status"], 0, "{answer}");
-    assert_eq!(answer["body"]["profiles"].as_array().unwrap().len(), 1);
+    assert_ne!(answer["status"], 0, "a 259-character URL: {answer}");
 
     // Another user's userid with this token is still refused (250).
     let (_, answer) = send(post(&measure, "action=getmeas&userid=1", Some(&token))).await;

@@ -36,9 +36,16 @@ impl Sandbox {
             }
             AnyCall::GetSubscription(g) => {
                 let sub = self.find_sub(user, &g.callbackurl, appli(g.appli))?;
-                Ok(json!({"status": 0, "body": subscription(sub)}))
+                Ok(json!({"status": 0, "body": subscription(sub, era)}))
             }
-            AnyCall::ListSubscriptions(l) => self.notify_list(user, appli(l.appli)),
+            AnyCall::ListSubscriptions(l) => {
+                // The reference lists appli 1 by default; today's service, every type.
+                let appli = match era {
+                    Era::Reference => Some(appli(l.appli)),
+                    Era::Today => l.appli,
+                };
+                self.notify_list(user, appli, era)
+            }
             AnyCall::Revoke(r) => self.revoke(user, &r.callbackurl, appli(r.appli)),
             AnyCall::UpdateSubscription(u) => {
                 let from = appli(u.appli);
@@ -174,13 +181,18 @@ impl Sandbox {
             .ok_or(Status::NO_SUCH_SUBSCRIPTION)
     }
 
-    fn notify_list(&self, userid: UserId, appli: DeviceType) -> Result<Value, Status> {
+    fn notify_list(
+        &self,
+        userid: UserId,
+        appli: Option<DeviceType>,
+        era: Era,
+    ) -> Result<Value, Status> {
         let user = self.users.get(&userid).ok_or(Status::INVALID_USERID)?;
         let profiles: Vec<Subscription> = user
             .subscriptions
             .iter()
-            .filter(|s| s.appli == appli)
-            .map(subscription)
+            .filter(|s| appli.is_none_or(|a| s.appli == a))
+            .map(|s| subscription(s, era))
             .collect();
         Ok(json!({"status": 0, "body": {"profiles": profiles}}))
     }
@@ -212,9 +224,14 @@ fn appli(appli: Option<DeviceType>) -> DeviceType {
     appli.unwrap_or(DeviceType::BODY_SCALE)
 }
 
-fn subscription(s: &Sub) -> Subscription {
+/// A subscription as an answer shows it: the reference's `expires` and `comment`, and
+/// today's `callbackurl` and `appli` too.
+fn subscription(s: &Sub, era: Era) -> Subscription {
+    let today = era == Era::Today;
     Subscription {
         expires: Timestamp::from_secs(NEVER_EXPIRES),
         comment: s.comment.clone(),
+        callbackurl: today.then(|| s.callbackurl.clone()),
+        appli: today.then_some(s.appli),
     }
 }

@@ -412,13 +412,13 @@ impl Sandbox {
         let (call, owner, era) = match self.bearer_owner(request, now) {
             Some(Err(status)) => return (Era::Today, Err(status)),
             Some(Ok(owner)) => {
-                let mut pairs = auth::plain_params(request);
-                pairs.retain(|(n, _)| n != "access_token");
-                today_defaults(&mut pairs, owner);
+                let pairs = auth::plain_params(request);
                 let params: Params = pairs
                     .iter()
+                    .filter(|(n, _)| n != "access_token")
                     .map(|(n, v)| (n.as_str(), v.as_str()))
                     .collect();
+                let params = params.with_bearer(owner);
                 (AnyCall::from_params(path, &params), owner, Era::Today)
             }
             None => match self.authenticate(request, now) {
@@ -445,31 +445,12 @@ pub(crate) enum Era {
     /// `offset` come only when some are left.
     Reference,
     /// OAuth 2: `application/json`; `more` is 0 or 1 and `offset` always comes; every group
-    /// carries `deviceid` and `hash_deviceid` (null when no device measured it).
+    /// carries `deviceid` and `hash_deviceid` (null when no device measured it); a
+    /// subscription names its callback URL and device type, and a list without `appli` is
+    /// of every device type. (The call itself is read by
+    /// [`Params::with_bearer`](wbs_proto::Params::with_bearer)'s rules.)
     Today,
 }
-
-/// What today's service supplies that the reference made the caller send: the token names
-/// the user, so `userid` defaults to its owner (its maintained clients send none); and a
-/// subscription's `comment` is no longer asked for.
-fn today_defaults(pairs: &mut Vec<(String, String)>, owner: UserId) {
-    let has = |pairs: &[(String, String)], name: &str| pairs.iter().any(|(n, _)| n == name);
-    if !has(pairs, "userid") {
-        pairs.push(("userid".to_owned(), owner.get().to_string()));
-    }
-    let subscribing = pairs.iter().any(|(n, v)| n == "action" && v == "subscribe");
-    if subscribing
-        && !pairs
-            .iter()
-            .any(|(n, v)| n == "comment" && !v.trim().is_empty())
-    {
-        pairs.retain(|(n, _)| n != "comment");
-        pairs.push(("comment".to_owned(), TODAY_COMMENT.to_owned()));
-    }
-}
-
-/// The comment a subscription made without one keeps (today's service asks for none).
-const TODAY_COMMENT: &str = "(no comment)";
 
 /// A plain-text answer, as the token endpoints gave.
 fn text(status: StatusCode, body: &str) -> SimResponse {
