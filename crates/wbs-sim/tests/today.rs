@@ -1,9 +1,11 @@
 //! Today's service as its maintained third-party clients call it, over real HTTP: the
-//! shapes of aiowithings (Home Assistant), withings-sync and python_withings_api. A Bearer
-//! token names the user (no `userid` sent), travels in the header, the query or the form
-//! body; a subscription needs no comment, its URL may be 255 characters long, and a list
-//! names each one's URL and device type, of every type by default; every answer is `application/json`; `more` is 0
-//! or 1 with `offset` always; every group carries `deviceid` (null without a device).
+//! shapes of aiowithings (Home Assistant), withings-sync and python_withings_api.
+//! - A Bearer token names the user (no `userid` sent) and travels in the header, the query
+//!   or the form body; the token answers carry the scope asked for.
+//! - A subscription needs no comment and its URL may be 255 characters long; a list names
+//!   each one's URL and device type, of every type by default.
+//! - Every answer is `application/json`; `more` is 0 or 1 with `offset` always; every
+//!   group carries `deviceid` (null without a device).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a test fails by panicking
 
 use bytes::Bytes;
@@ -44,11 +46,15 @@ fn post(url: &str, form: &str, bearer: Option<&str>) -> http::Request<Vec<u8>> {
     request.body(form.as_bytes().to_vec()).unwrap()
 }
 
+/// What the tests ask for: not the sandbox's default scope.
+const SCOPE: &str = "user.info,user.metrics,user.activity";
+
 /// User 10 000's access token, through the browser step and the token request as Home
-/// Assistant's OAuth 2 helper sends it.
+/// Assistant's OAuth 2 helper sends it; the answers carry the scope asked for (a refresh
+/// too: requests_oauthlib refuses a changed scope).
 async fn access_token(sim: &RunningSim) -> String {
     let authorize = format!(
-        "{}{}?response_type=code&client_id={}&redirect_uri={REDIRECT}&scope=user.info,user.metrics&state=s&userid={USER}",
+        "{}{}?response_type=code&client_id={}&redirect_uri={REDIRECT}&scope={SCOPE}&state=s&userid={USER}",
         sim.base_url(),
         wbs_proto::wbs_oauth2::AUTHORIZE_PATH,
         wbs_sim::CLIENT_ID,
@@ -67,6 +73,16 @@ async fn access_token(sim: &RunningSim) -> String {
     let (kind, answer) = send(post(&url, &form, None)).await;
     assert!(kind.starts_with("application/json"), "{kind}");
     assert_eq!(answer["status"], 0, "{answer}");
+    assert_eq!(answer["body"]["scope"], SCOPE, "{answer}");
+    let form = format!(
+        "action=requesttoken&grant_type=refresh_token&client_id={}&client_secret={}&refresh_token={}",
+        wbs_sim::CLIENT_ID,
+        wbs_sim::CLIENT_SECRET,
+        answer["body"]["refresh_token"].as_str().unwrap(),
+    );
+    let (_, answer) = send(post(&url, &form, None)).await;
+    assert_eq!(answer["status"], 0, "{answer}");
+    assert_eq!(answer["body"]["scope"], SCOPE, "{answer}");
     answer["body"]["access_token"].as_str().unwrap().to_owned()
 }
 

@@ -55,6 +55,8 @@ struct Code {
     userid: UserId,
     redirect_uri: String,
     expires: i64,
+    /// What the user approved, answered with the token set.
+    scope: String,
 }
 
 #[derive(Clone, Debug)]
@@ -70,6 +72,8 @@ struct Access {
 struct Refresh {
     userid: UserId,
     expires: i64,
+    /// The scope approved, carried over to each set it is traded for.
+    scope: String,
     /// The token set it was last traded for: a second trade invalidates that one, as two
     /// concurrent refreshes do on the service.
     successor: Option<(String, String)>,
@@ -147,6 +151,13 @@ impl Sandbox {
                 userid,
                 redirect_uri: asked.redirect_uri.clone(),
                 expires,
+                // What was asked for (the default when nothing was): an OAuth 2 client
+                // checks that the answer's scope is the one it asked for.
+                scope: asked
+                    .scope
+                    .clone()
+                    .filter(|s| !s.is_empty())
+                    .unwrap_or_else(|| wbs_oauth2::DEFAULT_SCOPE.to_owned()),
             },
         );
         let location = redirect_url(&asked.redirect_uri, &code, &asked.state);
@@ -183,7 +194,7 @@ impl Sandbox {
                 "Invalid Params: invalid client_secret or signature",
             ));
         }
-        let userid = match asked.grant {
+        let (userid, scope) = match asked.grant {
             GrantRequest::AuthorizationCode { code, redirect_uri } => {
                 // Once: taken out whether it then matches or not (a request that does not
                 // read as a token request, missing its redirect_uri say, takes nothing).
@@ -196,7 +207,7 @@ impl Sandbox {
                     }
                     Some(c) => {
                         self.oauth2.issued_codes += 1;
-                        c.userid
+                        (c.userid, c.scope)
                     }
                     None => return json_reply(refused(503, "Invalid Params: invalid code")),
                 }
@@ -206,7 +217,7 @@ impl Sandbox {
                 let Some(r) = self.oauth2.refresh.get(token).filter(|r| now <= r.expires) else {
                     return json_reply(refused(503, "Invalid Params: invalid refresh_token"));
                 };
-                let userid = r.userid;
+                let (userid, scope) = (r.userid, r.scope.clone());
                 // Traded again (a client that lost the answer, or two concurrent
                 // refreshes): the earlier trade's tokens die.
                 if let Some((access, refresh)) = r.successor.clone() {
@@ -214,7 +225,7 @@ impl Sandbox {
                     self.oauth2.refresh.remove(&refresh);
                 }
                 self.oauth2.refreshes += 1;
-                let set = self.issue(userid, now, Some(token.to_owned()));
+                let set = self.issue(userid, now, Some(token.to_owned()), scope);
                 if let Some(r) = self.oauth2.refresh.get_mut(token) {
                     let tokens = (set.access_token.expose(), set.refresh_token.expose());
                     r.successor = Some((tokens.0.to_owned(), tokens.1.to_owned()));
@@ -225,12 +236,18 @@ impl Sandbox {
             }
             _ => return json_reply(refused(503, "Invalid Params: grant_type")),
         };
-        token_reply(&self.issue(userid, now, None), now)
+        token_reply(&self.issue(userid, now, None, scope), now)
     }
 
-    /// A new token set for a user; its access token retires `retires` (the refresh token
-    /// it was traded for) at its first use.
-    fn issue(&mut self, userid: UserId, now: i64, retires: Option<String>) -> TokenSet {
+    /// A new token set for a user, of the scope approved; its access token retires
+    /// `retires` (the refresh token it was traded for) at its first use.
+    fn issue(
+        &mut self,
+        userid: UserId,
+        now: i64,
+        retires: Option<String>,
+        scope: String,
+    ) -> TokenSet {
         self.oauth2.prune(now);
         let access = self.fresh_token("access2");
         let refresh = self.fresh_token("refresh2");
@@ -249,16 +266,11 @@ impl Sandbox {
             Refresh {
                 userid,
                 expires: now.saturating_add(REFRESH_LIFETIME),
+                scope: scope.clone(),
                 successor: None,
             },
         );
-        TokenSet::new(
-            userid.get(),
-            access,
-            refresh,
-            expires,
-            wbs_oauth2::DEFAULT_SCOPE,
-        )
+        TokenSet::new(userid.get(), access, refresh, expires, scope)
     }
 
     /// `POST /v2/signature` with `action=getnonce`: a single-use nonce for a request signed
