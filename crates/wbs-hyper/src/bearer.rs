@@ -53,8 +53,8 @@ pub(crate) struct State {
     pub(crate) failed: Option<Failed>,
     /// Traded but not kept: never used (its first use would retire the refresh token that
     /// is kept), and offered to the sink again at the next refresh instead of trading once
-    /// more. The kept refresh token dies 8 h after the trade; this one lives a year, so
-    /// a sink that fails for longer than that loses nothing while the process runs.
+    /// more. The kept refresh token dies 8 h after the trade; this one lives a year, so a
+    /// sink down for more than 8 h loses nothing while this client lives.
     pub(crate) unsaved: Option<TokenSet>,
 }
 

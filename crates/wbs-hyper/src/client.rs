@@ -272,6 +272,33 @@ impl Client {
         }
     }
 
+    /// OAuth 2: takes the token set this client traded for and its sink refused to keep
+    /// (never used: see [`Error::is_persist`](crate::Error::is_persist)), for the next
+    /// client of the same user ([`Client::hold_unsaved`]). A service that builds a client
+    /// per task hands it on so; dropped with the client, it would be traded again.
+    pub async fn take_unsaved(&self) -> Option<wbs_proto::wbs_oauth2::TokenSet> {
+        self.inner
+            .bearer
+            .as_ref()?
+            .state
+            .lock()
+            .await
+            .unsaved
+            .take()
+    }
+
+    /// OAuth 2: a set an earlier client of this user traded for and could not keep
+    /// ([`Client::take_unsaved`]), offered to the sink at this client's next refresh
+    /// instead of trading again. Ignored for another user's set, or by an OAuth 1 client.
+    pub async fn hold_unsaved(&self, set: wbs_proto::wbs_oauth2::TokenSet) {
+        if let Some(bearer) = &self.inner.bearer {
+            let mut state = bearer.state.lock().await;
+            if state.set.userid == set.userid {
+                state.unsaved = Some(set);
+            }
+        }
+    }
+
     /// OAuth 2: how many times this client refreshed the access token.
     pub fn token_refreshes(&self) -> u64 {
         self.inner.bearer.as_ref().map_or(0, |b| {

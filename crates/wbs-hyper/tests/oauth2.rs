@@ -332,6 +332,40 @@ async fn a_set_the_sink_could_not_keep_is_kept_later_not_lost() {
     assert_eq!(client.token_set().await.unwrap(), saved[1]);
 }
 
+/// A client per task (as the service makes one per claim): the set one client could not
+/// keep is taken from it and handed to the next, which keeps it once the sink works, past
+/// the kept refresh token's 8 hours.
+#[tokio::test]
+async fn a_set_not_kept_is_handed_to_the_next_client() {
+    let sim = Arc::new(sandbox().await);
+    let kept = login(&sim).await;
+    let recorder = Recorder::new(&sim, true);
+    let client = |set: TokenSet| {
+        let (clock_of, system) = (sim.clone(), wbs_hyper::system_clock());
+        Client::builder_oauth2(app(), set, recorder.clone())
+            .base_url(sim.base_url())
+            .clock(Arc::new(move || {
+                system() + clock_of.with(|s| s.clock_offset())
+            }))
+            .build()
+            .unwrap()
+    };
+    let first = client(kept.clone());
+    sim.with(|s| s.advance_clock(4 * 3_600));
+    assert!(first.probe().await.unwrap_err().is_persist());
+    let held = first.take_unsaved().await.expect("the traded set is held");
+    assert!(first.take_unsaved().await.is_none(), "taken once");
+    drop(first);
+    sim.with(|s| s.advance_clock(9 * 3_600));
+    recorder.fail.store(false, Ordering::SeqCst);
+    let next = client(kept);
+    next.hold_unsaved(held).await;
+    next.probe().await.unwrap();
+    assert_eq!(next.token_refreshes(), 1);
+    assert_eq!(recorder.saved.lock().unwrap().len(), 1);
+    assert!(next.take_unsaved().await.is_none());
+}
+
 /// A refresh by hand (what another process holding the token would send).
 async fn exchange_refresh(sim: &RunningSim, refresh: &str) -> Result<TokenSet, wbs_hyper::Error> {
     let set = TokenSet::new(10_000, "unused", refresh.to_owned(), 0, "");

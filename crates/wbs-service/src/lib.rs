@@ -48,6 +48,7 @@ mod enroll;
 mod ingest;
 mod metrics;
 mod slots;
+mod unsaved;
 mod webhook;
 mod worker;
 
@@ -85,6 +86,8 @@ pub(crate) struct Shared {
     pub(crate) wake: Notify,
     /// The webhook's notifications, committed in batches.
     pub(crate) ingest: ingest::Ingest,
+    /// OAuth 2 token sets traded for while the store could not keep them.
+    pub(crate) unsaved: unsaved::Unsaved,
 }
 
 /// The service, before it runs.
@@ -117,6 +120,7 @@ impl Service {
                 metrics: Metrics::default(),
                 wake: Notify::new(),
                 ingest,
+                unsaved: unsaved::Unsaved::default(),
             },
         }
     }

@@ -78,10 +78,15 @@ async fn work(shared: &Shared, claim: &Claim) {
         appli: None,
     };
     let fetching = async {
+        let client = shared.client_for(token.clone())?;
+        // A token set an earlier claim traded for and could not keep: kept by this one.
         shared
-            .client_for(token.clone())?
-            .fetch_notified(&notification)
-            .await
+            .unsaved
+            .hand_over(claim.userid, &token, &client)
+            .await;
+        let fetched = client.fetch_notified(&notification).await;
+        shared.unsaved.take_from(claim.userid, &client).await;
+        fetched
     };
     let Some(outcome) = renewing(shared, claim, fetching).await else {
         tracing::warn!(userid = %claim.userid, "a claim's lease was lost while fetching; its new holder fetches again");
