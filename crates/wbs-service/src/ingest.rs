@@ -12,7 +12,7 @@ const WAITING: usize = 1_024;
 /// Notifications in one transaction, at most.
 const BATCH: usize = wbs_store::MAX_BATCH;
 
-/// The longest a webhook request waits for its commit.
+/// The longest a webhook request waits for its user check and its commit.
 pub(crate) const WAIT: std::time::Duration = std::time::Duration::from_secs(10);
 
 type Entry = (Notification, oneshot::Sender<bool>);
@@ -36,13 +36,16 @@ pub(crate) fn channel() -> (Ingest, Writer) {
 
 impl Ingest {
     /// Whether the notification is committed to the queue: false if it could not be, or
-    /// not within [`WAIT`] (the webhook answers 503 and the API's servers send it again;
-    /// if it was committed after all, the repeat is coalesced).
-    pub(crate) async fn keep(&self, n: Notification) -> bool {
+    /// not by `deadline` (the request's, at most [`WAIT`] after it came: the webhook
+    /// answers 503 and the API's servers send it again; if it was committed after all,
+    /// the repeat is coalesced).
+    pub(crate) async fn keep(&self, n: Notification, deadline: tokio::time::Instant) -> bool {
         let (done, committed) = oneshot::channel();
         let kept =
             async { self.tx.send((n, done)).await.is_ok() && committed.await.unwrap_or(false) };
-        tokio::time::timeout(WAIT, kept).await.unwrap_or(false)
+        tokio::time::timeout_at(deadline, kept)
+            .await
+            .unwrap_or(false)
     }
 }
 

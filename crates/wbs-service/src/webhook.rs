@@ -67,12 +67,14 @@ async fn notify(shared: &Shared, req: Request<Incoming>) -> Response<Full<Bytes>
     let n = match wbs_hyper::read_notification(req).await {
         Ok(Ok(n)) => n,
         Ok(Err(e)) => {
-            tracing::info!(error = %e, cause = ?std::error::Error::source(&e).map(ToString::to_string), "a notification that does not read: 400");
+            tracing::debug!(error = %e, cause = ?std::error::Error::source(&e).map(ToString::to_string), "a notification that does not read: 400");
             return respond(StatusCode::BAD_REQUEST, "");
         }
         Err(code) => return respond(code, ""),
     };
-    match known(shared, n.userid).await {
+    // One deadline for the check and the commit: the API's servers wait for one answer.
+    let deadline = tokio::time::Instant::now() + crate::ingest::WAIT;
+    match known(shared, n.userid, deadline).await {
         Ok(true) => {}
         Ok(false) => {
             Metrics::add(&shared.metrics.ignored);
@@ -80,7 +82,7 @@ async fn notify(shared: &Shared, req: Request<Incoming>) -> Response<Full<Bytes>
         }
         Err(()) => return respond(StatusCode::SERVICE_UNAVAILABLE, ""),
     }
-    if shared.ingest.keep(n).await {
+    if shared.ingest.keep(n, deadline).await {
         Metrics::add(&shared.metrics.received);
         shared.wake.notify_one();
         respond(StatusCode::OK, "")
@@ -89,11 +91,15 @@ async fn notify(shared: &Shared, req: Request<Incoming>) -> Response<Full<Bytes>
     }
 }
 
-/// Whether the service holds credentials for the user (not reading them), asked for as
-/// long as the commit that follows may take: a database that does not answer costs the
-/// API's servers a 503 in seconds, not a hanging request.
-async fn known(shared: &Shared, userid: UserId) -> Result<bool, ()> {
-    let asked = tokio::time::timeout(crate::ingest::WAIT, shared.store.has_credentials(userid));
+/// Whether the service holds credentials for the user (not reading them), asked for until
+/// the request's `deadline`: a database that does not answer costs the API's servers a
+/// 503 within the commit's wait, not a hanging request.
+async fn known(
+    shared: &Shared,
+    userid: UserId,
+    deadline: tokio::time::Instant,
+) -> Result<bool, ()> {
+    let asked = tokio::time::timeout_at(deadline, shared.store.has_credentials(userid));
     match asked.await {
         Ok(Ok(known)) => Ok(known),
         Ok(Err(e)) => {
