@@ -226,7 +226,8 @@ impl More {
         }
     }
 
-    /// The number of groups left, when the server said.
+    /// The number of groups left, when the server said. Today's service sends `more` as
+    /// a 0/1 flag in an integer, so for its pages a 1 here means "some left", not one.
     pub fn remaining(self) -> Option<u64> {
         match self {
             Self::Remaining(n) => Some(n),

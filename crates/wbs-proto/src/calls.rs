@@ -61,9 +61,12 @@ impl Call for GetUser {
 pub struct Subscribe {
     /// The user.
     pub userid: UserId,
-    /// Absolute http(s), at most 128 characters.
+    /// Absolute http(s), at most 128 characters (a call read with
+    /// [`Params::with_bearer`] may have up to 255; this crate sends the reference's form,
+    /// which today's service takes too).
     pub callbackurl: String,
-    /// Shown to the user; not empty.
+    /// Shown to the user; not empty (empty in a call read with [`Params::with_bearer`]
+    /// that sent none).
     pub comment: String,
     /// The device type (default 1, body scale).
     pub appli: Option<DeviceType>,

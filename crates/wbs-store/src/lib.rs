@@ -26,8 +26,8 @@
 //! at any moment leaves the store as it was after some page, and the next synchronisation
 //! resumes after that page ([`wbs_proto::SyncCursor::progress`]).
 //!
-//! Nothing waits without end on the database: each call fails with [`Error::Timeout`] at
-//! the store's deadline ([`CALL_DEADLINE`], [`Store::with_deadline`]), and PostgreSQL
+//! Nothing waits without end on the database: each call of an open store fails with
+//! [`Error::Timeout`] at the store's deadline ([`CALL_DEADLINE`], [`Store::with_deadline`]), and PostgreSQL
 //! cancels a statement over [`STATEMENT_TIMEOUT`].
 //!
 //! Queries are written once, with `$1`-style parameters both backends read, through

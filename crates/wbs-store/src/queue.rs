@@ -68,8 +68,7 @@ impl Store {
     /// notification of the same user, not yet claimed, already covers its window: that one
     /// is durable, and its fetch (which starts later) reads what this one announces.
     pub async fn enqueue(&self, n: &Notification) -> Result<Option<i64>> {
-        self.bounded(async { Ok(self.enqueue_all(std::slice::from_ref(n)).await?.pop()) })
-            .await
+        Ok(self.enqueue_all(std::slice::from_ref(n)).await?.pop())
     }
 
     /// Keeps notifications in one statement (one disk flush for all: the webhook's

@@ -67,8 +67,9 @@ impl Sandbox {
     }
 
     /// The getmeas answer: the user's groups under the query's filters, newest first
-    /// (ties by descending grpid), `limit` (at most 2048) from `offset`, with `more` and
-    /// `offset` when more remain.
+    /// (ties by descending grpid), `limit` (at most 2048) from `offset`; in the
+    /// reference's form `more` (the count left) and `offset` come when some remain, in
+    /// today's `more` (0 or 1) and `offset` always.
     pub(super) fn getmeas(
         &self,
         userid: UserId,

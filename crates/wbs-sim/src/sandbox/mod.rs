@@ -448,7 +448,11 @@ pub(crate) enum Era {
     /// carries `deviceid` and `hash_deviceid` (null when no device measured it); a
     /// subscription names its callback URL and device type, and a list without `appli` is
     /// of every device type. (The call itself is read by
-    /// [`Params::with_bearer`](wbs_proto::Params::with_bearer)'s rules.)
+    /// [`Params::with_bearer`](wbs_proto::Params::with_bearer)'s rules.) The notes name
+    /// only `deviceid`; `hash_deviceid`, the profiles' fields and the list's default follow
+    /// what maintained clients read (aiowithings) and do (Home Assistant revokes every
+    /// type). Today's callback-URL rule (https, no IP or localhost, port 80 or 443) is not
+    /// applied: the sandbox's clients listen on loopback.
     Today,
 }
 

@@ -290,8 +290,9 @@ impl Sandbox {
     }
 
     /// The owner of a request's OAuth 2 access token (`Authorization: Bearer`, or
-    /// `access_token` in the query or the form body), if it carries one: `Some(Err(401))` for an expired or
-    /// unknown one. Its first use retires the refresh token it was traded for.
+    /// `access_token` in the query or the form body), if it carries one: `Some(Err(401))`
+    /// for an expired or unknown one. Its first use retires the refresh token it was traded
+    /// for.
     pub(super) fn bearer_owner(
         &mut self,
         request: &SimRequest,
