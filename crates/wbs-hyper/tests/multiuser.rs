@@ -10,9 +10,7 @@ use wbs_sim::{RunningSim, Sandbox};
 
 #[tokio::test]
 async fn a_handle_per_user_shares_the_pool_and_the_limit() {
-    let mut sandbox = Sandbox::with_reference_data();
-    sandbox.generate(2, 30, 4, 1_700_000_000);
-    let sim = RunningSim::start(sandbox, RunningSim::LOOPBACK)
+    let sim = RunningSim::loopback(Sandbox::generated(2, 30, 4, 1_700_000_000))
         .await
         .unwrap();
     let (consumer, a, b) = sim.with(|s| {

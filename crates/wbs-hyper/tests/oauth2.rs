@@ -21,9 +21,7 @@ use wbs_sim::{RunningSim, Sandbox};
 const REDIRECT: &str = "http://127.0.0.1:9/callback";
 
 async fn sandbox() -> RunningSim {
-    let mut sandbox = Sandbox::with_reference_data();
-    sandbox.generate(2, 300, 3, 1_700_000_000);
-    RunningSim::start(sandbox, RunningSim::LOOPBACK)
+    RunningSim::loopback(Sandbox::generated(2, 300, 3, 1_700_000_000))
         .await
         .unwrap()
 }

@@ -13,6 +13,19 @@ use crate::sandbox::Sandbox;
 pub const FIRST_GENERATED_USER: i64 = 10_000;
 
 impl Sandbox {
+    /// The reference's data and `users` generated users ([`Sandbox::generate`]): the
+    /// sandbox most tests start.
+    ///
+    /// ```
+    /// let sandbox = wbs_sim::Sandbox::generated(2, 100, 7, 1_700_000_000);
+    /// assert_eq!(sandbox.users().count(), 4);
+    /// ```
+    pub fn generated(users: u32, groups: u32, seed: u64, now: i64) -> Self {
+        let mut sandbox = Self::with_reference_data();
+        sandbox.generate(users, groups, seed, now);
+        sandbox
+    }
+
     /// Adds `users` users with `groups` measure groups each, one about every day back from
     /// `now`: weighings (weight as a slow random walk, with fat ratio, fat mass and fat-free
     /// mass that add up) and, one time in four, blood pressure with heart pulse. The same

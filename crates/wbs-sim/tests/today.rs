@@ -88,9 +88,7 @@ async fn access_token(sim: &RunningSim) -> String {
 
 #[tokio::test]
 async fn maintained_clients_of_todays_service_are_served() {
-    let mut sandbox = Sandbox::with_reference_data();
-    sandbox.generate(2, 300, 3, 1_700_000_000);
-    let sim = RunningSim::start(sandbox, RunningSim::LOOPBACK)
+    let sim = RunningSim::loopback(Sandbox::generated(2, 300, 3, 1_700_000_000))
         .await
         .unwrap();
     let token = access_token(&sim).await;

@@ -148,17 +148,9 @@ impl Store {
 
     /// How many groups a query selects.
     pub async fn count_groups(&self, query: &HistoryQuery) -> Result<u64> {
-        self.bounded(async {
-            let (filter, params) = query.filter();
-            let sql = format!("SELECT COUNT(*) FROM measure_groups g WHERE {filter}");
-            let mut q = sqlx::query_scalar::<_, i64>(&sql);
-            for p in params {
-                q = q.bind(p);
-            }
-            let n = q.fetch_one(&self.pool).await?;
-            Ok(u64::try_from(n).unwrap_or(0))
-        })
-        .await
+        let (filter, params) = query.filter();
+        let sql = format!("SELECT COUNT(*) FROM measure_groups g WHERE {filter}");
+        self.count(&sql, &params).await
     }
 
     /// Upserts groups in one transaction, without a cursor (an import, or a notification's

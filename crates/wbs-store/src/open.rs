@@ -245,6 +245,18 @@ impl Store {
             }))
     }
 
+    /// What a `SELECT COUNT(*) …` answers with these integer parameters (`$1`, …).
+    pub(crate) async fn count(&self, sql: &str, params: &[i64]) -> Result<u64> {
+        self.bounded(async {
+            let mut query = sqlx::query_scalar::<_, i64>(sql);
+            for p in params {
+                query = query.bind(*p);
+            }
+            Ok(u64::try_from(query.fetch_one(&self.pool).await?).unwrap_or(0))
+        })
+        .await
+    }
+
     /// Which database this is.
     pub fn backend(&self) -> Backend {
         self.backend

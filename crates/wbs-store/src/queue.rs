@@ -271,14 +271,8 @@ impl Store {
 
     /// Notifications not done yet (claimed or not).
     pub async fn queue_depth(&self) -> Result<u64> {
-        self.bounded(async {
-            let n: i64 =
-                sqlx::query_scalar("SELECT COUNT(*) FROM notifications WHERE done_at IS NULL")
-                    .fetch_one(&self.pool)
-                    .await?;
-            Ok(u64::try_from(n).unwrap_or(0))
-        })
-        .await
+        const PENDING: &str = "SELECT COUNT(*) FROM notifications WHERE done_at IS NULL";
+        self.count(PENDING, &[]).await
     }
 }
 

@@ -126,14 +126,11 @@ impl Store {
     /// checks it before asking the API for a request token, so that a flood of logins
     /// spends no rate-limit slot once [`Store::keep_login`] would refuse.
     pub async fn logins_waiting(&self, ttl: Duration) -> Result<u64> {
-        self.bounded(async {
-            let n: i64 =
-                sqlx::query_scalar("SELECT COUNT(*) FROM pending_logins WHERE asked_at > $1")
-                    .bind(self.clock().saturating_sub(seconds(ttl)))
-                    .fetch_one(&self.pool)
-                    .await?;
-            Ok(u64::try_from(n).unwrap_or(0))
-        })
+        let since = self.clock().saturating_sub(seconds(ttl));
+        self.count(
+            "SELECT COUNT(*) FROM pending_logins WHERE asked_at > $1",
+            &[since],
+        )
         .await
     }
 

@@ -168,14 +168,8 @@ impl Store {
 
     /// How many users' credentials were refused ([`Store::users_needing_reauth`], counted).
     pub async fn count_needing_reauth(&self) -> Result<u64> {
-        self.bounded(async {
-            let n: i64 =
-                sqlx::query_scalar("SELECT COUNT(*) FROM credentials WHERE needs_reauth <> 0")
-                    .fetch_one(&self.pool)
-                    .await?;
-            Ok(u64::try_from(n).unwrap_or(0))
-        })
-        .await
+        const REFUSED: &str = "SELECT COUNT(*) FROM credentials WHERE needs_reauth <> 0";
+        self.count(REFUSED, &[]).await
     }
 
     /// Whether credentials are kept for the user (without reading them).

@@ -79,6 +79,11 @@ impl RunningSim {
         Self::start_with_faults(sandbox, addr, Faults::none()).await
     }
 
+    /// Serves `sandbox` on 127.0.0.1, on a port the OS picks ([`RunningSim::LOOPBACK`]).
+    pub async fn loopback(sandbox: Sandbox) -> io::Result<Self> {
+        Self::start(sandbox, Self::LOOPBACK).await
+    }
+
     /// As [`RunningSim::start`], injecting `faults` into API requests (not the admin path).
     pub async fn start_with_faults(
         sandbox: Sandbox,
