@@ -152,9 +152,6 @@ impl<'a> FromIterator<(&'a str, &'a str)> for Params<'a> {
     }
 }
 
-/// The longest callback URL today's service takes (the reference's: 128 characters).
-const TODAY_CALLBACK_URL_MAX: usize = 255;
-
 impl<'a> Params<'a> {
     /// The same parameters, read as today's service reads a call made with an OAuth 2
     /// token of `owner`'s: `userid` defaults to the owner (the token names the user; its
@@ -218,11 +215,11 @@ impl<'a> Params<'a> {
     /// [`check_callback_url`] (today's 255 characters for a call made with an OAuth 2
     /// token).
     pub(crate) fn callbackurl(&self, name: &str) -> Result<String, InvalidRequest> {
-        let max = match self.bearer {
-            Some(_) => TODAY_CALLBACK_URL_MAX,
-            None => REFERENCE_CALLBACK_URL_MAX,
+        let length = match self.bearer {
+            Some(_) => TODAY_URL_LENGTH,
+            None => REFERENCE_URL_LENGTH,
         };
-        callback_url_within(self.get(name).unwrap_or(""), max).map(str::to_owned)
+        callback_url_within(self.get(name).unwrap_or(""), length).map(str::to_owned)
     }
 
     /// A device-type parameter (`appli`, `new_appli`), if sent.
@@ -323,25 +320,35 @@ pub(crate) fn check_userid(userid: UserId) -> Result<ParamValue<'static>, Invali
 /// assert!(check_callback_url(&format!("http://e.com/{}", "a".repeat(120))).is_err());
 /// ```
 pub fn check_callback_url(url: &str) -> Result<&str, InvalidRequest> {
-    callback_url_within(url, REFERENCE_CALLBACK_URL_MAX)
+    callback_url_within(url, REFERENCE_URL_LENGTH)
 }
 
-/// The longest callback URL of the reference.
-const REFERENCE_CALLBACK_URL_MAX: usize = 128;
+/// How long a callback URL may be, and what a longer one is told.
+#[derive(Clone, Copy)]
+struct UrlLength {
+    max: usize,
+    too_long: &'static str,
+}
 
-/// [`check_callback_url`]'s rule, with `max` characters at most.
-fn callback_url_within(url: &str, max: usize) -> Result<&str, InvalidRequest> {
+/// The reference's: 128 characters.
+const REFERENCE_URL_LENGTH: UrlLength = UrlLength {
+    max: 128,
+    too_long: "longer than 128 characters",
+};
+
+/// Today's service's: 255 characters.
+const TODAY_URL_LENGTH: UrlLength = UrlLength {
+    max: 255,
+    too_long: "longer than 255 characters",
+};
+
+/// [`check_callback_url`]'s rule, under `length`.
+fn callback_url_within(url: &str, length: UrlLength) -> Result<&str, InvalidRequest> {
     if url.is_empty() {
         return Err(InvalidRequest::CallbackUrl("absent"));
     }
-    if url.chars().count() > max {
-        return Err(InvalidRequest::CallbackUrl(
-            if max == REFERENCE_CALLBACK_URL_MAX {
-                "longer than 128 characters"
-            } else {
-                "longer than 255 characters"
-            },
-        ));
+    if url.chars().count() > length.max {
+        return Err(InvalidRequest::CallbackUrl(length.too_long));
     }
     // Whitespace, control characters, fragments, scheme, host and port: the one URL rule.
     wbs_oauth::check_http_url(url).map_err(|e| {

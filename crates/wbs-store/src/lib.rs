@@ -27,8 +27,9 @@
 //! resumes after that page ([`wbs_proto::SyncCursor::progress`]).
 //!
 //! Nothing waits without end on the database: each call of an open store fails with
-//! [`Error::Timeout`] at the store's deadline ([`CALL_DEADLINE`], [`Store::with_deadline`]), and PostgreSQL
-//! cancels a statement over [`STATEMENT_TIMEOUT`].
+//! [`Error::Timeout`] at the store's deadline ([`CALL_DEADLINE`],
+//! [`Store::with_deadline`]), and PostgreSQL cancels a statement over
+//! [`STATEMENT_TIMEOUT`].
 //!
 //! Queries are written once, with `$1`-style parameters both backends read, through
 //! sqlx's runtime `Any` driver (checked at run time against the migrated schema, not at

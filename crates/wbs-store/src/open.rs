@@ -220,9 +220,9 @@ impl Store {
     }
 
     /// The same store, each of whose calls fails with [`Error::Timeout`] once it has taken
-    /// `deadline` ([`CALL_DEADLINE`] unless set; zero fails every call). A transaction that a call given up had
-    /// not committed is rolled back; a statement already sent may still be carried out by
-    /// a database that was only slow, as when any answer is lost.
+    /// `deadline` ([`CALL_DEADLINE`] unless set; zero fails every call). A transaction
+    /// that a call given up had not committed is rolled back; a statement already sent may
+    /// still be carried out by a database that was only slow, as when any answer is lost.
     pub fn with_deadline(mut self, deadline: Duration) -> Self {
         self.deadline = deadline;
         self

@@ -477,7 +477,12 @@ fn reply(body: Value) -> SimResponse {
 /// HTTP 200 with the JSON text as `application/json`, as today's service sends it (some
 /// of its clients refuse any other type).
 fn json_reply(body: Value) -> SimResponse {
-    let mut response = reply(body);
+    json_text(body.to_string())
+}
+
+/// [`json_reply`] for a JSON text already written (the token endpoint's envelope).
+fn json_text(body: String) -> SimResponse {
+    let mut response = Response::new(body.into_bytes());
     response.headers_mut().insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("application/json; charset=utf-8"),

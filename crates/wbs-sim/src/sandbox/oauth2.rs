@@ -19,7 +19,7 @@ use wbs_oauth2::{
 use wbs_proto::http::{header, HeaderValue, StatusCode};
 use wbs_proto::wbs_model::{Status, UserId};
 
-use super::{json_reply, text, Sandbox, SimRequest, SimResponse};
+use super::{json_reply, json_text, text, Sandbox, SimRequest, SimResponse};
 
 /// The sandbox application's OAuth 2 client id.
 pub const CLIENT_ID: &str = "wbs-sandbox-client-id";
@@ -333,9 +333,7 @@ impl Sandbox {
 
 /// The token endpoint's answer carrying `set`, as `application/json`.
 fn token_reply(set: &TokenSet, now: i64) -> SimResponse {
-    let mut response = json_reply(json!(null));
-    *response.body_mut() = set.to_envelope(now).into_bytes();
-    response
+    json_text(set.to_envelope(now))
 }
 
 /// A request's form body (the token endpoints read nothing else); not UTF-8 reads as
